@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set up first.
+# Needs only python3.11 and make; uv (from PyPI) installs the locked dependencies fast.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_DISABLE_TELEMETRY := true
+
+.PHONY: setup demo test benchmark clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/pwh demo $(ARGS)
+
+test: setup
+	$(VENV)/bin/pytest $(ARGS)
+
+benchmark: setup
+	$(VENV)/bin/pytest -m benchmark -p no:cacheprovider $(ARGS)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) warehouse .dagster dbt_project/target dbt_project/logs

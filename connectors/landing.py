@@ -1,0 +1,292 @@
+"""The raw landing: an append-only Parquet change log, one folder per source entity.
+
+ARCHITECTURE decision 1. Every sync appends batch files to
+``<root>/<source>/<entity>/batch-<batch_id>.parquet``; nothing is ever rewritten. A batch is
+written to a hidden temp name and renamed into place, so a reader (dbt, a check, the next sync)
+sees either the whole batch or nothing, and a sync killed mid-write leaves no partial batch.
+
+Every row carries the natural key, the source's own updated time (UTC), the load time, the batch
+id, a tombstone flag and the whole source record as JSON text, so a new source field never breaks
+a load. Staging dedups to the latest version per key (``source_updated_at``, then ``loaded_at``,
+then ``batch_id``) and drops tombstones.
+
+The incremental cursor is derived from what landed (decision 2): ``max_source_updated_at``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("natural_key", pa.string(), nullable=False),
+        pa.field("source_updated_at", pa.timestamp("us", tz="UTC")),
+        pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("batch_id", pa.string(), nullable=False),
+        pa.field("sync_mode", pa.string(), nullable=False),
+        pa.field("is_deleted", pa.bool_(), nullable=False),
+        pa.field("record", pa.string()),
+    ]
+)
+
+# Rows per batch file. Bounded so a sync of any size keeps memory flat: a writer never holds
+# more than this many records before they go to disk.
+DEFAULT_BATCH_ROWS = 50_000
+
+SYNC_MODES = ("incremental", "full")
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One version of one source record, as it will land."""
+
+    natural_key: str
+    source_updated_at: datetime | None
+    record: dict[str, Any] | None
+    is_deleted: bool = False
+
+    def __post_init__(self) -> None:
+        ts = self.source_updated_at
+        if ts is not None and ts.tzinfo is None:
+            raise ValueError(
+                f"source_updated_at for key {self.natural_key!r} has no time zone; "
+                "connectors must parse source timestamps offset-aware"
+            )
+
+
+def new_batch_id(now: datetime | None = None) -> str:
+    """A batch id that sorts in load order: UTC time to the microsecond, then a random suffix."""
+    now = now or datetime.now(UTC)
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class BatchStats:
+    """What one writer put on disk."""
+
+    files: list[Path] = field(default_factory=list)
+    records: int = 0
+    tombstones: int = 0
+    max_source_updated_at: datetime | None = None
+
+
+class RawLanding:
+    """The landing folder tree under ``PWH_HOME/raw``."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def entity_dir(self, source: str, entity: str) -> Path:
+        return self.root / source / entity
+
+    def batch_files(self, source: str, entity: str) -> list[Path]:
+        """Completed batch files of an entity, oldest first (temp files are never listed)."""
+        folder = self.entity_dir(source, entity)
+        if not folder.is_dir():
+            return []
+        return sorted(folder.glob("batch-*.parquet"))
+
+    def remove_stale_temp_files(self, source: str, entity: str) -> int:
+        """Delete temp files left by a writer that was killed. Only call when no writer runs."""
+        folder = self.entity_dir(source, entity)
+        removed = 0
+        if folder.is_dir():
+            for tmp in folder.glob(".batch-*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def writer(
+        self,
+        source: str,
+        entity: str,
+        *,
+        sync_mode: str = "incremental",
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+    ) -> BatchWriter:
+        return BatchWriter(self, source, entity, sync_mode=sync_mode, batch_rows=batch_rows)
+
+    def max_source_updated_at(self, source: str, entity: str) -> datetime | None:
+        """The newest source-updated time that landed for an entity (None before the first load).
+
+        Read from the Parquet footers' column statistics where present, so it costs one footer
+        read per batch file rather than a scan.
+        """
+        best: datetime | None = None
+        for path in self.batch_files(source, entity):
+            value = _file_max_updated(path)
+            if value is not None and (best is None or value > best):
+                best = value
+        return best
+
+    def read(self, source: str, entity: str, columns: list[str] | None = None) -> pa.Table:
+        """Every landed row of an entity (all versions, tombstones included)."""
+        files = self.batch_files(source, entity)
+        if not files:
+            return RAW_SCHEMA.empty_table().select(columns or RAW_SCHEMA.names)
+        tables = [pq.read_table(p, columns=columns, schema=RAW_SCHEMA) for p in files]
+        return pa.concat_tables(tables)
+
+    def live_keys(self, source: str, entity: str) -> set[str]:
+        """Keys whose latest landed version is not a tombstone."""
+        latest: dict[str, tuple[Any, str, bool]] = {}
+        for path in self.batch_files(source, entity):
+            table = pq.read_table(
+                path, columns=["natural_key", "source_updated_at", "batch_id", "is_deleted"]
+            )
+            keys = table.column("natural_key").to_pylist()
+            updated = table.column("source_updated_at").to_pylist()
+            batches = table.column("batch_id").to_pylist()
+            deleted = table.column("is_deleted").to_pylist()
+            for key, upd, batch, gone in zip(keys, updated, batches, deleted, strict=True):
+                rank = (upd or datetime.min.replace(tzinfo=UTC), batch)
+                current = latest.get(key)
+                if current is None or rank >= current[:2]:
+                    latest[key] = (*rank, gone)
+        return {key for key, (_, _, gone) in latest.items() if not gone}
+
+    def landed_keys(self, source: str, entity: str) -> set[str]:
+        """Every key that ever landed, tombstoned or not."""
+        keys: set[str] = set()
+        for path in self.batch_files(source, entity):
+            keys.update(pq.read_table(path, columns=["natural_key"]).column(0).to_pylist())
+        return keys
+
+
+def _file_max_updated(path: Path) -> datetime | None:
+    meta = pq.ParquetFile(path).metadata
+    index = meta.schema.to_arrow_schema().get_field_index("source_updated_at")
+    best = None
+    for rg in range(meta.num_row_groups):
+        stats = meta.row_group(rg).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            # No statistics (another writer): fall back to reading the column.
+            column = pq.read_table(path, columns=["source_updated_at"]).column(0)
+            value = pc.max(column).as_py()
+            return value
+        value = stats.max
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if best is None or value > best:
+            best = value
+    return best
+
+
+class BatchWriter:
+    """Buffers records and writes them as bounded, atomically renamed batch files.
+
+    Use as a context manager. On a clean exit the last partial buffer is flushed; on an
+    exception nothing more is written (batches already renamed stay: they are complete,
+    and the next sync's dedup makes re-fetching them harmless).
+    """
+
+    def __init__(
+        self,
+        landing: RawLanding,
+        source: str,
+        entity: str,
+        *,
+        sync_mode: str = "incremental",
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+    ) -> None:
+        if sync_mode not in SYNC_MODES:
+            raise ValueError(f"sync_mode must be one of {SYNC_MODES}, not {sync_mode!r}")
+        if batch_rows < 1:
+            raise ValueError("batch_rows must be at least 1")
+        self.landing = landing
+        self.source = source
+        self.entity = entity
+        self.sync_mode = sync_mode
+        self.batch_rows = batch_rows
+        self.stats = BatchStats()
+        self._buffer: list[RawRecord] = []
+        self._folder = landing.entity_dir(source, entity)
+
+    def __enter__(self) -> BatchWriter:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self.landing.remove_stale_temp_files(self.source, self.entity)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self._buffer.clear()
+
+    def add(self, record: RawRecord) -> None:
+        self._buffer.append(record)
+        if len(self._buffer) >= self.batch_rows:
+            self.flush()
+
+    def add_all(self, records: Iterable[RawRecord]) -> None:
+        for record in records:
+            self.add(record)
+
+    def flush(self) -> Path | None:
+        if not self._buffer:
+            return None
+        rows, self._buffer = self._buffer, []
+        batch_id = new_batch_id()
+        loaded_at = datetime.now(UTC)
+        table = pa.Table.from_pydict(
+            {
+                "natural_key": [r.natural_key for r in rows],
+                "source_updated_at": [
+                    r.source_updated_at.astimezone(UTC) if r.source_updated_at else None
+                    for r in rows
+                ],
+                "loaded_at": [loaded_at] * len(rows),
+                "batch_id": [batch_id] * len(rows),
+                "sync_mode": [self.sync_mode] * len(rows),
+                "is_deleted": [r.is_deleted for r in rows],
+                "record": [
+                    None if r.record is None else json.dumps(r.record, separators=(",", ":"), sort_keys=True)
+                    for r in rows
+                ],
+            },
+            schema=RAW_SCHEMA,
+        )
+        final = self._folder / f"batch-{batch_id}.parquet"
+        tmp = self._folder / f".batch-{batch_id}.parquet.tmp"
+        with open(tmp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd", write_statistics=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+        _fsync_dir(self._folder)
+
+        self.stats.files.append(final)
+        self.stats.records += sum(1 for r in rows if not r.is_deleted)
+        self.stats.tombstones += sum(1 for r in rows if r.is_deleted)
+        newest = max((r.source_updated_at for r in rows if r.source_updated_at), default=None)
+        if newest is not None and (
+            self.stats.max_source_updated_at is None or newest > self.stats.max_source_updated_at
+        ):
+            self.stats.max_source_updated_at = newest
+        return final
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename is only durable once the directory entry is; cheap on local disks.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def iter_records(table: pa.Table) -> Iterator[dict[str, Any]]:
+    """Decoded source records of a landed table (tombstones yield None)."""
+    for text in table.column("record").to_pylist():
+        yield None if text is None else json.loads(text)

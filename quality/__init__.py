@@ -1,0 +1,1 @@
+"""Expectation suites (great-expectations) and the function that runs one. No Dagster imports."""
