@@ -97,6 +97,23 @@ class RawLanding:
             return []
         return sorted(folder.glob("batch-*.parquet"))
 
+    def ensure_entity(self, source: str, entity: str) -> None:
+        """Make sure an entity has at least one (possibly empty) batch file.
+
+        Readers glob ``batch-*.parquet``; an entity that was never synced (a source not configured
+        yet, a table with no rows) must still read as an empty table with the raw schema rather
+        than fail. The empty batch sorts first and carries no rows, so it changes nothing.
+        """
+        if self.batch_files(source, entity):
+            return
+        folder = self.entity_dir(source, entity)
+        folder.mkdir(parents=True, exist_ok=True)
+        batch_id = "00000000T000000000000Z-empty"
+        final = folder / f"batch-{batch_id}.parquet"
+        tmp = folder / f".batch-{batch_id}.parquet.tmp"
+        pq.write_table(RAW_SCHEMA.empty_table(), tmp)
+        os.replace(tmp, final)
+
     def remove_stale_temp_files(self, source: str, entity: str) -> int:
         """Delete temp files left by a writer that was killed. Only call when no writer runs."""
         folder = self.entity_dir(source, entity)
