@@ -1,0 +1,231 @@
+"""`pwh` — the command line of the portfolio warehouse (CONTRACT §1).
+
+    pwh demo      simulated Jira + ServiceNow + finance drop, the whole pipeline, headline KPIs
+    pwh run       the nightly job against the configured sources (env vars / .env)
+    pwh simulate  serve the simulators alone
+    pwh ui        the Dagster UI on 127.0.0.1
+    pwh export    the published marts as Parquet or Excel files
+
+Exit code 0 only when every asset materialised and every blocking check passed; 1 when the
+pipeline ran and something failed (one line per failure on stderr); 2 when it could not start
+(configuration, usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
+
+# Nothing we run phones home (DEVELOPERS.md).
+QUIET_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DAGSTER_DISABLE_TELEMETRY": "true",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except UserFacingError as exc:
+        print(f"pwh: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+
+
+class UserFacingError(Exception):
+    """Something the user can fix; printed as one line without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pwh", description="Portfolio warehouse: Jira + ServiceNow + finance exports → KPI marts.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline against the built-in simulated enterprise")
+    demo.add_argument("--scale", choices=("small", "medium", "large"), default="medium")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: today, UTC)")
+    demo.set_defaults(handler=cmd_demo)
+
+    run = sub.add_parser("run", help="the nightly job against the configured sources")
+    run.add_argument("--full", action="store_true", help="re-read everything and detect deletes")
+    run.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
+    run.set_defaults(handler=cmd_run)
+
+    simulate = sub.add_parser("simulate", help="serve the simulated Jira and ServiceNow, write finance exports")
+    simulate.add_argument("rest", nargs=argparse.REMAINDER, help="see `pwh simulate --help`")
+    simulate.set_defaults(handler=cmd_simulate)
+
+    ui = sub.add_parser("ui", help="the Dagster UI (dagster dev) on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=cmd_ui)
+
+    export = sub.add_parser("export", help="the published marts as files for Power BI / Excel")
+    export.add_argument("--format", choices=("parquet", "xlsx"), default="parquet")
+    export.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/exports/<format>)")
+    export.set_defaults(handler=cmd_export)
+    return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-06-30: {text!r}") from exc
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from simulators.serve import main as serve_main
+
+    rest = [a for a in args.rest if a != "--"]
+    return serve_main(rest)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.as_of:
+        os.environ["PWH_AS_OF"] = args.as_of.isoformat()
+    settings = _settings()
+    for warning in unconfigured_sources():
+        print(f"warning: {warning}", file=sys.stderr)
+    return run_pipeline(settings, full=args.full)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from simulators import start_simulators
+    from simulators.serve import ensure_world
+
+    as_of = args.as_of or datetime.now(UTC).date()
+    os.environ["PWH_AS_OF"] = as_of.isoformat()
+    settings = _settings()
+    paths = settings.paths
+    started = time.monotonic()
+    print(f"Generating the {args.scale} simulated enterprise (seed {args.seed}, as of {as_of}) …", flush=True)
+    world_path = ensure_world(args.scale, args.seed, as_of, paths.simulator)
+    finance_dir = paths.simulator / "finance-drop"
+    with start_simulators(world_path, finance_dir=finance_dir) as sims:
+        os.environ.update(
+            {
+                "JIRA_URL": sims.jira_url,
+                "JIRA_EMAIL": sims.jira_email,
+                "JIRA_API_TOKEN": sims.jira_api_token,
+                "SERVICENOW_URL": sims.servicenow_url,
+                "SERVICENOW_USER": sims.servicenow_user,
+                "SERVICENOW_PASSWORD": sims.servicenow_password,
+                "FINANCE_EXPORT_DIR": str(finance_dir),
+            }
+        )
+        print(f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}", flush=True)
+        code = run_pipeline(_settings(), full=False)
+    if code == EXIT_OK:
+        from orchestration.publish import export
+
+        written = export(paths.published_db, paths.exports / "parquet", "parquet")
+        print(f"Exports: {len(written)} Parquet files in {paths.exports / 'parquet'}")
+    print(f"Demo finished in {time.monotonic() - started:,.0f} s. Published warehouse: {paths.published_db}")
+    return code
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration.runner import prepare_dagster_home
+
+    settings = _settings()
+    home = prepare_dagster_home(settings.paths)
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PWH_HOME": str(settings.home)}
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C to stop.", flush=True)
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.port)]
+    return subprocess.call(command, env=env, cwd=workspace.parent)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from orchestration.publish import export
+
+    settings = _settings()
+    out = args.out or settings.paths.exports / args.format
+    try:
+        written = export(settings.paths.published_db, out, args.format)
+    except FileNotFoundError as exc:
+        raise UserFacingError(str(exc)) from exc
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def _settings():
+    from orchestration.settings import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise UserFacingError(str(exc)) from exc
+    # Child processes (Dagster steps, dbt) must see the same absolute paths.
+    os.environ["PWH_HOME"] = str(settings.home)
+    os.environ["PWH_AS_OF"] = settings.as_of.isoformat()
+    os.environ["PWH_REPORTING_CURRENCY"] = settings.reporting_currency
+    return settings
+
+
+def unconfigured_sources() -> list[str]:
+    from orchestration.defs.resources import (
+        FinanceDropResource,
+        JiraResource,
+        NotConfigured,
+        ServiceNowResource,
+    )
+
+    configs = [JiraResource().config(), ServiceNowResource().config(), FinanceDropResource().config()]
+    return [c.message for c in configs if isinstance(c, NotConfigured)]
+
+
+def run_pipeline(settings, *, full: bool) -> int:
+    """nightly_sync, then publish (always: kpi_data_quality must record a failed run too)."""
+    from dagster import DagsterInstance
+
+    from orchestration.defs.automation.jobs import NIGHTLY_JOB, PUBLISH_JOB, publish_tags, sync_tags
+    from orchestration.progress import ProgressPrinter
+    from orchestration.report import print_headline
+    from orchestration.runner import prepare_dagster_home, run_job
+
+    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
+    printer = ProgressPrinter(sys.stdout)
+    with DagsterInstance.get() as instance:
+        print(f"Running {NIGHTLY_JOB} ({'full' if full else 'incremental'}, as of {settings.as_of}) into {settings.home}", flush=True)
+        nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
+        publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer)
+    failures = [*nightly.failures, *publish.failures]
+    blocking = [c for c in nightly.failed_checks if c.endswith("(error)")]
+    if nightly.success and publish.success:
+        print_headline(settings.paths.published_db, sys.stdout)
+        return EXIT_OK
+    for check in blocking:
+        print(f"blocking check failed: {check} — KPI marts kept their last good version", file=sys.stderr)
+    for failure in failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    if settings.paths.published_db.exists():
+        print_headline(settings.paths.published_db, sys.stdout)
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

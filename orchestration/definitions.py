@@ -1,0 +1,27 @@
+"""Dagster's entry point: every definition under `orchestration/defs/`, one folder per concern.
+
+    defs/ingest/      raw/<source>/<entity> assets that call the connectors
+    defs/transform/   dbt: core models, gated KPI marts, the data-quality mart
+    defs/quality/     asset checks built from quality/ suites (raw: blocking; marts: warnings)
+    defs/serving/     the published read-only DuckDB file and the Parquet / Excel exports
+    defs/automation/  the nightly_sync job and schedule, the finance drop-folder sensor
+    defs/resources.py where the warehouse lives and how to reach each source (env vars)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.transform.project import ensure_manifest
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    ensure_manifest()
+    loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    # Two cores: two steps at a time. Steps that open the warehouse file also share pool "duckdb".
+    return dg.Definitions.merge(
+        loaded, dg.Definitions(executor=dg.multiprocess_executor.configured({"max_concurrent": 2}))
+    )

@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per concern; `orchestration/definitions.py` loads them all."""

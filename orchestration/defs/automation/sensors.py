@@ -1,0 +1,108 @@
+"""Sensors: a new finance export starts finance_refresh; every finished sync run is published."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.automation.jobs import (
+    FINANCE_JOB,
+    NIGHTLY_JOB,
+    finance_refresh,
+    publish,
+    publish_tags,
+)
+from orchestration.settings import load_environment
+
+FINANCE_PATTERNS = ("gl_actuals_*.csv", "forecast_*.csv", "fx_rates_*.csv")
+
+# A file modified less than this long ago may still be being written (a finance system copying a
+# large export, a user saving from Excel); the sensor waits for it to settle.
+SETTLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class DropFile:
+    name: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def signature(self) -> str:
+        return f"{self.size}:{self.mtime_ns}"
+
+
+def scan_drop_folder(folder: Path, *, now: float, settle_seconds: float = SETTLE_SECONDS) -> tuple[list[DropFile], list[str]]:
+    """Settled export files in the folder, and the names of those still being written."""
+    ready: list[DropFile] = []
+    unsettled: list[str] = []
+    for pattern in FINANCE_PATTERNS:
+        for path in sorted(folder.glob(pattern)):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            stat = path.stat()
+            if now - stat.st_mtime < settle_seconds:
+                unsettled.append(path.name)
+                continue
+            ready.append(DropFile(path.name, stat.st_size, stat.st_mtime_ns))
+    return ready, unsettled
+
+
+@dg.sensor(
+    name="finance_drop_sensor",
+    job=finance_refresh,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs finance_refresh when a new or changed export appears in FINANCE_EXPORT_DIR (files still being written are left for the next tick).",
+)
+def finance_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    folder_text = load_environment().get("FINANCE_EXPORT_DIR")
+    if not folder_text:
+        return dg.SkipReason("FINANCE_EXPORT_DIR is not set")
+    folder = Path(folder_text).expanduser()
+    if not folder.is_dir():
+        return dg.SkipReason(f"FINANCE_EXPORT_DIR {folder} does not exist")
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    ready, unsettled = scan_drop_folder(folder, now=time.time())
+    changed = [f for f in ready if seen.get(f.name) != f.signature]
+    if not changed:
+        waiting = f"; waiting for {', '.join(unsettled)} to finish writing" if unsettled else ""
+        return dg.SkipReason(f"no new finance exports{waiting}")
+    for file in changed:
+        seen[file.name] = file.signature
+    run_key = "finance:" + ",".join(sorted(f"{f.name}@{f.signature}" for f in changed))
+    request = dg.RunRequest(
+        run_key=run_key,
+        tags={"pwh/finance_files": ", ".join(f.name for f in changed)[:1000]},
+    )
+    return dg.SensorResult(run_requests=[request], cursor=json.dumps(seen, sort_keys=True))
+
+
+@dg.run_status_sensor(
+    name="publish_after_success",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[dg.JobSelector(job_name=NIGHTLY_JOB), dg.JobSelector(job_name=FINANCE_JOB)],
+    request_job=publish,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Publishes the new marts after a successful sync run.",
+)
+def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    run_id = context.dagster_run.run_id
+    return dg.RunRequest(run_key=f"publish:{run_id}", tags=publish_tags(True, run_id))
+
+
+@dg.run_status_sensor(
+    name="publish_after_failure",
+    run_status=dg.DagsterRunStatus.FAILURE,
+    monitored_jobs=[dg.JobSelector(job_name=NIGHTLY_JOB), dg.JobSelector(job_name=FINANCE_JOB)],
+    request_job=publish,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a failed or blocked sync: republish only kpi_data_quality, so BI users see why the marts did not move.",
+)
+def publish_after_failure(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    run_id = context.dagster_run.run_id
+    return dg.RunRequest(run_key=f"publish:{run_id}", tags=publish_tags(False, run_id))

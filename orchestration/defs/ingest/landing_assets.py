@@ -1,0 +1,106 @@
+"""What the three source assets share: asset specs per entity, and turning a sync into events.
+
+Each source is one `multi_asset` (one step, one process) with one asset per source entity, so
+Jira, ServiceNow and finance land in parallel and a data engineer still sees and selects every
+entity on its own. Connectors do the work; this module only maps their results to Dagster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timedelta
+
+import dagster as dg
+
+from connectors.landing import RawLanding
+from connectors.sync import EntityResult
+
+# A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
+# the load time of what actually landed (quality checks), not the materialisation time, because a
+# source that is not configured still materialises (with a warning) so the rest of the run goes on.
+FRESHNESS_WINDOW = timedelta(hours=26)
+
+# Network and source hiccups that outlast the connector's own retries get a second chance as a
+# whole step; a wrong token or URL fails the same way twice, so two retries are plenty.
+SOURCE_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+SYNC_MODE_TAG = "pwh/sync_mode"
+
+
+def raw_key(source: str, entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", source, entity])
+
+
+def raw_specs(source: str, entities: Iterable[str], descriptions: dict[str, str]) -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            key=raw_key(source, entity),
+            group_name=f"raw_{source}",
+            description=descriptions.get(entity, f"{source} {entity}, as landed in the raw change log."),
+            kinds={"python", "parquet"},
+            skippable=True,
+            metadata={"pwh/source": source, "pwh/entity": entity},
+        )
+        for entity in entities
+    ]
+
+
+def is_full_sync(context: dg.AssetExecutionContext) -> bool:
+    return context.run.tags.get(SYNC_MODE_TAG, "incremental") == "full"
+
+
+def selected_entities(context: dg.AssetExecutionContext, source: str) -> list[str]:
+    return [key.path[2] for key in sorted(context.selected_asset_keys, key=lambda k: k.path) if key.path[1] == source]
+
+
+def ensure_entities(landing: RawLanding, source: str, entities: Sequence[str]) -> None:
+    for entity in entities:
+        landing.ensure_entity(source, entity)
+
+
+def progress_logger(context: dg.AssetExecutionContext, source: str) -> Callable[[str, int], None]:
+    """Log progress every 10k records so a long sync shows which entity and how far."""
+    last: dict[str, int] = {}
+
+    def report(entity: str, records: int) -> None:
+        if records - last.get(entity, 0) >= 10_000:
+            last[entity] = records
+            context.log.info(f"raw/{source}/{entity}: {records:,} records so far")
+
+    return report
+
+
+def materializations(source: str, results: Sequence[EntityResult], full: bool) -> Iterator[dg.MaterializeResult]:
+    for result in results:
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "dagster/row_count": result.records,
+            "records": result.records,
+            "tombstones": result.tombstones,
+            "pages": result.pages,
+            "requests": result.requests,
+            "retries": result.retries,
+            "rejects": result.rejects,
+            "files": result.files,
+            "skipped_unchanged": result.skipped_unchanged,
+            "sync_mode": "full" if full else "incremental",
+            "watermark": result.watermark.isoformat() if result.watermark else "",
+        }
+        if result.warnings:
+            metadata["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in result.warnings))
+        yield dg.MaterializeResult(asset_key=raw_key(source, result.entity), metadata=metadata)
+
+
+def skipped(context: dg.AssetExecutionContext, source: str, entities: Sequence[str], reason: str) -> Iterator[dg.MaterializeResult]:
+    """A source that is not configured: warn, keep what landed before, and say so on each asset.
+
+    It still materialises: Dagster would otherwise skip every downstream dbt model, and the other
+    sources' marts must still be built. The freshness check reports the staleness.
+    """
+    context.log.warning(reason)
+    for entity in entities:
+        yield dg.MaterializeResult(
+            asset_key=raw_key(source, entity),
+            metadata={"records": 0, "skipped": reason, "dagster/row_count": 0},
+        )

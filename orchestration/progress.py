@@ -1,0 +1,66 @@
+"""Progress lines for `pwh run` / `pwh demo`: which step, which asset, how many records."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import dagster as dg
+from dagster import DagsterEventType
+
+from orchestration.runner import one_line
+
+
+class ProgressPrinter:
+    """Turns a run's event log into a few readable lines (the full log is in `pwh ui`)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.models: dict[str, int] = {}
+
+    def __call__(self, entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            # context.log messages from our assets: progress and warnings.
+            if entry.level >= 30 or "records so far" in entry.user_message:
+                self._say(f"  {entry.user_message}")
+            return
+        kind = event.event_type
+        if kind == DagsterEventType.STEP_START:
+            self._say(f"▶ {event.step_key}")
+        elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            key = materialization.asset_key.to_user_string()
+            meta = materialization.metadata
+            if key.startswith("raw/"):
+                if "skipped" in meta:
+                    self._say(f"  – {key}: skipped")
+                else:
+                    records = _value(meta.get("records"))
+                    tombstones = _value(meta.get("tombstones"))
+                    retries = _value(meta.get("retries"))
+                    extra = f", {tombstones:,} deleted" if tombstones else ""
+                    extra += f", {retries} retries" if retries else ""
+                    self._say(f"  ✓ {key}: {records:,} records{extra}")
+            else:
+                self.models[event.step_key or ""] = self.models.get(event.step_key or "", 0) + 1
+        elif kind == DagsterEventType.STEP_SUCCESS:
+            built = self.models.pop(event.step_key or "", 0)
+            note = f" ({built} tables)" if built else ""
+            self._say(f"  done {event.step_key}{note}")
+        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                severity = evaluation.severity.value.lower()
+                self._say(f"  ✗ check {evaluation.asset_key.to_user_string()} · {evaluation.check_name} ({severity})")
+        elif kind == DagsterEventType.STEP_FAILURE:
+            self._say(f"  ✗ {event.step_key} failed: {one_line(event.event_specific_data.error)}")
+        elif kind == DagsterEventType.STEP_SKIPPED:
+            self._say(f"  – {event.step_key} not run (an upstream step failed or a blocking check failed)")
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+
+def _value(meta_value: object) -> int:
+    value = getattr(meta_value, "value", meta_value)
+    return int(value or 0)

@@ -1,0 +1,116 @@
+"""Configuration from environment variables (CONTRACT §2), read in one place.
+
+A `.env` file in the working directory is read too; variables already set in the environment win.
+Secrets stay in the environment: resources hold the *names* of the variables, and read values only
+when they connect, so the Dagster UI and run metadata never show a token.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+
+def load_environment(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
+    """The effective environment: `.env` values overlaid by the real environment."""
+    env = {k: v for k, v in dotenv_values(dotenv or Path.cwd() / ".env").items() if v is not None}
+    env.update(environ if environ is not None else os.environ)
+    return env
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    """Everything the pipeline writes lives under PWH_HOME."""
+
+    home: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def quality(self) -> Path:
+        return self.home / "quality"
+
+    @property
+    def build_db(self) -> Path:
+        """dbt's file: one writer, never opened by BI tools."""
+        return self.home / "portfolio.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """What BI opens: replaced atomically after a good build."""
+        return self.home / "published" / "portfolio.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def simulator(self) -> Path:
+        return self.home / "simulator"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    as_of: date
+    reporting_currency: str
+    jira_url: str | None
+    jira_email: str | None
+    jira_jql_scope: str | None
+    servicenow_url: str | None
+    servicenow_user: str | None
+    finance_dir: Path | None
+    ca_bundle: str | None
+    schedule_timezone: str
+    schedule_cron: str
+
+    @property
+    def paths(self) -> WarehousePaths:
+        return WarehousePaths(self.home)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = load_environment(environ)
+        home = Path(env.get("PWH_HOME") or "warehouse").expanduser().resolve()
+        as_of_text = env.get("PWH_AS_OF") or ""
+        try:
+            as_of = date.fromisoformat(as_of_text) if as_of_text else datetime.now(UTC).date()
+        except ValueError as exc:
+            raise ConfigError(f"PWH_AS_OF must be a date like 2026-06-30, not {as_of_text!r}") from exc
+        currency = (env.get("PWH_REPORTING_CURRENCY") or "USD").upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ConfigError(f"PWH_REPORTING_CURRENCY must be an ISO code like USD, not {currency!r}")
+        finance_dir = env.get("FINANCE_EXPORT_DIR") or None
+        return cls(
+            home=home,
+            as_of=as_of,
+            reporting_currency=currency,
+            jira_url=(env.get("JIRA_URL") or "").rstrip("/") or None,
+            jira_email=env.get("JIRA_EMAIL") or None,
+            jira_jql_scope=env.get("JIRA_JQL_SCOPE") or None,
+            servicenow_url=(env.get("SERVICENOW_URL") or "").rstrip("/") or None,
+            servicenow_user=env.get("SERVICENOW_USER") or None,
+            finance_dir=Path(finance_dir).expanduser().resolve() if finance_dir else None,
+            ca_bundle=env.get("PWH_CA_BUNDLE") or None,
+            schedule_timezone=env.get("PWH_SCHEDULE_TIMEZONE") or "UTC",
+            schedule_cron=env.get("PWH_SCHEDULE_CRON") or "0 2 * * *",
+        )
+
+
+class ConfigError(ValueError):
+    """A setting a user must fix; the message names the variable."""
