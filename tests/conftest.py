@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+# tests/<package>/ folders mirror the package names (tests/connectors, tests/simulators) and, having
+# no __init__.py, would otherwise shadow the real packages as namespace packages once pytest puts
+# tests/ on sys.path. The repository root first makes `import connectors` the real one.
+_REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
 
 # Tests never talk to the outside world, and never report usage.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
