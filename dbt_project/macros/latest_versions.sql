@@ -1,0 +1,22 @@
+{#- The current state of every record in a raw change log.
+
+    The landing appends every version it fetched (re-fetches included) and a tombstone when a
+    full sync no longer finds a key. The current version of a key is the one with the greatest
+    (source_updated_at, loaded_at, batch_id); a version without a source time sorts oldest, as in
+    connectors.landing.RawLanding.live_keys. When that winner is a tombstone the record is gone,
+    so it is dropped after ranking (dropping tombstones before ranking would resurrect the
+    previous version). -#}
+{% macro latest_versions(relation) %}
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by natural_key
+                order by source_updated_at desc nulls last, loaded_at desc, batch_id desc
+            ) as version_rank
+        from {{ relation }}
+    ) as ranked
+    where version_rank = 1
+      and not is_deleted
+{% endmacro %}

@@ -1,0 +1,24 @@
+with
+
+source as (
+    {{ latest_versions(source('jira', 'issue_changelogs')) }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        {{ json_text('$.id') }} as change_id,
+        -- bulkfetch nests histories under their issue; the connector lands each history with it
+        coalesce({{ json_text('$.issueId') }}, {{ json_text('$.issue_id') }}) as issue_id,
+        {{ json_text('$.author.accountId') }} as author_account_id,
+        ---------- attributes
+        -- the changed fields; int_jira_status_changes unnests the status items
+        {{ json_document('$.items') }} as items_json,
+        ---------- dates and timestamps
+        {{ jira_timestamp(json_text('$.created')) }} as changed_at,
+        ---------- lineage
+        loaded_at
+    from source
+)
+
+select * from renamed
