@@ -1,0 +1,295 @@
+"""Expectation suites on the KPI marts (warnings: they flag, they never hold a mart back).
+
+Column names are the BI contract of KPIS.md. Each suite checks that natural ids are present and
+the grain is unique, that ratios and buckets are within sane bounds, that keys resolve to the
+dimensions (read from the same DuckDB file, or given as params), that the row count moved no
+more than a tolerance since the previous run, and, for the scorecard, that every active project
+is in it.
+
+Params (all optional):
+  ``previous_row_count``   the mart's row count at the previous run (``results.latest_row_counts``)
+  ``tolerance``            allowed relative change of the row count, default 0.5
+  ``known_keys``           {column: keys} instead of reading the dimension for that column
+  ``active_project_ids``   project_ids that must be in the scorecard, instead of reading dim_project
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from quality.inputs import DuckDBTable, SuiteData, load_frame
+from quality.suites.spec import (
+    ExpectationSpec,
+    Prepared,
+    SuiteInfo,
+    a_at_least_b,
+    between,
+    contains_all,
+    in_set,
+    not_null,
+    row_count_between,
+    unique,
+)
+
+DEFAULT_TOLERANCE = 0.5
+# The outcome that records a mart's row count; results.latest_row_counts reads it back.
+ROW_COUNT_CHECK = "row_count_vs_previous_run"
+
+STATE_LABELS = ("pending", "open", "work in progress", "closed complete", "closed incomplete", "closed skipped")
+ACTIVE_STATES = ("open", "work in progress")
+HEALTH_LABELS = ("green", "amber", "red")
+EXPENSE_TYPES = ("capex", "opex")
+
+Bounds = tuple[float | None, float | None]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A mart column whose values must exist in a dimension column (``marts.<dim>``)."""
+
+    column: str
+    dimension: str
+    dimension_column: str
+
+
+@dataclass(frozen=True)
+class MartRules:
+    """What one KPI mart must satisfy, as data."""
+
+    table: str
+    grain: tuple[str, ...]
+    ids: tuple[str, ...]
+    ranges: Mapping[str, Bounds] = field(default_factory=dict)
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    at_least: tuple[tuple[str, str], ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    requires_active_projects: bool = False
+
+
+PROJECT = ForeignKey("project_key", "dim_project", "project_key")
+PORTFOLIO = ForeignKey("portfolio_key", "dim_portfolio", "portfolio_key")
+
+MART_RULES: tuple[MartRules, ...] = (
+    MartRules(
+        "kpi_project_scorecard",
+        grain=("project_key",),
+        ids=("project_key", "project_id", "project_name"),
+        ranges={
+            "percent_complete": (0, 100),
+            "cpi": (0, None),
+            "spi": (0, None),
+            "budget_variance_ratio": (-1, None),
+            "benefit_realization_ratio": (0, None),
+            "roi_ratio": (-1, None),
+            "open_risk_count": (0, None),
+            "risk_exposure_amount": (0, None),
+            "bac_amount": (0, None),
+            "priority_score": (0, 1),
+            "priority_rank": (1, None),
+            "blocking_dependency_count": (0, None),
+            "payback_months": (0, None),
+        },
+        enums={"state": STATE_LABELS, "overall_health": HEALTH_LABELS},
+        foreign_keys=(PROJECT,),
+        requires_active_projects=True,
+    ),
+    MartRules(
+        "kpi_portfolio_summary",
+        grain=("portfolio_key", "month_start_date"),
+        ids=("portfolio_key", "portfolio_name", "month_start_date"),
+        ranges={
+            "on_time_delivery_rate": (0, 1),
+            "active_project_count": (0, None),
+            "projects_closed_count": (0, None),
+            "projects_closed_on_time_count": (0, None),
+            "budget_variance_ratio": (-1, None),
+            "benefit_realization_ratio": (0, None),
+            "allocated_hours": (0, None),
+            "actual_hours": (0, None),
+            "hours_vs_allocation_ratio": (0, None),
+            "risk_exposure_amount": (0, None),
+            "red_project_count": (0, None),
+            "amber_project_count": (0, None),
+            "green_project_count": (0, None),
+        },
+        at_least=(("projects_closed_count", "projects_closed_on_time_count"),),
+        foreign_keys=(PORTFOLIO,),
+    ),
+    MartRules(
+        "kpi_capacity_utilization",
+        grain=("resource_key", "month_start_date"),
+        ids=("resource_key", "resource_id", "month_start_date"),
+        ranges={
+            "capacity_utilization": (0, 3),
+            "allocation_ratio": (0, 3),
+            "capacity_hours": (0, None),
+            "allocated_hours": (0, None),
+            "actual_hours": (0, None),
+        },
+        foreign_keys=(ForeignKey("resource_key", "dim_resource", "resource_key"),),
+    ),
+    MartRules(
+        "kpi_budget_vs_actual",
+        grain=("project_key", "month_start_date", "expense_type"),
+        ids=("project_key", "project_id", "month_start_date", "expense_type"),
+        ranges={"planned_amount": (0, None), "cumulative_planned_amount": (0, None)},
+        enums={"expense_type": EXPENSE_TYPES},
+        foreign_keys=(PROJECT,),
+    ),
+    MartRules(
+        "kpi_benefits_realization",
+        grain=("project_key", "month_start_date"),
+        ids=("project_key", "project_id", "month_start_date"),
+        ranges={
+            "planned_benefit_amount": (0, None),
+            "cumulative_planned_amount": (0, None),
+            "benefit_realization_ratio": (0, None),
+        },
+        foreign_keys=(PROJECT,),
+    ),
+    MartRules(
+        "kpi_risk_heatmap",
+        grain=("portfolio_key", "probability_bucket", "impact_bucket"),
+        ids=("portfolio_key", "portfolio_name", "probability_bucket", "impact_bucket"),
+        ranges={
+            "probability_bucket": (1, 5),
+            "impact_bucket": (1, 5),
+            "open_risk_count": (1, None),
+            "exposure_amount": (0, None),
+        },
+        foreign_keys=(PORTFOLIO,),
+    ),
+    MartRules(
+        "kpi_delivery_flow",
+        grain=("jira_project_key", "week_start_date"),
+        ids=("jira_project_key", "week_start_date"),
+        ranges={
+            "throughput": (0, None),
+            "wip": (0, None),
+            "cycle_time_p50_days": (0, None),
+            "cycle_time_p85_days": (0, None),
+            "lead_time_p50_days": (0, None),
+        },
+        at_least=(("cycle_time_p85_days", "cycle_time_p50_days"),),
+        foreign_keys=(ForeignKey("jira_project_key", "dim_jira_project", "jira_project_key"),),
+    ),
+    MartRules(
+        "kpi_prioritization",
+        grain=("item_type", "item_id"),
+        ids=("item_type", "item_id", "portfolio_name"),
+        ranges={
+            "priority_score": (0, 1),
+            "priority_rank": (1, None),
+            "wsjf": (0, None),
+            **{c: (1, 10) for c in ("strategic_alignment", "business_value", "time_criticality",
+                                    "risk_reduction", "job_size")},
+        },
+        enums={"item_type": ("project", "demand")},
+        foreign_keys=(ForeignKey("portfolio_name", "dim_portfolio", "portfolio_name"),),
+    ),
+)
+
+ACTIVE_PROJECTS_SQL = """
+select distinct project_id from "{schema}"."dim_project"
+where is_current and state in ('open', 'work in progress') and project_id is not null
+"""
+
+
+@dataclass(frozen=True)
+class MartSuite:
+    """Warning-level checks on one KPI mart."""
+
+    rules: MartRules
+
+    @property
+    def info(self) -> SuiteInfo:
+        return SuiteInfo(
+            name=f"marts_{self.rules.table}",
+            layer="marts",
+            target=self.rules.table,
+            severity="warn",
+            description=(
+                f"{self.rules.table}: natural ids present, grain unique, ratios and buckets in "
+                "bounds, keys found in their dimensions, row count close to the previous run"
+                + (", every active project present." if self.rules.requires_active_projects else ".")
+            ),
+        )
+
+    def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared:
+        frame = load_frame(data)
+        rules = self.rules
+        specs: list[ExpectationSpec] = [not_null(c) for c in rules.ids]
+        specs.append(unique(rules.grain, name="grain_unique", what=f"one row per {' × '.join(rules.grain)}"))
+        specs += [in_set(c, values) for c, values in rules.enums.items()]
+        specs += [between(c, low, high) for c, (low, high) in rules.ranges.items()]
+        specs += [a_at_least_b(a, b) for a, b in rules.at_least]
+        dims = data if isinstance(data, DuckDBTable) else None
+        for fk in rules.foreign_keys:
+            keys = _known_keys(fk, params, dims)
+            if keys is not None:
+                specs.append(
+                    ExpectationSpec(
+                        name=f"{fk.column}_in_{fk.dimension}",
+                        description=f"{fk.column} exists in {fk.dimension}.{fk.dimension_column}",
+                        gx_type="ExpectColumnValuesToBeInSet",
+                        kwargs={"column": fk.column, "value_set": keys},
+                        columns=(fk.column,),
+                    )
+                )
+        if rules.requires_active_projects:
+            active = _active_projects(params, dims)
+            if active is not None:
+                specs.append(
+                    contains_all("project_id", active, "every active project is in the scorecard",
+                                 name="every_active_project_present")
+                )
+        specs.append(_row_count_spec(params))
+        return Prepared(frame, specs)
+
+
+def _row_count_spec(params: Mapping[str, Any]) -> ExpectationSpec:
+    """Always present, so every run records its row count; unbounded when there is no previous run."""
+    previous = params.get("previous_row_count")
+    if previous is None:
+        return row_count_between(ROW_COUNT_CHECK, "row count (no previous run to compare)", 0, None)
+    tolerance = float(params.get("tolerance", DEFAULT_TOLERANCE))
+    low = max(0, math.floor(previous * (1 - tolerance)))
+    high = math.ceil(previous * (1 + tolerance))
+    return row_count_between(
+        ROW_COUNT_CHECK,
+        f"row count within {tolerance:.0%} of the previous run's {previous} ({low}–{high})",
+        low,
+        high,
+    )
+
+
+def _known_keys(fk: ForeignKey, params: Mapping[str, Any], dims: DuckDBTable | None) -> list[Any] | None:
+    given = (params.get("known_keys") or {}).get(fk.column)
+    if given is not None:
+        return sorted(set(given), key=str)
+    if dims is None:
+        return None
+    sql = f'select distinct "{fk.dimension_column}" from "{dims.schema}"."{fk.dimension}" where "{fk.dimension_column}" is not null'
+    return sorted((row[0] for row in _query(dims, sql)), key=str)
+
+
+def _active_projects(params: Mapping[str, Any], dims: DuckDBTable | None) -> list[str] | None:
+    given = params.get("active_project_ids")
+    if given is not None:
+        return sorted(set(given))
+    if dims is None:
+        return None
+    return sorted(row[0] for row in _query(dims, ACTIVE_PROJECTS_SQL.format(schema=dims.schema)))
+
+
+def _query(table: DuckDBTable, sql: str) -> Sequence[tuple[Any, ...]]:
+    with duckdb.connect(str(table.database), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+MART_SUITES: tuple[MartSuite, ...] = tuple(MartSuite(rules) for rules in MART_RULES)
