@@ -11,6 +11,9 @@ a load. Staging dedups to the latest version per key (``source_updated_at``, the
 then ``batch_id``) and drops tombstones.
 
 The incremental cursor is derived from what landed (decision 2): ``max_source_updated_at``.
+:class:`LandedVersions` answers "did exactly this version already land?" so a sync that
+re-reads an overlap window lands nothing twice; it is Arrow-backed so that even millions of keys
+stay a few bytes each.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -173,12 +176,152 @@ class RawLanding:
                     latest[key] = (*rank, gone)
         return {key for key, (_, _, gone) in latest.items() if not gone}
 
+    def latest_versions(
+        self, source: str, entity: str, *, since: datetime | None = None
+    ) -> pa.Table:
+        """The latest landed version of every key: ``natural_key, source_updated_at, is_deleted``.
+
+        Latest = greatest ``(source_updated_at, batch_id)``, nulls lowest — the order staging
+        uses (``batch_id`` sorts like ``loaded_at``). With ``since``, only rows updated at or
+        after it are considered (files whose newest row is older are not even opened); that is
+        exact for questions about versions at or after ``since``, which is all an incremental
+        sync asks.
+        """
+        columns = ["natural_key", "source_updated_at", "batch_id", "is_deleted"]
+        tables = []
+        for path in self.batch_files(source, entity):
+            if since is not None:
+                newest = _file_max_updated(path)
+                if newest is None or newest < since:
+                    continue
+                table = pq.read_table(
+                    path, columns=columns, schema=RAW_SCHEMA,
+                    filters=[("source_updated_at", ">=", since)],
+                )
+            else:
+                table = pq.read_table(path, columns=columns, schema=RAW_SCHEMA)
+            if table.num_rows:
+                tables.append(table)
+        if not tables:
+            return _LATEST_SCHEMA.empty_table()
+        table = pa.concat_tables(tables).sort_by(
+            [
+                ("natural_key", "ascending", "at_end"),
+                ("source_updated_at", "descending", "at_end"),  # null = oldest
+                ("batch_id", "descending", "at_end"),
+            ]
+        )
+        keys = table.column("natural_key").combine_chunks()
+        if len(keys) > 1:
+            differs = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
+            first = pa.concat_arrays([pa.array([True]), differs])
+            table = table.filter(first)
+        return table.select(["natural_key", "source_updated_at", "is_deleted"])
+
     def landed_keys(self, source: str, entity: str) -> set[str]:
         """Every key that ever landed, tombstoned or not."""
         keys: set[str] = set()
         for path in self.batch_files(source, entity):
             keys.update(pq.read_table(path, columns=["natural_key"]).column(0).to_pylist())
         return keys
+
+
+_LATEST_SCHEMA = pa.schema(
+    [
+        pa.field("natural_key", pa.string()),
+        pa.field("source_updated_at", pa.timestamp("us", tz="UTC")),
+        pa.field("is_deleted", pa.bool_()),
+    ]
+)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def canonical_json(record: dict[str, Any] | None) -> str | None:
+    """The exact JSON text a record lands as (sorted keys, no spaces): comparable byte for byte."""
+    return None if record is None else json.dumps(record, separators=(",", ":"), sort_keys=True)
+
+
+def _version_tokens(keys: Iterable[str], updated: Iterable[datetime | None], deleted: Iterable[bool]) -> pa.Array:
+    # One string per (key, updated, deleted) so set lookups in Arrow compare whole versions.
+    return pa.array(
+        [
+            f"{k}\x1f{'' if u is None else (u - _EPOCH) // _MICROSECOND}\x1f{int(d)}"
+            for k, u, d in zip(keys, updated, deleted, strict=True)
+        ],
+        type=pa.string(),
+    )
+
+
+def _table_tokens(latest: pa.Table) -> pa.Array:
+    # The same tokens as _version_tokens, computed in Arrow: no Python object per key.
+    if latest.num_rows == 0:
+        return pa.array([], type=pa.string())
+    micros = pc.cast(pc.cast(latest.column("source_updated_at"), pa.int64()), pa.string())
+    flags = pc.cast(pc.cast(latest.column("is_deleted"), pa.int8()), pa.string())
+    tokens = pc.binary_join_element_wise(
+        latest.column("natural_key"), pc.fill_null(micros, ""), flags, "\x1f"
+    )
+    return tokens.combine_chunks() if isinstance(tokens, pa.ChunkedArray) else tokens
+
+
+class LandedVersions:
+    """Which versions of an entity already landed, to skip records a sync re-reads.
+
+    Built once per sync from :meth:`RawLanding.latest_versions`; records landed during the run
+    are remembered as they go, so a record returned twice (overlapping pages) lands once.
+    Lookups are vectorised (one Arrow set lookup per batch), never a Python dict per key.
+    """
+
+    def __init__(self, latest: pa.Table) -> None:
+        self._latest = latest
+        self._base = _table_tokens(latest)
+        self._run: list[pa.Array] = []
+
+    @classmethod
+    def load(
+        cls, landing: RawLanding, source: str, entity: str, *, since: datetime | None = None
+    ) -> LandedVersions:
+        return cls(landing.latest_versions(source, entity, since=since))
+
+    def __len__(self) -> int:
+        return self._latest.num_rows
+
+    def already_landed(self, records: list[RawRecord]) -> list[bool]:
+        """For each record: is it the latest landed version of its key, or landed in this run?"""
+        if not records:
+            return []
+        tokens = _version_tokens(
+            (r.natural_key for r in records),
+            (r.source_updated_at for r in records),
+            (r.is_deleted for r in records),
+        )
+        hit = pc.is_in(tokens, value_set=self._base)
+        if self._run:
+            run = pa.concat_arrays(self._run) if len(self._run) > 1 else self._run[0]
+            self._run = [run]
+            hit = pc.or_(hit, pc.is_in(tokens, value_set=run))
+        return hit.to_pylist()
+
+    def remember(self, records: list[RawRecord]) -> None:
+        """Record versions landed during this run."""
+        if records:
+            self._run.append(
+                _version_tokens(
+                    (r.natural_key for r in records),
+                    (r.source_updated_at for r in records),
+                    (r.is_deleted for r in records),
+                )
+            )
+
+    def live(self) -> pa.Table:
+        """``natural_key, source_updated_at`` of keys whose latest landed version is not deleted."""
+        table = self._latest
+        return table.filter(pc.invert(table.column("is_deleted"))).select(
+            ["natural_key", "source_updated_at"]
+        )
 
 
 def _file_max_updated(path: Path) -> datetime | None:
@@ -267,10 +410,7 @@ class BatchWriter:
                 "batch_id": [batch_id] * len(rows),
                 "sync_mode": [self.sync_mode] * len(rows),
                 "is_deleted": [r.is_deleted for r in rows],
-                "record": [
-                    None if r.record is None else json.dumps(r.record, separators=(",", ":"), sort_keys=True)
-                    for r in rows
-                ],
+                "record": [canonical_json(r.record) for r in rows],
             },
             schema=RAW_SCHEMA,
         )

@@ -1,0 +1,680 @@
+"""Finance CSV exports from the drop folder: detect the dialect, parse, validate, reject.
+
+CONTRACT §4 promises that every file finance systems really write loads: UTF-8 with or without
+BOM, UTF-16 with BOM (tab-separated), ``,`` / ``;`` / tab delimiters, decimal comma or point,
+thousands separators (``.`` ``,`` space, NBSP, apostrophe), negatives as ``-1.00``, ``1.00-`` or
+``(1.00)`` (also with U+2212 minus), dates as ISO, ``dd.mm.yyyy`` or ``mm/dd/yyyy``. A row that
+cannot be parsed becomes a reject with its physical line number (header = line 1), its raw text
+and a reason; it never stops the load and is never dropped.
+
+Why the stdlib ``csv`` module and not DuckDB ``read_csv``: rejects must carry the *physical* line
+number and the raw text of every record, also when a quoted field spans lines. DuckDB 2.0.1
+exposes neither for accepted rows (no line-number virtual column), and its reject table numbers
+records, not physical lines (checked: a row after a quoted newline is reported one line early).
+``csv.reader`` over a line iterator we count gives both exactly, in one streaming pass, for every
+encoding Python decodes. DuckDB's number/date options would not remove our parser either: it
+cannot read trailing minus, parentheses, U+2212 or NBSP (SOURCES.md §3.2).
+
+Detection, per file:
+
+- Encoding: a UTF-8 BOM means ``utf-8-sig``; a UTF-16 BOM means ``utf-16``; otherwise the bytes
+  must decode as UTF-8, else the file is read as ``latin-1`` with a warning (it always decodes).
+- Delimiter: the one of ``,`` ``;`` tab that splits the header into the most expected columns.
+- Decimal separator: from unambiguous amounts (both ``.`` and ``,`` present → the last one is
+  the decimal; one separator followed by other than exactly 3 digits → decimal; repeated →
+  thousands). Majority wins; a file with only ambiguous values (``1.234``) uses ``,`` when
+  ``;``-delimited, else ``.``.
+- Date order: ISO is always year-month-day. For ``a.b.yyyy`` and ``a/b/yyyy`` a first part above
+  12 proves day-first, a second part above 12 proves month-first; majority wins per separator.
+  A file with only ambiguous dates (every part ≤ 12) reads dotted dates as ``dd.mm.yyyy`` and
+  slashed dates as ``mm/dd/yyyy`` — the two forms CONTRACT §4 names. Values that contradict the
+  file's order are rejected, never guessed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+GL_COLUMNS: tuple[str, ...] = (
+    "company_code", "fiscal_year", "fiscal_period", "posting_date", "document_number",
+    "line_number", "gl_account", "cost_center", "wbs_code", "vendor_id", "vendor_name",
+    "expense_type", "amount", "currency", "description",
+)
+FORECAST_MONTHS: tuple[str, ...] = tuple(f"p{m:02d}" for m in range(1, 13))
+FORECAST_COLUMNS: tuple[str, ...] = (
+    "fiscal_year", "version", "wbs_code", "cost_center", "expense_type", "currency", *FORECAST_MONTHS,
+)
+FX_COLUMNS: tuple[str, ...] = ("period", "currency", "rate_to_reporting")
+
+# File name prefix -> (raw entity, required columns).
+FILE_KINDS: dict[str, tuple[str, ...]] = {
+    "gl_actuals": GL_COLUMNS,
+    "forecast": FORECAST_COLUMNS,
+    "fx_rates": FX_COLUMNS,
+}
+
+# Names a writer uses while a file is incomplete.
+PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart")
+
+# Active ISO 4217 codes. Shape alone is not enough: XXX, XTS and friends are valid-looking
+# placeholders that mean "no currency" and must not reach the spend facts.
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF
+    KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR
+    MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG
+    SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD
+    UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL""".split()
+)
+
+EXPENSE_TYPES = frozenset({"CAPEX", "OPEX"})
+MAX_RAW_TEXT = 4000  # a runaway quoted field can swallow the rest of a file; keep rejects readable
+
+_SPACES = "\u00a0\u202f\u2009\u2007 \t"
+_MINUS_SIGNS = "\u2212\u2012\u2013\ufe63\uff0d"
+_DATE_DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})\2(\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[-/.]?(\d{1,2})$")
+_PLAIN_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class FinanceConfig:
+    """The drop folder finance writes exports into (FINANCE_EXPORT_DIR).
+
+    ``settle_seconds``: a file modified more recently than this is watched for that long; if its
+    size or modification time changes meanwhile it is still being written and is skipped.
+    """
+
+    folder: Path
+    settle_seconds: float = 2.0
+
+
+def file_kind(name: str) -> str | None:
+    """``gl_actuals`` / ``forecast`` / ``fx_rates`` for an export file name, else None."""
+    lower = name.lower()
+    if not lower.endswith(".csv"):
+        return None
+    for kind in FILE_KINDS:
+        if lower.startswith(f"{kind}_"):
+            return kind
+    return None
+
+
+# --- numbers and dates --------------------------------------------------------------------
+
+
+def decimal_evidence(text: str) -> str | None:
+    """Which decimal separator a number written this way proves, if any (``.``, ``,`` or None)."""
+    body = "".join(ch for ch in text if ch.isdigit() or ch in ".,")
+    dots, commas = body.count("."), body.count(",")
+    if dots and commas:
+        return "." if body.rfind(".") > body.rfind(",") else ","
+    for sep, count in ((".", dots), (",", commas)):
+        if count > 1:
+            return "," if sep == "." else "."  # repeated: a thousands separator
+        if count == 1:
+            after = len(body) - body.index(sep) - 1
+            return sep if after != 3 else None
+    return None
+
+
+def parse_number(text: str, decimal_sep: str = ".") -> Decimal:
+    """A finance amount as a Decimal, or ValueError saying why not.
+
+    Handles thousands separators (the other of ``.``/``,``, spaces, NBSP, apostrophes) with
+    grouping checked, and negatives as ``-1``, ``1-``, ``(1)`` and U+2212.
+    """
+    if decimal_sep not in ".,":
+        raise ValueError(f"decimal separator must be '.' or ',', not {decimal_sep!r}")
+    original = text
+    s = text.strip(_SPACES)
+    for minus in _MINUS_SIGNS:
+        s = s.replace(minus, "-")
+    if not s:
+        raise ValueError("empty amount")
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip(_SPACES)
+    if s.endswith("-"):
+        negative, s = not negative, s[:-1].strip(_SPACES)
+    elif s.startswith("-"):
+        negative, s = not negative, s[1:].strip(_SPACES)
+    elif s.startswith("+"):
+        s = s[1:].strip(_SPACES)
+    if "-" in s or "(" in s or ")" in s or "+" in s:
+        raise ValueError(f"malformed amount {original!r}")
+    thousands = "," if decimal_sep == "." else "."
+    if s.count(decimal_sep) > 1:
+        raise ValueError(f"amount {original!r} has more than one decimal separator {decimal_sep!r}")
+    integer, _, fraction = s.partition(decimal_sep)
+    groups = re.split(r"[" + re.escape(thousands) + _SPACES + "'’]", integer)
+    if len(groups) > 1 and not (
+        1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    ):
+        raise ValueError(f"amount {original!r} has misplaced thousands separators")
+    digits = "".join(groups)
+    canonical = f"{digits}.{fraction}" if fraction or s.endswith(decimal_sep) else digits
+    canonical = canonical.rstrip(".")
+    if not _PLAIN_NUMBER.match(canonical):
+        raise ValueError(f"not a number: {original!r}")
+    try:
+        value = Decimal(canonical)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {original!r}") from None
+    return -value if negative and value != 0 else value
+
+
+def format_decimal(value: Decimal) -> str:
+    """Decimal as a plain string with ``.``, keeping the scale written (``-1234.50``)."""
+    text = format(value, "f")
+    return text[1:] if text.startswith("-") and Decimal(text) == 0 else text
+
+
+def date_evidence(text: str) -> tuple[str, str] | None:
+    """(separator, "dmy" | "mdy") when a dotted/slashed date proves its order, else None."""
+    match = _DATE_DMY.match(text.strip())
+    if not match:
+        return None
+    first, sep, second = int(match.group(1)), match.group(2), int(match.group(3))
+    if first > 12 and second <= 12:
+        return sep, "dmy"
+    if second > 12 and first <= 12:
+        return sep, "mdy"
+    return None
+
+
+def parse_date(text: str, orders: dict[str, str]) -> date:
+    """ISO, or dotted/slashed in the file's order for that separator; ValueError otherwise."""
+    s = text.strip(_SPACES)
+    if not s:
+        raise ValueError("empty date")
+    iso = _DATE_ISO.match(s)
+    if iso:
+        try:
+            return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        except ValueError as exc:
+            raise ValueError(f"date {text!r} does not exist ({exc})") from None
+    match = _DATE_DMY.match(s)
+    if match:
+        a, sep, b, year = int(match.group(1)), match.group(2), int(match.group(3)), int(match.group(4))
+        order = orders.get(sep, "dmy" if sep == "." else "mdy")
+        day, month = (a, b) if order == "dmy" else (b, a)
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise ValueError(
+                f"date {text!r} is not valid as {'dd' + sep + 'mm' if order == 'dmy' else 'mm' + sep + 'dd'}"
+                f"{sep}yyyy (the order this file's other dates use)"
+            ) from None
+    raise ValueError(f"unrecognised date {text!r} (expected yyyy-mm-dd, dd.mm.yyyy or mm/dd/yyyy)")
+
+
+def parse_year_month(text: str) -> str:
+    """``YYYY-MM`` from ``2026-03``, ``2026/03``, ``202603``; ValueError otherwise."""
+    s = text.strip(_SPACES)
+    match = _YEAR_MONTH.match(s)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"not a year-month (YYYY-MM): {text!r}")
+    return f"{match.group(1)}-{int(match.group(2)):02d}"
+
+
+def parse_int(text: str, name: str, low: int, high: int, *, strip_prefix: str = "") -> int:
+    s = text.strip(_SPACES)
+    if strip_prefix and s[:1].upper() == strip_prefix:
+        s = s[1:]
+    if not s:
+        raise ValueError(f"missing {name}")
+    if not s.isdigit():
+        raise ValueError(f"{name} {text!r} is not a whole number")
+    value = int(s)
+    if not low <= value <= high:
+        raise ValueError(f"{name} {value} is outside {low}–{high}")
+    return value
+
+
+def parse_currency(text: str) -> str:
+    code = text.strip(_SPACES).upper()
+    if not code:
+        raise ValueError("missing currency")
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"currency {text!r} is not an ISO 4217 code")
+    if code not in ISO_4217:
+        raise ValueError(f"currency {code} is not a known ISO 4217 currency")
+    return code
+
+
+# --- reading a file -----------------------------------------------------------------------
+
+
+@dataclass
+class FileReport:
+    """What was detected in, and read from, one export file."""
+
+    path: Path
+    kind: str
+    sha256: str
+    size_bytes: int
+    modified_at: datetime
+    encoding: str = ""
+    delimiter: str = ""
+    decimal_separator: str = ""
+    date_orders: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    rejects: int = 0
+    status: str = "loaded"
+    warnings: list[str] = field(default_factory=list)
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "file_name": self.path.name,
+            "file_sha256": self.sha256,
+            "file_modified_at": self.modified_at.isoformat(),
+            "size_bytes": self.size_bytes,
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "decimal_separator": self.decimal_separator,
+            "date_orders": dict(self.date_orders),
+            "rows": self.rows,
+            "rejects": self.rejects,
+            "status": self.status,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """One record read from a file: a canonical ``record`` for ``entity``, or a reject."""
+
+    entity: str  # gl_actuals | forecast | fx_rates | finance_rejects
+    line: int
+    record: dict[str, Any]
+
+
+def hash_and_sniff_encoding(path: Path) -> tuple[str, str, int, str | None]:
+    """(sha256, encoding, size, warning) in one streaming read."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = True
+    head = b""
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if len(head) < 4:
+                head += chunk[: 4 - len(head)]
+            digest.update(chunk)
+            size += len(chunk)
+            if utf8_ok:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+        if utf8_ok:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8_ok = False
+    warning = None
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif utf8_ok:
+        encoding = "utf-8"
+    else:
+        encoding = "latin-1"
+        warning = f"{path.name}: not valid UTF-8 and no BOM; read as latin-1 — check accented text"
+    return digest.hexdigest(), encoding, size, warning
+
+
+def choose_delimiter(header_line: str, expected: Sequence[str]) -> str:
+    """The delimiter that splits the header into the most expected column names."""
+    wanted = set(expected)
+    best, best_score = ",", (-1, -1)
+    for delimiter in (",", ";", "\t"):
+        names = [_normalise_header(n) for n in next(csv.reader([header_line], delimiter=delimiter), [])]
+        score = (len(wanted.intersection(names)), len(names))
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _normalise_header(name: str) -> str:
+    return name.strip(_SPACES + "\ufeff\"").lower()
+
+
+class _LineTap:
+    """Feeds csv.reader line by line, remembering the physical lines of the current record."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self.consumed = 0
+        self.pending: list[str] = []
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._handle)
+        self.consumed += 1
+        self.pending.append(line)
+        return line
+
+    def take(self) -> str:
+        text = "".join(self.pending)
+        self.pending = []
+        text = text.rstrip("\r\n")
+        return text if len(text) <= MAX_RAW_TEXT else text[:MAX_RAW_TEXT] + "…[truncated]"
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
+    """(first physical line, raw text, fields or None, csv error) for every record, header first."""
+    with open(path, encoding=encoding, newline="") as handle:
+        tap = _LineTap(handle)
+        reader = csv.reader(tap, delimiter=delimiter)
+        while True:
+            start = tap.consumed + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, tap.take(), None, f"unreadable CSV record: {exc}"
+                continue
+            yield start, tap.take(), fields, None
+
+
+class FinanceFileReader:
+    """Reads one export file (two streaming passes: detect, then parse)."""
+
+    def __init__(self, path: Path, *, sha256: str, encoding: str, size_bytes: int, modified_at: datetime) -> None:
+        kind = file_kind(path.name)
+        if kind is None:
+            raise ValueError(f"{path.name} is not a finance export (gl_actuals_*, forecast_*, fx_rates_*.csv)")
+        self.report = FileReport(
+            path=path, kind=kind, sha256=sha256, size_bytes=size_bytes, modified_at=modified_at,
+            encoding=encoding,
+        )
+        self.required = FILE_KINDS[kind]
+
+    def _meta(self, line: int) -> dict[str, Any]:
+        return {
+            "file_name": self.report.path.name,
+            "file_sha256": self.report.sha256,
+            "file_modified_at": self.report.modified_at.isoformat(),
+            "line": line,
+        }
+
+    def _reject(self, line: int, raw: str, reason: str) -> ParsedRow:
+        self.report.rejects += 1
+        record = {**self._meta(line), "kind": self.report.kind, "raw_text": raw, "reason": reason}
+        return ParsedRow("finance_rejects", line, record)
+
+    def rows(self) -> Iterator[ParsedRow]:
+        """Every parsed record and every reject of the file, in file order."""
+        report = self.report
+        header_line = self._first_line()
+        if header_line is None:
+            report.status = "rejected"
+            yield self._reject(1, "", "file is empty: no header line")
+            return
+        report.delimiter = choose_delimiter(header_line, self.required)
+        header: list[str] | None = None
+        columns: list[str] = []
+        numeric_values: list[str] = []
+        date_votes: dict[str, Counter[str]] = {}
+
+        # Pass 1: header check and format evidence.
+        for line, raw, fields, error in _records(report.path, report.encoding, report.delimiter):
+            if header is None:
+                if fields is None:
+                    report.status = "rejected"
+                    yield self._reject(line, raw, f"header is not readable CSV: {error}")
+                    return
+                header = fields
+                columns = [_normalise_header(n) for n in header]
+                problem = self._header_problem(columns)
+                if problem:
+                    report.status = "rejected"
+                    yield self._reject(line, raw, problem)
+                    return
+                continue
+            if fields is None or len(fields) != len(columns):
+                continue
+            row = dict(zip(columns, fields, strict=True))
+            for name in self._number_columns():
+                if row.get(name, "").strip(_SPACES):
+                    numeric_values.append(row[name])
+            for name in self._date_columns():
+                vote = date_evidence(row.get(name, ""))
+                if vote:
+                    date_votes.setdefault(vote[0], Counter())[vote[1]] += 1
+        report.decimal_separator = self._decide_decimal(numeric_values)
+        for sep, votes in date_votes.items():
+            (order, count), *rest = votes.most_common()
+            report.date_orders[sep] = order
+            if rest:
+                report.warnings.append(
+                    f"{report.path.name}: dates with '{sep}' disagree on day/month order "
+                    f"({dict(votes)}); read as {order}, contradicting rows are rejected"
+                )
+
+        # Pass 2: parse.
+        first = True
+        for line, raw, fields, error in _records(report.path, report.encoding, report.delimiter):
+            if first:
+                first = False
+                continue
+            if fields is None:
+                yield self._reject(line, raw, error or "unreadable CSV record")
+                continue
+            if not any(f.strip(_SPACES) for f in fields):
+                continue  # a blank line carries no data
+            if len(fields) != len(columns):
+                yield self._reject(
+                    line, raw, f"wrong number of columns: expected {len(columns)}, found {len(fields)}"
+                )
+                continue
+            row = dict(zip(columns, fields, strict=True))
+            try:
+                record = self._parse(row)
+            except ValueError as exc:
+                yield self._reject(line, raw, str(exc))
+                continue
+            report.rows += 1
+            yield ParsedRow(report.kind, line, {**record, **self._meta(line)})
+
+    def _first_line(self) -> str | None:
+        with open(self.report.path, encoding=self.report.encoding, newline="") as handle:
+            for line in handle:
+                if line.strip(_SPACES + "\r\n\ufeff"):
+                    return line.rstrip("\r\n")
+                return None
+        return None
+
+    def _header_problem(self, columns: list[str]) -> str | None:
+        missing = [c for c in self.required if c not in columns]
+        if missing:
+            return (
+                f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"(a {self.report.kind} file needs {', '.join(self.required)})"
+            )
+        duplicated = sorted(c for c, n in Counter(columns).items() if n > 1 and c)
+        if duplicated:
+            return f"duplicated columns {', '.join(duplicated)}"
+        return None
+
+    def _number_columns(self) -> tuple[str, ...]:
+        kind = self.report.kind
+        if kind == "gl_actuals":
+            return ("amount",)
+        if kind == "forecast":
+            return FORECAST_MONTHS
+        return ("rate_to_reporting",)
+
+    def _date_columns(self) -> tuple[str, ...]:
+        return ("posting_date",) if self.report.kind == "gl_actuals" else ()
+
+    def _decide_decimal(self, values: list[str]) -> str:
+        votes = Counter(v for v in (decimal_evidence(x) for x in values) if v)
+        if votes:
+            (winner, _), *rest = votes.most_common()
+            if rest:
+                self.report.warnings.append(
+                    f"{self.report.path.name}: amounts disagree on the decimal separator "
+                    f"({dict(votes)}); read with {winner!r}, contradicting rows are rejected"
+                )
+            return winner
+        return "," if self.report.delimiter == ";" else "."
+
+    def _amount(self, text: str, name: str, *, required: bool = True) -> str | None:
+        if not text.strip(_SPACES):
+            if required:
+                raise ValueError(f"missing {name}")
+            return None
+        try:
+            return format_decimal(parse_number(text, self.report.decimal_separator))
+        except ValueError as exc:
+            raise ValueError(f"bad {name}: {exc}") from None
+
+    def _date(self, text: str, name: str) -> str:
+        try:
+            return parse_date(text, self.report.date_orders).isoformat()
+        except ValueError as exc:
+            raise ValueError(f"bad {name}: {exc}") from None
+
+    @staticmethod
+    def _text(row: dict[str, str], name: str, *, required: bool = False) -> str:
+        value = row.get(name, "").strip(_SPACES)
+        if required and not value:
+            raise ValueError(f"missing {name}")
+        return value
+
+    def _expense_type(self, row: dict[str, str]) -> str:
+        value = self._text(row, "expense_type", required=True)
+        if value.upper() not in EXPENSE_TYPES:
+            raise ValueError(f"expense_type {value!r} is not CAPEX or OPEX")
+        return value
+
+    def _extras(self, row: dict[str, str]) -> dict[str, str]:
+        # Columns beyond the contract are kept (trimmed) so a new export column never breaks a load.
+        return {k: v.strip(_SPACES) for k, v in row.items() if k and k not in self.required}
+
+    def _parse(self, row: dict[str, str]) -> dict[str, Any]:
+        kind = self.report.kind
+        if kind == "gl_actuals":
+            record: dict[str, Any] = {
+                "company_code": self._text(row, "company_code", required=True),
+                "fiscal_year": parse_int(row["fiscal_year"], "fiscal_year", 1900, 2999),
+                "fiscal_period": parse_int(row["fiscal_period"], "fiscal_period", 1, 16, strip_prefix="P"),
+                "posting_date": self._date(row["posting_date"], "posting_date"),
+                "document_number": self._text(row, "document_number", required=True),
+                "line_number": parse_int(row["line_number"], "line_number", 0, 10**9),
+                "gl_account": self._text(row, "gl_account"),
+                "cost_center": self._text(row, "cost_center"),
+                "wbs_code": self._text(row, "wbs_code"),
+                "vendor_id": self._text(row, "vendor_id"),
+                "vendor_name": self._text(row, "vendor_name"),
+                "expense_type": self._expense_type(row),
+                "amount": self._amount(row["amount"], "amount"),
+                "currency": parse_currency(row["currency"]),
+                "description": self._text(row, "description"),
+            }
+        elif kind == "forecast":
+            record = {
+                "fiscal_year": parse_int(row["fiscal_year"], "fiscal_year", 1900, 2999),
+                "version": parse_year_month(row["version"]),
+                "wbs_code": self._text(row, "wbs_code", required=True),
+                "cost_center": self._text(row, "cost_center"),
+                "expense_type": self._expense_type(row),
+                "currency": parse_currency(row["currency"]),
+            }
+            for month in FORECAST_MONTHS:
+                record[month.upper()] = self._amount(row[month], month.upper(), required=False)
+        else:
+            rate = self._amount(row["rate_to_reporting"], "rate_to_reporting")
+            if rate is not None and Decimal(rate) <= 0:
+                raise ValueError(f"rate_to_reporting {rate} is not positive")
+            record = {
+                "period": parse_year_month(row["period"]),
+                "currency": parse_currency(row["currency"]),
+                "rate_to_reporting": rate,
+            }
+        extras = self._extras(row)
+        return {**extras, **record} if extras else record
+
+
+# --- the drop folder ----------------------------------------------------------------------
+
+
+@dataclass
+class FolderScan:
+    """Files ready to read, and why others were left for a later run."""
+
+    ready: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan:
+    """The export files in ``folder`` that are complete, oldest name first.
+
+    A file with a partial-download name, or whose size or modification time changes while it is
+    watched (only files modified within the last ``settle_seconds`` are watched), is still being
+    written: it is skipped with a warning and picked up by the next run.
+    """
+    scan = FolderScan()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"finance drop folder {folder} does not exist — check FINANCE_EXPORT_DIR")
+    candidates: dict[Path, tuple[int, int]] = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith((".", "~$")):
+            continue
+        lower = path.name.lower()
+        if lower.endswith(PARTIAL_SUFFIXES):
+            if file_kind(path.name[: path.name.rfind(".")]) or any(lower.startswith(f"{k}_") for k in FILE_KINDS):
+                scan.warnings.append(f"{path.name}: still being written (partial-file name); skipped this run")
+            continue
+        if file_kind(path.name) is None:
+            if lower.endswith(".csv"):
+                scan.warnings.append(
+                    f"{path.name}: not a known export name (gl_actuals_*, forecast_*, fx_rates_*.csv); ignored"
+                )
+            continue
+        st = path.stat()
+        candidates[path] = (st.st_size, st.st_mtime_ns)
+    now_ns = time.time_ns()
+    recent = [p for p, (_, mtime) in candidates.items() if now_ns - mtime < settle_seconds * 1e9]
+    if recent and settle_seconds > 0:
+        time.sleep(settle_seconds)
+    for path, before in candidates.items():
+        if path in recent:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                scan.warnings.append(f"{path.name}: disappeared while the folder was read; skipped")
+                continue
+            if (st.st_size, st.st_mtime_ns) != before:
+                scan.warnings.append(f"{path.name}: still being written (size or time changed); skipped this run")
+                continue
+        scan.ready.append(path)
+    return scan
+
+
+def file_modified_at(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)

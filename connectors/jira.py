@@ -1,0 +1,480 @@
+"""Jira Cloud REST v3 client: projects, users, statuses, fields, issues, worklogs, changelogs.
+
+Every call goes through our one HTTP policy (``connectors.http``), with plain ``requests``.
+The ``jira`` library (3.10.5) is deliberately not used, and here is why (SOURCES.md §1.9):
+its ``ResilientSession`` retries only 429/503 and caps ``Retry-After`` at 60 s; it defaults to
+REST v2; ``enhanced_search_issues`` returns ``None`` unless ``serverInfo`` was fetched and its
+page loop ignores ``isLast``; and it has no wrappers for ``/project/search``, ``/worklog/updated``,
+``/worklog/list`` or ``/changelog/bulkfetch``. Routing its HTTP through our policy would mean
+patching its private session, for the benefit of two trivial GETs. So we call the documented
+endpoints directly and keep full control of paging, fields and JQL.
+
+Traps handled here (SOURCES.md §0):
+
+- Search uses ``POST /rest/api/3/search/jql`` (the old ``/search`` answers 410) with an explicit
+  field list (its default is ``id`` only) and a bounded JQL.
+- The incremental bound is ``updated >= <epoch ms>``, unquoted: an absolute instant, so the API
+  user's profile time zone (which JQL applies to zone-less datetimes) cannot shift the window.
+- Timestamps come in the API user's offset (``2024-01-05T10:15:30.000-0800``): parsed
+  offset-aware and converted to UTC; the record JSON is kept exactly as Jira returned it.
+- The token loop stops on ``isLast``, a missing token or an empty page, refuses a token it has
+  seen before, and stops with an error at a page cap rather than looping forever.
+- Worklogs come from ``/worklog/updated`` + ``/worklog/list`` (issue-embedded worklogs are
+  truncated), deletions from ``/worklog/deleted``; a page of 1000 worklogs that share one
+  ``updatedTime`` cannot be paged past (Jira's ``since`` would not advance) and is reported as an
+  error instead of looping.
+- Changelogs come from ``POST /changelog/bulkfetch`` (search's ``expand=changelog`` is truncated).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from connectors.http import HttpClient, HttpPolicy, SourceError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "Jira"
+API = "/rest/api/3"
+
+# The issue fields SOURCE_SCHEMA.md reads; story points and sprint are added by name lookup.
+ISSUE_FIELDS: tuple[str, ...] = (
+    "summary", "issuetype", "status", "priority", "assignee", "reporter", "project", "parent",
+    "created", "updated", "resolutiondate", "duedate", "labels", "components", "fixVersions",
+    "timeoriginalestimate", "timespent", "issuelinks",
+)
+STORY_POINT_FIELD_NAMES = ("Story point estimate", "Story Points")
+SPRINT_FIELD_NAMES = ("Sprint",)
+
+# Ids per /worklog/list and /changelog/bulkfetch request (both documented maximums).
+WORKLOG_LIST_CHUNK = 1000
+CHANGELOG_ISSUE_CHUNK = 1000
+WORKLOG_PAGE_SIZE = 1000  # /worklog/updated and /worklog/deleted return at most this per page
+
+
+@dataclass(frozen=True)
+class JiraConfig:
+    """Where and how to reach Jira Cloud (filled from JIRA_* environment variables)."""
+
+    url: str
+    email: str
+    api_token: str = field(repr=False)
+    jql_scope: str | None = None
+    verify: bool | str = True  # False, True, or a CA bundle path
+
+
+@dataclass(frozen=True)
+class CustomFields:
+    """Site-specific custom field ids found by name through ``/field``."""
+
+    story_points: tuple[str, ...] = ()
+    sprint: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.story_points + self.sprint
+
+
+def parse_jira_datetime(value: Any) -> datetime | None:
+    """A Jira timestamp as an aware UTC datetime.
+
+    Accepts ``2024-01-05T10:15:30.000-0800`` (the REST format, offset without colon), ISO 8601
+    with ``Z`` or ``+hh:mm``, and epoch numbers (milliseconds, or seconds when small enough to be
+    seconds: some bulk endpoints document epoch values). A zone-less string is refused: guessing
+    its zone is exactly the bug SOURCES.md §1.2 warns about.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a Jira timestamp: {value!r}")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) >= 100_000_000_000 else value
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    if not isinstance(value, str):
+        raise ValueError(f"not a Jira timestamp: {value!r}")
+    text = value.strip()
+    if text.isdigit():
+        return parse_jira_datetime(int(text))
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"Jira timestamp {value!r} has no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime."""
+    if moment.tzinfo is None:
+        raise ValueError("epoch_ms needs an aware datetime (naive ones would be read as local time)")
+    return int(moment.timestamp() * 1000)
+
+
+def build_issue_jql(updated_since: datetime | None, scope: str | None = None) -> str:
+    """The bounded, time-zone-proof JQL for an issue sync.
+
+    ``updated >= <epoch ms>`` unquoted (``updated >= 0`` in full mode: bounded, matches all), the
+    optional scope in parentheses, ordered by ``updated`` then ``key`` so the order is total.
+    """
+    bound = 0 if updated_since is None else max(0, epoch_ms(updated_since))
+    jql = f"updated >= {bound}"
+    if scope is not None and scope.strip():
+        cleaned = scope.strip()
+        if "order by" in " ".join(cleaned.lower().split()):
+            raise ValueError(
+                "JIRA_JQL_SCOPE must be a filter without ORDER BY (the connector orders by updated, key); "
+                f"got {cleaned!r}"
+            )
+        jql += f" AND ({cleaned})"
+    return jql + " ORDER BY updated ASC, key ASC"
+
+
+def find_custom_fields(fields: Sequence[dict[str, Any]]) -> CustomFields:
+    """The story-points and sprint field ids of this site, matched by name (case-insensitive)."""
+    wanted_sp = {n.lower() for n in STORY_POINT_FIELD_NAMES}
+    wanted_sprint = {n.lower() for n in SPRINT_FIELD_NAMES}
+    story_points: list[str] = []
+    sprint: list[str] = []
+    for item in fields:
+        name = str(item.get("name", "")).strip().lower()
+        field_id = item.get("id")
+        if not field_id:
+            continue
+        if name in wanted_sp:
+            story_points.append(str(field_id))
+        elif name in wanted_sprint:
+            sprint.append(str(field_id))
+    return CustomFields(tuple(sorted(story_points)), tuple(sorted(sprint)))
+
+
+def paginate_tokens(
+    fetch: Callable[[str | None], tuple[list[Any], str | None, bool]],
+    *,
+    max_pages: int,
+    what: str,
+) -> Iterator[list[Any]]:
+    """Drive a ``nextPageToken`` loop: ``fetch(token) -> (items, next_token, is_last)``.
+
+    Stops after a page with ``is_last``, without a token, or with no items. A token seen before
+    would replay pages forever (reported against Jira Cloud), so it is an error; so is running
+    into ``max_pages``.
+    """
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(max_pages):
+        items, next_token, is_last = fetch(token)
+        if items:
+            yield items
+        if is_last or not next_token or not items:
+            return
+        if next_token in seen:
+            raise SourceError(
+                f"Jira returned a nextPageToken it had already returned while reading {what}; "
+                "stopping instead of looping — retry the sync, and report it if it persists",
+                source=SOURCE,
+            )
+        seen.add(next_token)
+        token = next_token
+    raise SourceError(
+        f"Jira paging of {what} hit the page cap of {max_pages} pages without reaching the last page — "
+        "raise JiraClient max_pages, or narrow JIRA_JQL_SCOPE",
+        source=SOURCE,
+    )
+
+
+class JiraClient:
+    """Reads Jira Cloud through REST v3. Every entity method yields batches (lists of dicts)."""
+
+    def __init__(
+        self,
+        config: JiraConfig,
+        *,
+        policy: HttpPolicy | None = None,
+        search_page_size: int = 100,
+        max_pages: int = 100_000,
+        extra_issue_fields: Sequence[str] = (),
+    ) -> None:
+        self.config = config
+        self.http = HttpClient(
+            source=SOURCE,
+            base_url=config.url,
+            auth=(config.email, config.api_token),
+            auth_hint="JIRA_EMAIL and JIRA_API_TOKEN",
+            policy=policy,
+            verify=config.verify,
+            secrets=(config.api_token,),
+        )
+        self.search_page_size = search_page_size
+        self.max_pages = max_pages
+        self.extra_issue_fields = tuple(extra_issue_fields)
+        self.pages = 0
+        self.warnings: list[str] = []
+        self._custom_fields: CustomFields | None = None
+
+    def __repr__(self) -> str:
+        return f"JiraClient(url={self.http.base_url!r}, email={self.config.email!r})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _get(self, path: str, params: Any = None) -> Any:
+        data, _ = self.http.get_json(f"{API}{path}", params)
+        self.pages += 1
+        return data
+
+    def _post(self, path: str, body: Any) -> Any:
+        data, _ = self.http.post_json(f"{API}{path}", body)
+        self.pages += 1
+        return data
+
+    # --- small, unpaged endpoints ---------------------------------------------------------
+
+    def myself(self) -> dict[str, Any]:
+        """The API user (auth check); ``timeZone`` is the zone Jira renders timestamps in."""
+        data = self._get("/myself")
+        if not isinstance(data, dict) or "accountId" not in data:
+            raise SourceError(
+                f"Jira /myself did not return a user — check JIRA_URL points at a Jira Cloud site",
+                source=SOURCE, method="GET", url=self.http.url(f"{API}/myself"),
+            )
+        return data
+
+    def server_info(self) -> dict[str, Any]:
+        return self._get("/serverInfo")
+
+    def fields(self) -> Iterator[list[dict[str, Any]]]:
+        """All issue fields, system and custom (one batch)."""
+        data = self._get("/field")
+        self._expect_list(data, "/field")
+        self._custom_fields = find_custom_fields(data)
+        yield data
+
+    def statuses(self) -> Iterator[list[dict[str, Any]]]:
+        """All workflow statuses with their category (one batch)."""
+        data = self._get("/status")
+        self._expect_list(data, "/status")
+        yield data
+
+    def custom_fields(self) -> CustomFields:
+        """Story-points and sprint field ids, looked up once by name."""
+        if self._custom_fields is None:
+            self._custom_fields = find_custom_fields(self._get("/field"))
+            if not self._custom_fields.story_points:
+                self.warnings.append(
+                    f"no Jira field named {' or '.join(STORY_POINT_FIELD_NAMES)}: issues land without story points"
+                )
+            if not self._custom_fields.sprint:
+                self.warnings.append("no Jira field named Sprint: issues land without sprints")
+        return self._custom_fields
+
+    # --- offset-paged lists ---------------------------------------------------------------
+
+    def projects(self, page_size: int = 50) -> Iterator[list[dict[str, Any]]]:
+        """``/project/search`` pages (``startAt``/``maxResults``) until ``isLast``."""
+        start = 0
+        for _ in range(self.max_pages):
+            data = self._get(
+                "/project/search",
+                {"startAt": start, "maxResults": page_size, "expand": "lead", "orderBy": "key"},
+            )
+            values = data.get("values", []) if isinstance(data, dict) else None
+            if values is None or not isinstance(values, list):
+                raise SourceError(
+                    "Jira /project/search did not return a page of values — check JIRA_URL",
+                    source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
+                )
+            if values:
+                yield values
+            if data.get("isLast", True):
+                return
+            if not values:
+                raise SourceError(
+                    f"Jira /project/search returned an empty page at startAt={start} without isLast; "
+                    "stopping instead of looping — retry the sync",
+                    source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
+                )
+            start += len(values)
+        raise SourceError(
+            f"Jira /project/search hit the page cap of {self.max_pages} pages", source=SOURCE
+        )
+
+    def users(self, page_size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """``/users/search`` pages until an empty page.
+
+        The endpoint returns a bare array (no ``isLast``/``total``), and Jira may cap
+        ``maxResults`` below what was asked or filter a page after paging, so a short page is
+        not proof of the end: only an empty page is. That costs one extra request per sync.
+        """
+        start = 0
+        for _ in range(self.max_pages):
+            data = self._get("/users/search", {"startAt": start, "maxResults": page_size})
+            self._expect_list(data, "/users/search")
+            if not data:
+                return
+            yield data
+            start += len(data)
+        raise SourceError(f"Jira /users/search hit the page cap of {self.max_pages} pages", source=SOURCE)
+
+    # --- issues ---------------------------------------------------------------------------
+
+    def issue_fields(self) -> list[str]:
+        """The explicit field list sent with every search."""
+        names = list(ISSUE_FIELDS) + list(self.custom_fields().ids) + list(self.extra_issue_fields)
+        return list(dict.fromkeys(names))
+
+    def issues(
+        self, updated_since: datetime | None, jql_scope: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Issues updated at or after ``updated_since`` (all when None), oldest first."""
+        jql = build_issue_jql(updated_since, jql_scope)
+        fields = self.issue_fields()
+
+        def fetch(token: str | None) -> tuple[list[Any], str | None, bool]:
+            body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": self.search_page_size}
+            if token:
+                body["nextPageToken"] = token
+            data = self._post("/search/jql", body)
+            if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
+                raise SourceError(
+                    "Jira /search/jql did not return an issues page — check JIRA_URL",
+                    source=SOURCE, method="POST", url=self.http.url(f"{API}/search/jql"),
+                )
+            return data["issues"], data.get("nextPageToken"), bool(data.get("isLast", False))
+
+        yield from paginate_tokens(fetch, max_pages=self.max_pages, what=f"issues ({jql})")
+
+    # --- worklogs -------------------------------------------------------------------------
+
+    def _changed_worklog_pages(self, path: str, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of ``{worklogId, updatedTime}`` from ``/worklog/updated`` or ``/worklog/deleted``."""
+        since_ms = 0 if since is None else max(0, epoch_ms(since))
+        for _ in range(self.max_pages):
+            data = self._get(path, {"since": since_ms})
+            if not isinstance(data, dict) or not isinstance(data.get("values"), list):
+                raise SourceError(
+                    f"Jira {path} did not return a page of values — check JIRA_URL",
+                    source=SOURCE, method="GET", url=self.http.url(f"{API}{path}"),
+                )
+            values = data["values"]
+            if values:
+                yield values
+            if data.get("lastPage", True) or not values:
+                return
+            next_since = _next_since(data)
+            if next_since is None or next_since <= since_ms:
+                # Every item on a full page shares one updatedTime; Jira's `since` cannot move
+                # past it, so asking again would return the same page forever.
+                stamp = datetime.fromtimestamp(since_ms / 1000, tz=UTC).isoformat()
+                raise SourceError(
+                    f"Jira {path} cannot page past {stamp}: at least {len(values)} worklogs share that "
+                    "updated time and the endpoint's `since` cannot advance (a known Jira limitation); "
+                    "those worklogs must be read per issue (/issue/{id}/worklog) — report this site",
+                    source=SOURCE, method="GET", url=self.http.url(f"{API}{path}"),
+                )
+            since_ms = next_since
+        raise SourceError(f"Jira {path} hit the page cap of {self.max_pages} pages", source=SOURCE)
+
+    def worklogs(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """Worklogs updated after ``since`` (all when None): ids from ``/worklog/updated``,
+        details from ``/worklog/list`` in chunks of 1000, each batch sorted by (updated, id)."""
+        for page in self._changed_worklog_pages("/worklog/updated", since):
+            ids = [int(v["worklogId"]) for v in page]
+            for start in range(0, len(ids), WORKLOG_LIST_CHUNK):
+                chunk = ids[start:start + WORKLOG_LIST_CHUNK]
+                data = self._post("/worklog/list", {"ids": chunk})
+                self._expect_list(data, "/worklog/list")
+                # Land oldest first so a sync killed mid-page never leaves the cursor past an
+                # unlanded worklog.
+                data.sort(key=lambda w: (parse_jira_datetime(w.get("updated")) or datetime.min.replace(tzinfo=UTC), int(w.get("id", 0))))
+                if data:
+                    yield data
+
+    def deleted_worklogs(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+        """``{worklogId, updatedTime}`` of worklogs deleted after ``since`` (all when None)."""
+        yield from self._changed_worklog_pages("/worklog/deleted", since)
+
+    # --- changelogs -----------------------------------------------------------------------
+
+    def changelogs(
+        self, issue_ids: Sequence[str], field_ids: Sequence[str] = ("status",), page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Change histories of the given issues (each with ``issueId`` added), status only by default."""
+        ids = [str(i) for i in issue_ids]
+        for start in range(0, len(ids), CHANGELOG_ISSUE_CHUNK):
+            chunk = ids[start:start + CHANGELOG_ISSUE_CHUNK]
+
+            def fetch(token: str | None, chunk: list[str] = chunk) -> tuple[list[Any], str | None, bool]:
+                body: dict[str, Any] = {
+                    "issueIdsOrKeys": chunk, "fieldIds": list(field_ids), "maxResults": page_size,
+                }
+                if token:
+                    body["nextPageToken"] = token
+                data = self._post("/changelog/bulkfetch", body)
+                if not isinstance(data, dict) or not isinstance(data.get("issueChangeLogs"), list):
+                    raise SourceError(
+                        "Jira /changelog/bulkfetch did not return issueChangeLogs — check JIRA_URL",
+                        source=SOURCE, method="POST", url=self.http.url(f"{API}/changelog/bulkfetch"),
+                    )
+                histories: list[dict[str, Any]] = []
+                for log_entry in data["issueChangeLogs"]:
+                    issue_id = str(log_entry.get("issueId"))
+                    for history in log_entry.get("changeHistories") or []:
+                        histories.append({**history, "issueId": issue_id})
+                next_token = data.get("nextPageToken")
+                # A page may hold issues without histories; only the token decides the end here.
+                return histories, next_token, not next_token
+
+            for batch in _paginate_allow_empty(fetch, max_pages=self.max_pages, what="changelogs"):
+                yield batch
+
+    @staticmethod
+    def _expect_list(data: Any, path: str) -> None:
+        if not isinstance(data, list):
+            raise SourceError(
+                f"Jira {path} did not return a list — check JIRA_URL points at a Jira Cloud site",
+                source=SOURCE, method="GET", url=path,
+            )
+
+
+def _paginate_allow_empty(
+    fetch: Callable[[str | None], tuple[list[Any], str | None, bool]], *, max_pages: int, what: str
+) -> Iterator[list[Any]]:
+    """Like :func:`paginate_tokens`, but an empty page with a token is not the end.
+
+    ``/changelog/bulkfetch`` pages by change history; a page whose issues have no matching
+    histories can be empty and still have more behind it.
+    """
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(max_pages):
+        items, next_token, is_last = fetch(token)
+        if items:
+            yield items
+        if is_last or not next_token:
+            return
+        if next_token in seen:
+            raise SourceError(
+                f"Jira returned a nextPageToken it had already returned while reading {what}; "
+                "stopping instead of looping — retry the sync",
+                source=SOURCE,
+            )
+        seen.add(next_token)
+        token = next_token
+    raise SourceError(f"Jira paging of {what} hit the page cap of {max_pages} pages", source=SOURCE)
+
+
+def _next_since(page: dict[str, Any]) -> int | None:
+    """The ``since`` of the next worklog page: from ``nextPage``'s query, else ``until``."""
+    next_page = page.get("nextPage")
+    if isinstance(next_page, str) and next_page:
+        values = parse_qs(urlsplit(next_page).query).get("since")
+        if values:
+            try:
+                return int(values[0])
+            except ValueError:
+                pass
+    until = page.get("until")
+    return int(until) if isinstance(until, int | float) else None

@@ -1,0 +1,288 @@
+"""ServiceNow Table API client for the SPM/PPM tables of CONTRACT §3.
+
+One method, :meth:`ServiceNowClient.table`, reads any table as batches of records, through our
+HTTP policy (``connectors.http``). Traps handled here (SOURCES.md §0 and §2.1):
+
+- ``sysparm_limit`` is applied before ACLs, so a page can be short or even empty while more rows
+  follow: paging follows the ``Link: rel="next"`` header only, never the page length.
+  ``X-Total-Count`` is cross-checked: a count that moves during the scan (rows changed while we
+  paged, which can shift offsets) and a scan that ends with fewer rows than counted (ACLs) are
+  reported as warnings, never silently.
+- The incremental filter is a plain UTC literal, ``sys_updated_on>=yyyy-MM-dd HH:mm:ss``, with
+  ``sysparm_display_value=false`` so datetimes are UTC internal values (display values would be
+  in the API user's zone and format). Ordered by ``sys_updated_on`` then ``sys_id`` so the order
+  is total and restarts are deterministic.
+- ``sysparm_exclude_reference_link=true``: references are bare ``sys_id`` strings.
+- Every value stays the string ServiceNow sent; staging casts.
+
+The ``Link`` header carries absolute URLs on the instance's canonical host; only its query string
+is used, against the configured base URL, so credentials are never sent to another host.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from connectors.http import HttpClient, HttpPolicy, SourceError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "ServiceNow"
+
+SYSTEM_FIELDS: tuple[str, ...] = ("sys_id", "sys_created_on", "sys_updated_on")
+
+# The fields SOURCE_SCHEMA.md reads from each table (sys_id, sys_created_on, sys_updated_on are
+# added to every request). A real instance may need more: pass ``fields`` to the client.
+TABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "fiscal_period": ("name", "fiscal_type", "fiscal_start_date", "fiscal_end_date"),
+    "pm_portfolio": ("name", "portfolio_manager", "active"),
+    "pm_program": ("number", "short_description", "portfolio", "program_manager", "state"),
+    "pm_project": (
+        "number", "short_description", "portfolio", "program", "project_manager", "department",
+        "state", "phase", "priority", "execution_type", "start_date", "end_date", "work_start",
+        "work_end", "percent_complete", "cost", "work_cost", "approval", "u_jira_project_key",
+        "u_wbs_code", "u_strategic_alignment", "u_business_value", "u_time_criticality",
+        "u_risk_reduction", "u_job_size",
+    ),
+    "pm_project_task": (
+        "number", "short_description", "top_task", "parent", "milestone", "state", "start_date",
+        "end_date", "work_start", "work_end", "percent_complete",
+    ),
+    "dmn_demand": (
+        "number", "short_description", "portfolio", "state", "submitted_date", "project",
+        "u_estimated_cost", "u_estimated_benefit", "u_strategic_alignment", "u_business_value",
+        "u_time_criticality", "u_risk_reduction", "u_job_size",
+    ),
+    "sys_user": (
+        "user_name", "name", "email", "title", "active", "department", "cost_center",
+        "u_hourly_cost_rate", "u_weekly_capacity_hours", "u_employment_type",
+    ),
+    "cmn_department": ("name", "id", "cost_center"),
+    "cmn_cost_center": ("name", "code"),
+    "time_card": (
+        "user", "task", "week_starts_on", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "saturday", "sunday", "total", "state", "category",
+    ),
+    "resource_plan": ("number", "user", "task", "start_date", "end_date", "planned_hours", "state"),
+    "cost_plan": ("name", "task", "expense_type", "total_planned_cost"),
+    "cost_plan_breakdown": ("cost_plan", "task", "fiscal_period", "cost", "actual"),
+    "benefit_plan": ("name", "task", "benefit_type"),
+    "benefit_plan_breakdown": ("benefit_plan", "task", "fiscal_period", "planned_benefit", "actual_benefit"),
+    "risk": ("number", "short_description", "task", "probability", "impact", "estimated_cost", "state"),
+    "project_status": (
+        "number", "project", "as_on", "overall_health", "schedule", "cost", "scope", "resources",
+        "percent_complete",
+    ),
+    "planned_task_baseline": ("name", "task"),
+    "planned_task_baseline_item": ("baseline", "task", "start_date", "end_date"),
+}
+
+GLIDE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class ServiceNowConfig:
+    """Where and how to reach the ServiceNow instance (filled from SERVICENOW_* variables)."""
+
+    url: str
+    user: str
+    password: str = field(repr=False)
+    verify: bool | str = True  # False, True, or a CA bundle path
+
+
+def format_glide_datetime(moment: datetime) -> str:
+    """An aware datetime as a ServiceNow UTC internal value ``yyyy-MM-dd HH:mm:ss``."""
+    if moment.tzinfo is None:
+        raise ValueError("format_glide_datetime needs an aware datetime")
+    return moment.astimezone(UTC).strftime(GLIDE_DATETIME_FORMAT)
+
+
+def parse_glide_datetime(value: str | None) -> datetime | None:
+    """A ``glide_date_time`` internal value (UTC by definition with display_value=false)."""
+    if value is None or value == "":
+        return None
+    return datetime.strptime(value.strip(), GLIDE_DATETIME_FORMAT).replace(tzinfo=UTC)
+
+
+def build_table_query(updated_since: datetime | None) -> str:
+    """``sys_updated_on>=<UTC>^ORDERBYsys_updated_on^ORDERBYsys_id`` (full: just the ORDERBYs)."""
+    order = "ORDERBYsys_updated_on^ORDERBYsys_id"
+    if updated_since is None:
+        return order
+    return f"sys_updated_on>={format_glide_datetime(updated_since)}^{order}"
+
+
+@dataclass
+class TableScan:
+    """What one table read saw, for warnings and run metadata."""
+
+    table: str
+    pages: int = 0
+    records: int = 0
+    first_total: int | None = None
+    last_total: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class ServiceNowClient:
+    """Reads ServiceNow tables through the Table API, as batches of string-valued records."""
+
+    def __init__(
+        self,
+        config: ServiceNowConfig,
+        *,
+        policy: HttpPolicy | None = None,
+        page_size: int = 2000,
+        fields: Mapping[str, Sequence[str]] | None = None,
+        max_pages: int = 1_000_000,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.config = config
+        self.http = HttpClient(
+            source=SOURCE,
+            base_url=config.url,
+            auth=(config.user, config.password),
+            auth_hint="SERVICENOW_USER and SERVICENOW_PASSWORD",
+            policy=policy,
+            verify=config.verify,
+            secrets=(config.password,),
+        )
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.fields = {**TABLE_FIELDS, **{k: tuple(v) for k, v in (fields or {}).items()}}
+        self.last_scan: TableScan | None = None
+
+    def __repr__(self) -> str:
+        return f"ServiceNowClient(url={self.http.base_url!r}, user={self.config.user!r})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def check(self) -> None:
+        """Authenticate with the cheapest possible read (raises SourceError on 401/403)."""
+        self.http.get_json(
+            "/api/now/table/sys_user", {"sysparm_limit": 1, "sysparm_fields": "sys_id"}
+        )
+
+    def field_list(self, table: str) -> list[str]:
+        known = self.fields.get(table)
+        if known is None:
+            raise ValueError(
+                f"no field list for ServiceNow table {table!r}; pass fields={{{table!r}: [...]}} to ServiceNowClient"
+            )
+        return list(dict.fromkeys(SYSTEM_FIELDS + tuple(known)))
+
+    def table(self, table: str, updated_since: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Records of ``table`` updated at or after ``updated_since`` (all when None), in
+        ``sys_updated_on, sys_id`` order, one batch per page. ``last_scan`` holds the counts."""
+        scan = TableScan(table)
+        self.last_scan = scan
+        path = f"/api/now/table/{table}"
+        params: list[tuple[str, Any]] | None = [
+            ("sysparm_query", build_table_query(updated_since)),
+            ("sysparm_fields", ",".join(self.field_list(table))),
+            ("sysparm_exclude_reference_link", "true"),
+            ("sysparm_display_value", "false"),
+            ("sysparm_limit", self.page_size),
+            ("sysparm_offset", 0),
+        ]
+        offset = 0
+        for _ in range(self.max_pages):
+            data, response = self.http.get_json(path, params)
+            scan.pages += 1
+            result = data.get("result") if isinstance(data, dict) else None
+            if not isinstance(result, list):
+                raise SourceError(
+                    f"ServiceNow table {table} did not return a result list — check SERVICENOW_URL "
+                    "and that the table exists",
+                    source=SOURCE, method="GET", url=self.http.url(path),
+                )
+            total = _int_header(response.headers.get("X-Total-Count"))
+            if total is not None:
+                if scan.first_total is None:
+                    scan.first_total = total
+                elif total != scan.last_total:
+                    scan.warnings.append(
+                        f"ServiceNow {table}: X-Total-Count moved from {scan.last_total} to {total} "
+                        f"during the scan (rows changed while paging; an offset page may have skipped "
+                        f"a row — the next sync re-reads changed rows, a --full sync repairs any gap)"
+                    )
+                scan.last_total = total
+            scan.records += len(result)
+            if result:
+                yield result
+            next_params = _next_link_params(response, path)
+            if next_params is None:
+                if total is not None and offset + self.page_size < total:
+                    # No Link header (suppressed by a proxy or an instance property) yet more
+                    # rows counted: continue by offset rather than stop early.
+                    next_params = _with_offset(params, offset + self.page_size)
+                else:
+                    break
+            next_offset = _offset_of(next_params)
+            if next_offset is not None and next_offset <= offset:
+                raise SourceError(
+                    f"ServiceNow table {table}: the next page link does not advance (offset {next_offset} "
+                    f"after {offset}); stopping instead of looping",
+                    source=SOURCE, method="GET", url=self.http.url(path),
+                )
+            offset = next_offset if next_offset is not None else offset + self.page_size
+            params = next_params
+        else:
+            raise SourceError(
+                f"ServiceNow table {table} hit the page cap of {self.max_pages} pages — raise "
+                "ServiceNowClient max_pages or page_size",
+                source=SOURCE,
+            )
+        if scan.last_total is not None and scan.records < scan.last_total:
+            scan.warnings.append(
+                f"ServiceNow {table}: read {scan.records} of {scan.last_total} counted rows "
+                "(ACLs hide rows from the integration user, or rows were deleted during the scan)"
+            )
+        for warning in scan.warnings:
+            log.warning(warning)
+
+
+def _int_header(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _next_link_params(response: Any, path: str) -> list[tuple[str, str]] | None:
+    """The query of the ``rel="next"`` link, provided it points at the same table."""
+    link = response.links.get("next") if response.links else None
+    if not link or not link.get("url"):
+        return None
+    parts = urlsplit(link["url"])
+    if parts.path and not parts.path.rstrip("/").endswith(path.rsplit("/", 1)[-1]):
+        raise SourceError(
+            f"ServiceNow sent a next-page link for another resource ({parts.path}) while reading {path}",
+            source=SOURCE, method="GET", url=path,
+        )
+    return parse_qsl(parts.query, keep_blank_values=True)
+
+
+def _with_offset(params: Sequence[tuple[str, Any]], offset: int) -> list[tuple[str, Any]]:
+    out = [(k, v) for k, v in params if k != "sysparm_offset"]
+    out.append(("sysparm_offset", offset))
+    return out
+
+
+def _offset_of(params: Sequence[tuple[str, Any]]) -> int | None:
+    for key, value in params:
+        if key == "sysparm_offset":
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+    return None
