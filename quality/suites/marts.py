@@ -16,13 +16,13 @@ Params (all optional):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
-from quality.inputs import DuckDBTable, SuiteData, load_frame
+from quality.inputs import DuckDBTable, SuiteData, load_frame, read_table
 from quality.suites.spec import (
     ExpectationSpec,
     Prepared,
@@ -221,35 +221,63 @@ class MartSuite:
         )
 
     def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared:
-        frame = load_frame(data)
+        if isinstance(data, DuckDBTable):
+            # One read-only connection for the mart and its dimensions: the same snapshot.
+            with data.connect() as conn:
+                frame = read_table(conn, data.schema, data.table)
+                return Prepared(frame, self._expectations(params, Dimensions(conn, data.schema)))
+        return Prepared(load_frame(data), self._expectations(params, None))
+
+    def _expectations(self, params: Mapping[str, Any], dims: Dimensions | None) -> list[ExpectationSpec]:
         rules = self.rules
         specs: list[ExpectationSpec] = [not_null(c) for c in rules.ids]
         specs.append(unique(rules.grain, name="grain_unique", what=f"one row per {' × '.join(rules.grain)}"))
         specs += [in_set(c, values) for c, values in rules.enums.items()]
         specs += [between(c, low, high) for c, (low, high) in rules.ranges.items()]
         specs += [a_at_least_b(a, b) for a, b in rules.at_least]
-        dims = data if isinstance(data, DuckDBTable) else None
+        known = params.get("known_keys") or {}
         for fk in rules.foreign_keys:
-            keys = _known_keys(fk, params, dims)
+            keys = known.get(fk.column)
+            if keys is None and dims is not None:
+                keys = dims.keys(fk)
             if keys is not None:
                 specs.append(
                     ExpectationSpec(
                         name=f"{fk.column}_in_{fk.dimension}",
                         description=f"{fk.column} exists in {fk.dimension}.{fk.dimension_column}",
                         gx_type="ExpectColumnValuesToBeInSet",
-                        kwargs={"column": fk.column, "value_set": keys},
+                        kwargs={"column": fk.column, "value_set": sorted(set(keys), key=str)},
                         columns=(fk.column,),
                     )
                 )
         if rules.requires_active_projects:
-            active = _active_projects(params, dims)
+            active = params.get("active_project_ids")
+            if active is None and dims is not None:
+                active = dims.active_project_ids()
             if active is not None:
                 specs.append(
-                    contains_all("project_id", active, "every active project is in the scorecard",
+                    contains_all("project_id", set(active), "every active project is in the scorecard",
                                  name="every_active_project_present")
                 )
         specs.append(_row_count_spec(params))
-        return Prepared(frame, specs)
+        return specs
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """Key lookups in the dimensions next to a mart (same DuckDB file and schema)."""
+
+    conn: duckdb.DuckDBPyConnection
+    schema: str
+
+    def keys(self, fk: ForeignKey) -> list[Any]:
+        sql = (f'select distinct "{fk.dimension_column}" from "{self.schema}"."{fk.dimension}" '
+               f'where "{fk.dimension_column}" is not null')
+        return [row[0] for row in self.conn.execute(sql).fetchall()]
+
+    def active_project_ids(self) -> list[str]:
+        sql = ACTIVE_PROJECTS_SQL.format(schema=self.schema)
+        return [row[0] for row in self.conn.execute(sql).fetchall()]
 
 
 def _row_count_spec(params: Mapping[str, Any]) -> ExpectationSpec:
@@ -258,38 +286,16 @@ def _row_count_spec(params: Mapping[str, Any]) -> ExpectationSpec:
     if previous is None:
         return row_count_between(ROW_COUNT_CHECK, "row count (no previous run to compare)", 0, None)
     tolerance = float(params.get("tolerance", DEFAULT_TOLERANCE))
-    low = max(0, math.floor(previous * (1 - tolerance)))
-    high = math.ceil(previous * (1 + tolerance))
+    # |count - previous| <= tolerance * previous, in whole rows; rounding first keeps float noise
+    # (10 * 0.9 = 9.000000000000002) from moving a bound by one.
+    low = max(0, math.ceil(round(previous * (1 - tolerance), 9)))
+    high = math.floor(round(previous * (1 + tolerance), 9))
     return row_count_between(
         ROW_COUNT_CHECK,
         f"row count within {tolerance:.0%} of the previous run's {previous} ({low}–{high})",
         low,
         high,
     )
-
-
-def _known_keys(fk: ForeignKey, params: Mapping[str, Any], dims: DuckDBTable | None) -> list[Any] | None:
-    given = (params.get("known_keys") or {}).get(fk.column)
-    if given is not None:
-        return sorted(set(given), key=str)
-    if dims is None:
-        return None
-    sql = f'select distinct "{fk.dimension_column}" from "{dims.schema}"."{fk.dimension}" where "{fk.dimension_column}" is not null'
-    return sorted((row[0] for row in _query(dims, sql)), key=str)
-
-
-def _active_projects(params: Mapping[str, Any], dims: DuckDBTable | None) -> list[str] | None:
-    given = params.get("active_project_ids")
-    if given is not None:
-        return sorted(set(given))
-    if dims is None:
-        return None
-    return sorted(row[0] for row in _query(dims, ACTIVE_PROJECTS_SQL.format(schema=dims.schema)))
-
-
-def _query(table: DuckDBTable, sql: str) -> Sequence[tuple[Any, ...]]:
-    with duckdb.connect(str(table.database), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
 
 
 MART_SUITES: tuple[MartSuite, ...] = tuple(MartSuite(rules) for rules in MART_RULES)
