@@ -17,14 +17,30 @@ Conventions every writer and reader of this file keeps:
 - Deleted records are removed from the live tables and remembered in the ``*_deleted`` tables, so
   tests can check delete detection; real ServiceNow and Jira offer no such feed except
   ``/worklog/deleted``, which the Jira server serves from ``jira_worklog_deleted``.
+- ``time_card.task``, ``planned_task_baseline_item.task`` and ``pm_project_task.parent`` point at a
+  planned task: a ``pm_project`` or a ``pm_project_task`` (``POLYMORPHIC_REFERENCES``), as on a real
+  instance, where a top-level project task's ``parent`` is the project itself.
+- Strings in ``jira_static`` and ``jira_project`` bodies may contain ``BASE_URL_PLACEHOLDER`` (in
+  ``self``, ``iconUrl``, ``avatarUrls``, ``baseUrl``) and ``SERVER_TIME_PLACEHOLDER``: the server
+  replaces them with its own base URL and its clock when it answers.
 - Finance truth (what the CSV exports encode) is kept in ``fin_*`` tables in canonical form, so
   tests can recompute KPIs from the simulator's own records instead of from our staging.
+  ``fin_gl_line`` holds the GL as finance means it now: where a corrected re-export replaced a
+  period, the lines first exported for it are in ``fin_gl_line_superseded``. ``fin_export_file``
+  says how each file is encoded, so a test can decode it without guessing.
+- Times written by the generator and by ``advance()`` are whole seconds (ServiceNow) or whole
+  milliseconds (Jira), never later than ``meta.now`` minus five minutes.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 SCHEMA_VERSION = "1"
 
@@ -44,6 +60,9 @@ create table if not exists sn_record (
     primary key (tbl, sys_id)
 ) without rowid;
 create index if not exists sn_record_by_updated on sn_record (tbl, sys_updated_on, sys_id);
+-- advance() finds the time cards of recent weeks without reading every card
+create index if not exists sn_time_card_by_week
+    on sn_record (json_extract(body, '$.week_starts_on'), sys_id) where tbl = 'time_card';
 create table if not exists sn_deleted (
     tbl        text not null,
     sys_id     text not null,
@@ -142,6 +161,39 @@ create table if not exists fin_fx_rate (
     rate_to_reporting text not null,
     export_file       text not null,
     primary key (period, currency)
+);
+create table if not exists fin_gl_line_superseded (
+    company_code    text not null,
+    fiscal_year     integer not null,
+    fiscal_period   integer not null,
+    posting_date    text not null,
+    document_number text not null,
+    line_number     integer not null,
+    gl_account      text not null,
+    cost_center     text not null,
+    wbs_code        text not null,
+    vendor_id       text not null,
+    vendor_name     text not null,
+    expense_type    text not null,
+    amount          text not null,
+    currency        text not null,
+    description     text not null,
+    export_file     text not null,
+    export_line     integer not null,
+    primary key (export_file, export_line)
+);
+create table if not exists fin_export_file (
+    export_file     text primary key,
+    kind            text not null,   -- gl_actuals | forecast | fx_rates
+    encoding        text not null,   -- utf-8-sig | utf-8 | utf-16 (LE with BOM)
+    delimiter       text not null,
+    decimal_sep     text not null,   -- '.' or ','
+    thousands_sep   text not null,   -- '' or ',' or '.'
+    negative_style  text not null,   -- leading | trailing | parentheses
+    date_style      text not null,   -- iso | dmy_dots | mdy_slashes
+    line_end        text not null,   -- crlf | lf
+    modified_at     text not null,   -- ISO UTC; the writer sets the file's mtime to it
+    replaces_period text not null    -- 'YYYY-PP' for a corrected re-export, else ''
 );
 create table if not exists fin_broken_row (
     export_file text not null,
@@ -263,6 +315,16 @@ SERVICENOW_TABLES: dict[str, dict[str, object]] = {
 
 SYSTEM_FIELDS = ("sys_id", "sys_created_on", "sys_updated_on")
 
+# Fields that reference a planned task, which may be a project or a project task.
+POLYMORPHIC_REFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("time_card", "task"): ("pm_project", "pm_project_task"),
+    ("planned_task_baseline_item", "task"): ("pm_project", "pm_project_task"),
+    ("pm_project_task", "parent"): ("pm_project", "pm_project_task"),
+}
+
+BASE_URL_PLACEHOLDER = "{base_url}"
+SERVER_TIME_PLACEHOLDER = "{server_time}"
+
 # Jira datetimes stored as epoch milliseconds and rendered in the API user's offset by the server.
 JIRA_DATETIME_FIELDS = {
     "issue": ("created", "updated", "resolutiondate", "statuscategorychangedate"),
@@ -288,3 +350,86 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.executescript(DDL)
     conn.execute("pragma busy_timeout=10000")
     return conn
+
+
+# Secondary indexes: a bulk writer may drop them and run ``DDL`` again at the end, which builds
+# each index once from sorted data instead of maintaining it row by row.
+SECONDARY_INDEXES = tuple(re.findall(r"create index if not exists (\w+)", DDL))
+
+
+def drop_secondary_indexes(conn: sqlite3.Connection) -> None:
+    """Drop every secondary index before a bulk load; ``conn.executescript(DDL)`` recreates them."""
+    for name in SECONDARY_INDEXES:
+        conn.execute(f"drop index if exists {name}")
+
+
+def glide_datetime(moment: datetime) -> str:
+    """A ServiceNow ``glide_date_time`` value: ``yyyy-MM-dd HH:mm:ss`` in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def glide_date(day: date) -> str:
+    """A ServiceNow ``glide_date`` value: ``yyyy-MM-dd``."""
+    return day.isoformat()
+
+
+def parse_glide_datetime(text: str) -> datetime:
+    """The UTC datetime of a ``glide_date_time`` value."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Integer epoch milliseconds (UTC) of an aware datetime: how Jira datetimes are stored."""
+    return int(round(moment.timestamp() * 1000))
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """The aware UTC datetime of stored Jira epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def dumps(body: Any) -> str:
+    """The JSON text of a stored body (compact; key order as built, so it is deterministic)."""
+    return json.dumps(body, separators=(",", ":"))
+
+
+def sn_row(table: str, body: dict[str, str]) -> tuple[str, str, str, str, str]:
+    """The ``sn_record`` row of a ServiceNow body that already carries its system fields."""
+    return (table, body["sys_id"], body["sys_created_on"], body["sys_updated_on"], dumps(body))
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every ``meta`` key and value."""
+    return dict(conn.execute("select key, value from meta").fetchall())
+
+
+class RowBuffer:
+    """Collects rows per insert statement and writes them with ``executemany`` in chunks.
+
+    Keeps a bulk writer's memory flat whatever the world size: no statement holds more than
+    ``chunk`` rows before they go to SQLite.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, chunk: int = 5000) -> None:
+        self.conn = conn
+        self.chunk = chunk
+        self._rows: dict[str, list[Sequence[Any]]] = {}
+
+    def add(self, sql: str, row: Sequence[Any]) -> None:
+        rows = self._rows.setdefault(sql, [])
+        rows.append(row)
+        if len(rows) >= self.chunk:
+            self.conn.executemany(sql, rows)
+            rows.clear()
+
+    def flush(self) -> None:
+        for sql, rows in self._rows.items():
+            if rows:
+                self.conn.executemany(sql, rows)
+                rows.clear()
+
+
+INSERT_SN = "insert into sn_record values (?, ?, ?, ?, ?)"
+INSERT_JIRA_ISSUE = "insert into jira_issue values (?, ?, ?, ?, ?, ?, ?)"
+INSERT_JIRA_WORKLOG = "insert into jira_worklog values (?, ?, ?, ?)"
+INSERT_JIRA_CHANGELOG = "insert into jira_changelog values (?, ?, ?, ?)"

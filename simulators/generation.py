@@ -1,0 +1,131 @@
+"""Generate a whole world into an open store: organisation, projects, staffing, finance, Jira.
+
+Projects are generated one at a time in index order, each from its own random streams; their
+records stream into SQLite through a ``RowBuffer``, so memory holds the organisation and one
+project at a time whatever the scale.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+
+from simulators import jira_static
+from simulators.finance import REPORTING_CURRENCY, Ledger
+from simulators.jira_world import IssueWriter, JiraIds, JiraProject, Member, epoch, members_from, write_accounts, write_links
+from simulators.organisation import build_organisation
+from simulators.projects import CLOSED_SKIPPED, PENDING, Counters, plan_project, write_open_demands, write_project_records
+from simulators.scales import Scale
+from simulators.staffing import WeeklyLoad, allocate_team, write_time_cards
+from simulators.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
+from simulators.timeline import Timeline, add_months, monday_of
+
+DEFAULT_CREDENTIALS = {
+    "jira_email": "pwh-bot@example.com",
+    "jira_api_token": "sim-jira-token",
+    "servicenow_user": "pwh.integration",
+    "servicenow_password": "sim-servicenow-password",
+}
+UNMATCHED_PROJECTS = (("OPS", "Ops Guild"), ("PLAT", "Platform Community"), ("LAB", "Innovation Lab"))
+
+
+def generate_world(
+    conn: sqlite3.Connection, scale: Scale, seed: int, anchor: date, jira_timezone: str
+) -> None:
+    """Fill an empty store with the world of (scale, seed, anchor)."""
+    timeline = Timeline(anchor, scale.history_months)
+    drop_secondary_indexes(conn)
+    conn.execute("pragma synchronous=off")
+    conn.execute("pragma cache_size=-262144")
+    conn.execute("pragma temp_store=memory")
+    rows = RowBuffer(conn)
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "scale": scale.name,
+        "seed": str(seed),
+        "anchor": anchor.isoformat(),
+        "now": timeline.now.isoformat(),
+        "history_start": timeline.history_start.isoformat(),
+        "jira_timezone": jira_timezone,
+        "reporting_currency": REPORTING_CURRENCY,
+        **DEFAULT_CREDENTIALS,
+    }
+    conn.executemany("insert into meta values (?, ?)", sorted(meta.items()))
+
+    org = build_organisation(seed, scale, timeline, rows)
+    accounts, partners, bot = write_accounts(seed, org, rows, jira_timezone)
+    static = {
+        "fields": jira_static.fields(),
+        "statuses": jira_static.statuses(),
+        "myself": jira_static.myself(bot, jira_timezone),
+        "serverInfo": jira_static.server_info(),
+        "issueLinkTypes": jira_static.issue_link_types(),
+    }
+    conn.executemany("insert into jira_static values (?, ?)", [(k, dumps(v)) for k, v in static.items()])
+
+    ledger = Ledger(seed, scale, timeline, org, rows)
+    first_monday = monday_of(timeline.history_start - timedelta(days=120))
+    horizon = add_months(timeline.anchor, 30)
+    load = WeeklyLoad(len(org.people), first_monday, (horizon - first_monday).days // 7 + 1)
+    ids = JiraIds()
+    cutoff = epoch(timeline.latest)
+    issues = IssueWriter(seed, rows, ids, cutoff, scale.issues_per_month, scale.worklogs_per_started_issue)
+    counters = Counters()
+    plan_numbers = [0]
+    taken_keys = {key for key, _ in UNMATCHED_PROJECTS[: scale.unmatched_jira_projects]}
+    team_budget = sum(scale.team_size) / 2 * 140 * 90
+    jira_projects: list[JiraProject] = []
+    for index in range(scale.projects):
+        plan = plan_project(seed, index, timeline, org, team_budget, taken_keys)
+        allocations = allocate_team(seed, plan, org, load, scale.team_size, timeline, rows, plan_numbers)
+        sn_actuals = ledger.post_project(plan)
+        write_project_records(seed, plan, timeline, org, rows, counters, sn_actuals)
+        write_time_cards(seed, plan, allocations, org, timeline, rows)
+        ledger.forecast_project(plan)
+        if plan.jira_key:
+            if plan.work_start is not None:
+                first = epoch(plan.work_start) - 14 * 86400
+                last = epoch(plan.work_end) if plan.work_end else cutoff
+            elif plan.state in (PENDING, CLOSED_SKIPPED):
+                first = last = cutoff
+            else:
+                first, last = epoch(plan.plan_start) - 21 * 86400, cutoff
+            windows = [(org.people[a.person], a.first, a.last) for a in allocations if a.counts]
+            project = JiraProject(
+                id=str(ids.project + len(jira_projects)),
+                key=plan.jira_key,
+                name=plan.name,
+                ordinal=len(jira_projects),
+                lead=accounts.get(plan.manager, bot),
+                style=plan.execution_type,
+                first=first,
+                last=last,
+                members=members_from(windows, accounts),
+            )
+            issues.write_project(project)
+            project.members = []  # only the link sample is needed from here on
+            jira_projects.append(project)
+
+    write_open_demands(seed, max(4, scale.projects // 2), timeline, org, rows, counters)
+
+    history_first = epoch(timeline.history_start)
+    for key, name in UNMATCHED_PROJECTS[: scale.unmatched_jira_projects]:
+        project = JiraProject(
+            id=str(ids.project + len(jira_projects)),
+            key=key,
+            name=name,
+            ordinal=len(jira_projects),
+            lead=partners[0],
+            style="hybrid",
+            first=history_first + 30 * 86400,
+            last=cutoff,
+            members=[Member(account, history_first, cutoff) for account in partners],
+        )
+        issues.write_project(project)
+        project.members = []
+        jira_projects.append(project)
+    rows.flush()
+    write_links(seed, conn, jira_projects, ids, cutoff)
+    ledger.post_unmapped()
+    ledger.finalize(conn)
+    rows.flush()
