@@ -1,0 +1,713 @@
+"""The sync driver: for each raw entity, cursor → fetch → land → tombstones. No Dagster here.
+
+The Dagster assets (and the CLI) call :func:`sync_jira`, :func:`sync_servicenow` and
+:func:`sync_finance` and turn the returned :class:`EntityResult` list into run metadata.
+
+How an entity syncs (docs/internals.md, ARCHITECTURE decisions 1–2):
+
+- The cursor is what landed: ``landing.max_source_updated_at`` minus an overlap window (Jira
+  issues and worklogs 5 min: JQL and the worklog feed are minute-grained and eventually
+  consistent; ServiceNow 1 s: ``sys_updated_on`` has second precision). Re-read records whose
+  exact version already landed are skipped, so a second sync right after lands nothing.
+- Snapshot entities (Jira projects, statuses, fields, users) are read in full every run; only
+  records whose JSON differs from the latest landed version land, plus tombstones for keys that
+  vanished.
+- ``full=True`` re-reads everything and tombstones keys live in the landing but absent from the
+  source (issues and their changelogs, every ServiceNow table). Worklog deletions come from
+  ``/worklog/deleted`` in both modes.
+- A tombstone written by a full sync carries the key's latest landed ``source_updated_at`` (not
+  the wall clock): it wins the staging order by ``loaded_at`` without moving the cursor.
+- Batches are bounded (``batch_rows``); every write is an atomic batch file. Ordering makes a
+  killed sync safe to resume: records land oldest first, an issue's changelogs land before the
+  issue itself, a file's finance rows before its ``finance/files`` row, and worklog deletions
+  are read before updates (both feeds hide the last minute; reading deletions first keeps the
+  cursor behind any update the update feed could not yet show).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.finance_csv import (
+    FinanceConfig,
+    FinanceFileReader,
+    file_modified_at,
+    hash_and_sniff_encoding,
+    scan_drop_folder,
+)
+from connectors.http import HttpPolicy, RequestStats, SourceError
+from connectors.jira import JiraClient, JiraConfig, parse_jira_datetime
+from connectors.landing import (
+    DEFAULT_BATCH_ROWS,
+    BatchWriter,
+    LandedVersions,
+    RawLanding,
+    RawRecord,
+    canonical_json,
+)
+from connectors.servicenow import TABLE_FIELDS, ServiceNowClient, ServiceNowConfig, parse_glide_datetime
+
+__all__ = [
+    "EntityResult", "FINANCE_ENTITIES", "FinanceConfig", "HttpPolicy", "JIRA_ENTITIES", "JiraClient",
+    "JiraConfig", "SERVICENOW_TABLES", "ServiceNowClient", "ServiceNowConfig", "SourceError",
+    "jira_client", "servicenow_client", "sync_finance", "sync_jira", "sync_servicenow",
+]
+
+log = logging.getLogger(__name__)
+
+JIRA_ENTITIES: tuple[str, ...] = (
+    "projects", "statuses", "fields", "users", "issues", "issue_changelogs", "worklogs",
+)
+SERVICENOW_TABLES: tuple[str, ...] = (
+    "fiscal_period", "pm_portfolio", "pm_program", "pm_project", "pm_project_task", "dmn_demand",
+    "sys_user", "cmn_department", "cmn_cost_center", "time_card", "resource_plan", "cost_plan",
+    "cost_plan_breakdown", "benefit_plan", "benefit_plan_breakdown", "risk", "project_status",
+    "planned_task_baseline", "planned_task_baseline_item",
+)
+FINANCE_ENTITIES: tuple[str, ...] = ("gl_actuals", "forecast", "fx_rates", "finance_rejects", "files")
+
+JIRA_OVERLAP = timedelta(minutes=5)
+SERVICENOW_OVERLAP = timedelta(seconds=1)
+
+Progress = Callable[[str, int], None]
+
+assert set(SERVICENOW_TABLES) == set(TABLE_FIELDS), "every ServiceNow table needs a field list"
+
+
+@dataclass
+class EntityResult:
+    """What one entity's sync did, for run metadata and the CLI."""
+
+    source: str
+    entity: str
+    records: int = 0
+    tombstones: int = 0
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+    watermark: datetime | None = None
+    rejects: int = 0
+    files: int = 0
+    skipped_unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Plain values (no secrets are ever held here) for Dagster metadata or JSON."""
+        return {
+            "source": self.source, "entity": self.entity, "records": self.records,
+            "tombstones": self.tombstones, "pages": self.pages, "requests": self.requests,
+            "retries": self.retries,
+            "watermark": self.watermark.isoformat() if self.watermark else None,
+            "rejects": self.rejects, "files": self.files, "skipped_unchanged": self.skipped_unchanged,
+            "warnings": list(self.warnings),
+        }
+
+
+def jira_client(config: JiraConfig, policy: HttpPolicy | None = None) -> JiraClient:
+    """A Jira client from its config (verify = CA bundle path or bool)."""
+    return JiraClient(config, policy=policy)
+
+
+def servicenow_client(config: ServiceNowConfig, policy: HttpPolicy | None = None) -> ServiceNowClient:
+    """A ServiceNow client from its config (verify = CA bundle path or bool)."""
+    return ServiceNowClient(config, policy=policy)
+
+
+# --- landing with skip-if-landed ------------------------------------------------------------
+
+
+class _Lander:
+    """Buffers fetched records, drops versions that already landed, writes bounded batches.
+
+    ``before_write`` runs on the records about to land, before their batch is written (issues
+    use it to land their changelogs first).
+    """
+
+    def __init__(
+        self,
+        writer: BatchWriter,
+        versions: LandedVersions,
+        *,
+        batch_rows: int,
+        label: str,
+        progress: Progress | None,
+        collect_seen: bool,
+        before_write: Callable[[list[RawRecord]], None] | None = None,
+    ) -> None:
+        self.writer = writer
+        self.versions = versions
+        self.batch_rows = batch_rows
+        self.label = label
+        self.progress = progress
+        self.before_write = before_write
+        self.collect_seen = collect_seen
+        self.seen: list[pa.Array] = []
+        self.skipped = 0
+        self._buffer: list[RawRecord] = []
+
+    def add(self, records: Iterable[RawRecord]) -> None:
+        for record in records:
+            self._buffer.append(record)
+            if len(self._buffer) >= self.batch_rows:
+                self.flush()
+
+    def flush(self) -> None:
+        rows, self._buffer = self._buffer, []
+        if not rows:
+            return
+        if self.collect_seen:
+            self.seen.append(pa.array([r.natural_key for r in rows], type=pa.string()))
+        landed = self.versions.already_landed(rows)
+        keep = [r for r, done in zip(rows, landed, strict=True) if not done]
+        # The same version twice in one buffer (overlapping pages) lands once.
+        unique: dict[tuple[str, datetime | None, bool], RawRecord] = {}
+        for r in keep:
+            unique.setdefault((r.natural_key, r.source_updated_at, r.is_deleted), r)
+        keep = list(unique.values())
+        self.skipped += len(rows) - len(keep)
+        if not keep:
+            return
+        if self.before_write is not None:
+            self.before_write(keep)
+        self.writer.add_all(keep)
+        self.writer.flush()
+        self.versions.remember(keep)
+        if self.progress is not None:
+            self.progress(self.label, self.writer.stats.records + self.writer.stats.tombstones)
+
+    def seen_keys(self) -> pa.Array:
+        if not self.seen:
+            return pa.array([], type=pa.string())
+        return pa.concat_arrays(self.seen)
+
+
+def _vanished(versions: LandedVersions, seen: pa.Array) -> list[RawRecord]:
+    """Tombstones for keys live in the landing but not seen in a full read."""
+    live = versions.live()
+    if live.num_rows == 0:
+        return []
+    gone = live.filter(pc.invert(pc.is_in(live.column("natural_key"), value_set=seen)))
+    return [
+        RawRecord(natural_key=key, source_updated_at=updated, record=None, is_deleted=True)
+        for key, updated in zip(
+            gone.column("natural_key").to_pylist(), gone.column("source_updated_at").to_pylist(), strict=True
+        )
+    ]
+
+
+def _cursor(landing: RawLanding, source: str, entity: str, overlap: timedelta) -> datetime | None:
+    newest = landing.max_source_updated_at(source, entity)
+    return None if newest is None else newest - overlap
+
+
+def _start(landing: RawLanding, source: str, entities: Iterable[str]) -> None:
+    for entity in entities:
+        landing.ensure_entity(source, entity)
+        landing.remove_stale_temp_files(source, entity)
+
+
+class _Meter:
+    """Request counter deltas for one entity."""
+
+    def __init__(self, stats: RequestStats) -> None:
+        self.stats = stats
+        self.before = stats.snapshot()
+
+    def apply(self, result: EntityResult) -> None:
+        delta = self.stats.since(self.before)
+        result.requests += delta.requests
+        result.retries += delta.retries
+
+
+def _selected(requested: Sequence[str] | None, known: Sequence[str], what: str) -> list[str]:
+    if requested is None:
+        return list(known)
+    unknown = [e for e in requested if e not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; known: {', '.join(known)}")
+    return [e for e in known if e in requested]
+
+
+def _guard_empty_read(result: EntityResult, tombstones: list[RawRecord], seen: int, live: int) -> list[RawRecord]:
+    # A read that returned nothing while the landing holds live keys is far more likely a lost
+    # permission or a wrong scope than a source emptied overnight: keep the data, say so.
+    if tombstones and seen == 0 and live > 0:
+        result.warnings.append(
+            f"{result.source}/{result.entity}: the source returned no records but {live} are live in the "
+            "landing; no tombstones written — check the account's permissions and scope"
+        )
+        return []
+    return tombstones
+
+
+# --- Jira -----------------------------------------------------------------------------------
+
+
+def _require(record: dict[str, Any], key: str, what: str) -> str:
+    value = record.get(key)
+    if value is None or value == "":
+        raise SourceError(f"Jira returned a {what} without {key!r}: cannot key it", source="Jira")
+    return str(value)
+
+
+def _jira_time(value: Any, what: str, key: str) -> datetime:
+    try:
+        parsed = parse_jira_datetime(value)
+    except ValueError as exc:
+        raise SourceError(f"Jira {what} {key}: {exc}", source="Jira") from None
+    if parsed is None:
+        raise SourceError(f"Jira {what} {key} has no timestamp to order it by", source="Jira")
+    return parsed
+
+
+def _sync_snapshot(
+    landing: RawLanding,
+    source: str,
+    entity: str,
+    batches: Iterator[list[dict[str, Any]]],
+    key_field: str,
+    *,
+    batch_rows: int,
+    progress: Progress | None,
+) -> EntityResult:
+    """Full read; land records whose JSON changed, tombstones for vanished keys."""
+    result = EntityResult(source, entity)
+    latest: dict[str, tuple[str | None, bool, str]] = {}
+    table = landing.read(source, entity, columns=["natural_key", "batch_id", "is_deleted", "record"])
+    for key, batch, gone, text in zip(
+        table.column("natural_key").to_pylist(), table.column("batch_id").to_pylist(),
+        table.column("is_deleted").to_pylist(), table.column("record").to_pylist(), strict=True,
+    ):
+        current = latest.get(key)
+        if current is None or batch >= current[2]:
+            latest[key] = (text, gone, batch)
+    seen: set[str] = set()
+    with landing.writer(source, entity, sync_mode="full", batch_rows=batch_rows) as writer:
+        for batch in batches:
+            for record in batch:
+                key = _require(record, key_field, entity.rstrip("s"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                current = latest.get(key)
+                if current is not None and not current[1] and current[0] == canonical_json(record):
+                    result.skipped_unchanged += 1
+                    continue
+                writer.add(RawRecord(key, None, record))
+        live = [k for k, (_, gone, _) in latest.items() if not gone]
+        tombstones = [RawRecord(k, None, None, is_deleted=True) for k in live if k not in seen]
+        writer.add_all(_guard_empty_read(result, tombstones, len(seen), len(live)))
+    result.records = writer.stats.records
+    result.tombstones = writer.stats.tombstones
+    if progress is not None:
+        progress(f"{source}/{entity}", result.records + result.tombstones)
+    return result
+
+
+def sync_jira(
+    client: JiraClient,
+    landing: RawLanding,
+    *,
+    full: bool = False,
+    entities: Sequence[str] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+    overlap: timedelta = JIRA_OVERLAP,
+) -> list[EntityResult]:
+    """Sync Jira entities into ``landing/jira/<entity>``; returns one result per entity synced.
+
+    ``issue_changelogs`` are fetched for the issues that land in the same run (they ride with
+    ``issues``: selecting ``issue_changelogs`` without ``issues`` syncs nothing for it).
+    """
+    selected = _selected(entities, JIRA_ENTITIES, "Jira entities")
+    _start(landing, "jira", JIRA_ENTITIES)
+    mode = "full" if full else "incremental"
+    results: list[EntityResult] = []
+
+    meter = _Meter(client.http.stats)
+    client.myself()  # authenticate before anything lands
+
+    snapshot_sources = {
+        "projects": (client.projects, "id"),
+        "statuses": (client.statuses, "id"),
+        "fields": (client.fields, "id"),
+        "users": (client.users, "accountId"),
+    }
+    for entity in ("projects", "statuses", "fields", "users"):
+        if entity not in selected:
+            continue
+        pages_before = client.pages
+        method, key_field = snapshot_sources[entity]
+        result = _sync_snapshot(
+            landing, "jira", entity, method(), key_field, batch_rows=batch_rows, progress=progress
+        )
+        meter.apply(result)
+        meter = _Meter(client.http.stats)
+        result.pages = client.pages - pages_before
+        results.append(result)
+
+    if "issues" in selected:
+        results.extend(
+            _sync_issues(
+                client, landing, full=full, mode=mode, batch_rows=batch_rows, progress=progress,
+                overlap=overlap, with_changelogs="issue_changelogs" in selected,
+            )
+        )
+    elif "issue_changelogs" in selected:
+        results.append(
+            EntityResult("jira", "issue_changelogs", warnings=[
+                "issue_changelogs are fetched for the issues landed in the same run; select issues too"
+            ])
+        )
+
+    if "worklogs" in selected:
+        results.append(
+            _sync_worklogs(client, landing, full=full, mode=mode, batch_rows=batch_rows,
+                           progress=progress, overlap=overlap)
+        )
+    for result in results:
+        if result.entity == "issues":
+            result.warnings.extend(client.warnings)
+        if result.entity in ("issues", "issue_changelogs", "worklogs"):
+            result.watermark = landing.max_source_updated_at("jira", result.entity)
+    return results
+
+
+def _sync_issues(
+    client: JiraClient,
+    landing: RawLanding,
+    *,
+    full: bool,
+    mode: str,
+    batch_rows: int,
+    progress: Progress | None,
+    overlap: timedelta,
+    with_changelogs: bool,
+) -> list[EntityResult]:
+    issues_result = EntityResult("jira", "issues")
+    changelog_result = EntityResult("jira", "issue_changelogs")
+    since = None if full else _cursor(landing, "jira", "issues", overlap)
+    issue_versions = LandedVersions.load(landing, "jira", "issues", since=since)
+    # Changelogs of a changed issue include its old histories, of any age: check them against
+    # every landed history, not just a recent window.
+    changelog_versions = LandedVersions.load(landing, "jira", "issue_changelogs") if with_changelogs else None
+    issue_meter = _Meter(client.http.stats)
+    changelog_stats = RequestStats()
+    pages_before = client.pages
+
+    with ExitStack() as stack:
+        issue_writer = stack.enter_context(
+            landing.writer("jira", "issues", sync_mode=mode, batch_rows=batch_rows)
+        )
+        changelog_lander: _Lander | None = None
+        if with_changelogs and changelog_versions is not None:
+            changelog_writer = stack.enter_context(
+                landing.writer("jira", "issue_changelogs", sync_mode=mode, batch_rows=batch_rows)
+            )
+            changelog_lander = _Lander(
+                changelog_writer, changelog_versions, batch_rows=batch_rows,
+                label="jira/issue_changelogs", progress=progress, collect_seen=full,
+            )
+
+        def land_changelogs(issues: list[RawRecord]) -> None:
+            # Changelogs land before their issues: if the sync dies in between, the issue is not
+            # landed yet, the next run re-reads it, and its changelogs with it.
+            if changelog_lander is None:
+                return
+            before_stats = client.http.stats.snapshot()
+            before_pages = client.pages
+            ids = [r.natural_key for r in issues if not r.is_deleted]
+            for batch in client.changelogs(ids):
+                changelog_lander.add(
+                    RawRecord(
+                        _require(history, "id", "change history"),
+                        _jira_time(history.get("created"), "change history", str(history.get("id"))),
+                        history,
+                    )
+                    for history in batch
+                )
+            changelog_lander.flush()
+            delta = client.http.stats.since(before_stats)
+            changelog_stats.requests += delta.requests
+            changelog_stats.retries += delta.retries
+            changelog_result.pages += client.pages - before_pages
+
+        issue_lander = _Lander(
+            issue_writer, issue_versions, batch_rows=batch_rows, label="jira/issues",
+            progress=progress, collect_seen=full, before_write=land_changelogs,
+        )
+        for batch in client.issues(since, client.config.jql_scope):
+            issue_lander.add(
+                RawRecord(
+                    _require(issue, "id", "issue"),
+                    _jira_time((issue.get("fields") or {}).get("updated"), "issue", str(issue.get("id"))),
+                    issue,
+                )
+                for issue in batch
+            )
+        issue_lander.flush()
+
+        if full:
+            seen = issue_lander.seen_keys()
+            live = issue_versions.live().num_rows
+            gone = _guard_empty_read(issues_result, _vanished(issue_versions, seen), len(seen), live)
+            if changelog_lander is not None and gone:
+                # Changelogs were re-read only for issues that changed, so they cannot be
+                # anti-joined wholesale: tombstone the live histories of the vanished issues.
+                changelog_lander.add(_changelogs_of(landing, {r.natural_key for r in gone}))
+                changelog_lander.flush()
+            issue_writer.add_all(gone)
+            issue_writer.flush()
+
+    issues_result.records = issue_writer.stats.records
+    issues_result.tombstones = issue_writer.stats.tombstones
+    issues_result.skipped_unchanged = issue_lander.skipped
+    issue_meter.apply(issues_result)
+    issues_result.requests -= changelog_stats.requests
+    issues_result.retries -= changelog_stats.retries
+    issues_result.pages = client.pages - pages_before - changelog_result.pages
+    results = [issues_result]
+    if changelog_lander is not None:
+        changelog_result.records = changelog_lander.writer.stats.records
+        changelog_result.tombstones = changelog_lander.writer.stats.tombstones
+        changelog_result.skipped_unchanged = changelog_lander.skipped
+        changelog_result.requests = changelog_stats.requests
+        changelog_result.retries = changelog_stats.retries
+        results.append(changelog_result)
+    return results
+
+
+def _changelogs_of(landing: RawLanding, issue_ids: set[str]) -> list[RawRecord]:
+    """Tombstones for live change histories that belong to the given (vanished) issues."""
+    latest = landing.latest_versions("jira", "issue_changelogs")
+    live = latest.filter(pc.invert(latest.column("is_deleted")))
+    if live.num_rows == 0:
+        return []
+    table = landing.read("jira", "issue_changelogs", columns=["natural_key", "record"])
+    table = table.filter(pc.invert(pc.is_null(table.column("record"))))
+    # Landed JSON is canonical (sorted keys, no spaces), so the issue id is a plain match.
+    owner = pc.struct_field(
+        pc.extract_regex(table.column("record"), r'"issueId":"(?P<id>[^"]*)"'), "id"
+    )
+    wanted = pa.array(sorted(issue_ids), type=pa.string())
+    keys = table.filter(pc.is_in(owner, value_set=wanted)).column("natural_key")
+    stale = live.filter(pc.is_in(live.column("natural_key"), value_set=pc.unique(keys)))
+    return [
+        RawRecord(key, updated, None, is_deleted=True)
+        for key, updated in zip(
+            stale.column("natural_key").to_pylist(), stale.column("source_updated_at").to_pylist(), strict=True
+        )
+    ]
+
+
+def _sync_worklogs(
+    client: JiraClient,
+    landing: RawLanding,
+    *,
+    full: bool,
+    mode: str,
+    batch_rows: int,
+    progress: Progress | None,
+    overlap: timedelta,
+) -> EntityResult:
+    result = EntityResult("jira", "worklogs")
+    meter = _Meter(client.http.stats)
+    pages_before = client.pages
+    since = None if full else _cursor(landing, "jira", "worklogs", overlap)
+    versions = LandedVersions.load(landing, "jira", "worklogs", since=since)
+    with landing.writer("jira", "worklogs", sync_mode=mode, batch_rows=batch_rows) as writer:
+        lander = _Lander(
+            writer, versions, batch_rows=batch_rows, label="jira/worklogs", progress=progress,
+            collect_seen=False,
+        )
+        for batch in client.deleted_worklogs(since):
+            lander.add(
+                RawRecord(
+                    _require(item, "worklogId", "deleted worklog"),
+                    _jira_time(item.get("updatedTime"), "deleted worklog", str(item.get("worklogId"))),
+                    None,
+                    is_deleted=True,
+                )
+                for item in batch
+            )
+        lander.flush()
+        tombstones_from_feed = writer.stats.tombstones
+        for batch in client.worklogs(since):
+            lander.add(
+                RawRecord(
+                    _require(item, "id", "worklog"),
+                    _jira_time(item.get("updated"), "worklog", str(item.get("id"))),
+                    item,
+                )
+                for item in batch
+            )
+        lander.flush()
+    result.records = writer.stats.records
+    result.tombstones = tombstones_from_feed
+    result.skipped_unchanged = lander.skipped
+    result.pages = client.pages - pages_before
+    meter.apply(result)
+    return result
+
+
+# --- ServiceNow -----------------------------------------------------------------------------
+
+
+def sync_servicenow(
+    client: ServiceNowClient,
+    landing: RawLanding,
+    *,
+    full: bool = False,
+    tables: Sequence[str] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+    overlap: timedelta = SERVICENOW_OVERLAP,
+) -> list[EntityResult]:
+    """Sync ServiceNow tables into ``landing/servicenow/<table>``; one result per table."""
+    selected = _selected(tables, SERVICENOW_TABLES, "ServiceNow tables")
+    _start(landing, "servicenow", SERVICENOW_TABLES)
+    client.check()
+    mode = "full" if full else "incremental"
+    results = []
+    for table in selected:
+        result = EntityResult("servicenow", table)
+        meter = _Meter(client.http.stats)
+        since = None if full else _cursor(landing, "servicenow", table, overlap)
+        versions = LandedVersions.load(landing, "servicenow", table, since=since)
+        with landing.writer("servicenow", table, sync_mode=mode, batch_rows=batch_rows) as writer:
+            lander = _Lander(
+                writer, versions, batch_rows=batch_rows, label=f"servicenow/{table}",
+                progress=progress, collect_seen=full,
+            )
+            for batch in client.table(table, since):
+                lander.add(_servicenow_records(table, batch))
+            lander.flush()
+            scan = client.last_scan
+            if scan is not None:
+                result.pages = scan.pages
+                result.warnings.extend(scan.warnings)
+            if full:
+                seen = lander.seen_keys()
+                gone = _guard_empty_read(result, _vanished(versions, seen), len(seen), versions.live().num_rows)
+                writer.add_all(gone)
+        result.records = writer.stats.records
+        result.tombstones = writer.stats.tombstones
+        result.skipped_unchanged = lander.skipped
+        result.watermark = landing.max_source_updated_at("servicenow", table)
+        meter.apply(result)
+        results.append(result)
+    return results
+
+
+def _servicenow_records(table: str, batch: list[dict[str, Any]]) -> Iterator[RawRecord]:
+    for record in batch:
+        sys_id = record.get("sys_id")
+        if not sys_id:
+            raise SourceError(f"ServiceNow {table} returned a record without sys_id", source="ServiceNow")
+        try:
+            updated = parse_glide_datetime(record.get("sys_updated_on"))
+        except ValueError:
+            raise SourceError(
+                f"ServiceNow {table} record {sys_id} has sys_updated_on {record.get('sys_updated_on')!r}, "
+                "not yyyy-MM-dd HH:mm:ss — is sysparm_display_value=false being overridden?",
+                source="ServiceNow",
+            ) from None
+        if updated is None:
+            raise SourceError(f"ServiceNow {table} record {sys_id} has no sys_updated_on", source="ServiceNow")
+        yield RawRecord(str(sys_id), updated, record)
+
+
+# --- finance --------------------------------------------------------------------------------
+
+
+def sync_finance(
+    folder: Path,
+    landing: RawLanding,
+    *,
+    settle_seconds: float = FinanceConfig.settle_seconds,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+) -> list[EntityResult]:
+    """Load every new export file of the drop folder; one result per finance entity.
+
+    A file whose content hash already landed (``finance/files``) loads nothing; a changed file
+    (new hash) loads fully. Each file is copied to a private temp folder first, so the hash and
+    the parsed rows describe the same bytes even if finance overwrites the file meanwhile.
+    """
+    folder = Path(folder)
+    _start(landing, "finance", FINANCE_ENTITIES)
+    results = {entity: EntityResult("finance", entity) for entity in FINANCE_ENTITIES}
+    scan = scan_drop_folder(folder, settle_seconds=settle_seconds)
+    results["files"].warnings.extend(scan.warnings)
+    landed = landing.live_keys("finance", "files")
+    loaded_now: set[str] = set()
+
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="pwh-finance-") as scratch:
+        writers = {
+            entity: stack.enter_context(landing.writer("finance", entity, sync_mode="incremental", batch_rows=batch_rows))
+            for entity in FINANCE_ENTITIES
+        }
+        for path in scan.ready:
+            copy = Path(scratch) / path.name
+            try:
+                before = path.stat()
+                shutil.copyfile(path, copy)
+                after = path.stat()
+            except FileNotFoundError:
+                results["files"].warnings.append(f"{path.name}: disappeared before it could be read; skipped")
+                continue
+            if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+                results["files"].warnings.append(f"{path.name}: changed while being copied; skipped this run")
+                copy.unlink(missing_ok=True)
+                continue
+            modified = file_modified_at(path)
+            sha256, encoding, size, warning = hash_and_sniff_encoding(copy)
+            if sha256 in landed or sha256 in loaded_now:
+                results["files"].skipped_unchanged += 1
+                copy.unlink(missing_ok=True)
+                continue
+            reader = FinanceFileReader(copy, sha256=sha256, encoding=encoding, size_bytes=size, modified_at=modified)
+            report = reader.report
+            if warning:
+                report.warnings.append(warning)
+            for row in reader.rows():
+                record = {**row.record, "file_name": path.name}
+                writers[row.entity].add(RawRecord(f"{sha256}:{row.line}", modified, record))
+            # A file's rows land before its files row: a crash in between re-loads the file
+            # (same keys, same versions — staging dedups) instead of losing it.
+            for entity in ("gl_actuals", "forecast", "fx_rates", "finance_rejects"):
+                writers[entity].flush()
+            report.path = path
+            writers["files"].add(RawRecord(sha256, modified, report.as_record()))
+            writers["files"].flush()
+            loaded_now.add(sha256)
+            copy.unlink(missing_ok=True)
+            kind_result = results[report.kind]
+            kind_result.files += 1
+            kind_result.rejects += report.rejects
+            kind_result.warnings.extend(report.warnings)
+            results["finance_rejects"].files += 1 if report.rejects else 0
+            results["files"].files += 1
+            if progress is not None:
+                progress(f"finance/{report.kind}", writers[report.kind].stats.records)
+            log.info("finance file %s: %d rows, %d rejects", path.name, report.rows, report.rejects)
+
+    for entity, result in results.items():
+        stats = writers[entity].stats
+        result.records = stats.records
+        result.tombstones = stats.tombstones
+        result.watermark = landing.max_source_updated_at("finance", entity)
+    results["finance_rejects"].rejects = results["finance_rejects"].records
+    return [results[e] for e in FINANCE_ENTITIES]
+
