@@ -1,0 +1,16 @@
+{#- The factor that converts an amount in `currency_column` in month `month_column` into var
+    reporting_currency: the month's rate, else the latest earlier one (an ASOF join on
+    int_fx_rates_monthly aliased `fx_alias`); the reporting currency itself is 1 even without a
+    row. NULL when no rate exists yet: the amount is then unknown, never guessed. -#}
+{% macro fx_asof_join(fx_alias, currency_column, month_column) %}
+    asof left join {{ ref('int_fx_rates_monthly') }} as {{ fx_alias }}
+        on {{ currency_column }} = {{ fx_alias }}.currency
+        and {{ month_column }} >= {{ fx_alias }}.month_start_date
+{% endmacro %}
+
+{% macro fx_rate(fx_alias, currency_column) -%}
+    case
+        when {{ currency_column }} = '{{ var("reporting_currency") }}' then cast(1 as decimal(38, 10))
+        else {{ fx_alias }}.rate_to_reporting_currency
+    end
+{%- endmacro %}

@@ -1,0 +1,131 @@
+with
+
+tasks as (
+    select * from {{ ref('stg_servicenow__pm_project_task') }}
+),
+
+history as (
+    select * from {{ ref('int_project_history') }}
+),
+
+baselines as (
+    select * from {{ ref('stg_servicenow__planned_task_baseline') }}
+),
+
+baseline_items as (
+    select * from {{ ref('stg_servicenow__planned_task_baseline_item') }}
+),
+
+-- every landed version of every task: the fallback baseline is the milestone as it stood when
+-- its project was first seen approved
+task_versions as (
+    select
+        natural_key as task_sys_id,
+        coalesce({{ sn_timestamp('sys_updated_on') }}, cast(source_updated_at as timestamp)) as updated_at,
+        {{ sn_timestamp('start_date') }} as planned_start_at,
+        {{ sn_timestamp('end_date') }} as planned_end_at
+    from {{ source('servicenow', 'pm_project_task') }}
+    where not is_deleted
+),
+
+milestones as (
+    select * from tasks where is_milestone
+),
+
+-- the same rule as projects (int_project_delivery): the project's oldest baseline decides
+oldest_baselines as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by project_sys_id order by created_at, baseline_sys_id) as baseline_rank
+        from baselines
+        where project_sys_id is not null
+    ) as ranked
+    where baseline_rank = 1
+),
+
+baselined_dates as (
+    select
+        milestones.task_sys_id,
+        min(baseline_items.baseline_start_at) as baseline_start_at,
+        min(baseline_items.baseline_end_at) as baseline_end_at
+    from milestones
+    inner join oldest_baselines
+        on milestones.project_sys_id = oldest_baselines.project_sys_id
+    inner join baseline_items
+        on oldest_baselines.baseline_sys_id = baseline_items.baseline_sys_id
+        and baseline_items.task_sys_id = milestones.task_sys_id
+    group by 1
+),
+
+project_approvals as (
+    select project_sys_id, min(valid_from) as approved_seen_at
+    from history
+    where approval = 'approved'
+    group by 1
+),
+
+-- the milestone version in effect when the approval was seen (the latest at or before it),
+-- else, for a milestone added later, the first version seen after it
+approved_versions as (
+    select *
+    from (
+        select
+            milestones.task_sys_id,
+            task_versions.planned_start_at,
+            task_versions.planned_end_at,
+            row_number() over (
+                partition by milestones.task_sys_id
+                order by
+                    case when task_versions.updated_at <= project_approvals.approved_seen_at then 0 else 1 end,
+                    case when task_versions.updated_at <= project_approvals.approved_seen_at then task_versions.updated_at end desc nulls last,
+                    task_versions.updated_at
+            ) as version_rank
+        from milestones
+        inner join project_approvals
+            on milestones.project_sys_id = project_approvals.project_sys_id
+        inner join task_versions
+            on milestones.task_sys_id = task_versions.task_sys_id
+    ) as ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        milestones.task_sys_id,
+        milestones.task_number,
+        milestones.task_name,
+        milestones.project_sys_id,
+        milestones.state,
+        milestones.percent_complete,
+        cast(milestones.planned_start_at as date) as planned_start_date,
+        cast(milestones.planned_end_at as date) as planned_end_date,
+        cast(milestones.work_start_at as date) as actual_start_date,
+        cast(milestones.work_end_at as date) as actual_end_date,
+        case
+            when baselined_dates.baseline_end_at is not null then 'baseline'
+            when approved_versions.task_sys_id is not null then 'first_approved_version'
+        end as baseline_source,
+        case
+            when baselined_dates.baseline_end_at is not null then cast(baselined_dates.baseline_end_at as date)
+            else cast(approved_versions.planned_end_at as date)
+        end as baseline_end_date
+    from milestones
+    left join baselined_dates
+        on milestones.task_sys_id = baselined_dates.task_sys_id
+    left join approved_versions
+        on milestones.task_sys_id = approved_versions.task_sys_id
+),
+
+measured as (
+    select
+        *,
+        case
+            when state = 'closed complete' and actual_end_date is not null and baseline_end_date is not null
+                then actual_end_date <= baseline_end_date + cast({{ var('on_time_tolerance_days') }} as integer)
+        end as is_on_time
+    from final
+)
+
+select * from measured

@@ -1,0 +1,65 @@
+with
+
+jira_users as (
+    select * from {{ ref('stg_jira__users') }}
+),
+
+issues as (
+    select * from {{ ref('stg_jira__issues') }}
+),
+
+worklogs as (
+    select * from {{ ref('stg_jira__worklogs') }}
+),
+
+users as (
+    select * from {{ ref('stg_servicenow__sys_user') }}
+),
+
+-- Every account Jira shows us, with every e-mail it shows for it: /users/search often hides
+-- e-mails that issues and worklogs still carry.
+accounts_seen as (
+    select account_id, email, display_name from jira_users
+    union all
+    select assignee_account_id, assignee_email, null from issues where assignee_account_id is not null
+    union all
+    select reporter_account_id, reporter_email, null from issues where reporter_account_id is not null
+    union all
+    select author_account_id, author_email, null from worklogs where author_account_id is not null
+),
+
+accounts as (
+    select
+        account_id,
+        min(lower(trim(email))) as email,
+        max(display_name) as display_name
+    from accounts_seen
+    group by 1
+),
+
+-- people join on e-mail, case-insensitively (SOURCE_SCHEMA.md)
+user_emails as (
+    select
+        lower(trim(email)) as email,
+        user_sys_id,
+        user_name,
+        row_number() over (partition by lower(trim(email)) order by user_name, user_sys_id) as email_rank
+    from users
+    where email is not null
+),
+
+final as (
+    select
+        accounts.account_id,
+        accounts.email,
+        accounts.display_name,
+        user_emails.user_sys_id,
+        user_emails.user_name,
+        user_emails.user_sys_id is not null as is_matched
+    from accounts
+    left join user_emails
+        on accounts.email = user_emails.email
+        and user_emails.email_rank = 1
+)
+
+select * from final

@@ -1,0 +1,99 @@
+with
+
+projects as (
+    select * from {{ ref('stg_servicenow__pm_project') }}
+),
+
+history as (
+    select * from {{ ref('int_project_history') }}
+),
+
+baselines as (
+    select * from {{ ref('stg_servicenow__planned_task_baseline') }}
+),
+
+baseline_items as (
+    select * from {{ ref('stg_servicenow__planned_task_baseline_item') }}
+),
+
+-- a project is measured against its OLDEST baseline (the plan first approved), not the latest
+-- re-plan: ties on sys_created_on go to the lower sys_id (KPIS.md "on-time delivery rate")
+oldest_baselines as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by project_sys_id order by created_at, baseline_sys_id) as baseline_rank
+        from baselines
+        where project_sys_id is not null
+    ) as ranked
+    where baseline_rank = 1
+),
+
+baselined_dates as (
+    select
+        oldest_baselines.project_sys_id,
+        oldest_baselines.baseline_sys_id,
+        -- the item for the project itself (other items baseline its tasks)
+        min(baseline_items.baseline_start_at) as baseline_start_at,
+        min(baseline_items.baseline_end_at) as baseline_end_at
+    from oldest_baselines
+    inner join baseline_items
+        on oldest_baselines.baseline_sys_id = baseline_items.baseline_sys_id
+        and baseline_items.task_sys_id = oldest_baselines.project_sys_id
+    group by 1, 2
+),
+
+-- without a baseline: the planned dates of the first version the warehouse saw approved
+first_approved_versions as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by project_sys_id order by version_number) as approved_rank
+        from history
+        where approval = 'approved'
+    ) as ranked
+    where approved_rank = 1
+),
+
+final as (
+    select
+        projects.project_sys_id,
+        projects.project_number,
+        projects.state,
+        cast(projects.planned_start_at as date) as planned_start_date,
+        cast(projects.planned_end_at as date) as planned_end_date,
+        cast(projects.work_start_at as date) as actual_start_date,
+        cast(projects.work_end_at as date) as actual_end_date,
+        case
+            when baselined_dates.baseline_end_at is not null then 'baseline'
+            when first_approved_versions.project_sys_id is not null then 'first_approved_version'
+        end as baseline_source,
+        case
+            when baselined_dates.baseline_end_at is not null then cast(baselined_dates.baseline_start_at as date)
+            else cast(first_approved_versions.planned_start_at as date)
+        end as baseline_start_date,
+        case
+            when baselined_dates.baseline_end_at is not null then cast(baselined_dates.baseline_end_at as date)
+            else cast(first_approved_versions.planned_end_at as date)
+        end as baseline_end_date
+    from projects
+    left join baselined_dates
+        on projects.project_sys_id = baselined_dates.project_sys_id
+    left join first_approved_versions
+        on projects.project_sys_id = first_approved_versions.project_sys_id
+),
+
+measured as (
+    select
+        *,
+        -- dates, not timestamps, are compared; only a project that closed complete is judged
+        case
+            when state = 'closed complete' and actual_end_date is not null and baseline_end_date is not null
+                then actual_end_date <= baseline_end_date + cast({{ var('on_time_tolerance_days') }} as integer)
+        end as is_on_time
+    from final
+)
+
+select * from measured
