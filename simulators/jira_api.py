@@ -1,0 +1,805 @@
+"""The simulated Jira Cloud REST API (``/rest/api/3/...`` and ``/rest/api/2/...``), served from the world file.
+
+It answers the endpoints a warehouse connector needs (CONTRACT §3) plus the few that real clients
+such as the ``jira`` library call on the way (``/project``, ``/issue/{key}``, its worklogs and
+changelog), with Jira Cloud's paging, error bodies and quirks:
+
+- datetimes are rendered in the API user's time zone (``2024-01-05T10:15:30.000-0800``, DST-correct
+  per instant), and zone-less JQL dates are read in that zone too;
+- ``search/jql`` pages with an opaque ``nextPageToken`` (absent on the last page), returns only
+  ``id`` unless ``fields`` asks for more, refuses unbounded JQL, and allows up to 5000 issues per
+  page only when nothing but ``id``/``key`` is requested (100 otherwise);
+- the old ``/search`` answers 410 (CHANGE-2046);
+- ``/project/search`` returns live projects unless ``status`` asks for archived ones, and includes
+  ``lead``, ``description``, ``issueTypes``, ``url``, ``projectKeys`` and ``insight`` only when
+  ``expand`` names them;
+- ``/worklog/updated`` and ``/worklog/deleted`` return ``updated >= since`` (inclusive, so a page
+  boundary repeats the items of its last millisecond), at most 1000 per page, and leave out the
+  last minute before the world clock.
+
+"Now" is always the world's clock (meta ``now``), read per request, never the wall clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from simulators import jql
+from simulators.faults import Fault, FaultConfig
+from simulators.http import (
+    Request,
+    Response,
+    credentials_match,
+    http_date,
+    json_response,
+    world_meta,
+    world_now,
+)
+from simulators.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER
+
+SEARCH_REMOVED_MESSAGE = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+UNBOUNDED_JQL_MESSAGE = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+NOT_AUTHENTICATED_MESSAGE = "You are not authenticated. Authentication required to perform this operation."
+ISSUE_NOT_FOUND_MESSAGE = "Issue does not exist or you do not have permission to see it."
+ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+PROJECT_EXPANDABLE = ("description", "lead", "issueTypes", "url", "projectKeys", "insight")
+DEFAULT_SEARCH_RESULTS = 50
+MAX_SEARCH_RESULTS = 100
+MAX_ID_ONLY_SEARCH_RESULTS = 5000
+MAX_BULK_IDS = 1000
+WORKLOG_QUIET_MS = 60_000  # /worklog/updated and /deleted leave out the minute before "now"
+RICH_TEXT_FIELDS = ("description", "environment")
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request with what every endpoint needs: world clock, user zone, API version, base URL."""
+
+    request: Request
+    db: sqlite3.Connection
+    meta: dict[str, str]
+    zone: ZoneInfo
+    now: datetime
+    version: str
+    base: str
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
+
+    def api(self, path: str) -> str:
+        return f"{self.base}/rest/api/{self.version}/{path}"
+
+    def instant(self, ms: int) -> str:
+        return render_instant(ms, self.zone)
+
+    def load(self, body: str) -> Any:
+        """A stored body as JSON, with the generator's URL and clock placeholders filled in."""
+        if BASE_URL_PLACEHOLDER in body:
+            body = body.replace(BASE_URL_PLACEHOLDER, self.base)
+        if SERVER_TIME_PLACEHOLDER in body:
+            body = body.replace(SERVER_TIME_PLACEHOLDER, self.instant(self.now_ms))
+        return json.loads(body)
+
+
+class _ApiError(Exception):
+    """Ends a request with a Jira error body."""
+
+    def __init__(self, status: int, *messages: str) -> None:
+        super().__init__(messages[0] if messages else str(status))
+        self.status = status
+        self.messages = list(messages)
+
+
+def error_body(*messages: str) -> dict[str, Any]:
+    """Jira's error envelope."""
+    return {"errorMessages": list(messages), "errors": {}}
+
+
+def render_instant(ms: int, zone: ZoneInfo) -> str:
+    """Epoch milliseconds as Jira renders them: ``2024-01-05T10:15:30.000-0800`` in ``zone``."""
+    seconds, millis = divmod(ms, 1000)
+    # isoformat is C code and twice as fast as strftime; it writes the offset as -08:00.
+    text = datetime.fromtimestamp(seconds, zone).replace(microsecond=millis * 1000).isoformat(timespec="milliseconds")
+    return text[:-3] + text[-2:]
+
+
+def adf_text(node: Any) -> str:
+    """Plain text of an Atlassian Document Format value (what REST v2 returns instead of ADF)."""
+    if isinstance(node, dict):
+        if node.get("type") == "text":
+            return str(node.get("text", ""))
+        children = [adf_text(child) for child in node.get("content", [])]
+        separator = "\n" if node.get("type") in ("doc", "bulletList", "orderedList") else ""
+        return separator.join(children)
+    if isinstance(node, list):
+        return "\n".join(adf_text(child) for child in node)
+    return "" if node is None else str(node)
+
+
+@dataclass(frozen=True)
+class FieldSelection:
+    """Which issue fields a request asked for (``fields`` of search/jql and GET issue)."""
+
+    everything: bool
+    navigable: bool
+    named: frozenset[str]
+    excluded: frozenset[str]
+
+    @classmethod
+    def parse(cls, values: list[Any], default: str) -> FieldSelection:
+        names: list[str] = []
+        for value in values or [default]:
+            if isinstance(value, list):
+                names.extend(str(item) for item in value)
+                continue
+            text = str(value).strip()
+            if text.startswith("["):
+                try:
+                    names.extend(str(item) for item in json.loads(text))
+                    continue
+                except ValueError:
+                    pass
+            names.extend(text.split(","))
+        names = [name.strip() for name in names if name.strip()]
+        if not names:
+            names = [default]
+        return cls(
+            everything="*all" in names,
+            navigable="*navigable" in names,
+            named=frozenset(name for name in names if not name.startswith(("*", "-"))),
+            excluded=frozenset(name[1:] for name in names if name.startswith("-")),
+        )
+
+    @property
+    def id_only(self) -> bool:
+        """Nothing but the issue id: Jira then answers ``{"id": ...}`` per issue."""
+        return not self.everything and not self.navigable and self.named == {"id"}
+
+    @property
+    def keys_only(self) -> bool:
+        """Only id and/or key: the cheap case that Jira pages up to 5000 at a time."""
+        return not self.everything and not self.navigable and self.named <= {"id", "key"}
+
+    def pick(self, fields: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+        if self.everything:
+            chosen = dict(fields)
+        elif self.navigable:
+            chosen = {name: value for name, value in fields.items() if name not in hidden}
+            chosen.update({name: fields[name] for name in self.named if name in fields})
+        else:
+            chosen = {name: fields[name] for name in fields if name in self.named}
+        for name in self.excluded:
+            chosen.pop(name, None)
+        return chosen
+
+
+class JiraApp:
+    """The Jira Cloud REST API over one world file."""
+
+    name = "jira"
+
+    def __init__(
+        self, world_path: Path | str, *, timezone_name: str | None = None, worklog_page_size: int = 1000
+    ) -> None:
+        self.world_path = Path(world_path)
+        self.timezone_name = timezone_name
+        # Real Jira pages /worklog/updated by 1000; tests shrink it to exercise paging on a small world.
+        self.worklog_page_size = worklog_page_size
+
+    # -- the App protocol -----------------------------------------------------------------------
+
+    def handle(self, request: Request, db: sqlite3.Connection) -> Response:
+        meta = world_meta(db)
+        now = world_now(meta)
+        if not credentials_match(request, meta.get("jira_email", ""), meta.get("jira_api_token", "")):
+            return self._json(401, error_body(NOT_AUTHENTICATED_MESSAGE), now, [("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")])
+        version, route = _split_api_path(request.path)
+        if route is None:
+            return self._json(404, error_body(f"No resource found for {request.method} {request.path}"), now)
+        call = _Call(request, db, meta, self._zone(meta), now, version, request.base_url)
+        try:
+            payload = self._route(call, route)
+        except _ApiError as exc:
+            return self._json(exc.status, error_body(*exc.messages), now)
+        except jql.JqlError as exc:
+            return self._json(400, error_body(str(exc)), now)
+        return self._json(200, payload, now)
+
+    def fault_response(
+        self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection
+    ) -> Response:
+        now = world_now(world_meta(db))
+        retry = config.retry_after_seconds
+        headers: list[tuple[str, str]] = []
+        if fault.with_retry_after:
+            headers.append(("Retry-After", str(retry)))
+        if fault.kind == "429":
+            reset = (now + timedelta(seconds=retry)).astimezone(timezone.utc)
+            headers += [
+                ("X-RateLimit-Limit", "350"),
+                ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset", f"{reset:%Y-%m-%dT%H:%M}Z"),
+                ("X-RateLimit-NearLimit", "true"),
+                ("RateLimit-Reason", "jira-burst-based"),
+            ]
+            return self._json(429, error_body("Rate limit exceeded."), now, headers)
+        if fault.kind == "503":
+            return self._json(503, error_body("Service Unavailable"), now, headers)
+        return self._json(500, error_body("Internal server error"), now, headers)
+
+    def internal_error(self) -> Response:
+        return json_response(500, error_body("Internal server error"))
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _zone(self, meta: dict[str, str]) -> ZoneInfo:
+        name = self.timezone_name or meta.get("jira_timezone") or "UTC"
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    @staticmethod
+    def _json(status: int, payload: Any, now: datetime, headers: list[tuple[str, str]] | None = None) -> Response:
+        response = json_response(status, payload, headers or [])
+        response.headers.append(("Date", http_date(now)))
+        return response
+
+    def _route(self, call: _Call, route: str) -> Any:
+        method = call.request.method
+        parts = route.strip("/").split("/")
+        head = parts[0]
+        if method in ("GET", "HEAD"):
+            if route == "myself":
+                return self._myself(call)
+            if route == "serverInfo":
+                return self._server_info(call)
+            if route == "status":
+                return _static(call, "statuses", [])
+            if route == "field":
+                return _static(call, "fields", [])
+            if route == "issueLinkType":
+                return _static(call, "issueLinkTypes", {"issueLinkTypes": []})
+            if route == "project/search":
+                return self._project_search(call)
+            if route == "project":
+                return self._project_list(call)
+            if head == "project" and len(parts) == 2:
+                return self._project(call, parts[1])
+            if route == "users/search":
+                return self._users(call)
+            if route == "search/jql":
+                return self._search(call, _search_params_from_query(call.request))
+            if route == "worklog/updated":
+                return self._worklog_changes(call, "updated")
+            if route == "worklog/deleted":
+                return self._worklog_changes(call, "deleted")
+            if head == "issue" and len(parts) == 2:
+                return self._issue(call, parts[1])
+            if head == "issue" and len(parts) == 3 and parts[2] == "worklog":
+                return self._issue_worklogs(call, parts[1])
+            if head == "issue" and len(parts) == 3 and parts[2] == "changelog":
+                return self._issue_changelog(call, parts[1])
+        if method == "POST":
+            if route == "search/jql":
+                return self._search(call, _search_params_from_body(call.request))
+            if route == "worklog/list":
+                return self._worklog_list(call)
+            if route == "changelog/bulkfetch":
+                return self._changelog_bulkfetch(call)
+        if route in ("search", "search/id", "expression/eval"):
+            raise _ApiError(410, SEARCH_REMOVED_MESSAGE)
+        if _known_route(route):
+            raise _ApiError(405, f"Method {method} is not allowed for /rest/api/{call.version}/{route}")
+        raise _ApiError(404, f"No resource found for {method} /rest/api/{call.version}/{route}")
+
+    # -- identity and metadata --------------------------------------------------------------------
+
+    def _myself(self, call: _Call) -> dict[str, Any]:
+        user = dict(_static(call, "myself", {}))
+        user["timeZone"] = call.zone.key
+        user.setdefault("emailAddress", call.meta.get("jira_email", ""))
+        if "accountId" in user:
+            user["self"] = call.api(f"user?accountId={user['accountId']}")
+        return user
+
+    def _server_info(self, call: _Call) -> dict[str, Any]:
+        info = dict(_static(call, "serverInfo", {}))
+        info.setdefault("version", "1001.0.0-SNAPSHOT")
+        info.setdefault("versionNumbers", [1001, 0, 0])
+        info.setdefault("buildNumber", 100000)
+        info.setdefault("scmInfo", "simulated")
+        info.setdefault("serverTitle", "Jira")
+        info["baseUrl"] = call.base
+        info["deploymentType"] = "Cloud"
+        info["serverTime"] = call.instant(call.now_ms)
+        return info
+
+    # -- projects and users ---------------------------------------------------------------------
+
+    def _render_project(self, call: _Call, project: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+        project = dict(project)
+        for name in PROJECT_EXPANDABLE:
+            if name not in expand:
+                project.pop(name, None)
+        project["self"] = call.api(f"project/{project['id']}")
+        return project
+
+    def _project_search(self, call: _Call) -> dict[str, Any]:
+        request = call.request
+        start_at = _int_param(request, "startAt", 0, minimum=0)
+        max_results = min(_int_param(request, "maxResults", 50, minimum=1), 100)
+        expand = _comma_values(request.params("expand"))
+        keys = {key.upper() for key in _comma_values(request.params("keys"))}
+        ids = _comma_values(request.params("id"))
+        statuses = _comma_values(request.params("status")) or {"live"}
+        text = (request.param("query") or "").lower()
+        type_key = request.param("typeKey")
+        projects = []
+        for body in (row[0] for row in call.db.execute("select body from jira_project")):
+            project = call.load(body)
+            status = "archived" if project.get("archived") else "deleted" if project.get("deleted") else "live"
+            if status not in statuses:
+                continue
+            if keys and str(project.get("key", "")).upper() not in keys:
+                continue
+            if ids and str(project.get("id")) not in ids:
+                continue
+            if text and text not in str(project.get("key", "")).lower() and text not in str(project.get("name", "")).lower():
+                continue
+            if type_key and project.get("projectTypeKey") != type_key:
+                continue
+            projects.append(project)
+        order = (request.param("orderBy") or "key").strip()
+        descending = order.startswith("-")
+        order_field = "name" if order.lstrip("+-") == "name" else "key"
+        projects.sort(key=lambda project: str(project.get(order_field, "")).lower(), reverse=descending)
+        page = projects[start_at : start_at + max_results]
+        total = len(projects)
+        is_last = start_at + len(page) >= total
+        result: dict[str, Any] = {
+            "self": _page_url(call, "project/search", {"startAt": start_at, "maxResults": max_results}),
+            "maxResults": max_results,
+            "startAt": start_at,
+            "total": total,
+            "isLast": is_last,
+            "values": [self._render_project(call, project, expand) for project in page],
+        }
+        if not is_last:
+            result["nextPage"] = _page_url(
+                call, "project/search", {"startAt": start_at + len(page), "maxResults": max_results}
+            )
+        return result
+
+    def _project_list(self, call: _Call) -> list[dict[str, Any]]:
+        expand = _comma_values(call.request.params("expand"))
+        rows = call.db.execute("select body from jira_project order by key")
+        projects = [self._render_project(call, call.load(body), expand) for (body,) in rows]
+        return [project for project in projects if not project.get("archived") and not project.get("deleted")]
+
+    def _project(self, call: _Call, id_or_key: str) -> dict[str, Any]:
+        row = call.db.execute(
+            "select body from jira_project where id = ? or key = ?", (id_or_key, id_or_key.upper())
+        ).fetchone()
+        if row is None:
+            raise _ApiError(404, f"No project could be found with key '{id_or_key}'.")
+        return self._render_project(call, call.load(row[0]), _comma_values(call.request.params("expand")))
+
+    def _users(self, call: _Call) -> list[dict[str, Any]]:
+        start_at = _int_param(call.request, "startAt", 0, minimum=0)
+        max_results = min(_int_param(call.request, "maxResults", 50, minimum=1), 1000)
+        rows = call.db.execute(
+            "select body from jira_user order by account_id limit ? offset ?", (max_results, start_at)
+        )
+        users = []
+        for (body,) in rows:
+            user = call.load(body)
+            user["self"] = call.api(f"user?accountId={user['accountId']}")
+            users.append(user)
+        return users
+
+    # -- issues ---------------------------------------------------------------------------------
+
+    def _hidden_fields(self, call: _Call) -> frozenset[str]:
+        fields = _static(call, "fields", [])
+        return frozenset(str(f["id"]) for f in fields if isinstance(f, dict) and f.get("navigable") is False)
+
+    def _render_issue(
+        self, call: _Call, issue_id: int, key: str, body: str | None, selection: FieldSelection, hidden: frozenset[str]
+    ) -> dict[str, Any]:
+        if selection.id_only:
+            return {"id": str(issue_id)}
+        fields: dict[str, Any] = {}
+        if body is not None:
+            issue = call.load(body)
+            key = issue.get("key", key)
+            fields = selection.pick(issue.get("fields", {}), hidden)
+            for name in JIRA_DATETIME_FIELDS["issue"]:
+                if isinstance(fields.get(name), int):
+                    fields[name] = call.instant(fields[name])
+            if call.version == "2":
+                for name in RICH_TEXT_FIELDS:
+                    if isinstance(fields.get(name), dict):
+                        fields[name] = adf_text(fields[name])
+        return {
+            "expand": ISSUE_EXPAND,
+            "id": str(issue_id),
+            "self": call.api(f"issue/{issue_id}"),
+            "key": key,
+            "fields": fields,
+        }
+
+    def _search(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("jql") or ""
+        query = jql.parse(text)
+        if query.where is None:
+            raise _ApiError(400, UNBOUNDED_JQL_MESSAGE)
+        projects = {
+            key: (key, str(project_id), name)
+            for key, project_id, name in call.db.execute(
+                "select key, id, json_extract(body, '$.name') from jira_project"
+            )
+        }
+        context = jql.JqlContext(timezone=call.zone, now=call.now, resolve_project=_project_resolver(projects))
+        where, args = jql.compile_where(query.where, context)
+        columns = jql.sort_columns(query.order_by)
+        selection = FieldSelection.parse(params.get("fields") or [], "id")
+        cap = MAX_ID_ONLY_SEARCH_RESULTS if selection.keys_only else MAX_SEARCH_RESULTS
+        max_results = _bounded_int(params.get("maxResults"), DEFAULT_SEARCH_RESULTS, "maxResults")
+        max_results = max(1, min(max_results, cap))
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+        token = params.get("nextPageToken")
+        if token:
+            after = _decode_token(token, fingerprint, len(columns))
+            keyset, keyset_args = _keyset(columns, after)
+            where = f"({where}) AND {keyset}"
+            args += keyset_args
+        sort_names = [name for name, _ in columns]
+        order = ", ".join(f"{name} {'DESC' if descending else 'ASC'}" for name, descending in columns)
+        body_column = "null" if selection.keys_only else "body"
+        rows = call.db.execute(
+            f"select {', '.join(sort_names)}, id, key, {body_column} from jira_issue "
+            f"where {where} order by {order} limit ?",
+            [*args, max_results + 1],
+        ).fetchall()
+        page = rows[:max_results]
+        hidden = self._hidden_fields(call) if selection.navigable else frozenset()
+        width = len(sort_names)
+        issues = [self._render_issue(call, row[width], row[width + 1], row[width + 2], selection, hidden) for row in page]
+        result: dict[str, Any] = {"issues": issues}
+        if len(rows) > max_results:
+            result["nextPageToken"] = _encode_token(fingerprint, list(page[-1][:width]))
+        result["isLast"] = len(rows) <= max_results
+        return result
+
+    def _find_issue(self, call: _Call, id_or_key: str) -> tuple[int, str, str]:
+        if id_or_key.isdigit():
+            row = call.db.execute("select id, key, body from jira_issue where id = ?", (int(id_or_key),)).fetchone()
+        else:
+            row = call.db.execute("select id, key, body from jira_issue where key = ?", (id_or_key.upper(),)).fetchone()
+        if row is None:
+            raise _ApiError(404, ISSUE_NOT_FOUND_MESSAGE)
+        return row
+
+    def _issue(self, call: _Call, id_or_key: str) -> dict[str, Any]:
+        issue_id, key, body = self._find_issue(call, id_or_key)
+        selection = FieldSelection.parse(call.request.params("fields"), "*all")
+        hidden = self._hidden_fields(call) if selection.navigable else frozenset()
+        if selection.id_only:
+            selection = FieldSelection(False, False, frozenset({"id", "key"}), frozenset())
+        return self._render_issue(call, issue_id, key, body, selection, hidden)
+
+    # -- worklogs -------------------------------------------------------------------------------
+
+    def _render_worklog(self, call: _Call, body: str) -> dict[str, Any]:
+        worklog = call.load(body)
+        for name in JIRA_DATETIME_FIELDS["worklog"]:
+            if isinstance(worklog.get(name), int):
+                worklog[name] = call.instant(worklog[name])
+        worklog["self"] = call.api(f"issue/{worklog.get('issueId')}/worklog/{worklog.get('id')}")
+        if call.version == "2" and isinstance(worklog.get("comment"), dict):
+            worklog["comment"] = adf_text(worklog["comment"])
+        return worklog
+
+    def _worklog_changes(self, call: _Call, kind: str) -> dict[str, Any]:
+        since = _int_param(call.request, "since", 0, minimum=None)
+        cutoff = call.now_ms - WORKLOG_QUIET_MS
+        if kind == "updated":
+            sql = (
+                "select id, updated_ms from jira_worklog where updated_ms >= ? and updated_ms <= ? "
+                "order by updated_ms, id limit ?"
+            )
+        else:
+            sql = (
+                "select id, deleted_ms from jira_worklog_deleted where deleted_ms >= ? and deleted_ms <= ? "
+                "order by deleted_ms, id limit ?"
+            )
+        rows = call.db.execute(sql, (since, cutoff, self.worklog_page_size + 1)).fetchall()
+        page = rows[: self.worklog_page_size]
+        until = page[-1][1] if page else since
+        return {
+            "values": [{"worklogId": worklog_id, "updatedTime": moment, "properties": []} for worklog_id, moment in page],
+            "since": since,
+            "until": until,
+            "self": call.api(f"worklog/{kind}?since={since}"),
+            "nextPage": call.api(f"worklog/{kind}?since={until}"),
+            "lastPage": len(rows) <= self.worklog_page_size,
+        }
+
+    def _worklog_list(self, call: _Call) -> list[dict[str, Any]]:
+        body = _json_body(call.request)
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list):
+            raise _ApiError(400, "The request must contain a list of worklog IDs in 'ids'.")
+        if len(ids) > MAX_BULK_IDS:
+            raise _ApiError(400, f"The number of worklog IDs must not exceed {MAX_BULK_IDS}.")
+        try:
+            wanted = sorted({int(worklog_id) for worklog_id in ids})
+        except (TypeError, ValueError) as exc:
+            raise _ApiError(400, "Worklog IDs must be numbers.") from exc
+        if not wanted:
+            return []
+        marks = ", ".join("?" * len(wanted))
+        rows = call.db.execute(f"select body from jira_worklog where id in ({marks}) order by id", wanted)
+        return [self._render_worklog(call, body) for (body,) in rows]
+
+    def _issue_worklogs(self, call: _Call, id_or_key: str) -> dict[str, Any]:
+        issue_id, _, _ = self._find_issue(call, id_or_key)
+        request = call.request
+        start_at = _int_param(request, "startAt", 0, minimum=0)
+        max_results = min(_int_param(request, "maxResults", 5000, minimum=1), 5000)
+        conditions = ["issue_id = ?"]
+        args: list[Any] = [issue_id]
+        started_after = request.param("startedAfter")
+        started_before = request.param("startedBefore")
+        if started_after:
+            conditions.append("json_extract(body, '$.started') >= ?")
+            args.append(_int_param(request, "startedAfter", 0, minimum=None))
+        if started_before:
+            conditions.append("json_extract(body, '$.started') < ?")
+            args.append(_int_param(request, "startedBefore", 0, minimum=None))
+        where = " and ".join(conditions)
+        total = call.db.execute(f"select count(*) from jira_worklog where {where}", args).fetchone()[0]
+        rows = call.db.execute(
+            f"select body from jira_worklog where {where} order by json_extract(body, '$.created'), id limit ? offset ?",
+            [*args, max_results, start_at],
+        )
+        worklogs = [self._render_worklog(call, body) for (body,) in rows]
+        return {"startAt": start_at, "maxResults": max_results, "total": total, "worklogs": worklogs}
+
+    # -- changelogs -----------------------------------------------------------------------------
+
+    def _render_history(self, call: _Call, body: str, field_ids: set[str]) -> dict[str, Any] | None:
+        history = call.load(body)
+        if field_ids:
+            history["items"] = [item for item in history.get("items", []) if item.get("fieldId") in field_ids]
+            if not history["items"]:
+                return None
+        if isinstance(history.get("created"), int):
+            history["created"] = call.instant(history["created"])
+        return history
+
+    def _issue_changelog(self, call: _Call, id_or_key: str) -> dict[str, Any]:
+        issue_id, key, _ = self._find_issue(call, id_or_key)
+        start_at = _int_param(call.request, "startAt", 0, minimum=0)
+        max_results = min(_int_param(call.request, "maxResults", 100, minimum=1), 100)
+        total = call.db.execute("select count(*) from jira_changelog where issue_id = ?", (issue_id,)).fetchone()[0]
+        rows = call.db.execute(
+            "select body from jira_changelog where issue_id = ? order by created_ms, id limit ? offset ?",
+            (issue_id, max_results, start_at),
+        )
+        values = [self._render_history(call, body, set()) for (body,) in rows]
+        is_last = start_at + len(values) >= total
+        path = f"issue/{id_or_key}/changelog"
+        result: dict[str, Any] = {
+            "self": _page_url(call, path, {"startAt": start_at, "maxResults": max_results}),
+            "maxResults": max_results,
+            "startAt": start_at,
+            "total": total,
+            "isLast": is_last,
+            "values": values,
+        }
+        if not is_last:
+            result["nextPage"] = _page_url(call, path, {"startAt": start_at + len(values), "maxResults": max_results})
+        return result
+
+    def _changelog_bulkfetch(self, call: _Call) -> dict[str, Any]:
+        body = _json_body(call.request)
+        if not isinstance(body, dict):
+            raise _ApiError(400, "The request body must be a JSON object.")
+        wanted = body.get("issueIdsOrKeys")
+        if not isinstance(wanted, list) or not wanted:
+            raise _ApiError(400, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.")
+        if len(wanted) > MAX_BULK_IDS:
+            raise _ApiError(400, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.")
+        field_ids = body.get("fieldIds") or []
+        if not isinstance(field_ids, list) or len(field_ids) > 10:
+            raise _ApiError(400, "fieldIds must be a list of at most 10 field IDs.")
+        max_results = _bounded_int(body.get("maxResults"), 1000, "maxResults")
+        max_results = max(1, min(max_results, 10000))
+        ids = [int(v) for v in wanted if str(v).isdigit()]
+        keys = [str(v).upper() for v in wanted if not str(v).isdigit()]
+        issue_ids: set[int] = set()
+        if ids:
+            marks = ", ".join("?" * len(ids))
+            issue_ids.update(row[0] for row in call.db.execute(f"select id from jira_issue where id in ({marks})", ids))
+        if keys:
+            marks = ", ".join("?" * len(keys))
+            issue_ids.update(row[0] for row in call.db.execute(f"select id from jira_issue where key in ({marks})", keys))
+        if not issue_ids:
+            return {"issueChangeLogs": []}
+        conditions = [f"issue_id in ({', '.join('?' * len(issue_ids))})"]
+        args: list[Any] = sorted(issue_ids)
+        wanted_fields = {str(f) for f in field_ids}
+        if wanted_fields:
+            marks = ", ".join("?" * len(wanted_fields))
+            conditions.append(
+                "exists (select 1 from json_each(body, '$.items') "
+                f"where json_extract(value, '$.fieldId') in ({marks}))"
+            )
+            args += sorted(wanted_fields)
+        columns = [("created_ms", False), ("issue_id", False), ("id", False)]
+        token = body.get("nextPageToken")
+        fingerprint = hashlib.sha256(json.dumps([sorted(issue_ids), sorted(wanted_fields)]).encode()).hexdigest()[:16]
+        if token:
+            keyset, keyset_args = _keyset(columns, _decode_token(str(token), fingerprint, 3))
+            conditions.append(keyset)
+            args += keyset_args
+        rows = call.db.execute(
+            f"select created_ms, issue_id, id, body from jira_changelog where {' and '.join(conditions)} "
+            "order by created_ms, issue_id, id limit ?",
+            [*args, max_results + 1],
+        ).fetchall()
+        page = rows[:max_results]
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for _, issue_id, _, history_body in page:
+            history = self._render_history(call, history_body, wanted_fields)
+            if history is not None:
+                grouped.setdefault(issue_id, []).append(history)
+        result: dict[str, Any] = {
+            "issueChangeLogs": [
+                {"issueId": str(issue_id), "changeHistories": histories} for issue_id, histories in grouped.items()
+            ]
+        }
+        if len(rows) > max_results:
+            result["nextPageToken"] = _encode_token(fingerprint, list(page[-1][:3]))
+        return result
+
+
+# -- helpers shared by the endpoints -------------------------------------------------------------
+
+
+def _split_api_path(path: str) -> tuple[str, str | None]:
+    for prefix, version in (("/rest/api/3/", "3"), ("/rest/api/2/", "2"), ("/rest/api/latest/", "3")):
+        if path.startswith(prefix):
+            return version, path[len(prefix) :].rstrip("/")
+    return "3", None
+
+
+_KNOWN_ROUTES = {
+    "myself", "serverInfo", "status", "field", "issueLinkType", "project/search", "project", "users/search",
+    "search/jql", "worklog/updated", "worklog/deleted", "worklog/list", "changelog/bulkfetch",
+}
+
+
+def _known_route(route: str) -> bool:
+    parts = route.split("/")
+    return route in _KNOWN_ROUTES or (parts[0] in ("issue", "project") and 2 <= len(parts) <= 3)
+
+
+def _static(call: _Call, name: str, default: Any) -> Any:
+    row = call.db.execute("select body from jira_static where name = ?", (name,)).fetchone()
+    return call.load(row[0]) if row else default
+
+
+def _project_resolver(projects: dict[str, tuple[str, str, str]]):
+    by_id = {project_id: key for key, project_id, _ in projects.values()}
+    by_name = {str(name).lower(): key for key, _, name in projects.values() if name}
+
+    def resolve(value: str) -> str | None:
+        return (
+            (value.upper() if value.upper() in projects else None)
+            or by_id.get(value)
+            or by_name.get(value.lower())
+        )
+
+    return resolve
+
+
+def _comma_values(values: list[str]) -> set[str]:
+    return {part.strip() for value in values for part in value.split(",") if part.strip()}
+
+
+def _int_param(request: Request, name: str, default: int, *, minimum: int | None) -> int:
+    return _bounded_int(request.param(name), default, name, minimum=minimum)
+
+
+def _bounded_int(value: Any, default: int, name: str, *, minimum: int | None = 0) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise _ApiError(400, f"The value '{value}' is invalid for the parameter '{name}'.") from exc
+    if minimum is not None and number < minimum:
+        raise _ApiError(400, f"The value '{value}' is invalid for the parameter '{name}'.")
+    return number
+
+
+def _page_url(call: _Call, path: str, replacements: dict[str, Any]) -> str:
+    pairs = [(key, value) for key, value in call.request.query if key not in replacements]
+    pairs += [(key, str(value)) for key, value in replacements.items()]
+    return call.api(path) + "?" + urlencode(pairs)
+
+
+def _search_params_from_query(request: Request) -> dict[str, Any]:
+    return {
+        "jql": request.param("jql"),
+        "nextPageToken": request.param("nextPageToken"),
+        "maxResults": request.param("maxResults"),
+        "fields": request.params("fields"),
+    }
+
+
+def _search_params_from_body(request: Request) -> dict[str, Any]:
+    body = _json_body(request)
+    if not isinstance(body, dict):
+        raise _ApiError(400, "The request body must be a JSON object.")
+    fields = body.get("fields")
+    return {
+        "jql": body.get("jql"),
+        "nextPageToken": body.get("nextPageToken"),
+        "maxResults": body.get("maxResults"),
+        "fields": fields if isinstance(fields, list) else [fields] if fields else [],
+    }
+
+
+def _json_body(request: Request) -> Any:
+    try:
+        return request.json()
+    except ValueError as exc:
+        raise _ApiError(400, f"The request body is not valid JSON: {exc}") from exc
+
+
+def _encode_token(fingerprint: str, position: list[Any]) -> str:
+    raw = json.dumps([fingerprint, position], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        token_fingerprint, position = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise _ApiError(400, "The provided next page token is invalid or expired.") from exc
+    if token_fingerprint != fingerprint or not isinstance(position, list) or len(position) != width:
+        raise _ApiError(400, "The provided next page token is invalid or expired.")
+    return position
+
+
+def _keyset(columns: list[tuple[str, bool]], after: list[Any]) -> tuple[str, list[Any]]:
+    """Rows strictly after ``after`` in the order of ``columns`` (keyset paging survives inserts)."""
+    branches: list[str] = []
+    args: list[Any] = []
+    for i, (name, descending) in enumerate(columns):
+        equal = [f"{column} = ?" for column, _ in columns[:i]]
+        branches.append("(" + " AND ".join([*equal, f"{name} {'<' if descending else '>'} ?"]) + ")")
+        args += [*after[:i], after[i]]
+    first, first_descending = columns[0]
+    # The redundant bound on the first column lets SQLite use an index range instead of a scan.
+    bound = f"{first} {'<=' if first_descending else '>='} ?"
+    return f"({bound} AND ({' OR '.join(branches)}))", [after[0], *args]
