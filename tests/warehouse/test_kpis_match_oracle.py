@@ -4,10 +4,10 @@ The warehouse is built by the real pipeline (simulators → connectors → raw l
 from the small world; the oracle recomputes KPIS.md from that same world file. Which entities are
 compared is chosen from the world, deterministically:
 
-- three projects that take different paths: a closed-complete project with a baseline (on-time
-  rule, completed EVM), a work-in-progress project over budget with GL lines in a foreign currency
-  (FX, cost variance, forecast), and a project with monetary benefits to date and open risks
-  (benefit realisation, exposure, NPV/ROI/payback);
+- three projects that take different paths: a closed-complete project with a baseline and realised
+  benefit (on-time rule, completed EVM, benefit realisation), a work-in-progress project over budget with GL lines in a foreign currency
+  (FX, cost variance, forecast), and a project with monetary planned benefits and open risks
+  (exposure, NPV/ROI/payback, priority);
 - one portfolio-month with activity (a project closed in it, hours and allocation in it);
 - the resource grid of one month (every sys_user, the month with the most counted hours);
 - the delivery flow of one Jira project, every week.
@@ -243,8 +243,9 @@ def pick_projects(world: WorldFrames, oracle: OracleResult) -> dict[str, str]:
             (scorecard["state"] == "closed complete")
             & scorecard["project_id"].isin(baseline_ids)
             & (scorecard["ac_amount"] > 0)
+            & (scorecard["actual_benefit_to_date_amount"] > 0)
         ],
-        "closed_complete_with_baseline",
+        "closed_complete_with_baseline_and_realised_benefit",
     )
     first(
         scorecard[
@@ -254,8 +255,12 @@ def pick_projects(world: WorldFrames, oracle: OracleResult) -> dict[str, str]:
         ],
         "in_progress_overrun_foreign_currency",
     )
+    # Monetary benefit over the whole plan (NPV, ROI, payback); in the small world no project with
+    # benefit already due also has open risks, so "to date" is not required here.
+    monetary = facts.benefit.groupby("project")["planned"].sum()
+    with_benefit = {number_of[s] for s, value in monetary.items() if value > 0 and s in number_of}
     first(
-        scorecard[(scorecard["planned_benefit_to_date_amount"] > 0) & (scorecard["open_risk_count"] > 0)],
+        scorecard[scorecard["project_id"].isin(with_benefit) & (scorecard["open_risk_count"] > 0)],
         "monetary_benefits_and_open_risks",
     )
     return picks
@@ -285,7 +290,7 @@ def pick_jira_project(oracle: OracleResult) -> str:
 
 
 ROLES = [
-    "closed_complete_with_baseline",
+    "closed_complete_with_baseline_and_realised_benefit",
     "in_progress_overrun_foreign_currency",
     "monetary_benefits_and_open_risks",
 ]
