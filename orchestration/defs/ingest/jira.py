@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 
 import dagster as dg
 
-from connectors.jira import JiraClient
 from connectors.landing import RawLanding
-from connectors.sync import JIRA_ENTITIES, sync_jira
+from connectors.sync import JIRA_ENTITIES, jira_client, sync_jira
 from orchestration.defs.ingest.landing_assets import (
     SOURCE_RETRY_POLICY,
     ensure_entities,
@@ -18,6 +18,7 @@ from orchestration.defs.ingest.landing_assets import (
     raw_specs,
     selected_entities,
     skipped,
+    source_errors,
 )
 from orchestration.defs.resources import JiraResource, NotConfigured, WarehouseResource
 
@@ -50,6 +51,6 @@ def raw_jira(
         yield from skipped(context, "jira", entities, config.message)
         return
     full = is_full_sync(context)
-    with JiraClient(config) as client:
+    with source_errors(), closing(jira_client(config)) as client:
         results = sync_jira(client, landing, full=full, entities=entities, progress=progress_logger(context, "jira"))
     yield from materializations("jira", results, full)

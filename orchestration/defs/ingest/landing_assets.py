@@ -8,12 +8,13 @@ entity on its own. Connectors do the work; this module only maps their results t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
 import dagster as dg
 
 from connectors.landing import RawLanding
-from connectors.sync import EntityResult
+from connectors.sync import EntityResult, SourceError
 
 # A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
 # the load time of what actually landed (quality checks), not the materialisation time, because a
@@ -104,3 +105,18 @@ def skipped(context: dg.AssetExecutionContext, source: str, entities: Sequence[s
             asset_key=raw_key(source, entity),
             metadata={"records": 0, "skipped": reason, "dagster/row_count": 0},
         )
+
+
+@contextmanager
+def source_errors() -> Iterator[None]:
+    """A source that refuses us (401, 403, 404, 400) fails the step at once, without step retries.
+
+    Retrying a wrong token or URL only delays the message a user must act on; network trouble and
+    retry budgets exhausted on 429/5xx still get the step-level retry policy.
+    """
+    try:
+        yield
+    except SourceError as exc:
+        if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+            raise dg.Failure(description=exc.message, allow_retries=False) from None
+        raise

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 
 import dagster as dg
 
 from connectors.landing import RawLanding
-from connectors.servicenow import ServiceNowClient
-from connectors.sync import SERVICENOW_TABLES, sync_servicenow
+from connectors.sync import SERVICENOW_TABLES, servicenow_client, sync_servicenow
 from orchestration.defs.ingest.landing_assets import (
     SOURCE_RETRY_POLICY,
     ensure_entities,
@@ -18,6 +18,7 @@ from orchestration.defs.ingest.landing_assets import (
     raw_specs,
     selected_entities,
     skipped,
+    source_errors,
 )
 from orchestration.defs.resources import NotConfigured, ServiceNowResource, WarehouseResource
 
@@ -45,7 +46,7 @@ def raw_servicenow(
         yield from skipped(context, "servicenow", tables, config.message)
         return
     full = is_full_sync(context)
-    with ServiceNowClient(config) as client:
+    with source_errors(), closing(servicenow_client(config)) as client:
         results = sync_servicenow(
             client, landing, full=full, tables=tables, progress=progress_logger(context, "servicenow")
         )
