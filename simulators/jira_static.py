@@ -67,8 +67,6 @@ def _field(field_id: str, name: str, schema: dict, *, custom: bool = False, clau
         "clauseNames": clause if clause is not None else [field_id.lower()],
         "schema": schema,
     }
-    if custom:
-        body["untranslatedName"] = name
     return body
 
 
@@ -143,7 +141,6 @@ def server_info() -> dict:
         "serverTime": SERVER_TIME_PLACEHOLDER,
         "scmInfo": "4a1c86fd1b2e0e4f7b9e8ddfa52b05ff8c3f4e4a",
         "serverTitle": "Jira",
-        "defaultLocale": {"locale": "en_US"},
         "serverTimeZone": "Etc/UTC",
     }
 
