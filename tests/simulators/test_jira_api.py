@@ -674,3 +674,101 @@ def test_jql_sort_columns_always_end_with_id() -> None:
     assert jql.sort_columns(jql.parse("x = 1 ORDER BY updated DESC, key").order_by) == [
         ("updated_ms", True), ("project_key", False), ("key_num", False), ("id", False)
     ]
+
+
+# -- the generated small world --------------------------------------------------------------------
+
+
+def world_meta(path: Path) -> dict[str, str]:
+    with contextlib.closing(store.connect(path, readonly=True)) as db:
+        return dict(db.execute("select key, value from meta"))
+
+
+@pytest.fixture(scope="module")
+def small_jira(small_world_path: Path) -> Iterator[SimulatorServer]:
+    with serve(small_world_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def small_session(small_world_path: Path) -> Iterator[requests.Session]:
+    meta = world_meta(small_world_path)
+    with requests.Session() as http:
+        http.auth = (meta["jira_email"], meta["jira_api_token"])
+        yield http
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 100])
+def test_small_world_search_pages_to_the_last_issue(small_jira: SimulatorServer, small_world_path: Path, small_session: requests.Session, page_size: int) -> None:
+    with contextlib.closing(store.connect(small_world_path, readonly=True)) as db:
+        # A page of one walks a single project; larger pages walk the whole site.
+        project = db.execute("select project_key from jira_issue group by project_key order by count(*) limit 1").fetchone()[0]
+        sql = "select key from jira_issue" + (" where project_key = ?" if page_size == 1 else "")
+        expected = {row[0] for row in db.execute(sql, (project,) if page_size == 1 else ())}
+    jql_text = f"project = {project} ORDER BY key" if page_size == 1 else "updated >= 0 ORDER BY updated ASC, key ASC"
+    pages = search_all(small_session, small_jira.url, jql_text, page_size, fields="key")
+    keys = [issue["key"] for page in pages for issue in page]
+    assert len(keys) == len(set(keys)) and set(keys) == expected
+    assert len(pages) == -(-len(expected) // page_size)
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 100])
+def test_small_world_project_search_pages(small_jira: SimulatorServer, small_world_path: Path, small_session: requests.Session, page_size: int) -> None:
+    with contextlib.closing(store.connect(small_world_path, readonly=True)) as db:
+        expected = sorted(key for key, body in db.execute("select key, body from jira_project") if not json.loads(body).get("archived"))
+    keys: list[str] = []
+    url = f"{small_jira.url}/rest/api/3/project/search?maxResults={page_size}"
+    while url:
+        page = small_session.get(url).json()
+        keys += [project["key"] for project in page["values"]]
+        url = None if page["isLast"] else page["nextPage"]
+    assert keys == expected
+
+
+@pytest.mark.parametrize("page_size", [7, 100, 1000])
+def test_small_world_worklog_feed_reaches_every_worklog(small_world_path: Path, small_session: requests.Session, page_size: int) -> None:
+    with contextlib.closing(store.connect(small_world_path, readonly=True)) as db:
+        expected = {row[0] for row in db.execute("select id from jira_worklog")}
+    with serve(small_world_path, worklog_page_size=page_size) as server:
+        ids, pages = walk_worklog_feed(small_session, server.url, "updated", 0)
+    assert set(ids) == expected
+    assert pages >= -(-len(expected) // page_size)
+
+
+def test_a_page_of_one_cannot_advance_the_inclusive_worklog_feed(small_world_path: Path, small_session: requests.Session) -> None:
+    """Why the feed is not walked with pages of one: ``since`` is inclusive, so nextPage repeats the page."""
+    with serve(small_world_path, worklog_page_size=1) as server:
+        first = small_session.get(f"{server.url}/rest/api/3/worklog/updated?since=0").json()
+        again = small_session.get(first["nextPage"]).json()
+    assert first["lastPage"] is False and again["values"] == first["values"]
+
+
+def test_advancing_the_world_shows_new_changed_and_deleted_records(world_path: Path) -> None:
+    from simulators.world import World
+
+    meta = world_meta(world_path)
+    with serve(world_path) as server, requests.Session() as http, World.open(world_path) as world:
+        http.auth = (meta["jira_email"], meta["jira_api_token"])
+        before = world.now
+        before_ms = ms(before)
+        before_time = http.get(f"{server.url}/rest/api/3/serverInfo").json()["serverTime"]
+        all_before = {i["id"] for i in http.get(f"{server.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "fields": "id", "maxResults": 5000}).json()["issues"]}
+        world.advance(1)  # while the server keeps serving
+        changed = world.changes_since(before)
+        deleted = world.deleted_since(before)
+        assert changed["jira/issues"] and changed["jira/worklogs"] and deleted["jira/issues"] and deleted["jira/worklogs"]
+
+        pages = search_all(http, server.url, f"updated >= {before_ms} ORDER BY updated ASC, key ASC", 100, fields="id")
+        assert {i["id"] for page in pages for i in page} == changed["jira/issues"]
+        all_after = {i["id"] for i in http.get(f"{server.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "fields": "id", "maxResults": 5000}).json()["issues"]}
+        assert deleted["jira/issues"] <= all_before and not deleted["jira/issues"] & all_after
+        for issue_id in sorted(deleted["jira/issues"])[:3]:
+            assert http.get(f"{server.url}/rest/api/3/issue/{issue_id}").status_code == 404
+
+        updated_ids, _ = walk_worklog_feed(http, server.url, "updated", before_ms)
+        assert {str(i) for i in updated_ids} == changed["jira/worklogs"]
+        deleted_ids, _ = walk_worklog_feed(http, server.url, "deleted", before_ms)
+        assert {str(i) for i in deleted_ids} == deleted["jira/worklogs"]
+
+        after_time = http.get(f"{server.url}/rest/api/3/serverInfo").json()["serverTime"]
+    assert datetime.fromisoformat(after_time) - datetime.fromisoformat(before_time) == timedelta(days=1)

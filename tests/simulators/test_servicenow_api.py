@@ -337,3 +337,54 @@ def test_encoded_query_values_keep_their_separators() -> None:
         encoded_query.Condition("sys_updated_on", ">=", "2026-06-02 10:00:00"),
         encoded_query.Condition("short_description", "=", "a=b"),
     ]
+
+
+# -- the generated small world --------------------------------------------------------------------
+
+
+def small_credentials(path: Path) -> tuple[str, str]:
+    with contextlib.closing(store.connect(path, readonly=True)) as db:
+        meta = dict(db.execute("select key, value from meta"))
+    return meta["servicenow_user"], meta["servicenow_password"]
+
+
+def stored_ids(path: Path, table: str) -> set[str]:
+    with contextlib.closing(store.connect(path, readonly=True)) as db:
+        return {row[0] for row in db.execute("select sys_id from sn_record where tbl = ?", (table,))}
+
+
+@pytest.mark.parametrize(("table", "page_size"), [("pm_project", 1), ("time_card", 7), ("time_card", 100), ("cost_plan_breakdown", 100)])
+def test_small_world_link_walk(small_world_path: Path, table: str, page_size: int) -> None:
+    with SimulatorServer(ServiceNowApp(small_world_path)) as server, requests.Session() as http:
+        http.auth = small_credentials(small_world_path)
+        results, responses = walk_links(http, table_url(server, table), {
+            "sysparm_query": "sys_updated_on>=1970-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id",
+            "sysparm_limit": page_size, "sysparm_exclude_reference_link": "true", "sysparm_fields": "sys_id,sys_updated_on",
+        })
+    expected = stored_ids(small_world_path, table)
+    ids = [r["sys_id"] for r in results]
+    assert len(ids) == len(set(ids)) and set(ids) == expected
+    assert {r.headers["X-Total-Count"] for r in responses} == {str(len(expected))}
+    assert [(r["sys_updated_on"], r["sys_id"]) for r in results] == sorted((r["sys_updated_on"], r["sys_id"]) for r in results)
+
+
+def test_advancing_the_world_shows_updates_and_hides_deletions(world_path: Path) -> None:
+    from simulators.world import World
+
+    with SimulatorServer(ServiceNowApp(world_path)) as server, requests.Session() as http, World.open(world_path) as world:
+        http.auth = small_credentials(world_path)
+        before = world.now
+        world.advance(1)
+        changed = world.changes_since(before)
+        deleted = world.deleted_since(before)
+        bound = store.glide_datetime(before)
+        for table in store.SERVICENOW_TABLES:
+            response = http.get(table_url(server, table), params={
+                "sysparm_query": f"sys_updated_on>={bound}^ORDERBYsys_updated_on^ORDERBYsys_id",
+                "sysparm_fields": "sys_id", "sysparm_exclude_reference_link": "true",
+            })
+            assert {r["sys_id"] for r in response.json()["result"]} == changed[f"servicenow/{table}"], table
+            if deleted[f"servicenow/{table}"]:
+                live = http.get(table_url(server, table), params={"sysparm_fields": "sys_id"}).json()["result"]
+                assert not {r["sys_id"] for r in live} & deleted[f"servicenow/{table}"], table
+    assert changed["servicenow/time_card"] and any(deleted[f"servicenow/{t}"] for t in store.SERVICENOW_TABLES)

@@ -1,0 +1,172 @@
+"""Every Jira endpoint the simulator serves answers as Atlassian's OpenAPI spec says it must.
+
+Each response, fetched over real HTTP from the generated ``small`` world, is validated with
+openapi-core against ``../shared/reference/jira-cloud-platform-openapi-v3.json`` (the ``/rest/api/3``
+paths). Where the spec's schemas contradict the spec's own examples, the examples (which are real
+Jira Cloud responses) win, and only there:
+
+- datetimes: the schema says RFC 3339 ``date-time``, the examples (and Jira Cloud) write the offset
+  without a colon (``"created": "1970-01-18T06:27:50.429+0000"``); that variant is accepted,
+  anything else that is not RFC 3339 still fails;
+- ``ChangeDetails.from`` / ``to`` are typed string, the changelog example has ``"from": null``;
+- ``ServerInformation`` forbids extra properties, its example has ``defaultLocale``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from rfc3339_validator import validate_rfc3339
+
+from simulators import Simulators, start_simulators
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "jira-cloud-platform-openapi-v3.json"
+JIRA_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
+
+
+def jira_date_time(value: str) -> bool:
+    """RFC 3339, or Jira's own rendering with a colon-less offset."""
+    if JIRA_DATETIME.match(value):
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+        return True
+    return validate_rfc3339(value)
+
+
+@cache
+def spec_dict() -> dict[str, Any]:
+    spec = json.loads(SPEC_PATH.read_text())
+    schemas = spec["components"]["schemas"]
+    for name in ("from", "to"):
+        schemas["ChangeDetails"]["properties"][name]["nullable"] = True
+    schemas["ServerInformation"]["properties"]["defaultLocale"] = {
+        "type": "object", "properties": {"locale": {"type": "string"}}
+    }
+    return spec
+
+
+@pytest.fixture(scope="module")
+def sims(small_world_path: Path) -> Iterator[Simulators]:
+    with start_simulators(small_world_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def openapi(sims: Simulators) -> OpenAPI:
+    spec = dict(spec_dict())
+    spec["servers"] = [{"url": sims.jira_url}]
+    # The spec itself is Atlassian's; validating its 2.4 MB again on every run would only cost time.
+    config = Config(spec_validator_cls=None, extra_format_validators={"date-time": jira_date_time})
+    return OpenAPI.from_dict(spec, config=config)
+
+
+@pytest.fixture(scope="module")
+def http(sims: Simulators) -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        session.auth = (sims.jira_email, sims.jira_api_token)
+        yield session
+
+
+def check(openapi: OpenAPI, response: requests.Response, status: int = 200) -> Any:
+    """Assert the status, validate the response against the spec, return its JSON."""
+    assert response.status_code == status, response.text[:500]
+    openapi.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+    return response.json()
+
+
+def api(sims: Simulators, path: str) -> str:
+    return f"{sims.jira_url}/rest/api/3/{path}"
+
+
+@pytest.fixture(scope="module")
+def sample_issue(sims: Simulators, http: requests.Session) -> dict[str, Any]:
+    """An issue that has worklogs and status changes, so every per-issue endpoint has content."""
+    page = http.get(api(sims, "worklog/updated"), params={"since": 0}).json()
+    worklog = http.post(api(sims, "worklog/list"), json={"ids": [page["values"][0]["worklogId"]]}).json()[0]
+    return http.get(api(sims, f"issue/{worklog['issueId']}"), params={"fields": "key"}).json()
+
+
+def test_identity_and_metadata_endpoints(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    me = check(openapi, http.get(api(sims, "myself")))
+    assert me["emailAddress"] == sims.jira_email
+    info = check(openapi, http.get(api(sims, "serverInfo")))
+    assert info["deploymentType"] == "Cloud" and info["baseUrl"] == sims.jira_url
+    assert len(check(openapi, http.get(api(sims, "status")))) >= 3
+
+
+def test_field_list(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    names = {field["name"] for field in check(openapi, http.get(api(sims, "field")))}
+    assert "Sprint" in names
+
+
+def test_project_search_pages(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    first = check(openapi, http.get(api(sims, "project/search"), params={"maxResults": 4, "expand": "lead,description"}))
+    assert first["isLast"] is False and first["values"][0]["lead"]["accountId"]
+    following = check(openapi, http.get(first["nextPage"]))
+    assert following["startAt"] == 4
+
+
+def test_users_search(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    users = check(openapi, http.get(api(sims, "users/search"), params={"maxResults": 20}))
+    assert len(users) == 20 and all(user["accountId"] for user in users)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [None, "id,key", "summary,status,issuetype,priority,assignee,reporter,project,parent,created,updated,"
+     "resolutiondate,duedate,labels,components,fixVersions,timeoriginalestimate,timespent,issuelinks,"
+     "customfield_10016,customfield_10020", "*all", "*navigable"],
+)
+def test_search_jql_get(openapi: OpenAPI, sims: Simulators, http: requests.Session, fields: str | None) -> None:
+    params = {"jql": "updated >= 0 ORDER BY updated ASC, key ASC", "maxResults": 25}
+    if fields:
+        params["fields"] = fields
+    first = check(openapi, http.get(api(sims, "search/jql"), params=params))
+    assert len(first["issues"]) == 25 and first["nextPageToken"]
+    second = check(openapi, http.get(api(sims, "search/jql"), params={**params, "nextPageToken": first["nextPageToken"]}))
+    assert {i["id"] for i in first["issues"]}.isdisjoint(i["id"] for i in second["issues"])
+
+
+def test_search_jql_post_and_its_errors(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    body = {"jql": "ORDER BY key", "fields": ["summary"]}
+    check(openapi, http.post(api(sims, "search/jql"), json=body), status=400)
+    page = check(openapi, http.post(api(sims, "search/jql"), json={"jql": "created >= -3650d", "fields": ["summary", "updated"], "maxResults": 10}))
+    assert len(page["issues"]) == 10
+    check(openapi, http.get(api(sims, "search/jql"), params={"jql": "order by key"}), status=400)
+    check(openapi, requests.get(api(sims, "search/jql"), params={"jql": "updated >= 0"}), status=401)
+
+
+def test_worklog_feeds_and_list(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    updated = check(openapi, http.get(api(sims, "worklog/updated"), params={"since": 0}))
+    assert len(updated["values"]) == 1000 and updated["lastPage"] is False
+    ids = [value["worklogId"] for value in updated["values"][:50]]
+    worklogs = check(openapi, http.post(api(sims, "worklog/list"), json={"ids": ids}))
+    assert {int(w["id"]) for w in worklogs} == set(ids)
+    check(openapi, http.get(api(sims, "worklog/deleted"), params={"since": 0}))
+
+
+def test_changelog_bulkfetch(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    ids = [i["id"] for i in http.get(api(sims, "search/jql"), params={"jql": "updated >= 0", "maxResults": 200}).json()["issues"]]
+    page = check(openapi, http.post(api(sims, "changelog/bulkfetch"), json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 100}))
+    assert page["issueChangeLogs"] and page["nextPageToken"]
+    check(openapi, http.post(api(sims, "changelog/bulkfetch"), json={"issueIdsOrKeys": ids, "nextPageToken": page["nextPageToken"], "fieldIds": ["status"], "maxResults": 100}))
+
+
+def test_issue_endpoints(openapi: OpenAPI, sims: Simulators, http: requests.Session, sample_issue: dict[str, Any]) -> None:
+    key = sample_issue["key"]
+    issue = check(openapi, http.get(api(sims, f"issue/{key}")))
+    assert issue["key"] == key
+    worklogs = check(openapi, http.get(api(sims, f"issue/{key}/worklog")))
+    assert worklogs["total"] == len(worklogs["worklogs"]) > 0
+    changelog = check(openapi, http.get(api(sims, f"issue/{key}/changelog"), params={"maxResults": 2}))
+    assert changelog["values"]
+    check(openapi, http.get(api(sims, "issue/NOPE-1")), status=404)
