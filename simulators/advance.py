@@ -16,20 +16,30 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from simulators.jira_static import PRIORITIES
+from simulators.jira_static import PRIORITIES, RESOLUTIONS, status_body
 from simulators.jira_world import (
     NOUNS, VERBS, backlog_issue_body, history_body, status_items, time_spent_text, user_ref, worklog_body,
 )
 from simulators.organisation import PARTNER_DOMAIN
 from simulators.projects import health_colour, worst
-from simulators.jira_static import RESOLUTIONS, status_body
 from simulators.seeding import stream, sys_id
 from simulators.staffing import COUNTING_STATES, DAY_FIELDS, MAX_CARD_DAY, time_card_id
 from simulators.store import (
-    INSERT_JIRA_CHANGELOG, INSERT_JIRA_ISSUE, INSERT_JIRA_WORKLOG, INSERT_SN, dumps, epoch_ms,
-    glide_date, glide_datetime, sn_row,
+    INSERT_JIRA_CHANGELOG, INSERT_JIRA_ISSUE, INSERT_JIRA_WORKLOG, INSERT_SN, SERVICENOW_TABLES, dumps,
+    epoch_ms, glide_date, glide_datetime, sn_row,
 )
 from simulators.timeline import QUIET_PERIOD, add_months, month_end, monday_of, weekdays_between
+
+JIRA_ENTITIES = (
+    "jira/projects", "jira/issues", "jira/worklogs", "jira/issue_changelogs", "jira/users",
+    "jira/statuses", "jira/fields",
+)
+
+
+def entity_keys() -> list[str]:
+    """Every raw entity key the world serves (docs/internals.md)."""
+    return [*JIRA_ENTITIES, *(f"servicenow/{table}" for table in SERVICENOW_TABLES)]
+
 
 TRANSITIONS = {
     "To Do": (("In Progress", None, 0.9), ("Done", "Won't Do", 0.1)),
@@ -199,8 +209,6 @@ class DayChanges:
 
 def advance_one_day(conn: sqlite3.Connection, seed: int) -> AdvanceSummary:
     """Move the clock of an open world one day forward and apply that day's changes."""
-    from simulators.world import entity_keys
-
     old = datetime.fromisoformat(conn.execute("select value from meta where key = 'now'").fetchone()[0])
     new = old + timedelta(days=1)
     day = new.date()
@@ -553,7 +561,6 @@ class JiraDay:
         }
         projects = {b["sys_id"]: b for (t, _), b in changes.sn.items() if t == "pm_project"}
         sn_keys = {p["u_jira_project_key"]: p for p in projects.values() if p["u_jira_project_key"]}
-        today = self.day.isoformat()
         members: dict[str, list[tuple[dict, int, int]]] = {}
         for (table, _), plan in sorted(changes.sn.items()):
             if table != "resource_plan" or plan["state"] not in COUNTING_STATES:
@@ -589,7 +596,6 @@ class JiraDay:
         self._worklog_edits()
         if self.day.toordinal() % 2 == 0:
             self._delete_an_issue()
-        _ = today
 
     def _issue(self, issue_id: int, key: str, project_key: str, key_num: int, created: int, body: str | dict) -> dict:
         if issue_id not in self.changes.issues:

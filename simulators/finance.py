@@ -25,6 +25,8 @@ from simulators.timeline import Timeline, add_months, month_end, month_start, mo
 REPORTING_CURRENCY = "USD"
 CENT = Decimal("0.01")
 FX_START = {"EUR": 1.08, "GBP": 1.27}
+# Document numbers start with a digit per company, then the two-digit year: 1250000123.
+DOCUMENT_PREFIX = {company.code: position + 1 for position, company in enumerate(COMPANIES)}
 UNMAPPED_WBS = ("WBS-90011", "WBS-90012", "WBS-90013")
 INSERT_GL = "insert into fin_gl_line values (" + ", ".join("?" * 17) + ")"
 INSERT_FORECAST = "insert into fin_forecast values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -104,7 +106,7 @@ class Ledger:
         year = lines[0].posting.year
         counter = self._documents.get((company, year), 0) + 1
         self._documents[(company, year)] = counter
-        prefix = 1 + [c.code for c in COMPANIES].index(company) if company in [c.code for c in COMPANIES] else 9
+        prefix = DOCUMENT_PREFIX.get(company, 9)
         document = f"{prefix}{year % 100:02d}{counter:07d}"
         for number, line in enumerate(lines, start=1):
             self._post(line, document, number)

@@ -17,24 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from simulators.advance import AdvanceSummary, advance_one_day
+from simulators.advance import AdvanceSummary, advance_one_day, entity_keys
 from simulators.finance_exports import write_exports
 from simulators.generation import generate_world
 from simulators.scales import SCALES
 from simulators.store import DDL, SERVICENOW_TABLES, connect, glide_datetime, read_meta
 
-__all__ = ["SCALES", "AdvanceSummary", "World"]
-
-JIRA_ENTITIES = (
-    "jira/projects", "jira/issues", "jira/worklogs", "jira/issue_changelogs", "jira/users",
-    "jira/statuses", "jira/fields",
-)
-
-
-def entity_keys() -> list[str]:
-    """Every raw entity key the world serves (docs/internals.md)."""
-    return [*JIRA_ENTITIES, *(f"servicenow/{table}" for table in SERVICENOW_TABLES)]
-
+__all__ = ["SCALES", "AdvanceSummary", "World", "entity_keys"]
 
 @dataclass
 class World:
