@@ -12,8 +12,8 @@ renamed as (
         {{ json_text('$.file_name') }} as file_name,
         {{ json_text('$.kind') }} as file_kind,
         ---------- numerics
-        cast({{ json_text('$.rows_loaded') }} as bigint) as rows_loaded,
-        cast({{ json_text('$.rows_rejected') }} as bigint) as rows_rejected,
+        cast({{ json_text('$.rows') }} as bigint) as rows_loaded,
+        cast({{ json_text('$.rejects') }} as bigint) as rows_rejected,
         ---------- dates and timestamps
         coalesce(try_cast({{ json_text('$.file_modified_at') }} as timestamptz), source_updated_at) as file_modified_at,
         ---------- lineage
