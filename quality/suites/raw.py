@@ -40,8 +40,9 @@ JIRA_DATETIME = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0
 DECIMAL = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
 ISO_CURRENCY = r"^[A-Z]{3}$"
 YEAR_MONTH = r"^\d{4}-(?:0[1-9]|1[0-2])$"
-# Planned dates are glide_date_time, but real instances configure some as glide_date; staging
-# (macro sn_timestamp) accepts both, so the check does too.
+# Business dates (planned and actual dates, week_starts_on, as_on, ...) are glide_date or
+# glide_date_time depending on how an instance configures the field; staging (macros sn_date and
+# sn_timestamp) accepts both, so the check does too. sys_created_on/sys_updated_on stay strict.
 GLIDE_DATE_OR_DATE_TIME = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$"
 
 # --- code values (CONTRACT §3) ----------------------------------------------------------------------
@@ -164,11 +165,7 @@ def _servicenow(table: str, **kwargs: Any) -> RawEntity:
                      formats=formats, **kwargs)
 
 
-def _dates(*names: str) -> dict[str, tuple[str, str]]:
-    return {name: (GLIDE_DATE, "glide_date") for name in names}
-
-
-def _planned_dates(*names: str) -> dict[str, tuple[str, str]]:
+def _glide_dates(*names: str) -> dict[str, tuple[str, str]]:
     return {name: (GLIDE_DATE_OR_DATE_TIME, "glide_date_or_date_time") for name in names}
 
 
@@ -195,28 +192,28 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
               jira_datetimes=("started", "created", "updated"),
               numbers={"timeSpentSeconds": (0, None)}),
     # ServiceNow (CONTRACT §3) ---------------------------------------------------------------------
-    _servicenow("fiscal_period", formats=_dates("fiscal_start_date", "fiscal_end_date")),
+    _servicenow("fiscal_period", patterns=_glide_dates("fiscal_start_date", "fiscal_end_date")),
     _servicenow("pm_portfolio"),
     _servicenow("pm_program"),
     _servicenow("pm_project",
-                patterns=_planned_dates("start_date", "end_date", "work_start", "work_end"),
+                patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
                 enums={"state": TASK_STATES},
                 numbers={"percent_complete": (0, 100), "cost": None, "work_cost": None,
                          **{score: None for score in SCORES}}),
     _servicenow("pm_project_task",
-                patterns=_planned_dates("start_date", "end_date", "work_start", "work_end"),
+                patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
                 enums={"state": TASK_STATES}, numbers={"percent_complete": (0, 100)}),
-    _servicenow("dmn_demand", formats=_dates("submitted_date"),
+    _servicenow("dmn_demand", patterns=_glide_dates("submitted_date"),
                 numbers={"u_estimated_cost": None, "u_estimated_benefit": None,
                          **{score: None for score in SCORES}}),
     _servicenow("sys_user", numbers={"u_hourly_cost_rate": (0, None),
                                      "u_weekly_capacity_hours": (0, 168)}),
     _servicenow("cmn_department"),
     _servicenow("cmn_cost_center"),
-    _servicenow("time_card", formats=_dates("week_starts_on"),
+    _servicenow("time_card", patterns=_glide_dates("week_starts_on"),
                 enums={"state": TIME_CARD_STATES},
                 numbers={**{day: (0, 24) for day in WEEKDAYS}, "total": (0, 168)}),
-    _servicenow("resource_plan", formats=_dates("start_date", "end_date"),
+    _servicenow("resource_plan", patterns=_glide_dates("start_date", "end_date"),
                 numbers={"planned_hours": (0, None)}),
     _servicenow("cost_plan", enums={"expense_type": SERVICENOW_EXPENSE_TYPES},
                 numbers={"total_planned_cost": None}),
@@ -225,18 +222,20 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
     _servicenow("benefit_plan_breakdown", numbers={"planned_benefit": None, "actual_benefit": None}),
     _servicenow("risk", enums={"state": RISK_STATES, "probability": RISK_SCALE, "impact": RISK_SCALE},
                 numbers={"estimated_cost": (0, None)}),
-    _servicenow("project_status", formats=_dates("as_on"),
+    _servicenow("project_status", patterns=_glide_dates("as_on"),
                 enums={name: HEALTH_COLOURS
                        for name in ("overall_health", "schedule", "cost", "scope", "resources")},
                 numbers={"percent_complete": (0, 100)}),
     _servicenow("planned_task_baseline"),
-    _servicenow("planned_task_baseline_item", patterns=_planned_dates("start_date", "end_date")),
+    _servicenow("planned_task_baseline_item", patterns=_glide_dates("start_date", "end_date")),
     # Finance (CONTRACT §4; records hold parsed canonical values) ----------------------------------
+    # fiscal_period runs to 16: SAP's special (year-end adjustment) periods 13-16 are real postings,
+    # and the finance parser accepts them; blocking the marts on them would stop every year end.
     RawEntity("finance", "gl_actuals", id_fields=FILE_FIELDS, has_updated_at=True,
               required=("fiscal_year", "fiscal_period", "wbs_code", "amount", "currency"),
               formats={"posting_date": (GLIDE_DATE, "iso_date")},
               enums={"expense_type": FINANCE_EXPENSE_TYPES},
-              numbers={"fiscal_year": (1900, 2999), "fiscal_period": (1, 12), "amount": None},
+              numbers={"fiscal_year": (1900, 2999), "fiscal_period": (1, 16), "amount": None},
               currencies=("currency",)),
     RawEntity("finance", "forecast", id_fields=FILE_FIELDS, has_updated_at=True,
               required=("fiscal_year", "version", "wbs_code", "currency"),

@@ -42,3 +42,23 @@ def write_batch(landing: RawLanding) -> WriteBatch:
         return writer.stats.files
 
     return write
+
+
+@pytest.fixture(scope="session")
+def synced_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RawLanding:
+    """The session's small world, synced once by the real connectors over real HTTP into a landing."""
+    from connectors.jira import JiraConfig
+    from connectors.servicenow import ServiceNowConfig
+    from connectors.sync import jira_client, servicenow_client, sync_finance, sync_jira, sync_servicenow
+    from simulators import start_simulators
+
+    root = tmp_path_factory.mktemp("quality-sync")
+    landing = RawLanding(root / "raw")
+    with start_simulators(small_world_path, finance_dir=root / "finance") as sims:
+        sync_jira(jira_client(JiraConfig(sims.jira_url, sims.jira_email, sims.jira_api_token)), landing)
+        sync_servicenow(
+            servicenow_client(ServiceNowConfig(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password)),
+            landing,
+        )
+        sync_finance(root / "finance", landing, settle_seconds=0)
+    return landing

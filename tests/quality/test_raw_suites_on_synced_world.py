@@ -1,0 +1,56 @@
+"""Every raw suite on what the real connectors land from the simulated enterprise.
+
+The simulators answer as the real APIs do, so a suite that fails here would block every real
+nightly run: each must pass, except the reject count, which must count exactly the rejects that
+landed (the simulated finance exports carry a few broken rows on purpose).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.landing import RawLanding
+from quality import run_suite, suites
+from quality.finance_params import fx_currencies, loaded_rows_per_file
+
+RAW_SUITES = [s for s in suites() if s.layer == "raw"]
+
+
+@pytest.fixture(scope="module")
+def finance_params(synced_landing: RawLanding) -> dict:
+    loaded = [p for e in ("gl_actuals", "forecast", "fx_rates") for p in synced_landing.batch_files("finance", e)]
+    return {
+        "fx_currencies": fx_currencies(synced_landing.batch_files("finance", "fx_rates")),
+        "reporting_currency": "USD",
+        "loaded_rows": loaded_rows_per_file(loaded),
+    }
+
+
+@pytest.mark.parametrize("info", RAW_SUITES, ids=lambda s: s.name)
+def test_raw_suite_on_synced_batches(info, synced_landing: RawLanding, finance_params: dict):
+    source, entity = info.target.split("/")
+    files = synced_landing.batch_files(source, entity)
+
+    result = run_suite(info.name, files, params=finance_params)
+
+    assert result.error is None
+    landed = synced_landing.read(source, entity)
+    if info.name == "raw_finance_reject_rate":  # one row per file with rejects
+        files_with_rejects = {key.split(":")[0] for key in landed.column("natural_key").to_pylist()}
+        assert result.evaluated_rows == len(files_with_rejects) > 0
+    else:
+        assert result.evaluated_rows == landed.num_rows
+    if info.name == "raw_finance_reject_count":
+        rejects = len(synced_landing.live_keys("finance", "finance_rejects"))
+        assert rejects > 0
+        assert (result.passed, result.failing_rows) == (False, rejects)
+    else:
+        assert [o.detail for o in result.outcomes if not o.passed] == []
+        assert result.passed
+
+
+def test_fx_params_come_from_the_landed_rates(synced_landing: RawLanding, finance_params: dict):
+    assert finance_params["fx_currencies"]
+    assert all(len(c) == 3 and c.isupper() for c in finance_params["fx_currencies"])
+    assert sum(finance_params["loaded_rows"].values()) == sum(
+        len(synced_landing.live_keys("finance", e)) for e in ("gl_actuals", "forecast", "fx_rates"))
