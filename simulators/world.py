@@ -57,11 +57,14 @@ class World:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         anchor = anchor or datetime.now(UTC).date()
         conn = connect(path)
+        # A fresh file needs no rollback journal: a failed generation is simply generated again.
+        # Without it the bulk load is written once, instead of once to the WAL and again to the file.
+        conn.execute("pragma journal_mode=off")
         with conn:
             generate_world(conn, SCALES[scale], seed, anchor, jira_timezone)
         conn.executescript(DDL)  # the secondary indexes the bulk load went without
         conn.executescript("analyze;")
-        conn.execute("pragma wal_checkpoint(truncate)")
+        conn.execute("pragma journal_mode=wal")
         conn.close()
         return cls.open(path)
 
