@@ -116,21 +116,20 @@ class RawEntity:
         for name in dict.fromkeys((*self.id_fields, *self.required)):
             specs.append(not_null(name, live=True))
         for name in self.jira_datetimes:
-            specs.append(matches(name, JIRA_DATETIME, "jira datetime", live=True))
+            specs.append(matches(name, JIRA_DATETIME, "jira datetime"))
         for name, (fmt, what) in self.formats.items():
-            specs.append(parses_as(name, fmt, what, live=True))
+            specs.append(parses_as(name, fmt, what))
         for name, (regex, what) in self.patterns.items():
-            specs.append(matches(name, regex, what, live=True))
+            specs.append(matches(name, regex, what))
         for name, values in self.enums.items():
-            specs.append(in_set(name, values, live=True))
+            specs.append(in_set(name, values))
         for name, bounds in self.numbers.items():
-            specs.append(matches(name, DECIMAL, "a number", live=True, name=f"{name}_is_numeric"))
+            specs.append(matches(name, DECIMAL, "a number", name=f"{name}_is_numeric"))
             if bounds is not None:
-                specs.append(between(number_column(name), *bounds, live=True, shown_as=name))
+                specs.append(between(number_column(name), *bounds, shown_as=name))
         known = _known_currencies(params)
         for name in self.currencies:
-            specs.append(matches(name, ISO_CURRENCY, "an ISO currency code", live=True,
-                                 name=f"{name}_is_iso_code"))
+            specs.append(matches(name, ISO_CURRENCY, "an ISO currency code", name=f"{name}_is_iso_code"))
             if known is not None:
                 specs.append(
                     ExpectationSpec(
@@ -139,7 +138,6 @@ class RawEntity:
                         gx_type="ExpectColumnValuesToBeInSet",
                         kwargs={"column": name, "value_set": sorted(known)},
                         columns=(name,),
-                        live_rows_only=True,
                     )
                 )
         return specs

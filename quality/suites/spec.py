@@ -34,7 +34,9 @@ class ExpectationSpec:
     kwargs: Mapping[str, Any]
     columns: tuple[str, ...] = ()
     failing: FailingRows = "rows"
-    # Raw batches carry tombstones (is_deleted) with no record: record-level expectations skip them.
+    # Raw batches carry tombstones (is_deleted) whose record fields are all null. GX skips nulls in
+    # every expectation except "not null", so only that one needs to skip tombstones explicitly
+    # (a row condition: it costs a filtered copy of the frame per expectation, so it is used there only).
     live_rows_only: bool = False
 
 
@@ -94,7 +96,7 @@ def unique(columns: Iterable[str], *, name: str | None = None, what: str | None 
     )
 
 
-def in_set(column: str, values: Iterable[Any], *, live: bool = False, what: str | None = None) -> ExpectationSpec:
+def in_set(column: str, values: Iterable[Any], *, what: str | None = None) -> ExpectationSpec:
     allowed = sorted(values, key=str)
     return ExpectationSpec(
         name=f"{column}_known_value",
@@ -102,7 +104,6 @@ def in_set(column: str, values: Iterable[Any], *, live: bool = False, what: str 
         gx_type="ExpectColumnValuesToBeInSet",
         kwargs={"column": column, "value_set": allowed},
         columns=(column,),
-        live_rows_only=live,
     )
 
 
@@ -111,7 +112,6 @@ def between(
     low: float | None,
     high: float | None,
     *,
-    live: bool = False,
     shown_as: str | None = None,
     name: str | None = None,
 ) -> ExpectationSpec:
@@ -129,29 +129,26 @@ def between(
         gx_type="ExpectColumnValuesToBeBetween",
         kwargs={"column": column, "min_value": low, "max_value": high},
         columns=(shown_as or column,),
-        live_rows_only=live,
     )
 
 
-def matches(column: str, regex: str, what: str, *, live: bool = False, name: str | None = None) -> ExpectationSpec:
+def matches(column: str, regex: str, what: str, *, name: str | None = None) -> ExpectationSpec:
     return ExpectationSpec(
         name=name or f"{column}_is_{what.replace(' ', '_').replace('-', '_')}",
         description=f"{column} is {what}",
         gx_type="ExpectColumnValuesToMatchRegex",
         kwargs={"column": column, "regex": regex},
         columns=(column,),
-        live_rows_only=live,
     )
 
 
-def parses_as(column: str, strftime_format: str, what: str, *, live: bool = False) -> ExpectationSpec:
+def parses_as(column: str, strftime_format: str, what: str) -> ExpectationSpec:
     return ExpectationSpec(
         name=f"{column}_is_{what.replace(' ', '_').replace('-', '_')}",
         description=f"{column} parses as {what} ({strftime_format})",
         gx_type="ExpectColumnValuesToMatchStrftimeFormat",
         kwargs={"column": column, "strftime_format": strftime_format},
         columns=(column,),
-        live_rows_only=live,
     )
 
 
