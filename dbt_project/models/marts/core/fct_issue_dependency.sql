@@ -1,0 +1,42 @@
+with
+
+links as (
+    select * from {{ ref('int_jira_issue_links') }}
+),
+
+issues as (
+    select * from {{ ref('stg_jira__issues') }}
+),
+
+dependencies as (
+    select
+        links.*,
+        blockers.jira_project_key as blocker_jira_project_key,
+        blocked.jira_project_key as blocked_jira_project_key
+    from links
+    left join issues as blockers
+        on links.blocker_issue_id = blockers.issue_id
+    left join issues as blocked
+        on links.blocked_issue_id = blocked.issue_id
+    where links.is_dependency
+),
+
+final as (
+    select
+        {{ surrogate_key(["'jira'", "'issue_link'", 'link_id']) }} as issue_dependency_key,
+        link_id as issue_dependency_id,
+        link_type_name,
+        {{ surrogate_key(["'jira'", "'issue'", 'blocker_issue_id']) }} as blocker_issue_key,
+        {{ surrogate_key(["'jira'", "'issue'", 'blocked_issue_id']) }} as blocked_issue_key,
+        blocker_issue_id,
+        blocked_issue_id,
+        coalesce(blocker_jira_project_key, '-1') as blocker_jira_project_key,
+        coalesce(blocked_jira_project_key, '-1') as blocked_jira_project_key,
+        -- an issue outside the landed scope is by definition in another project than ours
+        blocker_jira_project_key is null or blocked_jira_project_key is null as has_issue_outside_scope
+    from dependencies
+    -- across projects: a dependency inside one Jira project is the team's own sequencing
+    where blocker_jira_project_key is distinct from blocked_jira_project_key
+)
+
+select * from final
