@@ -42,10 +42,9 @@ from simulators.http import (
     credentials_match,
     http_date,
     json_response,
-    world_meta,
     world_now,
 )
-from simulators.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER
+from simulators.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER, read_meta
 
 SEARCH_REMOVED_MESSAGE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -203,7 +202,7 @@ class JiraApp:
     # -- the App protocol -----------------------------------------------------------------------
 
     def handle(self, request: Request, db: sqlite3.Connection) -> Response:
-        meta = world_meta(db)
+        meta = read_meta(db)
         now = world_now(meta)
         if not credentials_match(request, meta.get("jira_email", ""), meta.get("jira_api_token", "")):
             return self._json(401, error_body(NOT_AUTHENTICATED_MESSAGE), now, [("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")])
@@ -222,7 +221,7 @@ class JiraApp:
     def fault_response(
         self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection
     ) -> Response:
-        now = world_now(world_meta(db))
+        now = world_now(read_meta(db))
         retry = config.retry_after_seconds
         headers: list[tuple[str, str]] = []
         if fault.with_retry_after:

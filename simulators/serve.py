@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from simulators import store
+from simulators.store import read_meta
 from simulators.faults import FaultConfig
-from simulators.http import SimulatorServer, make_tls, world_meta
+from simulators.http import SimulatorServer, make_tls
 from simulators.jira_api import JiraApp
 from simulators.servicenow_api import ServiceNowApp
 
@@ -91,7 +92,7 @@ def start_simulators(
     if not world_path.is_file():
         raise FileNotFoundError(f"no world file at {world_path}; generate one with simulators.world.World.generate")
     with contextlib.closing(store.connect(world_path, readonly=True)) as db:
-        meta = world_meta(db)
+        meta = read_meta(db)
     if finance_dir is not None:
         finance_dir = Path(finance_dir)
         finance_dir.mkdir(parents=True, exist_ok=True)

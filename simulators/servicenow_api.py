@@ -29,7 +29,7 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -42,10 +42,9 @@ from simulators.http import (
     credentials_match,
     http_date,
     json_response,
-    world_meta,
     world_now,
 )
-from simulators.store import POLYMORPHIC_REFERENCES, SERVICENOW_TABLES, SYSTEM_FIELDS
+from simulators.store import POLYMORPHIC_REFERENCES, SERVICENOW_TABLES, SYSTEM_FIELDS, read_meta
 
 DEFAULT_LIMIT = 10000
 _TABLE_PATH = re.compile(r"^/api/now/(?:(v1|v2)/)?table/([^/]+)(?:/([^/]+))?/?$")
@@ -82,7 +81,7 @@ class ServiceNowApp:
     # -- the App protocol -----------------------------------------------------------------------
 
     def handle(self, request: Request, db: sqlite3.Connection) -> Response:
-        meta = world_meta(db)
+        meta = read_meta(db)
         now = world_now(meta)
         if not credentials_match(request, meta.get("servicenow_user", ""), meta.get("servicenow_password", "")):
             return self._json(
@@ -115,7 +114,7 @@ class ServiceNowApp:
     def fault_response(
         self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection
     ) -> Response:
-        now = world_now(world_meta(db))
+        now = world_now(read_meta(db))
         headers: list[tuple[str, str]] = []
         if fault.with_retry_after:
             headers.append(("Retry-After", str(config.retry_after_seconds)))
