@@ -44,13 +44,15 @@ BROKEN_REASONS = (
 def fx_rates(seed: int, timeline: Timeline) -> dict[tuple[date, str], Decimal]:
     """Monthly rate_to_reporting per currency: a gentle random walk, USD fixed at 1."""
     rates: dict[tuple[date, str], Decimal] = {}
+    # A project may start a few days before the history window: its first month needs a rate too.
+    first = add_months(timeline.history_start, -3)
     for currency, start in FX_START.items():
         rng = stream(seed, "fx", currency)
         value = start
-        for month in months_between(timeline.history_start, timeline.anchor):
+        for month in months_between(first, timeline.anchor):
             value *= 1 + rng.uniform(-0.015, 0.015)
             rates[(month, currency)] = Decimal(f"{value:.6f}")
-    for month in months_between(timeline.history_start, timeline.anchor):
+    for month in months_between(first, timeline.anchor):
         rates[(month, REPORTING_CURRENCY)] = Decimal("1.000000")
     return rates
 
