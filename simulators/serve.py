@@ -188,8 +188,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the simulated Jira Cloud and ServiceNow on 127.0.0.1 until interrupted. "
         "The first line on stdout is one JSON object with the URLs and credentials.",
     )
-    parser.add_argument("--scale", choices=SCALES, default="small")
-    parser.add_argument("--seed", type=int, default=1)
+    # The defaults of `pwh demo`, so both commands share one cached world.
+    parser.add_argument("--scale", choices=SCALES, default="medium")
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--anchor", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--finance-dir", type=Path, default=None, help="where to write the finance CSV exports")
     parser.add_argument("--port-jira", type=int, default=0)
