@@ -240,22 +240,15 @@ def _sample(frame: pd.DataFrame, rows: list[int], columns: list[str] | None) -> 
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-friendly Python value: no numpy scalars, NaN or pandas timestamps."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
+    """A JSON-friendly Python value: no numpy scalars, NaN/NA/NaT or pandas timestamps."""
+    if isinstance(value, (list, tuple, dict)):
+        return _plain(str(value))
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(value, pd.Timestamp):
+        value = value.item()  # numpy scalar -> Python
+    if isinstance(value, (datetime, date)):  # pd.Timestamp is a datetime
         return value.isoformat()
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, float) and math.isnan(value):
-        return None
     if isinstance(value, str) and len(value) > MAX_TEXT:
         return value[:MAX_TEXT] + "…"
     if isinstance(value, (str, int, float, bool)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from quality import run_suite
 from raw_records import gl_line, jira_issue, pm_project, reject, time_card
 
@@ -204,3 +206,22 @@ def test_unreadable_batch_is_an_error_not_a_crash(tmp_path):
 
     assert not result.passed
     assert result.error is not None and "could not prepare the data" in result.error
+
+
+def test_a_raw_shaped_dataframe_is_flattened_like_a_batch(write_batch, landing):
+    files = write_batch("servicenow", "time_card", [time_card(0), time_card(1, sunday="-1")])
+    frame = landing.read("servicenow", "time_card").to_pandas()
+
+    from_frame = run_suite("raw_servicenow_time_card", frame)
+
+    assert from_frame == run_suite("raw_servicenow_time_card", files)
+    assert failed(from_frame) == {"sunday_in_range": 1}
+
+
+def test_samples_are_plain_json(write_batch):
+    files = write_batch("jira", "issues", [jira_issue(1, updated="yesterday")], key_field="id")
+
+    result = run_suite("raw_jira_issues", files)
+
+    assert json.loads(json.dumps(result.sample)) == result.sample
+    assert result.sample[0]["fields.updated"] == "yesterday"

@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from quality import get_suite, raw_suite_names, suites
@@ -66,16 +67,34 @@ def test_names_are_unique_and_usable_as_dagster_check_names():
     assert all(s.description for s in suites())
 
 
+def empty_input() -> pd.DataFrame:
+    """A zero-row frame every suite can prepare: raw landing columns plus the warehouse flags."""
+    text = {c: pd.Series([], dtype="object") for c in ("natural_key", "batch_id", "record", "source_system")}
+    flags = {c: pd.Series([], dtype="bool") for c in ("is_deleted", "is_wbs_matched", "is_in_jira", "is_matched")}
+    return pd.DataFrame(text | flags)
+
+
 @pytest.mark.parametrize("info", suites(), ids=lambda s: s.name)
 def test_expectation_names_are_unique_within_each_suite(info):
-    import pandas as pd
-
-    empty = pd.DataFrame({"natural_key": [], "batch_id": [], "is_deleted": [], "record": []})
-    prepared = get_suite(info.name).prepare(empty, {"fx_currencies": ["EUR"], "previous_row_count": 1,
-                                                    "known_keys": {}, "loaded_rows": {}})
+    prepared = get_suite(info.name).prepare(empty_input(), {"fx_currencies": ["EUR"], "previous_row_count": 1,
+                                                            "known_keys": {}, "loaded_rows": {}})
     names = [spec.name for spec in prepared.expectations]
 
     assert names and len(names) == len(set(names))
+
+
+def test_check_names_are_unique_per_table():
+    """kpi_data_quality keys a check by table_name + check_name, across the suites on one table."""
+    empty = empty_input()
+    seen: dict[tuple[str, str], str] = {}
+    clashes = []
+    for info in suites():
+        for spec in get_suite(info.name).prepare(empty, {"fx_currencies": ["EUR"]}).expectations:
+            other = seen.setdefault((info.target, spec.name), info.name)
+            if other != info.name:
+                clashes.append((info.target, spec.name, other, info.name))
+
+    assert clashes == []
 
 
 def test_unknown_suite_names_raise_with_the_known_ones():
