@@ -1,0 +1,80 @@
+with
+
+resources as (
+    select * from {{ ref('dim_resource') }}
+),
+
+monthly_hours as (
+    select * from {{ ref('int_resource_monthly_hours') }}
+),
+
+-- the grid starts in the first month anyone has counted hours or allocation and runs through
+-- the as-of month (KPIS.md "Row sets")
+bounds as (
+    select
+        min(month_start_date) as first_month,
+        cast(date_trunc('month', {{ as_of_date() }}) as date) as last_month
+    from monthly_hours
+    where actual_hours <> 0 or allocated_hours <> 0
+),
+
+months as (
+    select cast(unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as date) as month_start_date
+    from bounds
+    where bounds.first_month is not null
+),
+
+people as (
+    -- every ServiceNow user; unmapped Jira accounts have no capacity
+    select * from resources where source_system = 'servicenow'
+),
+
+hours as (
+    select
+        user_sys_id,
+        month_start_date,
+        sum(actual_hours) as actual_hours,
+        sum(allocated_hours) as allocated_hours
+    from monthly_hours
+    group by 1, 2
+),
+
+grid as (
+    select
+        people.resource_key,
+        people.resource_id,
+        people.resource_name,
+        people.department,
+        months.month_start_date,
+        -- weekly capacity / 5 × the Mon-Fri days of the whole month (no holiday calendar)
+        people.weekly_capacity_hours / 5.0 * (
+            select count(*)
+            from generate_series(months.month_start_date, last_day(months.month_start_date), interval 1 day) as days(day)
+            where isodow(days.day) <= 5
+        ) as capacity_hours,
+        coalesce(hours.allocated_hours, 0) as allocated_hours,
+        coalesce(hours.actual_hours, 0) as actual_hours
+    from people
+    cross join months
+    left join hours
+        on people.user_sys_id = hours.user_sys_id
+        and months.month_start_date = hours.month_start_date
+),
+
+final as (
+    select
+        cast(resource_key as varchar) as resource_key,
+        cast(resource_id as varchar) as resource_id,
+        cast(resource_name as varchar) as resource_name,
+        cast(department as varchar) as department,
+        cast(month_start_date as date) as month_start_date,
+        cast(capacity_hours as double) as capacity_hours,
+        cast(allocated_hours as double) as allocated_hours,
+        cast(actual_hours as double) as actual_hours,
+        cast({{ ratio('actual_hours', 'capacity_hours') }} as double) as capacity_utilization,
+        cast({{ ratio('allocated_hours', 'capacity_hours') }} as double) as allocation_ratio,
+        cast({{ as_of_date() }} as date) as as_of_date
+    from grid
+)
+
+select * from final
