@@ -30,12 +30,15 @@ class DuckDBTable:
 
     @property
     def qualified_name(self) -> str:
+        """``"schema"."table"``, quoted for SQL."""
         return f'"{self.schema}"."{self.table}"'
 
     def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection (fails while another process holds the file for writing)."""
         return duckdb.connect(str(self.database), read_only=True)
 
     def read(self) -> pd.DataFrame:
+        """The whole table as a DataFrame."""
         with self.connect() as conn:
             return read_table(conn, self.schema, self.table)
 

@@ -87,6 +87,7 @@ def to_check_rows(
 
 
 def results_folder(quality_root: Path | str) -> Path:
+    """``<quality_root>/check_results``, the folder dbt's ``quality.check_results`` source globs."""
     return Path(quality_root) / CHECK_RESULTS_FOLDER
 
 

@@ -16,9 +16,13 @@ class Suite(Protocol):
     """A suite: what it is (``info``) and how it turns its input into a frame and expectations."""
 
     @property
-    def info(self) -> SuiteInfo: ...
+    def info(self) -> SuiteInfo:
+        """Name, layer, target and severity."""
+        ...
 
-    def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared: ...
+    def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared:
+        """Read ``data`` into the frame to validate and build the expectations ``params`` call for."""
+        ...
 
 
 ALL_SUITES: tuple[Suite, ...] = (*RAW_SUITES, *MART_SUITES, *WAREHOUSE_SUITES)

@@ -354,7 +354,7 @@ def _live(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["is_deleted"].astype(bool)]
 
 
-RAW_SUITES: tuple[Any, ...] = (
+RAW_SUITES: tuple[RawSuite | RejectRateSuite | RejectCountSuite, ...] = (
     *(RawSuite(entity) for entity in RAW_ENTITIES),
     RejectRateSuite(),
     RejectCountSuite(),

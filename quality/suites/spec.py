@@ -66,6 +66,7 @@ class Prepared:
 
 
 def not_null(column: str, *, live: bool = False, name: str | None = None) -> ExpectationSpec:
+    """``column`` is never null (on live rows only with ``live``: tombstones carry no record)."""
     return ExpectationSpec(
         name=name or f"{column}_not_null",
         description=f"{column} is present",
@@ -77,6 +78,7 @@ def not_null(column: str, *, live: bool = False, name: str | None = None) -> Exp
 
 
 def unique(columns: Iterable[str], *, name: str | None = None, what: str | None = None) -> ExpectationSpec:
+    """No two rows share ``columns`` (one column or a compound key)."""
     cols = tuple(columns)
     label = " + ".join(cols)
     if len(cols) == 1:
@@ -97,6 +99,7 @@ def unique(columns: Iterable[str], *, name: str | None = None, what: str | None 
 
 
 def in_set(column: str, values: Iterable[Any], *, what: str | None = None) -> ExpectationSpec:
+    """``column`` holds only known codes (nulls pass: presence is ``not_null``'s job)."""
     allowed = sorted(values, key=str)
     return ExpectationSpec(
         name=f"{column}_known_value",
@@ -118,13 +121,13 @@ def between(
     """``low <= column <= high`` where present; ``shown_as`` names the source field of a derived column."""
     label = shown_as or column
     if low is not None and high is not None:
-        bounds, suffix = f"between {low:g} and {high:g}", "in_range"
+        bounds = f"between {low:g} and {high:g}"
     elif low is not None:
-        bounds, suffix = f"at least {low:g}", "in_range"
+        bounds = f"at least {low:g}"
     else:
-        bounds, suffix = f"at most {high:g}", "in_range"
+        bounds = f"at most {high:g}"
     return ExpectationSpec(
-        name=name or f"{label}_{suffix}",
+        name=name or f"{label}_in_range",
         description=f"{label} is {bounds}",
         gx_type="ExpectColumnValuesToBeBetween",
         kwargs={"column": column, "min_value": low, "max_value": high},
@@ -133,6 +136,7 @@ def between(
 
 
 def matches(column: str, regex: str, what: str, *, name: str | None = None) -> ExpectationSpec:
+    """``column`` matches ``regex`` where present; ``what`` names the shape for people."""
     return ExpectationSpec(
         name=name or f"{column}_is_{what.replace(' ', '_').replace('-', '_')}",
         description=f"{column} is {what}",
@@ -143,6 +147,7 @@ def matches(column: str, regex: str, what: str, *, name: str | None = None) -> E
 
 
 def parses_as(column: str, strftime_format: str, what: str) -> ExpectationSpec:
+    """``column`` parses with ``strftime_format`` where present (a real date, not just its shape)."""
     return ExpectationSpec(
         name=f"{column}_is_{what.replace(' ', '_').replace('-', '_')}",
         description=f"{column} parses as {what} ({strftime_format})",
@@ -153,6 +158,7 @@ def parses_as(column: str, strftime_format: str, what: str) -> ExpectationSpec:
 
 
 def a_at_least_b(column_a: str, column_b: str) -> ExpectationSpec:
+    """``column_a >= column_b`` on rows where both are present."""
     return ExpectationSpec(
         name=f"{column_a}_at_least_{column_b}",
         description=f"{column_a} >= {column_b} where both are present",
@@ -163,6 +169,7 @@ def a_at_least_b(column_a: str, column_b: str) -> ExpectationSpec:
 
 
 def contains_all(column: str, values: Iterable[Any], what: str, *, name: str) -> ExpectationSpec:
+    """Every one of ``values`` occurs in ``column``; each absent value counts as a failing row."""
     return ExpectationSpec(
         name=name,
         description=what,
@@ -185,6 +192,7 @@ def no_rows(name: str, what: str) -> ExpectationSpec:
 
 
 def row_count_between(name: str, what: str, low: int, high: int | None) -> ExpectationSpec:
+    """The frame has ``low``..``high`` rows (``high`` None: no upper bound); blames no row."""
     return ExpectationSpec(
         name=name,
         description=what,
