@@ -58,6 +58,8 @@ class RawRecord:
     source_updated_at: datetime | None
     record: dict[str, Any] | None
     is_deleted: bool = False
+    # The record's canonical JSON when it was serialised up front (see `compact`).
+    record_json: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         ts = self.source_updated_at
@@ -66,6 +68,19 @@ class RawRecord:
                 f"source_updated_at for key {self.natural_key!r} has no time zone; "
                 "connectors must parse source timestamps offset-aware"
             )
+
+    @classmethod
+    def compact(cls, natural_key: str, source_updated_at: datetime | None, record: dict[str, Any]) -> RawRecord:
+        """A live record held as its canonical JSON text only.
+
+        A parsed Jira issue costs several times its JSON size as Python objects; buffering the
+        text instead keeps a full batch of big records affordable.
+        """
+        return cls(natural_key, source_updated_at, None, False, canonical_json(record))
+
+    def json_text(self) -> str | None:
+        """The JSON text this version lands with (None for a tombstone)."""
+        return self.record_json if self.record_json is not None else canonical_json(self.record)
 
 
 def new_batch_id(now: datetime | None = None) -> str:
@@ -410,7 +425,7 @@ class BatchWriter:
                 "batch_id": [batch_id] * len(rows),
                 "sync_mode": [self.sync_mode] * len(rows),
                 "is_deleted": [r.is_deleted for r in rows],
-                "record": [canonical_json(r.record) for r in rows],
+                "record": [r.json_text() for r in rows],
             },
             schema=RAW_SCHEMA,
         )

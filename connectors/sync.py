@@ -79,6 +79,9 @@ FINANCE_ENTITIES: tuple[str, ...] = ("gl_actuals", "forecast", "fx_rates", "fina
 
 JIRA_OVERLAP = timedelta(minutes=5)
 SERVICENOW_OVERLAP = timedelta(seconds=1)
+# A batch is also cut at this much record JSON, so a batch of big records (Jira issues run to
+# several KB) keeps memory flat whatever batch_rows says.
+MAX_BUFFER_BYTES = 32 * 1024 * 1024
 
 Progress = Callable[[str, int], None]
 
@@ -144,7 +147,10 @@ class _Lander:
         progress: Progress | None,
         collect_seen: bool,
         before_write: Callable[[list[RawRecord]], None] | None = None,
+        max_buffer_bytes: int = MAX_BUFFER_BYTES,
     ) -> None:
+        self.max_buffer_bytes = max_buffer_bytes
+        self._buffered_bytes = 0
         self.writer = writer
         self.versions = versions
         self.batch_rows = batch_rows
@@ -159,11 +165,13 @@ class _Lander:
     def add(self, records: Iterable[RawRecord]) -> None:
         for record in records:
             self._buffer.append(record)
-            if len(self._buffer) >= self.batch_rows:
+            self._buffered_bytes += len(record.record_json or "")
+            if len(self._buffer) >= self.batch_rows or self._buffered_bytes >= self.max_buffer_bytes:
                 self.flush()
 
     def flush(self) -> None:
         rows, self._buffer = self._buffer, []
+        self._buffered_bytes = 0
         if not rows:
             return
         if self.collect_seen:
@@ -430,7 +438,7 @@ def _sync_issues(
             ids = [r.natural_key for r in issues if not r.is_deleted]
             for batch in client.changelogs(ids):
                 changelog_lander.add(
-                    RawRecord(
+                    RawRecord.compact(
                         _require(history, "id", "change history"),
                         _jira_time(history.get("created"), "change history", str(history.get("id"))),
                         history,
@@ -449,7 +457,7 @@ def _sync_issues(
         )
         for batch in client.issues(since, client.config.jql_scope):
             issue_lander.add(
-                RawRecord(
+                RawRecord.compact(
                     _require(issue, "id", "issue"),
                     _jira_time((issue.get("fields") or {}).get("updated"), "issue", str(issue.get("id"))),
                     issue,
@@ -545,7 +553,7 @@ def _sync_worklogs(
         tombstones_from_feed = writer.stats.tombstones
         for batch in client.worklogs(since):
             lander.add(
-                RawRecord(
+                RawRecord.compact(
                     _require(item, "id", "worklog"),
                     _jira_time(item.get("updated"), "worklog", str(item.get("id"))),
                     item,
@@ -625,7 +633,7 @@ def _servicenow_records(table: str, batch: list[dict[str, Any]]) -> Iterator[Raw
             ) from None
         if updated is None:
             raise SourceError(f"ServiceNow {table} record {sys_id} has no sys_updated_on", source="ServiceNow")
-        yield RawRecord(str(sys_id), updated, record)
+        yield RawRecord.compact(str(sys_id), updated, record)
 
 
 # --- finance --------------------------------------------------------------------------------
@@ -683,7 +691,7 @@ def sync_finance(
                 report.warnings.append(warning)
             for row in reader.rows():
                 record = {**row.record, "file_name": path.name}
-                writers[row.entity].add(RawRecord(f"{sha256}:{row.line}", modified, record))
+                writers[row.entity].add(RawRecord.compact(f"{sha256}:{row.line}", modified, record))
             # A file's rows land before its files row: a crash in between re-loads the file
             # (same keys, same versions — staging dedups) instead of losing it.
             for entity in ("gl_actuals", "forecast", "fx_rates", "finance_rejects"):

@@ -52,8 +52,10 @@ def main() -> None:
         started = time.perf_counter()
         results = call()
         seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         for result in results:
-            out.append({**result.as_metadata(), "seconds": seconds, "group": list(entities)})
+            out.append({**result.as_metadata(), "seconds": seconds, "group": list(entities),
+                        "peak_rss_mib_so_far": peak})
 
     if "jira" in sources:
         jira = JiraClient(JiraConfig(sims["jira_url"], sims["jira_email"], sims["jira_api_token"]), policy=policy)
