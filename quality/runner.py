@@ -157,55 +157,57 @@ def _exception_message(info: Mapping[str, Any]) -> str | None:
 # --- turning GX results into outcomes -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """One expectation judged: its outcome and what it adds to the suite's totals."""
+
+    outcome: ExpectationOutcome
+    rows: tuple[int, ...] = ()
+    missing: int = 0
+    error: str | None = None
+
+
 def _summarise(suite_name: str, prepared: Prepared, results: Mapping[str, Any]) -> SuiteResult:
     frame = prepared.frame
-    outcomes: list[ExpectationOutcome] = []
-    failing_index: set[int] = set()
-    missing_total = 0
-    errors: list[str] = []
-    for spec in prepared.expectations:
-        result = results.get(spec.name)
-        if result is None:
-            message = "great-expectations returned no result for this expectation"
-        else:
-            message = _exception_message(result.exception_info)
-        if message is not None:
-            errors.append(f"{spec.name}: {message}")
-            outcomes.append(ExpectationOutcome(spec.name, False, 0, f"{spec.description}: GX error: {message}"))
-            continue
-        passed = bool(result.success)
-        details = result.result or {}
-        if spec.failing == "rows":
-            rows = sorted(set(details.get("unexpected_index_list") or [])) if not passed else []
-            failing_index.update(rows)
-            detail = _rows_detail(spec, frame, rows, details.get("element_count", len(frame)))
-            count = len(rows)
-        elif spec.failing == "all_rows":
-            rows = list(range(len(frame))) if not passed else []
-            failing_index.update(rows)
-            count = len(rows)
-            detail = f"{spec.description}: {count} found" if count else f"{spec.description}: none"
-        elif spec.failing == "missing":
-            missing = _missing(spec, frame) if not passed else []
-            count = len(missing)
-            missing_total += count
-            detail = (f"{spec.description}: {count} missing, e.g. {_examples(missing)}" if count
-                      else f"{spec.description}: ok")
-        else:
-            count = 0
-            detail = f"{details.get('observed_value')} rows; {spec.description}" + ("" if passed else ": outside the range")
-        outcomes.append(ExpectationOutcome(spec.name, passed, count, detail))
-
-    sample = _sample(frame, sorted(failing_index), prepared.sample_columns)
+    verdicts = [_judge(spec, results.get(spec.name), frame) for spec in prepared.expectations]
+    failing_index = sorted({row for v in verdicts for row in v.rows})
+    errors = [f"{v.outcome.name}: {v.error}" for v in verdicts if v.error]
     return SuiteResult(
         suite=suite_name,
-        passed=all(o.passed for o in outcomes) and not errors,
-        failing_rows=len(failing_index) + missing_total,
-        sample=sample,
-        outcomes=outcomes,
+        passed=all(v.outcome.passed for v in verdicts) and not errors,
+        failing_rows=len(failing_index) + sum(v.missing for v in verdicts),
+        sample=_sample(frame, failing_index, prepared.sample_columns),
+        outcomes=[v.outcome for v in verdicts],
         evaluated_rows=len(frame),
         error="; ".join(errors) or None,
     )
+
+
+def _judge(spec: ExpectationSpec, result: Any, frame: pd.DataFrame) -> _Verdict:
+    message = ("great-expectations returned no result for this expectation" if result is None
+               else _exception_message(result.exception_info))
+    if message is not None:
+        return _Verdict(ExpectationOutcome(spec.name, False, 0, f"{spec.description}: GX error: {message}"),
+                        error=message)
+    passed = bool(result.success)
+    details = result.result or {}
+    if spec.failing == "rows":
+        rows = () if passed else tuple(sorted(set(details.get("unexpected_index_list") or [])))
+        detail = _rows_detail(spec, frame, list(rows), details.get("element_count", len(frame)))
+        return _Verdict(ExpectationOutcome(spec.name, passed, len(rows), detail), rows=rows)
+    if spec.failing == "all_rows":
+        rows = () if passed else tuple(range(len(frame)))
+        detail = f"{spec.description}: {len(rows)} found" if rows else f"{spec.description}: none"
+        return _Verdict(ExpectationOutcome(spec.name, passed, len(rows), detail), rows=rows)
+    if spec.failing == "missing":
+        missing = [] if passed else _missing(spec, frame)
+        detail = (f"{spec.description}: {len(missing)} missing, e.g. {_examples(missing)}" if missing
+                  else f"{spec.description}: ok")
+        return _Verdict(ExpectationOutcome(spec.name, passed, len(missing), detail), missing=len(missing))
+    # A row count: no row to blame. The detail starts with the count, which is where
+    # results.latest_row_counts reads it back for the next run's comparison.
+    detail = f"{details.get('observed_value')} rows; {spec.description}" + ("" if passed else ": outside the range")
+    return _Verdict(ExpectationOutcome(spec.name, passed, 0, detail))
 
 
 def _rows_detail(spec: ExpectationSpec, frame: pd.DataFrame, rows: list[int], element_count: int) -> str:
