@@ -227,6 +227,10 @@ class HttpClient:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.auth = auth
+        # Passed on every request as well: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from
+        # the environment override a session-level `verify` (psf/requests#3829), which would
+        # silently drop the CA bundle configured for this source.
+        self._verify = verify
         self._session.verify = verify
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
 
@@ -281,6 +285,7 @@ class HttpClient:
                     url,
                     params=params,
                     json=json_body,
+                    verify=self._verify,
                     timeout=(policy.connect_timeout, policy.read_timeout),
                 )
                 status = response.status_code
@@ -294,6 +299,17 @@ class HttpClient:
                     )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 problem = f"HTTP {status}"
+            except requests.exceptions.SSLError as exc:
+                if _is_certificate_problem(exc):
+                    # A certificate that does not verify will not verify on the next attempt.
+                    raise SourceError(
+                        f"{self.source} TLS certificate for {shown} could not be verified "
+                        f"({self.scrub(_ssl_reason(exc))}) — point the connector's verify setting at the "
+                        "CA bundle that signed it, or fix the URL's host name",
+                        source=self.source, method=method, url=shown, status=None, attempts=attempt,
+                    ) from None
+                self.stats.errors[type(exc).__name__] += 1
+                problem = "a TLS error during the handshake"
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError, _RetryableBody) as exc:
                 kind = type(exc).__name__
@@ -375,6 +391,20 @@ class HttpClient:
             f"{self.source} answered {status} for {method} {shown}{detail} — "
             f"{_status_advice(status, self.auth_hint)}"
         )
+
+
+def _is_certificate_problem(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(m in text for m in ("certificate verify failed", "hostname mismatch", "doesn't match", "self-signed", "self signed"))
+
+
+def _ssl_reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("certificate verify failed", "hostname mismatch"):
+        index = text.lower().find(marker)
+        if index >= 0:
+            return text[index:index + 120].split("'")[0].split(")")[0]
+    return type(exc).__name__
 
 
 def _error_detail(response: requests.Response) -> str:

@@ -22,6 +22,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; one sync per source at a time is then up to the scheduler.
+    fcntl = None  # type: ignore[assignment]
 
 RAW_SCHEMA = pa.schema(
     [
@@ -48,6 +54,10 @@ RAW_SCHEMA = pa.schema(
 DEFAULT_BATCH_ROWS = 50_000
 
 SYNC_MODES = ("incremental", "full")
+
+
+class LandingBusy(RuntimeError):
+    """Another process is syncing the same entity into this landing."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +138,34 @@ class RawLanding:
         folder.mkdir(parents=True, exist_ok=True)
         batch_id = "00000000T000000000000Z-empty"
         final = folder / f"batch-{batch_id}.parquet"
-        tmp = folder / f".batch-{batch_id}.parquet.tmp"
+        # A unique temp name: two processes may ensure the same entity at once.
+        tmp = folder / f".batch-{batch_id}-{uuid.uuid4().hex[:8]}.parquet.tmp"
         pq.write_table(RAW_SCHEMA.empty_table(), tmp)
         os.replace(tmp, final)
+
+    @contextmanager
+    def lock(self, source: str, entities: Iterable[str]) -> Iterator[None]:
+        """Hold an exclusive lock on each entity for the duration of a sync.
+
+        One writer per entity: a second sync of the same entity (another Dagster run, a CLI run)
+        would otherwise delete the first one's temp files as stale. The lock is an ``flock`` on
+        ``<entity>/.lock``: never waited for (a clear error instead), and released by the OS
+        when the holder dies, so a killed sync never leaves a lock behind.
+        """
+        with ExitStack() as stack:
+            for entity in entities:
+                folder = self.entity_dir(source, entity)
+                folder.mkdir(parents=True, exist_ok=True)
+                handle = stack.enter_context(open(folder / ".lock", "a+b"))
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        raise LandingBusy(
+                            f"another sync is writing {source}/{entity} under {self.root}; "
+                            "wait for it to finish (run one sync per source at a time)"
+                        ) from None
+            yield
 
     def remove_stale_temp_files(self, source: str, entity: str) -> int:
         """Delete temp files left by a writer that was killed. Only call when no writer runs."""

@@ -219,9 +219,14 @@ def _cursor(landing: RawLanding, source: str, entity: str, overlap: timedelta) -
     return None if newest is None else newest - overlap
 
 
-def _start(landing: RawLanding, source: str, entities: Iterable[str]) -> None:
-    for entity in entities:
+def _start(landing: RawLanding, source: str, every: Iterable[str], locked: Iterable[str]) -> None:
+    """Every entity readable (an empty batch at least); temp files of killed syncs removed.
+
+    Only call with the ``locked`` entities' locks held: their temp files are stale by definition.
+    """
+    for entity in every:
         landing.ensure_entity(source, entity)
+    for entity in locked:
         landing.remove_stale_temp_files(source, entity)
 
 
@@ -304,7 +309,7 @@ def _sync_snapshot(
     with landing.writer(source, entity, sync_mode="full", batch_rows=batch_rows) as writer:
         for batch in batches:
             for record in batch:
-                key = _require(record, key_field, entity.rstrip("s"))
+                key = _require(record, key_field, f"{entity} record")
                 if key in seen:
                     continue
                 seen.add(key)
@@ -339,7 +344,24 @@ def sync_jira(
     ``issues``: selecting ``issue_changelogs`` without ``issues`` syncs nothing for it).
     """
     selected = _selected(entities, JIRA_ENTITIES, "Jira entities")
-    _start(landing, "jira", JIRA_ENTITIES)
+    locked = set(selected) | ({"issue_changelogs"} if "issues" in selected else set())
+    with landing.lock("jira", sorted(locked)):
+        _start(landing, "jira", JIRA_ENTITIES, locked)
+        return _sync_jira_locked(
+            client, landing, selected, full=full, batch_rows=batch_rows, progress=progress, overlap=overlap
+        )
+
+
+def _sync_jira_locked(
+    client: JiraClient,
+    landing: RawLanding,
+    selected: list[str],
+    *,
+    full: bool,
+    batch_rows: int,
+    progress: Progress | None,
+    overlap: timedelta,
+) -> list[EntityResult]:
     mode = "full" if full else "incremental"
     results: list[EntityResult] = []
 
@@ -584,38 +606,53 @@ def sync_servicenow(
 ) -> list[EntityResult]:
     """Sync ServiceNow tables into ``landing/servicenow/<table>``; one result per table."""
     selected = _selected(tables, SERVICENOW_TABLES, "ServiceNow tables")
-    _start(landing, "servicenow", SERVICENOW_TABLES)
-    client.check()
+    with landing.lock("servicenow", selected):
+        _start(landing, "servicenow", SERVICENOW_TABLES, selected)
+        client.check()
+        return [
+            _sync_table(client, landing, table, full=full, batch_rows=batch_rows, progress=progress,
+                        overlap=overlap)
+            for table in selected
+        ]
+
+
+def _sync_table(
+    client: ServiceNowClient,
+    landing: RawLanding,
+    table: str,
+    *,
+    full: bool,
+    batch_rows: int,
+    progress: Progress | None,
+    overlap: timedelta,
+) -> EntityResult:
     mode = "full" if full else "incremental"
-    results = []
-    for table in selected:
-        result = EntityResult("servicenow", table)
-        meter = _Meter(client.http.stats)
-        since = None if full else _cursor(landing, "servicenow", table, overlap)
-        versions = LandedVersions.load(landing, "servicenow", table, since=since)
-        with landing.writer("servicenow", table, sync_mode=mode, batch_rows=batch_rows) as writer:
-            lander = _Lander(
-                writer, versions, batch_rows=batch_rows, label=f"servicenow/{table}",
-                progress=progress, collect_seen=full,
-            )
-            for batch in client.table(table, since):
-                lander.add(_servicenow_records(table, batch))
-            lander.flush()
-            scan = client.last_scan
-            if scan is not None:
-                result.pages = scan.pages
-                result.warnings.extend(scan.warnings)
-            if full:
-                seen = lander.seen_keys()
-                gone = _guard_empty_read(result, _vanished(versions, seen), len(seen), versions.live().num_rows)
-                writer.add_all(gone)
-        result.records = writer.stats.records
-        result.tombstones = writer.stats.tombstones
-        result.skipped_unchanged = lander.skipped
-        result.watermark = landing.max_source_updated_at("servicenow", table)
-        meter.apply(result)
-        results.append(result)
-    return results
+    result = EntityResult("servicenow", table)
+    meter = _Meter(client.http.stats)
+    since = None if full else _cursor(landing, "servicenow", table, overlap)
+    versions = LandedVersions.load(landing, "servicenow", table, since=since)
+    with landing.writer("servicenow", table, sync_mode=mode, batch_rows=batch_rows) as writer:
+        lander = _Lander(
+            writer, versions, batch_rows=batch_rows, label=f"servicenow/{table}",
+            progress=progress, collect_seen=full,
+        )
+        for batch in client.table(table, since):
+            lander.add(_servicenow_records(table, batch))
+        lander.flush()
+        scan = client.last_scan
+        if scan is not None:
+            result.pages = scan.pages
+            result.warnings.extend(scan.warnings)
+        if full:
+            seen = lander.seen_keys()
+            gone = _guard_empty_read(result, _vanished(versions, seen), len(seen), versions.live().num_rows)
+            writer.add_all(gone)
+    result.records = writer.stats.records
+    result.tombstones = writer.stats.tombstones
+    result.skipped_unchanged = lander.skipped
+    result.watermark = landing.max_source_updated_at("servicenow", table)
+    meter.apply(result)
+    return result
 
 
 def _servicenow_records(table: str, batch: list[dict[str, Any]]) -> Iterator[RawRecord]:
@@ -654,7 +691,15 @@ def sync_finance(
     the parsed rows describe the same bytes even if finance overwrites the file meanwhile.
     """
     folder = Path(folder)
-    _start(landing, "finance", FINANCE_ENTITIES)
+    with landing.lock("finance", FINANCE_ENTITIES):
+        _start(landing, "finance", FINANCE_ENTITIES, FINANCE_ENTITIES)
+        return _sync_finance_locked(folder, landing, settle_seconds=settle_seconds, batch_rows=batch_rows,
+                                    progress=progress)
+
+
+def _sync_finance_locked(
+    folder: Path, landing: RawLanding, *, settle_seconds: float, batch_rows: int, progress: Progress | None
+) -> list[EntityResult]:
     results = {entity: EntityResult("finance", entity) for entity in FINANCE_ENTITIES}
     scan = scan_drop_folder(folder, settle_seconds=settle_seconds)
     results["files"].warnings.extend(scan.warnings)
