@@ -340,11 +340,12 @@ def sync_jira(
 ) -> list[EntityResult]:
     """Sync Jira entities into ``landing/jira/<entity>``; returns one result per entity synced.
 
-    ``issue_changelogs`` are fetched for the issues that land in the same run (they ride with
-    ``issues``: selecting ``issue_changelogs`` without ``issues`` syncs nothing for it).
+    ``issue_changelogs`` are fetched for the issues that land in the same run: they ride with
+    ``issues`` even when not selected (their result is then not returned), and selecting
+    ``issue_changelogs`` without ``issues`` syncs nothing for it.
     """
     selected = _selected(entities, JIRA_ENTITIES, "Jira entities")
-    locked = set(selected) | ({"issue_changelogs"} if "issues" in selected else set())
+    locked = set(selected) | ({"issue_changelogs"} if "issues" in selected else set())  # they ride along
     with landing.lock("jira", sorted(locked)):
         _start(landing, "jira", JIRA_ENTITIES, locked)
         return _sync_jira_locked(
@@ -388,12 +389,13 @@ def _sync_jira_locked(
         results.append(result)
 
     if "issues" in selected:
-        results.extend(
-            _sync_issues(
-                client, landing, full=full, mode=mode, batch_rows=batch_rows, progress=progress,
-                overlap=overlap, with_changelogs="issue_changelogs" in selected,
-            )
+        # Changelogs always ride with issues, selected or not: an issue lands only after its
+        # histories, and a landed issue is not re-read, so skipping them now would lose them.
+        issue_results = _sync_issues(
+            client, landing, full=full, mode=mode, batch_rows=batch_rows, progress=progress,
+            overlap=overlap, with_changelogs=True,
         )
+        results.extend(r for r in issue_results if r.entity in selected)
     elif "issue_changelogs" in selected:
         results.append(
             EntityResult("jira", "issue_changelogs", warnings=[

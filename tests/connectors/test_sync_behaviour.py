@@ -129,3 +129,14 @@ def test_jira_entities_can_be_synced_alone_and_unknown_ones_are_refused(small_si
     assert landing.batch_files("jira", "issues")  # still readable: an empty batch
     with pytest.raises(ValueError, match="unknown Jira entities"):
         sync_jira(jira_for(small_sims), landing, entities=["sprints"])
+
+
+def test_issues_alone_still_land_their_changelogs(small_sims, small_world_path: Path, tmp_path: Path) -> None:
+    from simulators.world import World
+
+    landing = RawLanding(tmp_path / "raw")
+    results = sync_jira(jira_for(small_sims), landing, entities=["issues"])
+    assert [r.entity for r in results] == ["issues"]
+    with World.open(small_world_path) as world:
+        expected = world.counts()["jira/issue_changelogs"]
+    assert len(landing.live_keys("jira", "issue_changelogs")) == expected > 0
