@@ -9,7 +9,6 @@ suite's ``error`` names them, so a broken check never reads as clean data.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections.abc import Mapping
