@@ -249,7 +249,7 @@ class JiraClient:
         """All issue fields, system and custom (one batch)."""
         data = self._get("/field")
         self._expect_list(data, "/field")
-        self._custom_fields = find_custom_fields(data)
+        self._remember_custom_fields(data)
         yield data
 
     def statuses(self) -> Iterator[list[dict[str, Any]]]:
@@ -261,14 +261,21 @@ class JiraClient:
     def custom_fields(self) -> CustomFields:
         """Story-points and sprint field ids, looked up once by name."""
         if self._custom_fields is None:
-            self._custom_fields = find_custom_fields(self._get("/field"))
-            if not self._custom_fields.story_points:
-                self.warnings.append(
-                    f"no Jira field named {' or '.join(STORY_POINT_FIELD_NAMES)}: issues land without story points"
-                )
-            if not self._custom_fields.sprint:
-                self.warnings.append("no Jira field named Sprint: issues land without sprints")
+            data = self._get("/field")
+            self._expect_list(data, "/field")
+            self._remember_custom_fields(data)
+        assert self._custom_fields is not None
         return self._custom_fields
+
+    def _remember_custom_fields(self, fields: list[dict[str, Any]]) -> None:
+        found = find_custom_fields(fields)
+        self._custom_fields = found
+        if not found.story_points:
+            self.warnings.append(
+                f"no Jira field named {' or '.join(STORY_POINT_FIELD_NAMES)}: issues land without story points"
+            )
+        if not found.sprint:
+            self.warnings.append("no Jira field named Sprint: issues land without sprints")
 
     # --- offset-paged lists ---------------------------------------------------------------
 
