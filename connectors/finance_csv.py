@@ -40,11 +40,12 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,11 @@ FORECAST_COLUMNS: tuple[str, ...] = (
 FX_COLUMNS: tuple[str, ...] = ("period", "currency", "rate_to_reporting")
 
 # File name prefix -> (raw entity, required columns).
-FILE_KINDS: dict[str, tuple[str, ...]] = {
+FILE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "gl_actuals": GL_COLUMNS,
     "forecast": FORECAST_COLUMNS,
     "fx_rates": FX_COLUMNS,
-}
+})
 
 # Names a writer uses while a file is incomplete.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart")

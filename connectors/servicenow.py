@@ -25,6 +25,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -38,7 +39,7 @@ SYSTEM_FIELDS: tuple[str, ...] = ("sys_id", "sys_created_on", "sys_updated_on")
 
 # The fields SOURCE_SCHEMA.md reads from each table (sys_id, sys_created_on, sys_updated_on are
 # added to every request). A real instance may need more: pass ``fields`` to the client.
-TABLE_FIELDS: dict[str, tuple[str, ...]] = {
+TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "fiscal_period": ("name", "fiscal_type", "fiscal_start_date", "fiscal_end_date"),
     "pm_portfolio": ("name", "portfolio_manager", "active"),
     "pm_program": ("number", "short_description", "portfolio", "program_manager", "state"),
@@ -80,7 +81,7 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "planned_task_baseline": ("name", "task"),
     "planned_task_baseline_item": ("baseline", "task", "start_date", "end_date"),
-}
+})
 
 GLIDE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 

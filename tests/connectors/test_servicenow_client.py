@@ -105,3 +105,13 @@ def test_401_names_servicenow_and_the_variables() -> None:
     assert caught.value.source == "ServiceNow" and caught.value.status == 401
     assert "ServiceNow answered 401" in str(caught.value)
     assert "SERVICENOW_USER and SERVICENOW_PASSWORD" in str(caught.value)
+
+
+def test_field_lists_cover_every_contract_table_as_the_simulator_serves_it() -> None:
+    from connectors.servicenow import TABLE_FIELDS
+    from connectors.sync import SERVICENOW_TABLES
+    from simulators.store import SERVICENOW_TABLES as SERVED
+
+    assert set(TABLE_FIELDS) == set(SERVICENOW_TABLES) == set(SERVED) and len(SERVICENOW_TABLES) == 19
+    for table, spec in SERVED.items():
+        assert set(TABLE_FIELDS[table]) == set(spec["fields"]), table
