@@ -1,7 +1,14 @@
 {#- The factor that converts an amount in `currency_column` in month `month_column` into var
-    reporting_currency: the month's rate, else the latest earlier one (an ASOF join on
-    int_fx_rates_monthly aliased `fx_alias`); the reporting currency itself is 1 even without a
-    row. NULL when no rate exists yet: the amount is then unknown, never guessed. -#}
+    reporting_currency (KPIS.md "Money"); the reporting currency itself is 1 even without a row.
+    fx_exact_join: the month's own rate (GL lines). fx_asof_join: the month's rate, else the
+    latest earlier one (forecast months, which usually have no rate yet). Without a rate the
+    amount is NULL: unknown, never guessed (a warning test counts such lines). -#}
+{% macro fx_exact_join(fx_alias, currency_column, month_column) %}
+    left join {{ ref('int_fx_rates_monthly') }} as {{ fx_alias }}
+        on {{ currency_column }} = {{ fx_alias }}.currency
+        and {{ month_column }} = {{ fx_alias }}.month_start_date
+{% endmacro %}
+
 {% macro fx_asof_join(fx_alias, currency_column, month_column) %}
     asof left join {{ ref('int_fx_rates_monthly') }} as {{ fx_alias }}
         on {{ currency_column }} = {{ fx_alias }}.currency

@@ -19,11 +19,12 @@ placed as (
 converted as (
     select
         placed.*,
+        -- a posted month has its own rate; only forecast months may borrow an earlier one
         {{ fx_rate('fx', 'placed.currency') }} as fx_rate,
         wbs_codes.project_sys_id,
         coalesce(wbs_codes.is_matched, false) as is_wbs_matched
     from placed
-    {{ fx_asof_join('fx', 'placed.currency', 'placed.month_start_date') }}
+    {{ fx_exact_join('fx', 'placed.currency', 'placed.month_start_date') }}
     left join wbs_codes
         on upper(trim(placed.wbs_code)) = wbs_codes.wbs_code
 ),

@@ -45,18 +45,26 @@ oldest_baselines as (
     where baseline_rank = 1
 ),
 
+-- a project with a baseline measures its milestones by it (no item: no baseline date)
 baselined_dates as (
-    select
-        milestones.task_sys_id,
-        min(baseline_items.baseline_start_at) as baseline_start_at,
-        min(baseline_items.baseline_end_at) as baseline_end_at
-    from milestones
-    inner join oldest_baselines
-        on milestones.project_sys_id = oldest_baselines.project_sys_id
-    inner join baseline_items
-        on oldest_baselines.baseline_sys_id = baseline_items.baseline_sys_id
-        and baseline_items.task_sys_id = milestones.task_sys_id
-    group by 1
+    select *
+    from (
+        select
+            milestones.task_sys_id,
+            baseline_items.baseline_start_at,
+            baseline_items.baseline_end_at,
+            row_number() over (
+                partition by milestones.task_sys_id
+                order by baseline_items.baseline_item_sys_id
+            ) as item_rank
+        from milestones
+        inner join oldest_baselines
+            on milestones.project_sys_id = oldest_baselines.project_sys_id
+        left join baseline_items
+            on oldest_baselines.baseline_sys_id = baseline_items.baseline_sys_id
+            and baseline_items.task_sys_id = milestones.task_sys_id
+    ) as items
+    where item_rank = 1
 ),
 
 project_approvals as (
@@ -104,11 +112,11 @@ final as (
         cast(milestones.work_start_at as date) as actual_start_date,
         cast(milestones.work_end_at as date) as actual_end_date,
         case
-            when baselined_dates.baseline_end_at is not null then 'baseline'
+            when baselined_dates.task_sys_id is not null then 'baseline'
             when approved_versions.task_sys_id is not null then 'first_approved_version'
         end as baseline_source,
         case
-            when baselined_dates.baseline_end_at is not null then cast(baselined_dates.baseline_end_at as date)
+            when baselined_dates.task_sys_id is not null then cast(baselined_dates.baseline_end_at as date)
             else cast(approved_versions.planned_end_at as date)
         end as baseline_end_date
     from milestones

@@ -30,18 +30,26 @@ oldest_baselines as (
     where baseline_rank = 1
 ),
 
+-- the item for the project itself (other items baseline its tasks); should a baseline hold
+-- two, the lower sys_id wins
 baselined_dates as (
-    select
-        oldest_baselines.project_sys_id,
-        oldest_baselines.baseline_sys_id,
-        -- the item for the project itself (other items baseline its tasks)
-        min(baseline_items.baseline_start_at) as baseline_start_at,
-        min(baseline_items.baseline_end_at) as baseline_end_at
-    from oldest_baselines
-    inner join baseline_items
-        on oldest_baselines.baseline_sys_id = baseline_items.baseline_sys_id
-        and baseline_items.task_sys_id = oldest_baselines.project_sys_id
-    group by 1, 2
+    select *
+    from (
+        select
+            oldest_baselines.project_sys_id,
+            oldest_baselines.baseline_sys_id,
+            baseline_items.baseline_start_at,
+            baseline_items.baseline_end_at,
+            row_number() over (
+                partition by oldest_baselines.project_sys_id
+                order by baseline_items.baseline_item_sys_id
+            ) as item_rank
+        from oldest_baselines
+        left join baseline_items
+            on oldest_baselines.baseline_sys_id = baseline_items.baseline_sys_id
+            and baseline_items.task_sys_id = oldest_baselines.project_sys_id
+    ) as items
+    where item_rank = 1
 ),
 
 -- without a baseline: the planned dates of the first version the warehouse saw approved
@@ -66,16 +74,18 @@ final as (
         cast(projects.planned_end_at as date) as planned_end_date,
         cast(projects.work_start_at as date) as actual_start_date,
         cast(projects.work_end_at as date) as actual_end_date,
+        -- a project with a baseline is measured by it, even when that baseline holds no item
+        -- for the project (then it has no baseline date: the fallback is for "no baseline")
         case
-            when baselined_dates.baseline_end_at is not null then 'baseline'
+            when baselined_dates.project_sys_id is not null then 'baseline'
             when first_approved_versions.project_sys_id is not null then 'first_approved_version'
         end as baseline_source,
         case
-            when baselined_dates.baseline_end_at is not null then cast(baselined_dates.baseline_start_at as date)
+            when baselined_dates.project_sys_id is not null then cast(baselined_dates.baseline_start_at as date)
             else cast(first_approved_versions.planned_start_at as date)
         end as baseline_start_date,
         case
-            when baselined_dates.baseline_end_at is not null then cast(baselined_dates.baseline_end_at as date)
+            when baselined_dates.project_sys_id is not null then cast(baselined_dates.baseline_end_at as date)
             else cast(first_approved_versions.planned_end_at as date)
         end as baseline_end_date
     from projects

@@ -8,6 +8,10 @@ benefit_plans as (
     select * from {{ ref('stg_servicenow__benefit_plan') }}
 ),
 
+task_projects as (
+    select * from {{ ref('int_task_projects') }}
+),
+
 fiscal_months as (
     select * from {{ ref('int_fiscal_months') }}
 ),
@@ -16,7 +20,9 @@ fiscal_months as (
 -- are reported in fct_benefit, never summed here
 monetary as (
     select
-        coalesce(breakdowns.project_sys_id, benefit_plans.project_sys_id) as project_sys_id,
+        -- the breakdown's own task names the project, its plan's task is the fallback; a task
+        -- that is a project task counts for its top_task project
+        coalesce(task_projects.project_sys_id, breakdowns.project_sys_id, benefit_plans.project_sys_id) as project_sys_id,
         fiscal_months.month_start_date,
         breakdowns.planned_benefit,
         -- realised benefit is known up to the as-of month only
@@ -29,6 +35,8 @@ monetary as (
         on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
     inner join benefit_plans
         on breakdowns.benefit_plan_sys_id = benefit_plans.benefit_plan_sys_id
+    left join task_projects
+        on coalesce(breakdowns.project_sys_id, benefit_plans.project_sys_id) = task_projects.task_sys_id
     where benefit_plans.benefit_type = 'monetary'
 ),
 

@@ -8,6 +8,10 @@ cost_plans as (
     select * from {{ ref('stg_servicenow__cost_plan') }}
 ),
 
+task_projects as (
+    select * from {{ ref('int_task_projects') }}
+),
+
 fiscal_months as (
     select * from {{ ref('int_fiscal_months') }}
 ),
@@ -24,7 +28,9 @@ forecast_lines as (
 -- ignored, KPIS.md "Months"); plans have no as-of cut
 planned as (
     select
-        coalesce(breakdowns.project_sys_id, cost_plans.project_sys_id) as project_sys_id,
+        -- the breakdown's own task names the project, its plan's task is the fallback; a task
+        -- that is a project task counts for its top_task project
+        coalesce(task_projects.project_sys_id, breakdowns.project_sys_id, cost_plans.project_sys_id) as project_sys_id,
         fiscal_months.month_start_date,
         cost_plans.expense_type,
         breakdowns.planned_cost as planned_amount,
@@ -35,6 +41,8 @@ planned as (
         on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
     left join cost_plans
         on breakdowns.cost_plan_sys_id = cost_plans.cost_plan_sys_id
+    left join task_projects
+        on coalesce(breakdowns.project_sys_id, cost_plans.project_sys_id) = task_projects.task_sys_id
 ),
 
 -- actuals are the GL (the system of record), cut at the as-of month: lines of later fiscal

@@ -77,6 +77,8 @@ discounted as (
     inner join projects
         on project_months.project_sys_id = projects.project_sys_id
     where projects.planned_start_at is not null
+      -- "years before the start year do not occur": a plan month before it is left out
+      and {{ fiscal_year_of('project_months.month_start_date') }} >= {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
     group by 1
 ),
 

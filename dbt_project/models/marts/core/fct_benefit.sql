@@ -8,13 +8,19 @@ benefit_plans as (
     select * from {{ ref('stg_servicenow__benefit_plan') }}
 ),
 
+task_projects as (
+    select * from {{ ref('int_task_projects') }}
+),
+
 fiscal_months as (
     select * from {{ ref('int_fiscal_months') }}
 ),
 
 monthly as (
     select
-        coalesce(breakdowns.project_sys_id, benefit_plans.project_sys_id) as project_sys_id,
+        -- the breakdown's own task names the project, its plan's task is the fallback; a task
+        -- that is a project task counts for its top_task project
+        coalesce(task_projects.project_sys_id, breakdowns.project_sys_id, benefit_plans.project_sys_id) as project_sys_id,
         fiscal_months.month_start_date,
         fiscal_months.fiscal_year,
         -- money only from monetary plans; non-monetary benefits are reported beside, never summed in
@@ -27,6 +33,8 @@ monthly as (
         on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
     left join benefit_plans
         on breakdowns.benefit_plan_sys_id = benefit_plans.benefit_plan_sys_id
+    left join task_projects
+        on coalesce(breakdowns.project_sys_id, benefit_plans.project_sys_id) = task_projects.task_sys_id
     group by 1, 2, 3
 ),
 

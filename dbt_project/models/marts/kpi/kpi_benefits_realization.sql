@@ -61,10 +61,10 @@ final as (
         cast(current_projects.project_key as varchar) as project_key,
         cast(current_projects.project_id as varchar) as project_id,
         cast(cumulated.month_start_date as date) as month_start_date,
-        cast(cumulated.planned_benefit_amount as decimal(18, 2)) as planned_benefit_amount,
-        cast(case when cumulated.is_to_date then cumulated.actual_benefit_amount end as decimal(18, 2)) as actual_benefit_amount,
-        cast(cumulated.cumulative_planned_amount as decimal(18, 2)) as cumulative_planned_amount,
-        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(18, 2)) as cumulative_actual_amount,
+        cast(cumulated.planned_benefit_amount as decimal(38, 6)) as planned_benefit_amount,
+        cast(case when cumulated.is_to_date then cumulated.actual_benefit_amount end as decimal(38, 6)) as actual_benefit_amount,
+        cast(cumulated.cumulative_planned_amount as decimal(38, 6)) as cumulative_planned_amount,
+        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6)) as cumulative_actual_amount,
         cast(case
             when cumulated.is_to_date
                 then {{ ratio('cumulated.cumulative_actual_amount', 'cumulated.cumulative_planned_amount') }}

@@ -73,13 +73,13 @@ final as (
         cast(current_projects.project_id as varchar) as project_id,
         cast(cumulated.month_start_date as date) as month_start_date,
         cast(cumulated.expense_type as varchar) as expense_type,
-        cast(cumulated.planned_amount as decimal(18, 2)) as planned_amount,
-        cast(cumulated.forecast_amount as decimal(18, 2)) as forecast_amount,
+        cast(cumulated.planned_amount as decimal(38, 6)) as planned_amount,
+        cast(cumulated.forecast_amount as decimal(38, 6)) as forecast_amount,
         -- after the as-of month there are no actuals yet: NULL, not 0
-        cast(case when cumulated.is_to_date then cumulated.actual_amount end as decimal(18, 2)) as actual_amount,
-        cast(cumulated.cumulative_planned_amount as decimal(18, 2)) as cumulative_planned_amount,
-        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(18, 2)) as cumulative_actual_amount,
-        cast(case when cumulated.is_to_date then cumulated.actual_amount - cumulated.planned_amount end as decimal(18, 2)) as variance_amount
+        cast(case when cumulated.is_to_date then cumulated.actual_amount end as decimal(38, 6)) as actual_amount,
+        cast(cumulated.cumulative_planned_amount as decimal(38, 6)) as cumulative_planned_amount,
+        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6)) as cumulative_actual_amount,
+        cast(case when cumulated.is_to_date then cumulated.actual_amount - cumulated.planned_amount end as decimal(38, 6)) as variance_amount
     from cumulated
     inner join current_projects
         on cumulated.project_sys_id = current_projects.project_sys_id

@@ -167,7 +167,8 @@ report_health as (
         reports.overall_health,
         row_number() over (
             partition by project_months.portfolio_key, project_months.month_start_date, project_months.project_sys_id
-            order by reports.status_date desc, reports.project_status_id desc
+            -- ties on the date go to the report created last, then the higher sys_id
+                order by reports.status_date desc, reports.created_at desc nulls last, reports.project_status_sys_id desc
         ) as report_rank
     from project_months
     inner join report_projects as reports
@@ -212,17 +213,17 @@ final as (
         cast(coalesce(delivery.projects_closed_count, 0) as bigint) as projects_closed_count,
         cast(coalesce(delivery.projects_closed_on_time_count, 0) as bigint) as projects_closed_on_time_count,
         cast({{ ratio('delivery.projects_closed_on_time_count', 'delivery.projects_closed_count') }} as double) as on_time_delivery_rate,
-        cast(money_to_date.planned_cost_to_date as decimal(18, 2)) as planned_cost_to_date_amount,
-        cast(money_to_date.actual_cost_to_date as decimal(18, 2)) as actual_cost_to_date_amount,
-        cast(money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date as decimal(18, 2)) as budget_variance_amount,
+        cast(money_to_date.planned_cost_to_date as decimal(38, 6)) as planned_cost_to_date_amount,
+        cast(money_to_date.actual_cost_to_date as decimal(38, 6)) as actual_cost_to_date_amount,
+        cast(money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date as decimal(38, 6)) as budget_variance_amount,
         cast({{ ratio('money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date', 'money_to_date.planned_cost_to_date') }} as double) as budget_variance_ratio,
-        cast(benefits_to_date.planned_benefit_to_date as decimal(18, 2)) as planned_benefit_to_date_amount,
-        cast(benefits_to_date.actual_benefit_to_date as decimal(18, 2)) as actual_benefit_to_date_amount,
+        cast(benefits_to_date.planned_benefit_to_date as decimal(38, 6)) as planned_benefit_to_date_amount,
+        cast(benefits_to_date.actual_benefit_to_date as decimal(38, 6)) as actual_benefit_to_date_amount,
         cast({{ ratio('benefits_to_date.actual_benefit_to_date', 'benefits_to_date.planned_benefit_to_date') }} as double) as benefit_realization_ratio,
         cast(coalesce(project_hours.allocated_hours, 0) as double) as allocated_hours,
         cast(coalesce(project_hours.actual_hours, 0) as double) as actual_hours,
         cast({{ ratio('project_hours.actual_hours', 'project_hours.allocated_hours') }} as double) as hours_vs_allocation_ratio,
-        cast(coalesce(exposure.risk_exposure, 0) as decimal(18, 2)) as risk_exposure_amount,
+        cast(coalesce(exposure.risk_exposure, 0) as decimal(38, 6)) as risk_exposure_amount,
         cast(coalesce(delivery.red_project_count, 0) as bigint) as red_project_count,
         cast(coalesce(delivery.amber_project_count, 0) as bigint) as amber_project_count,
         cast(coalesce(delivery.green_project_count, 0) as bigint) as green_project_count,

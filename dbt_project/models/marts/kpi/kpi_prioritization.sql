@@ -73,7 +73,7 @@ items as (
 ),
 
 -- min-max normalised within the portfolio over the ranked items; where max = min every item
--- gets 1. A missing score is not normalised and adds nothing to the weighted sum.
+-- gets 1. A missing score is left out of its criterion's min and max.
 normalised as (
     select
         items.*,
@@ -92,13 +92,14 @@ normalised as (
 scored as (
     select
         normalised.*,
-        -- rounded to 10 decimals so that equal scores reached in a different order of floating
-        -- point additions rank as equal
+        -- a weighted sum with a missing term is unknown: NULL, and the item gets no rank. Rounded
+        -- to 10 decimals so equal scores reached through a different order of floating-point
+        -- additions rank as equal.
         round(
-            weights.strategic_alignment_weight * coalesce(normalised.strategic_alignment_normalised, 0)
-            + weights.business_value_weight * coalesce(normalised.business_value_normalised, 0)
-            + weights.time_criticality_weight * coalesce(normalised.time_criticality_normalised, 0)
-            + weights.risk_reduction_weight * coalesce(normalised.risk_reduction_normalised, 0),
+            weights.strategic_alignment_weight * normalised.strategic_alignment_normalised
+            + weights.business_value_weight * normalised.business_value_normalised
+            + weights.time_criticality_weight * normalised.time_criticality_normalised
+            + weights.risk_reduction_weight * normalised.risk_reduction_normalised,
             10
         ) as priority_score,
         {{ ratio('normalised.business_value + normalised.time_criticality + normalised.risk_reduction', 'normalised.job_size') }} as wsjf
@@ -117,10 +118,13 @@ final as (
         cast(time_criticality as integer) as time_criticality,
         cast(risk_reduction as integer) as risk_reduction,
         cast(job_size as integer) as job_size,
-        cast(npv_amount as decimal(18, 2)) as npv_amount,
+        cast(npv_amount as decimal(38, 6)) as npv_amount,
         cast(priority_score as double) as priority_score,
         cast(wsjf as double) as wsjf,
-        cast(dense_rank() over (partition by portfolio_name order by priority_score desc) as bigint) as priority_rank
+        cast(case
+            when priority_score is not null
+                then dense_rank() over (partition by portfolio_name, priority_score is null order by priority_score desc)
+        end as bigint) as priority_rank
     from scored
 )
 

@@ -28,7 +28,7 @@ final as (
         cast(cells.probability_bucket as integer) as probability_bucket,
         cast(cells.impact_bucket as integer) as impact_bucket,
         cast(cells.open_risk_count as bigint) as open_risk_count,
-        cast(coalesce(cells.exposure_amount, 0) as decimal(18, 2)) as exposure_amount
+        cast(coalesce(cells.exposure_amount, 0) as decimal(38, 6)) as exposure_amount
     from cells
     left join portfolios
         on cells.portfolio_key = portfolios.portfolio_key
