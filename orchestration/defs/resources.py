@@ -9,6 +9,7 @@ and its assets skip with a warning naming what to set.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,13 @@ class FinanceDropResource(dg.ConfigurableResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir))
+    # The dbt of this environment, whether or not the venv is activated (PATH may not have it).
+    executable = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(dbt_project.profiles_dir),
+        dbt_executable=str(executable) if executable.exists() else "dbt",
+    )
 
 
 def dbt_environment() -> dict[str, str]:

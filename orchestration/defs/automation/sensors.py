@@ -1,7 +1,5 @@
 """Sensors: a new finance export starts finance_refresh; every finished sync run is published."""
 
-from __future__ import annotations
-
 import json
 import time
 from dataclasses import dataclass
@@ -9,13 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.automation.jobs import (
-    FINANCE_JOB,
-    NIGHTLY_JOB,
-    finance_refresh,
-    publish,
-    publish_tags,
-)
+from orchestration.defs.automation.jobs import finance_refresh, nightly_sync, publish, publish_tags
 from orchestration.settings import load_environment
 
 FINANCE_PATTERNS = ("gl_actuals_*.csv", "forecast_*.csv", "fx_rates_*.csv")
@@ -85,7 +77,7 @@ def finance_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
 @dg.run_status_sensor(
     name="publish_after_success",
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[dg.JobSelector(job_name=NIGHTLY_JOB), dg.JobSelector(job_name=FINANCE_JOB)],
+    monitored_jobs=[nightly_sync, finance_refresh],
     request_job=publish,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Publishes the new marts after a successful sync run.",
@@ -98,7 +90,7 @@ def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest:
 @dg.run_status_sensor(
     name="publish_after_failure",
     run_status=dg.DagsterRunStatus.FAILURE,
-    monitored_jobs=[dg.JobSelector(job_name=NIGHTLY_JOB), dg.JobSelector(job_name=FINANCE_JOB)],
+    monitored_jobs=[nightly_sync, finance_refresh],
     request_job=publish,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After a failed or blocked sync: republish only kpi_data_quality, so BI users see why the marts did not move.",

@@ -1,7 +1,5 @@
 """Finance CSV exports in the drop folder → raw/finance/<entity>; rows that fail to parse → finance_rejects."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg

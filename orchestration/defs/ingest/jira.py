@@ -1,7 +1,5 @@
 """Jira Cloud → raw/jira/<entity>: projects, issues, status history, worklogs and reference data."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import closing
 

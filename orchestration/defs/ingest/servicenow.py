@@ -1,7 +1,5 @@
 """ServiceNow SPM (Table API) → raw/servicenow/<table>, one asset per table of CONTRACT §3."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import closing
 

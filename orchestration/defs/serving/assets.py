@@ -1,7 +1,5 @@
 """What BI reads: the published read-only DuckDB file and the Parquet exports."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.automation.jobs import PUBLISH_MODE_TAG

@@ -10,8 +10,6 @@ dbt tests become asset checks (error severity = blocking); their outcomes are al
 the check-results log so `kpi_data_quality` shows them next to the great-expectations checks.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime

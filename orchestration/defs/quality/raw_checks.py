@@ -1,0 +1,183 @@
+"""Checks on the raw landing, built from the quality/ suites.
+
+Per raw entity:
+- `valid` (blocking, ERROR): the entity's great-expectations suites on every row landed since it
+  last passed that is still the current version of its key (quality/raw_scope.py). A failure holds
+  back the dbt core step, hence every KPI mart: they keep their last good version.
+- `fresh` (WARN): the newest landed batch is at most 26 hours old. A source that is not configured
+  stops landing and turns stale here, instead of silently looking fine.
+On finance/finance_rejects, `rejects_count` (WARN) reports how many rows were quarantined.
+
+Every outcome is appended to the check-results log, so `kpi_data_quality` shows it.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
+from orchestration.defs.ingest.landing_assets import FRESHNESS_WINDOW, raw_key
+from orchestration.defs.resources import WarehouseResource
+from orchestration.settings import Settings
+from quality import get_suite, raw_suite_names, run_suite
+from quality.finance_params import fx_currencies, loaded_rows_per_file
+from quality.raw_scope import mark_validated, pending_rows, read_validated
+from quality.results import CheckRow, ensure_results_folder, to_check_rows, write_check_rows
+
+RAW_ENTITIES: tuple[tuple[str, str], ...] = (
+    *(("jira", e) for e in JIRA_ENTITIES),
+    *(("servicenow", t) for t in SERVICENOW_TABLES),
+    *(("finance", e) for e in FINANCE_ENTITIES),
+)
+VALID, FRESH, REJECTS = "valid", "fresh", "rejects_count"
+REJECT_COUNT_SUITE = "raw_finance_reject_count"
+
+
+def _specs() -> list[dg.AssetCheckSpec]:
+    specs: list[dg.AssetCheckSpec] = []
+    for source, entity in RAW_ENTITIES:
+        key = raw_key(source, entity)
+        suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
+        specs.append(
+            dg.AssetCheckSpec(
+                VALID,
+                asset=key,
+                blocking=True,
+                description="Blocking: " + " ".join(get_suite(n).info.description for n in suites),
+            )
+        )
+        specs.append(dg.AssetCheckSpec(FRESH, asset=key, description="The newest landed batch is at most 26 hours old."))
+    specs.append(
+        dg.AssetCheckSpec(
+            REJECTS,
+            asset=raw_key("finance", "finance_rejects"),
+            description="Warning: how many finance export rows were quarantined (file, line, reason in finance_rejects).",
+        )
+    )
+    return specs
+
+
+@dg.multi_asset_check(
+    name="raw_quality_checks",
+    specs=_specs(),
+    can_subset=True,
+    description="great-expectations suites on the raw landing; failures block the KPI marts.",
+)
+def raw_quality_checks(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckResult]:
+    settings = warehouse.settings()
+    paths = settings.paths
+    ensure_results_folder(paths.quality)
+    run_id = context.run.run_id
+    rows: list[CheckRow] = []
+    selected = {(k.asset_key.path[1], k.asset_key.path[2], k.name) for k in context.selected_asset_check_keys}
+    try:
+        for source, entity in RAW_ENTITIES:
+            if (source, entity, VALID) in selected:
+                yield _validate(context, settings, source, entity, rows, run_id)
+            if (source, entity, FRESH) in selected:
+                yield _freshness(paths.raw / source / entity, source, entity, rows, run_id)
+        if ("finance", "finance_rejects", REJECTS) in selected:
+            yield _reject_count(settings, rows, run_id)
+    finally:
+        write_check_rows(paths.quality, rows)
+
+
+def _finance_params(settings: Settings, entity: str) -> dict[str, object]:
+    raw = settings.paths.raw / "finance"
+    params: dict[str, object] = {
+        "fx_currencies": fx_currencies(sorted((raw / "fx_rates").glob("batch-*.parquet"))),
+        "reporting_currency": settings.reporting_currency,
+    }
+    if entity == "finance_rejects":
+        loaded = [p for e in ("gl_actuals", "forecast", "fx_rates") for p in sorted((raw / e).glob("batch-*.parquet"))]
+        params["loaded_rows"] = loaded_rows_per_file(loaded)
+    return params
+
+
+def _validate(
+    context: dg.AssetCheckExecutionContext, settings: Settings, source: str, entity: str, rows: list[CheckRow], run_id: str
+) -> dg.AssetCheckResult:
+    target = f"{source}/{entity}"
+    quality_root = settings.paths.quality
+    frame, newest = pending_rows(settings.paths.raw / source / entity, read_validated(quality_root, target))
+    params = _finance_params(settings, entity) if source == "finance" else {}
+    suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
+    now = datetime.now(UTC)
+    failures: list[str] = []
+    failing_rows = 0
+    samples: list[dict[str, object]] = []
+    for name in suites:
+        result = run_suite(name, frame, params=params)
+        rows.extend(to_check_rows(result, "raw", target, "error", run_id, now))
+        if not result.passed:
+            failing_rows += result.failing_rows
+            failed = [f"{o.name} ({o.failing_rows} rows)" for o in result.outcomes if not o.passed]
+            failures.extend(failed or [result.error or name])
+            samples.extend(result.sample)
+    passed = not failures
+    if passed and newest is not None:
+        mark_validated(quality_root, target, newest)
+    elif not passed:
+        context.log.error(f"raw/{target} failed: {'; '.join(failures)} — KPI marts keep their last good version")
+    return dg.AssetCheckResult(
+        check_name=VALID,
+        asset_key=raw_key(source, entity),
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=None if passed else f"{target}: {'; '.join(failures)}",
+        metadata={
+            "rows_checked": len(frame),
+            "failing_rows": failing_rows,
+            "failures": dg.MetadataValue.json(failures),
+            "sample": dg.MetadataValue.json(samples[:5]),
+        },
+    )
+
+
+def _newest_load(entity_dir: Path) -> datetime | None:
+    """The load time of the newest non-empty batch (the placeholder batch carries no rows)."""
+    for path in sorted(entity_dir.glob("batch-*.parquet"), reverse=True):
+        table = pq.read_table(path, columns=["loaded_at"])
+        if table.num_rows:
+            return max(table.column(0).to_pylist())
+    return None
+
+
+def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow], run_id: str) -> dg.AssetCheckResult:
+    now = datetime.now(UTC)
+    newest = _newest_load(entity_dir)
+    # An entity that has never landed a row is stale only if its source has landed something:
+    # an empty table (no baselines in this instance) is not a freshness problem.
+    source_loaded = any(_newest_load(p) for p in entity_dir.parent.iterdir() if p.is_dir()) if newest is None else True
+    age = (now - newest) if newest else None
+    passed = (age is not None and age <= FRESHNESS_WINDOW) or (newest is None and not source_loaded)
+    detail = f"newest batch loaded {age.total_seconds() / 3600:,.1f} h ago" if age else "nothing landed yet"
+    rows.append(CheckRow(now, run_id, "raw", f"{source}/{entity}", FRESH, "warn", passed, 0 if passed else 1, detail))
+    return dg.AssetCheckResult(
+        check_name=FRESH,
+        asset_key=raw_key(source, entity),
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=detail,
+        metadata={"age_hours": round(age.total_seconds() / 3600, 2) if age else -1.0},
+    )
+
+
+def _reject_count(settings: Settings, rows: list[CheckRow], run_id: str) -> dg.AssetCheckResult:
+    folder = settings.paths.raw / "finance" / "finance_rejects"
+    batches = sorted(folder.glob("batch-*.parquet"))
+    result = run_suite(REJECT_COUNT_SUITE, batches)
+    rows.extend(to_check_rows(result, "raw", "finance/finance_rejects", "warn", run_id, datetime.now(UTC)))
+    return dg.AssetCheckResult(
+        check_name=REJECTS,
+        asset_key=raw_key("finance", "finance_rejects"),
+        passed=result.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{result.failing_rows} finance rows quarantined" if not result.passed else "no rejected rows",
+        metadata={"rejected_rows": result.failing_rows, "sample": dg.MetadataValue.json(result.sample)},
+    )
