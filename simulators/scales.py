@@ -67,10 +67,10 @@ SCALES: dict[str, Scale] = {
         departments=120,
         vendors=800,
         history_months=18,
-        team_size=(22, 36),
+        team_size=(28, 46),
         issues_per_month=(45, 65),
-        worklogs_per_started_issue=4.6,
-        gl_lines_per_month=(20, 36),
+        worklogs_per_started_issue=5.2,
+        gl_lines_per_month=(28, 48),
         unmatched_jira_projects=2,
     ),
 }
