@@ -1,0 +1,128 @@
+"""Fixtures for the dbt tests: the small world landed once, and real `dbt build`s over it.
+
+The raw landing is produced the way production produces it: the simulators serve the small world
+on loopback and ``connectors.sync`` reads it through the real Jira, ServiceNow and finance-file
+paths. Each build gets its own PWH_HOME (its own DuckDB file) and its own dbt target/log folders,
+so builds never share state with each other or with a developer's ``dbt_project/target``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DBT_PROJECT = REPO / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+
+# The as-of date the small world is generated around (tests/conftest.py TEST_ANCHOR).
+ANCHOR_AS_OF = date(2026, 6, 30)
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    """A finished `dbt build`: its warehouse file, what dbt reported, and the as-of date used."""
+
+    home: Path
+    database: Path
+    as_of: date
+    returncode: int
+    output: str
+    run_results: dict
+
+    def results_by_status(self) -> dict[str, list[str]]:
+        by_status: dict[str, list[str]] = {}
+        for result in self.run_results.get("results", []):
+            by_status.setdefault(result["status"], []).append(result["unique_id"])
+        return by_status
+
+    def connect(self):
+        import duckdb
+
+        return duckdb.connect(str(self.database), read_only=True)
+
+
+@pytest.fixture(scope="session")
+def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log."""
+    from connectors.landing import RawLanding
+    from connectors.sync import (
+        JiraConfig,
+        ServiceNowConfig,
+        jira_client,
+        servicenow_client,
+        sync_finance,
+        sync_jira,
+        sync_servicenow,
+    )
+    from quality.results import ensure_results_folder
+    from simulators import start_simulators
+
+    home = tmp_path_factory.mktemp("landing")
+    landing = RawLanding(home / "raw")
+    with start_simulators(small_world_path, finance_dir=home / "finance_drop") as sims:
+        jira = jira_client(JiraConfig(sims.jira_url, sims.jira_email, sims.jira_api_token))
+        servicenow = servicenow_client(
+            ServiceNowConfig(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password)
+        )
+        sync_jira(jira, landing)
+        sync_servicenow(servicenow, landing)
+        sync_finance(Path(sims.finance_dir), landing, settle_seconds=0)
+    ensure_results_folder(home / "quality")
+    return home
+
+
+def run_dbt_build(landing_home: Path, home: Path, as_of: date) -> DbtBuild:
+    """`dbt build` into `home/portfolio.duckdb` from the landing in `landing_home`, as of `as_of`."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PWH_HOME": str(home),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_TARGET": "dev",
+    }
+    env.pop("PWH_AS_OF", None)
+    dbt_vars = {
+        "as_of_date": as_of.isoformat(),
+        "raw_root": str(landing_home / "raw"),
+        "quality_root": str(landing_home / "quality"),
+    }
+    target = home / "dbt_target"
+    completed = subprocess.run(
+        [
+            str(DBT), "build",
+            "--project-dir", str(DBT_PROJECT),
+            "--profiles-dir", str(DBT_PROJECT),
+            "--target-path", str(target),
+            "--log-path", str(home / "dbt_logs"),
+            "--vars", json.dumps(dbt_vars),
+        ],
+        cwd=DBT_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    results_file = target / "run_results.json"
+    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    return DbtBuild(
+        home=home,
+        database=home / "portfolio.duckdb",
+        as_of=as_of,
+        returncode=completed.returncode,
+        output=completed.stdout + completed.stderr,
+        run_results=run_results,
+    )
+
+
+@pytest.fixture(scope="session")
+def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+    """The small world built from an empty PWH_HOME, as of the world's anchor date."""
+    return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_anchor"), ANCHOR_AS_OF)
