@@ -123,6 +123,13 @@ def run_dbt_build(landing_home: Path, home: Path, as_of: date) -> DbtBuild:
 
 
 @pytest.fixture(scope="session")
+def dbt_builder():
+    """`run_dbt_build` itself, for tests that build at their own as-of date (conftest modules are
+    not imported by name: pytest may hold several modules called `conftest`)."""
+    return run_dbt_build
+
+
+@pytest.fixture(scope="session")
 def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
     """The small world built from an empty PWH_HOME, as of the world's anchor date."""
     return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_anchor"), ANCHOR_AS_OF)
