@@ -32,7 +32,8 @@ ranked_projects as (
         'project' as item_type,
         projects.project_id as item_id,
         projects.project_name as item_name,
-        projects.portfolio_name,
+        projects.portfolio_key,
+        coalesce(projects.portfolio_name, 'Unknown') as portfolio_name,
         projects.strategic_alignment,
         projects.business_value,
         projects.time_criticality,
@@ -52,6 +53,7 @@ ranked_demands as (
         'demand',
         demands.demand_number,
         demands.demand_name,
+        coalesce(portfolios.portfolio_key, {{ unknown_key() }}),
         coalesce(portfolios.portfolio_name, 'Unknown'),
         demands.strategic_alignment,
         demands.business_value,
@@ -86,7 +88,8 @@ normalised as (
         end as {{ criterion }}_normalised{{ ',' if not loop.last }}
         {% endfor %}
     from items
-    window portfolio_items as (partition by items.portfolio_name)
+    -- by key: two portfolios may share a name
+    window portfolio_items as (partition by items.portfolio_key)
 ),
 
 scored as (
@@ -123,7 +126,7 @@ final as (
         cast(wsjf as double) as wsjf,
         cast(case
             when priority_score is not null
-                then dense_rank() over (partition by portfolio_name, priority_score is null order by priority_score desc)
+                then dense_rank() over (partition by portfolio_key, priority_score is null order by priority_score desc)
         end as bigint) as priority_rank
     from scored
 )
