@@ -33,12 +33,17 @@ LIMITS = {"small": 60, "medium": 300, "large": 1800}  # seconds, generous for a 
 @pytest.mark.parametrize("scale", ["small", "medium", "large"])
 def test_generation_time_and_peak_memory(scale: str, tmp_path: Path) -> None:
     path = tmp_path / f"{scale}.sqlite"
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), scale],
-        check=True, capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path), scale],
+            check=True, capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        )
+        size_mb = path.stat().st_size / 2**20
+    finally:
+        # pytest keeps old temp folders; a 4 GB large world should not linger in one.
+        for leftover in tmp_path.glob(f"{scale}.sqlite*"):
+            leftover.unlink()
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    size_mb = path.stat().st_size / 2**20
     counts = figures["counts"]
     print(
         f"\n{scale}: {figures['seconds']:.1f} s, peak RSS {figures['peak_rss_mb']:.0f} MB, file {size_mb:.0f} MB, "
