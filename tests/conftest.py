@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -43,3 +45,55 @@ def world_path(small_world_path: Path, tmp_path: Path) -> Path:
     path = tmp_path / "world.sqlite"
     shutil.copyfile(small_world_path, path)
     return path
+
+
+@dataclass(frozen=True)
+class SmallWarehouse:
+    """The real pipeline run once on the small world: `pwh demo --scale small` in a subprocess."""
+
+    home: Path
+    world_path: Path
+    as_of: date
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def published_db(self) -> Path:
+        return self.home / "published" / "portfolio.duckdb"
+
+    @property
+    def build_db(self) -> Path:
+        return self.home / "portfolio.duckdb"
+
+
+def pwh_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment for running `pwh` in a subprocess: no source configured unless given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
+    env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def run_pwh(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    pwh = Path(sys.executable).with_name("pwh")
+    return subprocess.run([str(pwh), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> SmallWarehouse:
+    """Simulators → connectors → raw landing → checks → dbt → publish → exports, as a user runs it.
+
+    The session's small world is put where `pwh demo` caches worlds, so the demo serves exactly
+    the world the other tests read.
+    """
+    from simulators.serve import world_file_name
+
+    home = tmp_path_factory.mktemp("pwh_home")
+    world = home / "simulator" / world_file_name("small", TEST_SEED, TEST_ANCHOR)
+    world.parent.mkdir(parents=True)
+    shutil.copyfile(small_world_path, world)
+    args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
+    result = run_pwh(args, pwh_env(home), cwd=home)
+    warehouse = SmallWarehouse(home, world, TEST_ANCHOR, result.returncode, result.stdout, result.stderr)
+    assert result.returncode == 0, f"pwh demo failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return warehouse

@@ -1,0 +1,48 @@
+"""`dagster asset materialize` of every raw asset from the command line, against the simulators."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from connectors.landing import RawLanding
+from simulators import start_simulators
+from simulators.world import World
+from tests.conftest import pwh_env
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_materialize_all_raw_assets_with_the_dagster_cli(small_world_path: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    world = World.open(small_world_path)
+    expected = world.counts()
+    world.close()
+    with start_simulators(small_world_path, finance_dir=tmp_path / "drop") as sims:
+        env = pwh_env(
+            home,
+            DAGSTER_HOME=str(dagster_home),
+            JIRA_URL=sims.jira_url,
+            JIRA_EMAIL=sims.jira_email,
+            JIRA_API_TOKEN=sims.jira_api_token,
+            SERVICENOW_URL=sims.servicenow_url,
+            SERVICENOW_USER=sims.servicenow_user,
+            SERVICENOW_PASSWORD=sims.servicenow_password,
+            FINANCE_EXPORT_DIR=str(sims.finance_dir),
+        )
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
+             "-m", "orchestration.definitions", "--select", "group:raw_jira,group:raw_servicenow,group:raw_finance"],
+            env=env, cwd=REPO, capture_output=True, text=True, timeout=900,
+        )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    landing = RawLanding(home / "raw")
+    for entity, count in expected.items():
+        source, name = entity.split("/")
+        assert len(landing.live_keys(source, name)) == count, entity

@@ -1,0 +1,88 @@
+"""`pwh demo` on the small world, end to end: what a newcomer sees and what lands on disk."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import SmallWarehouse
+
+KPI_MARTS = [
+    "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
+    "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization", "kpi_data_quality",
+]
+
+
+def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWarehouse) -> None:
+    out = small_warehouse.stdout
+    assert "✓ raw/jira/issues:" in out and "✓ raw/servicenow/time_card:" in out and "✓ raw/finance/gl_actuals:" in out
+    assert "Portfolio headline as of 2026-06-30" in out
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        portfolios = [r[0] for r in conn.execute("select distinct portfolio_name from marts.kpi_portfolio_summary").fetchall()]
+    finally:
+        conn.close()
+    assert portfolios
+    for name in portfolios:
+        assert name in out, f"portfolio {name} missing from the headline"
+    assert "capacity utilisation" in out and "data quality" in out
+
+
+def test_published_file_has_every_kpi_mart_and_the_star_schema(small_warehouse: SmallWarehouse) -> None:
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        tables = {r[0] for r in conn.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        counts = {t: conn.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in KPI_MARTS}
+        schemas = {r[0] for r in conn.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    finally:
+        conn.close()
+    assert set(KPI_MARTS) <= tables
+    assert {"dim_project", "fct_spend", "fct_timesheet_hours", "fct_issue", "finance_rejects"} <= tables
+    assert schemas == {"marts"}, "only the marts are published, not staging or intermediate"
+    assert all(counts[t] > 0 for t in KPI_MARTS), counts
+
+
+def test_exports_and_data_quality_results_are_on_disk(small_warehouse: SmallWarehouse) -> None:
+    exports = small_warehouse.home / "exports" / "parquet"
+    files = {p.stem for p in exports.glob("*.parquet")}
+    assert set(KPI_MARTS) <= files
+    scorecard = pd.read_parquet(exports / "kpi_project_scorecard.parquet")
+    assert len(scorecard) == 25  # every current project of the small world
+    results = list((small_warehouse.home / "quality" / "check_results").glob("batch-*.parquet"))
+    assert len(results) >= 3
+
+
+def test_kpi_data_quality_records_every_layer_and_the_known_warnings(small_warehouse: SmallWarehouse) -> None:
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        frame = conn.execute("select * from marts.kpi_data_quality").df()
+    finally:
+        conn.close()
+    assert list(frame.columns) == [
+        "checked_at", "layer", "table_name", "check_name", "severity", "passed", "failing_rows", "detail",
+    ]
+    assert {"raw", "warehouse", "marts"} <= set(frame["layer"])
+    blocking_failures = frame[(frame["severity"] == "error") & ~frame["passed"]]
+    assert blocking_failures.empty, blocking_failures.to_string()
+    rejects = frame[(frame["table_name"] == "finance/finance_rejects") & (frame["severity"] == "warn") & ~frame["passed"]]
+    assert rejects["failing_rows"].max() == 8  # the simulator's deliberately broken finance rows
+    unmapped = frame[frame["check_name"].str.contains("unmapped", na=False) & ~frame["passed"]]
+    assert not unmapped.empty and (unmapped["failing_rows"] > 0).all()
+
+
+@pytest.mark.parametrize("mart", ["kpi_project_scorecard", "kpi_portfolio_summary"])
+def test_published_marts_carry_their_descriptions(small_warehouse: SmallWarehouse, mart: str) -> None:
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        comment = conn.execute(
+            "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?", [mart]
+        ).fetchone()[0]
+        described = conn.execute(
+            "select count(*) filter (where comment is not null), count(*) from duckdb_columns() where schema_name = 'marts' and table_name = ?",
+            [mart],
+        ).fetchone()
+    finally:
+        conn.close()
+    assert comment, f"{mart} has no description in the published file"
+    assert described[0] == described[1], f"{mart}: {described[1] - described[0]} columns without a description"

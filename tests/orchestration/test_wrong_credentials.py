@@ -1,0 +1,36 @@
+"""A wrong Jira token: `pwh run` fails, names Jira and 401, and shows no secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulators import start_simulators
+from tests.conftest import pwh_env, run_pwh
+
+WRONG_TOKEN = "wrong-token-5f1e0c"
+
+
+def test_wrong_jira_token_exits_non_zero_naming_jira_and_401_without_secrets(small_world_path: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with start_simulators(small_world_path) as sims:
+        env = pwh_env(
+            home,
+            JIRA_URL=sims.jira_url,
+            JIRA_EMAIL=sims.jira_email,
+            JIRA_API_TOKEN=WRONG_TOKEN,
+        )
+        result = run_pwh(["run", "--as-of", "2026-06-30"], env, cwd=tmp_path)
+        real_token = sims.jira_api_token
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    failure_lines = [line for line in result.stderr.splitlines() if "raw_jira" in line]
+    assert failure_lines, result.stderr
+    assert "Jira" in failure_lines[0] and "401" in failure_lines[0], failure_lines[0]
+    assert "JIRA_API_TOKEN" in failure_lines[0]  # says what to fix
+    assert "Traceback" not in result.stderr
+    # No secret anywhere: not on the terminal, not in the step logs, not in landed data.
+    assert WRONG_TOKEN not in output and real_token not in output
+    for path in home.rglob("*"):
+        if path.is_file() and path.suffix in (".log", ".parquet", ".json", ".txt"):
+            data = path.read_bytes()
+            assert WRONG_TOKEN.encode() not in data, path
