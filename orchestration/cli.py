@@ -46,6 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserFacingError as exc:
         print(f"pwh: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
+    except Exception as exc:
+        if os.environ.get("PWH_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"pwh: {type(exc).__name__}: {first} (set PWH_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 class UserFacingError(Exception):
@@ -202,26 +208,35 @@ def run_pipeline(settings, *, full: bool) -> int:
     """nightly_sync, then publish (always: kpi_data_quality must record a failed run too)."""
     from dagster import DagsterInstance
 
+    from orchestration.console import child_output_to
     from orchestration.defs.automation.jobs import NIGHTLY_JOB, PUBLISH_JOB, publish_tags, sync_tags
+    from orchestration.defs.transform.project import prepare_manifest
     from orchestration.progress import ProgressPrinter
     from orchestration.report import print_headline
     from orchestration.runner import prepare_dagster_home, run_job
 
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
-    printer = ProgressPrinter(sys.stdout)
-    with DagsterInstance.get() as instance:
-        print(f"Running {NIGHTLY_JOB} ({'full' if full else 'incremental'}, as of {settings.as_of}) into {settings.home}", flush=True)
-        nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
-        publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer)
+    log_path = settings.paths.home / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+    mode = "full" if full else "incremental"
+    print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
+    print(f"  step and dbt logs: {log_path}", flush=True)
+    with child_output_to(log_path) as (out, err):
+        # Parse with this run's environment, so every dbt step can reuse the parse.
+        prepare_manifest()
+        printer = ProgressPrinter(out)
+        with DagsterInstance.get() as instance:
+            nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
+            publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer)
     failures = [*nightly.failures, *publish.failures]
-    blocking = [c for c in nightly.failed_checks if c.endswith("(error)")]
     if nightly.success and publish.success:
         print_headline(settings.paths.published_db, sys.stdout)
         return EXIT_OK
-    for check in blocking:
-        print(f"blocking check failed: {check} — KPI marts kept their last good version", file=sys.stderr)
+    for check in nightly.failed_checks:
+        if check.endswith("(error)"):
+            print(f"pwh: blocking check failed: {check} — KPI marts kept their last good version", file=sys.stderr)
     for failure in failures:
-        print(f"failed: {failure}", file=sys.stderr)
+        print(f"pwh: {failure}", file=sys.stderr)
+    print(f"pwh: details in {log_path} and in `pwh ui` (run {nightly.run_id})", file=sys.stderr)
     if settings.paths.published_db.exists():
         print_headline(settings.paths.published_db, sys.stdout)
     return EXIT_FAILED

@@ -21,7 +21,12 @@ from orchestration.defs.transform.project import ensure_manifest
 def defs() -> dg.Definitions:
     ensure_manifest()
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
-    # Two cores: two steps at a time. Steps that open the warehouse file also share pool "duckdb".
-    return dg.Definitions.merge(
-        loaded, dg.Definitions(executor=dg.multiprocess_executor.configured({"max_concurrent": 2}))
+    # Two steps at a time (two cores); steps that open the warehouse file also share pool "duckdb".
+    # Step processes fork from a forkserver that has already loaded these definitions.
+    executor = dg.multiprocess_executor.configured(
+        {
+            "max_concurrent": 2,
+            "start_method": {"forkserver": {"preload_modules": ["orchestration.preload"]}},
+        }
     )
+    return dg.Definitions.merge(loaded, dg.Definitions(executor=executor))

@@ -21,7 +21,7 @@ latest as (
     select * from months
     qualify row_number() over (partition by portfolio_key order by month_start_date desc) = 1
 ),
-trailing as (
+last_12_months as (
     select
         portfolio_key,
         sum(projects_closed_on_time_count) as on_time,
@@ -33,14 +33,14 @@ trailing as (
 select
     latest.portfolio_name,
     latest.active_project_count,
-    trailing.on_time / nullif(trailing.closed, 0) as on_time_rate_12m,
+    last_12_months.on_time / nullif(last_12_months.closed, 0) as on_time_rate_12m,
     latest.budget_variance_ratio,
     latest.benefit_realization_ratio,
     latest.risk_exposure_amount,
     latest.red_project_count,
     latest.as_of_date
 from latest
-left join trailing using (portfolio_key)
+left join last_12_months using (portfolio_key)
 order by latest.portfolio_name
 """
 
