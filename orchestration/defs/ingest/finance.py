@@ -12,6 +12,7 @@ from orchestration.defs.ingest.landing_assets import (
     materializations,
     raw_specs,
     skipped,
+    source_errors,
 )
 from orchestration.defs.resources import FinanceDropResource, NotConfigured, WarehouseResource
 
@@ -41,5 +42,6 @@ def raw_finance(
     if isinstance(config, NotConfigured):
         yield from skipped(context, "finance", entities, config.message)
         return
-    results = sync_finance(config.folder, landing)
+    with source_errors():
+        results = sync_finance(config.folder, landing, settle_seconds=config.settle_seconds)
     yield from materializations("finance", results, full=False)

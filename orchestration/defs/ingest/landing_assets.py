@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from connectors.landing import RawLanding
+from connectors.landing import LandingBusy, RawLanding
 from connectors.sync import EntityResult, SourceError
 
 # A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
@@ -112,10 +112,13 @@ def source_errors() -> Iterator[None]:
     """A source that refuses us (401, 403, 404, 400) fails the step at once, without step retries.
 
     Retrying a wrong token or URL only delays the message a user must act on; network trouble and
-    retry budgets exhausted on 429/5xx still get the step-level retry policy.
+    retry budgets exhausted on 429/5xx still get the step-level retry policy. Another sync of the
+    same entities still running (a sensor run overlapping the nightly one) fails with its message.
     """
     try:
         yield
+    except LandingBusy as exc:
+        raise dg.Failure(description=str(exc), allow_retries=True) from None
     except SourceError as exc:
         if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
             raise dg.Failure(description=exc.message, allow_retries=False) from None
