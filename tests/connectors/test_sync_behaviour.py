@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TEST_POLICY, jira_for, servicenow_for
+from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 from connectors.http import SourceError
 from connectors.landing import LandingBusy, RawLanding

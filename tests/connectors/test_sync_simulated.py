@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import TEST_POLICY, jira_for, servicenow_for
+from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 from connectors.http import HttpPolicy, SourceError
 from connectors.landing import RawLanding
