@@ -34,8 +34,8 @@ planned as (
         fiscal_months.month_start_date,
         cost_plans.expense_type,
         breakdowns.planned_cost as planned_amount,
-        cast(null as decimal(38, 6)) as actual_amount,
-        cast(null as decimal(38, 6)) as forecast_amount
+        cast(null as decimal(38, 16)) as actual_amount,
+        cast(null as decimal(38, 16)) as forecast_amount
     from breakdowns
     inner join fiscal_months
         on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
@@ -52,9 +52,9 @@ actual as (
         project_sys_id,
         month_start_date,
         expense_type,
-        cast(null as decimal(38, 6)),
+        cast(null as decimal(38, 16)),
         amount,
-        cast(null as decimal(38, 6))
+        cast(null as decimal(38, 16))
     from gl_lines
     where month_start_date <= date_trunc('month', {{ as_of_date() }})
 ),
@@ -72,8 +72,8 @@ forecast as (
         forecast_lines.project_sys_id,
         forecast_lines.month_start_date,
         forecast_lines.expense_type,
-        cast(null as decimal(38, 6)),
-        cast(null as decimal(38, 6)),
+        cast(null as decimal(38, 16)),
+        cast(null as decimal(38, 16)),
         forecast_lines.amount
     from forecast_lines
     inner join latest_version

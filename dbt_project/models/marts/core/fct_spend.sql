@@ -40,7 +40,9 @@ final as (
         gl_lines.amount_local as spend_amount_local,
         gl_lines.currency,
         gl_lines.fx_rate,
-        cast(gl_lines.amount as decimal(38, 6)) as spend_amount,
+        -- the exact product (local amount × rate): rounding each line would make sums drift from
+        -- the KPIs, which round once, at the end
+        cast(gl_lines.amount as decimal(38, 16)) as spend_amount,
         gl_lines.is_wbs_matched,
         gl_lines.file_name,
         gl_lines.file_line
