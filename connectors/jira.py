@@ -285,7 +285,10 @@ class JiraClient:
         for _ in range(self.max_pages):
             data = self._get(
                 "/project/search",
-                {"startAt": start, "maxResults": page_size, "expand": "lead", "orderBy": "key"},
+                # Archived projects only come back when asked for; without them a full sync
+                # would tombstone a project the moment it is archived.
+                {"startAt": start, "maxResults": page_size, "expand": "lead", "orderBy": "key",
+                 "status": ["live", "archived"]},
             )
             values = data.get("values", []) if isinstance(data, dict) else None
             if values is None or not isinstance(values, list):

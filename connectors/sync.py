@@ -26,6 +26,7 @@ How an entity syncs (docs/internals.md, ARCHITECTURE decisions 1–2):
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -54,7 +55,6 @@ from connectors.landing import (
     LandedVersions,
     RawLanding,
     RawRecord,
-    canonical_json,
 )
 from connectors.servicenow import TABLE_FIELDS, ServiceNowClient, ServiceNowConfig, parse_glide_datetime
 
@@ -284,6 +284,26 @@ def _jira_time(value: Any, what: str, key: str) -> datetime:
     return parsed
 
 
+# Links to the site itself: they change with the URL the site is reached by (a proxy, a renamed
+# site, the simulator's port), not with the record.
+_LINK_FIELDS = frozenset({"self", "avatarUrls", "iconUrl", "nextPage"})
+
+
+def _without_links(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_links(v) for k, v in value.items() if k not in _LINK_FIELDS}
+    if isinstance(value, list):
+        return [_without_links(v) for v in value]
+    return value
+
+
+def _same_content(landed_json: str | None, record: dict[str, Any]) -> bool:
+    """Whether a snapshot record says the same as its landed version, links aside."""
+    if landed_json is None:
+        return False
+    return _without_links(json.loads(landed_json)) == _without_links(record)
+
+
 def _sync_snapshot(
     landing: RawLanding,
     source: str,
@@ -314,7 +334,7 @@ def _sync_snapshot(
                     continue
                 seen.add(key)
                 current = latest.get(key)
-                if current is not None and not current[1] and current[0] == canonical_json(record):
+                if current is not None and not current[1] and _same_content(current[0], record):
                     result.skipped_unchanged += 1
                     continue
                 writer.add(RawRecord(key, None, record))
