@@ -15,18 +15,31 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.transform.project import ensure_manifest
+from orchestration.settings import ConfigError, load_environment
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     ensure_manifest()
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
-    # Two steps at a time (two cores); steps that open the warehouse file also share pool "duckdb".
-    # Step processes fork from a forkserver that has already loaded these definitions.
-    executor = dg.multiprocess_executor.configured(
+    return dg.Definitions.merge(loaded, dg.Definitions(executor=executor()))
+
+
+def executor() -> dg.ExecutorDefinition:
+    """Steps in parallel processes by default; PWH_EXECUTOR=in_process runs them one by one in one.
+
+    Multiprocess lets the sources land in parallel (two steps at a time: two cores); step
+    processes fork from a forkserver that has already loaded these definitions. In-process skips
+    the per-process start-up, which dominates on small worlds (tests, quick local runs).
+    """
+    choice = load_environment().get("PWH_EXECUTOR", "multiprocess")
+    if choice == "in_process":
+        return dg.in_process_executor
+    if choice != "multiprocess":
+        raise ConfigError(f"PWH_EXECUTOR must be multiprocess or in_process, not {choice!r}")
+    return dg.multiprocess_executor.configured(
         {
             "max_concurrent": 2,
             "start_method": {"forkserver": {"preload_modules": ["orchestration.preload"]}},
         }
     )
-    return dg.Definitions.merge(loaded, dg.Definitions(executor=executor))

@@ -68,9 +68,13 @@ class SmallWarehouse:
 
 
 def pwh_env(home: Path, **extra: str) -> dict[str, str]:
-    """An environment for running `pwh` in a subprocess: no source configured unless given."""
+    """An environment for running `pwh` in a subprocess: no source configured unless given.
+
+    Steps run in-process unless a test asks for more: on the small world the per-process start-up
+    of the multiprocess executor costs more than the work. The demo fixture runs multiprocess.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
-    env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", **extra})
+    env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", "PWH_EXECUTOR": "in_process", **extra})
     return env
 
 
@@ -93,7 +97,7 @@ def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFac
     world.parent.mkdir(parents=True)
     shutil.copyfile(small_world_path, world)
     args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
-    result = run_pwh(args, pwh_env(home), cwd=home)
+    result = run_pwh(args, pwh_env(home, PWH_EXECUTOR="multiprocess"), cwd=home)
     warehouse = SmallWarehouse(home, world, TEST_ANCHOR, result.returncode, result.stdout, result.stderr)
     assert result.returncode == 0, f"pwh demo failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return warehouse

@@ -27,8 +27,6 @@ from quality.results import CheckRow, ensure_results_folder, write_check_rows
 KPI_SELECTOR = "tag:kpi"
 DATA_QUALITY_SELECTOR = "tag:data_quality"
 
-TRANSFORM_RETRY_POLICY = dg.RetryPolicy(max_retries=1, delay=10)
-
 ensure_manifest()
 TRANSLATOR = PortfolioTranslator()
 
@@ -40,7 +38,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, layer: str) -
     quality_root = Settings.from_env().paths.quality
     ensure_results_folder(quality_root)
     rows: list[CheckRow] = []
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
             rows.append(_check_row(event, layer, context.run.run_id))
@@ -52,6 +51,9 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, layer: str) -
             description=f"dbt build failed: {', '.join(failed[:5]) or 'see the dbt log of this step'}"
             + (f" and {len(failed) - 5} more" if len(failed) > 5 else ""),
             metadata={"failed_nodes": dg.MetadataValue.json(failed)},
+            # A failing model or test fails the same way again; the lock on the warehouse file,
+            # the one transient cause, is already waited for by dbt-duckdb (profiles.yml retries).
+            allow_retries=False,
         )
 
 
@@ -92,7 +94,6 @@ def _check_row(result: dg.AssetCheckResult, layer: str, run_id: str) -> CheckRow
     exclude=f"{KPI_SELECTOR} {DATA_QUALITY_SELECTOR}",
     name="dbt_core_models",
     pool="duckdb",
-    retry_policy=TRANSFORM_RETRY_POLICY,
 )
 def dbt_core_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Seeds, staging, intermediate models, dimensions and facts: the star schema."""
@@ -106,7 +107,6 @@ def dbt_core_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     select=KPI_SELECTOR,
     name="dbt_kpi_marts",
     pool="duckdb",
-    retry_policy=TRANSFORM_RETRY_POLICY,
 )
 def dbt_kpi_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """The KPI marts Power BI reads; gated by the raw checks and the core step's dbt tests."""
@@ -120,7 +120,6 @@ def dbt_kpi_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     select=DATA_QUALITY_SELECTOR,
     name="dbt_data_quality",
     pool="duckdb",
-    retry_policy=TRANSFORM_RETRY_POLICY,
 )
 def dbt_data_quality(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """kpi_data_quality: every check result of every run, for the data-health page next to the numbers."""
