@@ -8,6 +8,7 @@ are then written as the state of that story at the world clock.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -78,6 +79,7 @@ class ProjectPlan:
     work_end: datetime | None
     true_end: date | None
     percent_complete: int
+    # actual burn rate / planned burn rate, for as long as the work really runs
     cost_factor: float
     capex_share: float
     scores: dict[str, str]
@@ -88,6 +90,8 @@ class ProjectPlan:
     spend: dict[date, tuple[float, float]] = field(default_factory=dict)
     phase_tasks: list[tuple[str, date, date]] = field(default_factory=list)  # sys_id, actual start/end
     milestones: list[Milestone] = field(default_factory=list)
+    # what the demand estimated before any replan or cut-back (reporting currency)
+    estimated_cost: float = 0.0
 
     @property
     def started(self) -> bool:
@@ -136,6 +140,24 @@ def _business_time(rng: random.Random, day: date, latest: datetime) -> datetime:
     return min(moment, latest)
 
 
+def special_lifecycle(index: int) -> str:
+    """The rare lifecycle a project index is given on purpose: one project in 25 of each kind."""
+    return ("stalled", "skipped", "cancelled")[index % 25 // 8] if index % 25 in (2, 10, 18) else ""
+
+
+def keeps_portfolio_running(index: int, portfolios: int) -> bool:
+    """Whether this project is its portfolio's guaranteed running one.
+
+    Projects are dealt to portfolios in turn (index mod the portfolio count); each portfolio's
+    first project without a special lifecycle is in work at the anchor, so no portfolio ever
+    shows nothing active.
+    """
+    candidate = index % portfolios
+    while special_lifecycle(candidate):
+        candidate += portfolios
+    return candidate == index
+
+
 def plan_project(
     seed: int,
     index: int,
@@ -151,13 +173,19 @@ def plan_project(
     span = (add_months(anchor, 6) - history_start).days
     plan_start = history_start + timedelta(days=rng.randint(0, span))
     # Every world, however small, has each rare lifecycle: one project in 25 of each kind.
-    special = ("stalled", "skipped", "cancelled")[index % 25 // 8] if index % 25 in (2, 10, 18) else ""
+    special = special_lifecycle(index)
+    running = keeps_portfolio_running(index, len(org.portfolios))
     if special:
         plan_start = history_start + timedelta(days=rng.randint(30, span // 3))
+    elif running:
+        plan_start = max(history_start, anchor - timedelta(days=rng.randint(45, 240)))
     months = rng.randint(4, 16)
+    if running:
+        # Long enough to be still in work at the anchor whatever its start and pace.
+        months = max(months, (anchor - plan_start).days // 30 + 4)
     baseline_end = plan_start + timedelta(days=int(months * 30.4))
     name = _project_name(index)
-    portfolio = org.portfolios[rng.randrange(len(org.portfolios))]
+    portfolio = org.portfolios[index % len(org.portfolios)]  # dealt round, so portfolios are alike in size
     program = "" if rng.random() < 0.2 or not portfolio.programs else rng.choice(portfolio.programs).sys_id
     department = org.departments[rng.randrange(len(org.departments))]
     roll = rng.random()
@@ -179,19 +207,20 @@ def plan_project(
     if plan_start > anchor + timedelta(days=30):
         if roll < 0.5:
             state, approval = PENDING, rng.choice(("not requested", "requested"))
-    elif special == "stalled" or roll < 0.03 and plan_start < anchor - timedelta(days=60):
+    elif special == "stalled":
         state, approval = PENDING, "requested"  # stuck at the gate
-    elif special == "skipped" or roll < 0.06 and plan_start < anchor - timedelta(days=30):
+    elif special == "skipped" or not running and roll < 0.03 and plan_start < anchor - timedelta(days=30):
         state = CLOSED_SKIPPED
         work_end = _business_time(rng, plan_start + timedelta(days=rng.randint(0, 25)), latest)
     else:
-        start_day = plan_start + timedelta(days=rng.randint(-7, 25))
+        start_day = plan_start + timedelta(days=rng.randint(-10, 14))
         if at(start_day, 9 * 3600) < latest - timedelta(days=1):
             work_start = _business_time(rng, start_day, latest - timedelta(days=1))
             roll = rng.random()
             factor = rng.uniform(0.85, 0.97) if roll < 0.25 else rng.uniform(0.97, 1.03) if roll < 0.55 else rng.uniform(1.05, 1.5)
             true_end = work_start.date() + timedelta(days=int((baseline_end - plan_start).days * factor))
-            if (special == "cancelled" or rng.random() < 0.08) and work_start.date() + timedelta(days=60) < anchor:
+            cancel_roll = rng.random()
+            if (special == "cancelled" or cancel_roll < 0.06 and not running) and work_start.date() + timedelta(days=60) < anchor:
                 cancel_share = rng.uniform(0.3, 0.8)
                 cancel_day = work_start.date() + timedelta(days=int((true_end - work_start.date()).days * cancel_share))
                 if cancel_day < anchor:
@@ -231,7 +260,7 @@ def plan_project(
     if work_start is not None and true_end is not None and true_end > baseline_end + timedelta(days=20):
         when = work_start + timedelta(days=int((true_end - work_start.date()).days * rng.uniform(0.35, 0.6)))
         stop = work_end or latest
-        if when < stop and rng.random() < 0.6:
+        if when < stop and rng.random() < 0.75:
             current_end = true_end + timedelta(days=rng.randint(-10, 20))
             if has_baseline:
                 rebaseline_at = min(when, latest)
@@ -262,31 +291,57 @@ def plan_project(
         work_end=work_end,
         true_end=true_end if state != CLOSED_INCOMPLETE else (work_end.date() if work_end else None),
         percent_complete=percent,
-        cost_factor=rng.choice((rng.uniform(0.75, 0.95), rng.uniform(0.95, 1.05), rng.uniform(1.1, 1.4))),
+        cost_factor=_cost_factor(rng),
         capex_share=0.0 if rng.random() < 0.3 else rng.uniform(0.3, 0.7),
         scores=scores,
         priority=str(rng.randint(1, 5)),
     )
     if execution_type != "waterfall" or rng.random() < 0.1:
-        plan.jira_key = _jira_key(name, taken_keys, rng)
+        # Its own stream: which keys are taken must not change anything else about the project.
+        plan.jira_key = _jira_key(name, taken_keys, stream(seed, "jira-key", index))
 
     # Planned cost per month over the current plan; actual spend per month of real work.
     monthly = team_budget * rng.uniform(1.2, 1.9)
-    plan_months = list(months_between(plan_start, current_end))
-    for position, month in enumerate(plan_months):
-        ramp = 0.6 if position in (0, len(plan_months) - 1) else 1.0
-        total = monthly * ramp * rng.uniform(0.9, 1.1)
+    plan_first, plan_last = plan_start, current_end
+    if special == "stalled":
+        # Stuck at the gate: finance moved the budget to a replanned start a few months ahead.
+        plan_first = add_months(anchor, rng.randint(1, 3))
+        plan_last = plan.current_end = plan_first + (current_end - plan_start)
+    for month in months_between(plan_first, plan_last):
+        # A month the plan only partly covers gets its share of the days.
+        covered = (min(month_end(month), plan_last) - max(month, plan_first)).days + 1
+        share = covered / ((month_end(month) - month).days + 1)
+        total = monthly * share * rng.uniform(0.9, 1.1)
         plan.planned[month] = (round(total * plan.capex_share, 2), round(total * (1 - plan.capex_share), 2))
-    if work_start is not None:
+    plan.estimated_cost = plan.budget
+    if state == CLOSED_SKIPPED:
+        plan.planned = {}  # closed before it started: the cost plan was withdrawn
+    if work_start is not None and true_end is not None:
+        # Work burns at the planned rate times the cost factor, eased a little by the real pace:
+        # over its whole run a project costs about plan × cost factor × stretch^0.7 (stretch = real
+        # / planned duration), so one running late spends a little slower to date and overruns at
+        # the end. A cancelled one stops spending while its plan runs on.
+        stretch = max(1, (true_end - work_start.date()).days) / max(1, (current_end - plan_start).days)
+        plan.cost_factor *= stretch ** -0.3
         last_day = min(work_end.date() if work_end else anchor, anchor)
         for month in months_between(work_start.date(), last_day):
             first = max(month, work_start.date())
             last = min(month_end(month), last_day)
             active = ((last - first).days + 1) / ((month_end(month) - month).days + 1)
-            total = monthly * plan.cost_factor * rng.uniform(0.85, 1.15) * active
+            total = monthly * plan.cost_factor * rng.uniform(0.9, 1.1) * active
             capex = total * max(0.0, min(1.0, plan.capex_share + rng.uniform(-0.05, 0.05))) if plan.capex_share else 0.0
             plan.spend[month] = (capex, total - capex)
     return plan
+
+
+def _cost_factor(rng: random.Random) -> float:
+    """Actual burn rate / planned burn rate: mostly on plan, some overruns, a few under-runs."""
+    roll = rng.random()
+    if roll < 0.68:
+        return rng.uniform(0.94, 1.06)
+    if roll < 0.88:
+        return rng.uniform(1.08, 1.3)
+    return rng.uniform(0.82, 0.93)
 
 
 @dataclass
@@ -330,10 +385,10 @@ def write_project_records(
     if plan.state == WIP:
         last_event = max(last_event, latest - timedelta(days=rng.randint(0, 6), seconds=rng.randint(0, 30000)))
 
-    # Cost plans and their monthly breakdown
+    # Cost plans and their monthly breakdown (none once a plan was withdrawn)
     work_cost = 0.0
     for expense_type, slot in (("capex", 0), ("opex", 1)):
-        if slot == 0 and plan.capex_share == 0:
+        if slot == 0 and plan.capex_share == 0 or not plan.planned:
             continue
         plan_id = sys_id(seed, "cost_plan", f"{plan.index}|{expense_type}")
         created = plan.approved_at or plan.created
@@ -538,8 +593,8 @@ def _write_demand(
         "state": state,
         "submitted_date": glide_datetime(submitted),
         "project": plan.sys_id if state != "qualified" else "",
-        "u_estimated_cost": f"{plan.budget * rng.uniform(0.8, 1.2):.2f}",
-        "u_estimated_benefit": f"{plan.budget * rng.uniform(1.0, 3.0):.2f}",
+        "u_estimated_cost": f"{plan.estimated_cost * rng.uniform(0.8, 1.2):.2f}",
+        "u_estimated_benefit": f"{plan.estimated_cost * rng.uniform(1.0, 3.0):.2f}",
         **{key: str(max(1, min(10, int(value) + rng.randint(-1, 1)))) for key, value in plan.scores.items()},
     }
     rows.add(INSERT_SN, sn_row("dmn_demand", _stamp(body, submitted - timedelta(days=3), plan.created)))
