@@ -340,7 +340,7 @@ class ServiceNowDay:
             workdays = weekdays_between(date.fromisoformat(plan["start_date"]), date.fromisoformat(plan["end_date"]))
             weekly = float(plan["planned_hours"]) / max(1, workdays) * 5
             if day.weekday() < 5:
-                hours = min(MAX_CARD_DAY, round(weekly / 5 * rng.uniform(0.6, 1.25) * 4) / 4)
+                hours = min(MAX_CARD_DAY, round(weekly / 5 * rng.uniform(0.75, 1.25) * 4) / 4)
             else:
                 hours = float(rng.randint(1, 4)) if rng.random() < 0.04 else 0.0
             card_id = time_card_id(self.seed, plan["user"], project["sys_id"], week)

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from simulators import jira_static
 from simulators.finance import REPORTING_CURRENCY, Ledger
 from simulators.jira_world import IssueWriter, JiraIds, JiraProject, Member, epoch, members_from, write_accounts, write_links
-from simulators.organisation import build_organisation
+from simulators.organisation import Organisation, build_organisation
 from simulators.projects import CLOSED_SKIPPED, PENDING, Counters, plan_project, write_open_demands, write_project_records
 from simulators.scales import Scale
-from simulators.staffing import WeeklyLoad, allocate_team, write_time_cards
+from simulators.staffing import Allocation, WeeklyLoad, allocate_team, load_targets, staffing_window, write_time_cards
 from simulators.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
 from simulators.timeline import Timeline, add_months, monday_of
 
@@ -27,6 +27,36 @@ DEFAULT_CREDENTIALS = {
     "servicenow_password": "sim-servicenow-password",
 }
 UNMATCHED_PROJECTS = (("OPS", "Ops Guild"), ("PLAT", "Platform Community"), ("LAB", "Innovation Lab"))
+
+
+def _staff_projects(
+    seed: int, scale: Scale, timeline: Timeline, org: Organisation, team_budget: float, load: WeeklyLoad,
+    rows: RowBuffer,
+) -> tuple[list[int], dict[int, list[Allocation]]]:
+    """Staff every project in the order their work (or plan) starts, as resource managers would.
+
+    A project starting in March sees the people earlier projects already hold, never those that
+    later ones will want, so it gets whoever is free then. Returns each project's manager (the PMO
+    may have handed it to one with room) and its allocations; plans are decided again, cheaply and
+    identically, from their own streams.
+    """
+    starts = []
+    managers = []
+    for index in range(scale.projects):
+        plan = plan_project(seed, index, timeline, org, team_budget, set())
+        managers.append(plan.manager)
+        window = staffing_window(plan)
+        if window is not None:
+            starts.append((window[0], index))
+    teams: dict[int, list[Allocation]] = {}
+    plan_numbers = [0]
+    for _, index in sorted(starts):
+        plan = plan_project(seed, index, timeline, org, team_budget, set())
+        teams[index] = allocate_team(
+            seed, plan, org, load, scale.team_size, scale.allocation_shares, timeline, rows, plan_numbers
+        )
+        managers[index] = plan.manager
+    return managers, teams
 
 
 def generate_world(
@@ -65,19 +95,23 @@ def generate_world(
 
     ledger = Ledger(seed, scale, timeline, org, rows)
     first_monday = monday_of(timeline.history_start - timedelta(days=120))
-    horizon = add_months(timeline.anchor, 30)
-    load = WeeklyLoad(len(org.people), first_monday, (horizon - first_monday).days // 7 + 1)
+    horizon = add_months(timeline.anchor, 36)  # past the latest real end a project can have
+    load = WeeklyLoad(load_targets(seed, org), first_monday, (horizon - first_monday).days // 7 + 1)
     ids = JiraIds()
     cutoff = epoch(timeline.latest)
     issues = IssueWriter(seed, rows, ids, cutoff, scale.issues_per_month, scale.worklogs_per_started_issue)
     counters = Counters()
-    plan_numbers = [0]
     taken_keys = {key for key, _ in UNMATCHED_PROJECTS[: scale.unmatched_jira_projects]}
-    team_budget = sum(scale.team_size) / 2 * 140 * 90
+    # A month of the people a project typically asks for (140 h at $90); its plan adds the rest.
+    weights = sum(weight for _, weight in scale.allocation_shares)
+    team_fte = sum(scale.team_size) / 2 * sum(share * weight for share, weight in scale.allocation_shares) / weights
+    team_budget = team_fte * 140 * 90
     jira_projects: list[JiraProject] = []
+    managers, teams = _staff_projects(seed, scale, timeline, org, team_budget, load, rows)
     for index in range(scale.projects):
         plan = plan_project(seed, index, timeline, org, team_budget, taken_keys)
-        allocations = allocate_team(seed, plan, org, load, scale.team_size, timeline, rows, plan_numbers)
+        plan.manager = managers[index]
+        allocations = teams.pop(index, [])
         sn_actuals = ledger.post_project(plan)
         write_project_records(seed, plan, timeline, org, rows, counters, sn_actuals)
         write_time_cards(seed, plan, allocations, org, timeline, rows)

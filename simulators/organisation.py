@@ -114,6 +114,7 @@ class Program:
     sys_id: str
     number: str
     portfolio: int
+    manager: int
 
 
 @dataclass
@@ -193,7 +194,8 @@ def build_organisation(
     program_count_guess = scale.portfolios * scale.programs_per_portfolio[1]
     program_managers = list(range(scale.portfolios, scale.portfolios + max(2, program_count_guess // 2)))
     pm_start = program_managers[-1] + 1
-    project_managers = list(range(pm_start, pm_start + max(4, scale.projects // 3)))
+    # About one project manager per two projects in work at a time.
+    project_managers = list(range(pm_start, pm_start + max(4, scale.projects // 5)))
     for index in portfolio_managers:
         people[index].title = "Portfolio Manager"
     for index in program_managers:
@@ -247,13 +249,13 @@ def build_organisation(
         for _ in range(rng.randint(*scale.programs_per_portfolio)):
             program_counter += 1
             number = f"PRGM{10000 + program_counter:07d}"
-            program = Program(sys_id(seed, "pm_program", number), number, index)
+            program = Program(sys_id(seed, "pm_program", number), number, index, rng.choice(program_managers))
             body = {
                 "sys_id": program.sys_id,
                 "number": number,
                 "short_description": f"{name} programme {len(portfolio.programs) + 1}",
                 "portfolio": portfolio.sys_id,
-                "program_manager": people[rng.choice(program_managers)].sys_id,
+                "program_manager": people[program.manager].sys_id,
                 "state": "2",
             }
             stamp(body, setup + timedelta(hours=3, minutes=program_counter))

@@ -18,6 +18,8 @@ class Scale:
     vendors: int
     history_months: int
     team_size: tuple[int, int]
+    # (share of capacity, weight): how much of a delivery person a project asks for.
+    allocation_shares: tuple[tuple[float, int], ...]
     # Jira issues created per active month of a Jira project.
     issues_per_month: tuple[int, int]
     # Mean worklogs on an issue that reached In Progress.
@@ -37,7 +39,8 @@ SCALES: dict[str, Scale] = {
         departments=6,
         vendors=15,
         history_months=18,
-        team_size=(3, 6),
+        team_size=(8, 12),
+        allocation_shares=((0.2, 2), (0.4, 3), (0.5, 3), (0.6, 2), (0.8, 3), (1.0, 4)),
         issues_per_month=(20, 30),
         worklogs_per_started_issue=2.5,
         gl_lines_per_month=(2, 5),
@@ -52,7 +55,8 @@ SCALES: dict[str, Scale] = {
         departments=24,
         vendors=120,
         history_months=18,
-        team_size=(5, 10),
+        team_size=(11, 17),
+        allocation_shares=((0.2, 2), (0.4, 3), (0.5, 3), (0.6, 2), (0.8, 3), (1.0, 4)),
         issues_per_month=(25, 40),
         worklogs_per_started_issue=3.5,
         gl_lines_per_month=(3, 8),
@@ -67,7 +71,8 @@ SCALES: dict[str, Scale] = {
         departments=120,
         vendors=800,
         history_months=18,
-        team_size=(28, 46),
+        team_size=(20, 33),
+        allocation_shares=((0.1, 1), (0.2, 2), (0.25, 3), (0.3, 3), (0.4, 3), (0.5, 2)),
         issues_per_month=(45, 65),
         worklogs_per_started_issue=5.2,
         gl_lines_per_month=(28, 48),

@@ -1,8 +1,16 @@
 """Who works on what: resource plans per person × project, and the weekly time cards they book.
 
-People are drawn to projects while a per-person weekly load count keeps anyone from holding more
-than ``MAX_CONCURRENT`` counting allocations in a week. With each card capped at ``MAX_CARD_DAY``
-hours a day, nobody ever books more than 24 hours on one day.
+Every person has a load target: the share of their capacity that ends up allocated to projects
+(portfolio managers none, programme managers part, delivery staff most of it, contractors all
+of it, a few people less or more than their capacity). Projects are staffed one after another;
+each takes people while they have room under their target in its weeks, so most people are
+allocated most of the time once enough projects run, and nobody is spread too thin.
+
+Nobody ever books more than 24 hours on one day: a person's allocations in a week never add up
+to more than ``MAX_LOAD_STEPS`` twentieths of capacity (at most 40 h a week) nor number more than
+``MAX_CONCURRENT``. A weekday of a card is at most 1.25 × its share of the day's capacity (rounded
+to a quarter hour, capped at ``MAX_CARD_DAY``), so a person's weekday totals at most
+1.25 × 1.3 × 8 h + 5 × 0.125 h < 14 h; a weekend day of a card at most 4 h, so at most 20 h.
 """
 
 from __future__ import annotations
@@ -18,15 +26,19 @@ from simulators.seeding import stream, sys_id
 from simulators.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
 from simulators.timeline import Timeline, at, monday_of, weekdays_between
 
-MAX_CONCURRENT = 3
+STEPS = 20  # loads and shares are counted in twentieths of a person's capacity
+MAX_LOAD_STEPS = 26  # 130 % of capacity: the most anyone is ever allocated in a week
+MAX_CONCURRENT = 5  # counting allocations of one person in one week
 MAX_CARD_DAY = 8.0
 COUNTING_STATES = ("confirmed", "allocated", "completed")
 DAY_FIELDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ALLOCATION_SHARES = (0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
-ALLOCATION_WEIGHTS = (2, 3, 3, 2, 3, 4)
+MANAGER_SHARES = (0.3, 0.4, 0.5, 0.6)  # a project manager on one of their projects
+PROGRAMME_SHARES = (0.2, 0.25, 0.3)  # a programme manager on a project of their programme
+MIN_TEAM = 2  # members a started project gets even when everyone is at their target
+CANDIDATES = 4  # people looked at for each place in a team
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Allocation:
     """One resource plan: a person on a project from a Monday to a Friday."""
 
@@ -42,27 +54,111 @@ class Allocation:
         return self.state in COUNTING_STATES
 
 
-class WeeklyLoad:
-    """Counting allocations per person and week, over the whole calendar the world can use."""
+def load_targets(seed: int, org: Organisation) -> list[int]:
+    """Each person's load target in twentieths of capacity, from their own random stream."""
+    targets = []
+    for person in org.people:
+        rng = stream(seed, "load-target", person.index)
+        if person.title == "Portfolio Manager":
+            share = 0.0  # runs the portfolio; books nothing to projects
+        elif person.title == "Programme Manager":
+            share = rng.uniform(0.35, 0.65)
+        elif person.title == "Project Manager":
+            share = rng.uniform(0.75, 1.0)
+        elif person.contractor:
+            share = rng.uniform(0.95, 1.2)
+        else:
+            roll = rng.random()
+            if roll < 0.73:
+                share = rng.uniform(0.9, 1.0)
+            elif roll < 0.85:
+                share = rng.uniform(0.4, 0.75)  # partly on run-the-business work
+            else:
+                share = rng.uniform(1.05, 1.3)  # over-allocated
+        targets.append(min(MAX_LOAD_STEPS, round(share * STEPS)))
+    return targets
 
-    def __init__(self, people: int, first_monday: date, weeks: int) -> None:
+
+class WeeklyLoad:
+    """Allocated twentieths and counting allocations per person and week, over the world's calendar."""
+
+    def __init__(self, targets: list[int], first_monday: date, weeks: int) -> None:
+        self.targets = targets
         self.first_monday = first_monday
         self.weeks = weeks
-        self._load = [array("b", bytes(weeks)) for _ in range(people)]
+        self._steps = [array("B", bytes(weeks)) for _ in targets]
+        self._count = [array("B", bytes(weeks)) for _ in targets]
 
-    def _span(self, first: date, last: date) -> range:
+    def _span(self, first: date, last: date) -> tuple[int, int]:
         start = max(0, (first - self.first_monday).days // 7)
         stop = min(self.weeks, (last - self.first_monday).days // 7 + 1)
-        return range(start, stop)
+        return start, stop
 
-    def fits(self, person: int, first: date, last: date) -> bool:
-        load = self._load[person]
-        return all(load[week] < MAX_CONCURRENT for week in self._span(first, last))
+    def place(
+        self, person: int, first: date, last: date, steps: int, minimum: int, cap: int | None = None
+    ) -> tuple[date, date, int] | None:
+        """Where in ``first``..``last`` (a Monday..a Friday) the person can take ``steps``, and how much.
 
-    def take(self, person: int, first: date, last: date) -> None:
-        load = self._load[person]
-        for week in self._span(first, last):
-            load[week] += 1
+        The whole span when it has room for all of ``steps``; otherwise the longer (by hours) of
+        the longest run of weeks with room for ``steps`` and the longest run with room for at
+        least ``minimum`` at the share that fits all of it. None when no run of at least
+        min(4, span) weeks has room. Room is ``cap`` (the person's target unless given) less the load.
+        """
+        cap = self.targets[person] if cap is None else cap
+        start, stop = self._span(first, last)
+        if stop <= start:
+            return None
+        load = self._steps[person][start:stop]
+        count = self._count[person][start:stop]
+        if max(load) + steps <= cap and max(count) < MAX_CONCURRENT:
+            return first, last, steps
+        rooms = [cap - used if n < MAX_CONCURRENT else 0 for used, n in zip(load, count, strict=True)]
+        shortest = min(4, len(rooms))
+        best: tuple[int, int, int] | None = None  # first week, last week, steps
+        for need in sorted({steps, minimum}, reverse=True):
+            run = _longest_run(rooms, need)
+            if run is None or run[1] - run[0] + 1 < shortest:
+                continue
+            share = min(steps, min(rooms[run[0]:run[1] + 1]))
+            if best is None or (run[1] - run[0] + 1) * share > (best[1] - best[0] + 1) * best[2]:
+                best = (run[0], run[1], share)
+        if best is None:
+            return None
+        run_first = max(first, self.first_monday + timedelta(days=7 * (start + best[0])))
+        run_last = min(last, self.first_monday + timedelta(days=7 * (start + best[1]) + 4))
+        return run_first, run_last, best[2]
+
+    def used(self, person: int, first: date, last: date) -> int:
+        """Twentieths already allocated over the weeks of ``first``..``last``, summed."""
+        start, stop = self._span(first, last)
+        return sum(self._steps[person][start:stop])
+
+    def take(self, person: int, first: date, last: date, steps: int) -> None:
+        start, stop = self._span(first, last)
+        load, count = self._steps[person], self._count[person]
+        for week in range(start, stop):
+            load[week] += steps
+            count[week] += 1
+
+
+def _longest_run(rooms: list[int], need: int) -> tuple[int, int] | None:
+    """First and last index of the longest run of ``rooms`` ≥ ``need`` (the earliest of equals)."""
+    best = None
+    run_start = None
+    for position, room in enumerate([*rooms, -1]):
+        if room >= need:
+            if run_start is None:
+                run_start = position
+        elif run_start is not None:
+            if best is None or position - run_start > best[1] - best[0] + 1:
+                best = (run_start, position - 1)
+            run_start = None
+    return best
+
+
+def _hours(placed: tuple[date, date, int]) -> int:
+    """Size of a placement: weeks × twentieths."""
+    return ((placed[1] - placed[0]).days // 7 + 1) * placed[2]
 
 
 def staffing_window(plan: ProjectPlan) -> tuple[date, date] | None:
@@ -89,7 +185,7 @@ def _fit_window(person: Person, first: date, last: date) -> tuple[date, date] | 
 
 def allocate_team(
     seed: int, plan: ProjectPlan, org: Organisation, load: WeeklyLoad, team_size: tuple[int, int],
-    timeline: Timeline, rows: RowBuffer, counter: list[int],
+    shares: tuple[tuple[float, int], ...], timeline: Timeline, rows: RowBuffer, counter: list[int],
 ) -> list[Allocation]:
     """Choose the project's people and write their resource plans."""
     window = staffing_window(plan)
@@ -99,33 +195,75 @@ def allocate_team(
     first, last = window
     allocations: list[Allocation] = []
     members: set[int] = set()
-    wanted = rng.randint(*team_size)
-    home = org.delivery_by_department.get(plan.department.index, [])
     future = plan.work_start is None
-    candidates_tried = 0
-    while len(allocations) < wanted and candidates_tried < wanted * 8:
-        candidates_tried += 1
-        pool = home if home and rng.random() < 0.6 else org.delivery
-        person = org.people[pool[rng.randrange(len(pool))]]
-        if person.index in members:
-            continue
+
+    def placement(person: Person, member_first: date, member_last: date, share: float, cap: int | None = None):
+        fitted = _fit_window(person, member_first, member_last)
+        if fitted is None or person.index in members:
+            return None
+        steps = round(share * STEPS)
+        return load.place(person.index, *fitted, steps, max(2, steps // 2), cap)
+
+    def rank(person: int, placed: tuple[date, date, int]) -> tuple[int, int]:
+        """The better placement: more hours, then the person with less already on their plate."""
+        return _hours(placed), -load.used(person, placed[0], placed[1])
+
+    def join(person: Person, placed: tuple[date, date, int]) -> None:
+        members.add(person.index)
+        allocations.append(_allocation(seed, plan, person, placed, future, timeline, rng))
+
+    # The project manager books part of their time on each of their projects (the PMO gives the
+    # project to another manager when the one first named has no room), and a programme's manager
+    # a little on each project of the programme.
+    share = rng.choice(MANAGER_SHARES)
+    best = None
+    for attempt in range(CANDIDATES):
+        manager = plan.manager if attempt == 0 else org.project_managers[rng.randrange(len(org.project_managers))]
+        placed = placement(org.people[manager], first, last, share)
+        if placed is not None and (best is None or rank(manager, placed) > rank(*best)):
+            best = (manager, placed)
+    if best is not None:
+        plan.manager = best[0]
+        join(org.people[best[0]], best[1])
+    programme = next((p for p in plan.portfolio.programs if p.sys_id == plan.program_sys_id), None)
+    if programme is not None:
+        placed = placement(org.people[programme.manager], first, last, rng.choice(PROGRAMME_SHARES))
+        if placed is not None:
+            join(org.people[programme.manager], placed)
+    # The project asks for a number of people at typical shares: that much capacity over its
+    # window. Who is free may only give a part of what was asked, so the team grows (up to half as
+    # many heads again) until the capacity is there.
+    wanted = rng.randint(*team_size)
+    values, weights = zip(*shares, strict=True)
+    demand = wanted * sum(v * w for v, w in shares) / sum(weights) * STEPS
+    home = org.delivery_by_department.get(plan.department.index, [])
+    weeks = (last - first).days // 7
+    team = 0
+    given = 0.0  # twentieths placed, weighted by the share of the window each placement covers
+    tries = wanted * 6
+    for attempt in range(tries + 20):
+        if given >= demand or 2 * team >= 3 * wanted or attempt >= tries and (team >= MIN_TEAM or future):
+            break
         member_first, member_last = first, last
-        weeks = (last - first).days // 7
         if weeks > 8 and rng.random() < 0.2:
             member_first = first + timedelta(days=7 * rng.randint(1, weeks // 3))
         if weeks > 8 and rng.random() < 0.15:
             member_last = last - timedelta(days=7 * rng.randint(1, weeks // 3))
-        fitted = _fit_window(person, member_first, member_last)
-        if fitted is None or not load.fits(person.index, *fitted):
-            continue
-        members.add(person.index)
-        allocations.append(_allocation(seed, plan, person, fitted, future, timeline, rng))
-    # The project manager books a share of their time on larger projects.
-    if rng.random() < 0.5:
-        manager = org.people[plan.manager]
-        fitted = _fit_window(manager, first, last)
-        if fitted and load.fits(manager.index, *fitted):
-            allocations.append(_allocation(seed, plan, manager, fitted, future, timeline, rng, share=0.2))
+        share = rng.choices(values, weights=weights)[0]
+        # Past the usual tries a started project still gets a minimal team, over people's targets.
+        cap = MAX_LOAD_STEPS if attempt >= tries else None
+        # The resource manager looks at a few people and takes the one with the most room.
+        best = None
+        for _ in range(CANDIDATES):
+            pool = home if home and rng.random() < 0.6 else org.delivery
+            person = org.people[pool[rng.randrange(len(pool))]]
+            placed = placement(person, member_first, member_last, share, cap)
+            if placed is not None and (best is None or rank(person.index, placed) > rank(best[0].index, best[1])):
+                best = (person, placed)
+        if best is not None:
+            join(*best)
+            team += 1
+            given += _hours(best[1]) / (weeks + 1)
     # A request that never went ahead.
     if rng.random() < 0.1 and org.delivery:
         person = org.people[org.delivery[rng.randrange(len(org.delivery))]]
@@ -143,19 +281,18 @@ def allocate_team(
         ]
     for allocation in allocations:
         if allocation.counts:
-            load.take(allocation.person, allocation.first, allocation.last)
+            steps = round(allocation.weekly_hours / org.people[allocation.person].capacity * STEPS)
+            load.take(allocation.person, allocation.first, allocation.last, steps)
         counter[0] += 1
         _write_resource_plan(plan, allocation, org, timeline, rows, rng, counter[0])
     return allocations
 
 
 def _allocation(
-    seed: int, plan: ProjectPlan, person: Person, window: tuple[date, date], future: bool,
-    timeline: Timeline, rng: random.Random, share: float | None = None,
+    seed: int, plan: ProjectPlan, person: Person, placed: tuple[date, date, int], future: bool,
+    timeline: Timeline, rng: random.Random,
 ) -> Allocation:
-    first, last = window
-    if share is None:
-        share = rng.choices(ALLOCATION_SHARES, weights=ALLOCATION_WEIGHTS)[0]
+    first, last, steps = placed
     if future or first > timeline.anchor:
         state = rng.choice(("planning", "requested", "confirmed", "confirmed")) if plan.state == OPEN else "confirmed"
     elif last < timeline.anchor:
@@ -164,7 +301,7 @@ def _allocation(
         state = "allocated"
     return Allocation(
         sys_id(seed, "resource_plan", f"{plan.index}|{person.index}"),
-        person.index, first, last, person.capacity * share, state,
+        person.index, first, last, person.capacity * steps / STEPS, state,
     )
 
 
@@ -205,7 +342,7 @@ def card_hours(rng: random.Random, weekly_hours: float, days: list[bool]) -> lis
         if not open_:
             hours.append(0.0)
         elif weekday < 5:
-            hours.append(min(MAX_CARD_DAY, round(base * rng.uniform(0.6, 1.25) * 4) / 4))
+            hours.append(min(MAX_CARD_DAY, round(base * rng.uniform(0.75, 1.25) * 4) / 4))
         elif rng.random() < 0.04:
             hours.append(float(rng.randint(1, 4)))
         else:
@@ -218,16 +355,16 @@ def card_timeline(rng: random.Random, week: date) -> list[tuple[str, datetime]]:
     friday = week + timedelta(days=4)
     submitted = at(friday, rng.randint(14 * 3600, 20 * 3600))
     roll = rng.random()
-    if roll < 0.12:
-        submitted += timedelta(days=rng.randint(7, 28))  # late
-    elif roll < 0.2:
+    if roll < 0.06:
+        submitted += timedelta(days=rng.randint(7, 21))  # late
+    elif roll < 0.16:
         submitted += timedelta(days=3, hours=-8)  # Monday morning
     events = [("submitted", submitted)]
     roll = rng.random()
     if roll < 0.015:
         events.append(("recalled", submitted + timedelta(hours=rng.randint(4, 40))))
         return events
-    decided = submitted + timedelta(days=rng.randint(1, 6), seconds=rng.randint(0, 20000))
+    decided = submitted + timedelta(seconds=rng.randint(3 * 3600, 3 * 86400))  # approvers keep up
     if roll < 0.035:
         events.append(("rejected", decided))
         return events
