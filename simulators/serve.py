@@ -4,12 +4,20 @@
 and yields the URLs and credentials a connector needs. ``main()`` is the ``pwh simulate`` command:
 it generates (or reuses a cached) world, starts both servers, prints one JSON line with the
 CONTRACT §1 keys as the first line on stdout, and serves until SIGINT or SIGTERM.
+
+The world cache (``world_file_name``, ``ensure_world``, shared by ``pwh demo`` and ``pwh simulate``)
+is keyed by scale, seed, anchor, ``store.SCHEMA_VERSION`` and ``GENERATOR_VERSION``: a short hash of
+the source text of the generator modules (``GENERATOR_MODULES``), computed at import. Any change to
+how worlds are generated therefore gets a new file name, so a cached world is never silently stale;
+there is no constant to remember to bump. The servers themselves are not part of the hash: they
+read any world file.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -30,6 +38,26 @@ from simulators.jira_api import JiraApp
 from simulators.servicenow_api import ServiceNowApp
 
 SCALES = ("small", "medium", "large")
+
+# Every module whose code decides what a generated world file holds (simulators.world and what it
+# imports from this package, less the servers); tests/simulators/test_world.py keeps it complete.
+GENERATOR_MODULES = (
+    "advance", "finance", "finance_exports", "generation", "jira_static", "jira_world", "organisation",
+    "projects", "scales", "seeding", "staffing", "store", "timeline", "world",
+)
+
+
+def _generator_version() -> str:
+    """First 10 hex digits of a SHA-256 over the generator modules' names and source bytes."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).resolve().parent
+    for name in GENERATOR_MODULES:
+        digest.update(f"{name}\n".encode())
+        digest.update((folder / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:10]
+
+
+GENERATOR_VERSION = _generator_version()
 
 
 @dataclass(frozen=True)
@@ -141,8 +169,8 @@ def _write_finance_exports(world_path: Path, finance_dir: Path) -> None:
 
 
 def world_file_name(scale: str, seed: int, anchor: date) -> str:
-    """The cache file name of a world: one per (scale, seed, anchor, store schema version)."""
-    return f"world-{scale}-seed{seed}-{anchor.isoformat()}-v{store.SCHEMA_VERSION}.sqlite"
+    """The cache file name of a world: one per (scale, seed, anchor, store schema, generator version)."""
+    return f"world-{scale}-seed{seed}-{anchor.isoformat()}-v{store.SCHEMA_VERSION}-g{GENERATOR_VERSION}.sqlite"
 
 
 def ensure_world(scale: str, seed: int, anchor: date, cache_dir: Path | str) -> Path:

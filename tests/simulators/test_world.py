@@ -88,6 +88,21 @@ def test_another_seed_gives_another_world(small_world_path: Path, tmp_path: Path
     assert rows_digest(other.path) != rows_digest(small_world_path)
 
 
+def test_the_world_cache_key_covers_every_generator_module() -> None:
+    """A change to any module that shapes a world file changes the cached world's name."""
+    from simulators.serve import GENERATOR_MODULES, GENERATOR_VERSION, world_file_name
+
+    script = "import sys, simulators.world; print(' '.join(sorted(m for m in sys.modules if m.startswith('simulators.'))))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).stdout.split()
+    servers = {"serve", "http", "jira_api", "servicenow_api", "jql", "encoded_query", "faults"}
+    assert {name.removeprefix("simulators.") for name in loaded} - servers <= set(GENERATOR_MODULES)
+    assert re.fullmatch(r"[0-9a-f]{10}", GENERATOR_VERSION)
+    assert world_file_name("small", 7, date(2026, 6, 30)).endswith(f"-g{GENERATOR_VERSION}.sqlite")
+
+
 # --- meta, sizes, static Jira rows -------------------------------------------------------------
 
 
