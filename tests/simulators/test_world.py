@@ -344,6 +344,92 @@ def test_benefit_actuals_only_after_go_live_and_before_the_clock(conn: sqlite3.C
     assert realised > 0
 
 
+# --- what a PMO lead sees ----------------------------------------------------------------------
+
+
+def _months(conn: sqlite3.Connection) -> dict[str, str]:
+    return {p["sys_id"]: p["fiscal_start_date"] for p in sn_table(conn, "fiscal_period") if p["fiscal_type"] == "month"}
+
+
+def test_budgets_only_where_money_is_committed(conn: sqlite3.Connection) -> None:
+    """Pending projects plan no money before their (re)planned start; skipped ones none at all."""
+    projects = {p["sys_id"]: p for p in sn_table(conn, "pm_project")}
+    months = _months(conn)
+    planned = defaultdict(list)
+    for b in sn_table(conn, "cost_plan_breakdown"):
+        planned[b["task"]].append(months[b["fiscal_period"]])
+    stalled = 0
+    for project in projects.values():
+        if project["state"] == "-5":
+            assert min(planned[project["sys_id"]]) >= "2026-07-01", project["number"]
+            stalled += project["start_date"] < "2026-06-30"
+        if project["state"] == "7":
+            assert not planned[project["sys_id"]] and float(project["cost"]) == 0
+    assert stalled == 1  # the deliberate one: pending, its planned start long past
+
+
+def _gl_usd(conn: sqlite3.Connection) -> dict[str, dict[str, float]]:
+    rates = {(p, c): float(r) for p, c, r in conn.execute("select period, currency, rate_to_reporting from fin_fx_rate")}
+    spent: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for wbs, year, period, amount, currency in conn.execute(
+        "select wbs_code, fiscal_year, fiscal_period, amount, currency from fin_gl_line"
+    ):
+        month = f"{year}-{period:02d}"
+        spent[wbs][f"{month}-01"] += float(amount) * rates[(month, currency)]
+    return spent
+
+
+def test_spend_runs_around_plan(conn: sqlite3.Connection) -> None:
+    """Portfolios are within ±15 % of plan to date; closed-complete projects end near their plan."""
+    months = _months(conn)
+    gl = _gl_usd(conn)
+    plan_by_project = defaultdict(float)
+    for b in sn_table(conn, "cost_plan_breakdown"):
+        if months[b["fiscal_period"]] <= "2026-06-01":
+            plan_by_project[b["task"]] += float(b["cost"])
+    by_portfolio = defaultdict(lambda: [0.0, 0.0])
+    ended = []
+    for project in sn_table(conn, "pm_project"):
+        actual = sum(value for month, value in gl[project["u_wbs_code"]].items() if month <= "2026-06-01")
+        by_portfolio[project["portfolio"]][0] += plan_by_project[project["sys_id"]]
+        by_portfolio[project["portfolio"]][1] += actual
+        if project["state"] == "3":
+            ended.append(actual / float(project["cost"]))
+    for planned, actual in by_portfolio.values():
+        assert -0.15 <= actual / planned - 1 <= 0.15
+    assert ended and all(0.8 <= ratio <= 1.45 for ratio in ended)
+
+
+def test_people_are_mostly_allocated_and_book_their_time(conn: sqlite3.Connection) -> None:
+    """Recent months: allocation 65-90 % of everyone's capacity, approved hours 55-85 %."""
+    users = sn_table(conn, "sys_user")
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    for first in (date(2026, 3, 1), date(2026, 4, 1), date(2026, 5, 1)):
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        weekdays = sum(1 for n in range((last - first).days + 1) if (first + timedelta(days=n)).weekday() < 5)
+        capacity = sum(float(u["u_weekly_capacity_hours"]) / 5 * weekdays for u in users)
+        allocated = 0.0
+        for plan in sn_table(conn, "resource_plan"):
+            if plan["state"] not in ("confirmed", "allocated", "completed"):
+                continue
+            start, end = date.fromisoformat(plan["start_date"]), date.fromisoformat(plan["end_date"])
+            span = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+            working = [d for d in span if d.weekday() < 5]
+            allocated += float(plan["planned_hours"]) / len(working) * sum(1 for d in working if first <= d <= last)
+        booked = 0.0
+        for card in sn_table(conn, "time_card"):
+            if card["state"] in ("approved", "processed"):
+                week = date.fromisoformat(card["week_starts_on"])
+                booked += sum(float(card[d]) for n, d in enumerate(days) if first <= week + timedelta(days=n) <= last)
+        assert 0.65 <= allocated / capacity <= 0.9, (first, allocated / capacity)
+        assert 0.55 <= booked / capacity <= 0.85, (first, booked / capacity)
+
+
+def test_every_portfolio_has_work_in_progress(conn: sqlite3.Connection) -> None:
+    running = {p["portfolio"] for p in sn_table(conn, "pm_project") if p["state"] == "2"}
+    assert running == {p["sys_id"] for p in sn_table(conn, "pm_portfolio")}
+
+
 # --- Jira -------------------------------------------------------------------------------------
 
 
