@@ -86,3 +86,28 @@ def test_published_marts_carry_their_descriptions(small_warehouse: SmallWarehous
         conn.close()
     assert comment, f"{mart} has no description in the published file"
     assert described[0] == described[1], f"{mart}: {described[1] - described[0]} columns without a description"
+
+
+def test_pwh_export_writes_parquet_and_excel_files_of_the_published_marts(small_warehouse: SmallWarehouse, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from tests.conftest import pwh_env, run_pwh
+
+    env = pwh_env(small_warehouse.home)
+    parquet = run_pwh(["export", "--format", "parquet", "--out", str(tmp_path / "pq")], env, cwd=tmp_path, timeout=300)
+    assert parquet.returncode == 0, parquet.stderr
+    assert len(pd.read_parquet(tmp_path / "pq" / "kpi_project_scorecard.parquet")) == 25
+    excel = run_pwh(["export", "--format", "xlsx", "--out", str(tmp_path / "xl")], env, cwd=tmp_path, timeout=300)
+    assert excel.returncode == 0, excel.stderr
+    workbook = load_workbook(tmp_path / "xl" / "portfolio_marts.xlsx", read_only=True)
+    assert {"kpi_project_scorecard", "kpi_portfolio_summary", "kpi_data_quality"} <= set(workbook.sheetnames)
+    assert workbook["kpi_project_scorecard"].max_row == 26  # header + 25 projects
+
+
+def test_pwh_export_before_any_run_says_what_to_do(tmp_path) -> None:
+    from tests.conftest import pwh_env, run_pwh
+
+    result = run_pwh(["export"], pwh_env(tmp_path / "empty"), cwd=tmp_path, timeout=300)
+    assert result.returncode == 2
+    assert "no published warehouse" in result.stderr and "pwh run" in result.stderr
+    assert "Traceback" not in result.stderr
