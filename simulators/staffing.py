@@ -66,12 +66,12 @@ def load_targets(seed: int, org: Organisation) -> list[int]:
         elif person.title == "Project Manager":
             share = rng.uniform(0.75, 1.0)
         elif person.contractor:
-            share = rng.uniform(0.95, 1.2)
+            share = rng.uniform(0.95, 1.15)
         else:
             roll = rng.random()
-            if roll < 0.73:
+            if roll < 0.76:
                 share = rng.uniform(0.9, 1.0)
-            elif roll < 0.85:
+            elif roll < 0.89:
                 share = rng.uniform(0.4, 0.75)  # partly on run-the-business work
             else:
                 share = rng.uniform(1.05, 1.3)  # over-allocated
