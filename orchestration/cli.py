@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from orchestration.settings import Settings
+
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
 
 # Nothing we run phones home (DEVELOPERS.md).
@@ -140,12 +142,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         print(f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}", flush=True)
         code = run_pipeline(_settings(), full=False)
-    if code == EXIT_OK:
-        from orchestration.publish import export
-
-        written = export(paths.published_db, paths.exports / "parquet", "parquet")
-        print(f"Exports: {len(written)} Parquet files in {paths.exports / 'parquet'}")
-    print(f"Demo finished in {time.monotonic() - started:,.0f} s. Published warehouse: {paths.published_db}")
+    print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
+    print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")
+    print(f"  Parquet exports: {paths.exports / 'parquet'}")
+    print(f"  data-quality results: {paths.quality / 'check_results'} (and marts.kpi_data_quality)")
     return code
 
 
@@ -178,8 +178,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 # --- the pipeline -----------------------------------------------------------------------------
 
 
-def _settings():
-    from orchestration.settings import ConfigError, Settings
+def _settings() -> Settings:
+    from orchestration.settings import ConfigError
 
     try:
         settings = Settings.from_env()
@@ -204,7 +204,7 @@ def unconfigured_sources() -> list[str]:
     return [c.message for c in configs if isinstance(c, NotConfigured)]
 
 
-def run_pipeline(settings, *, full: bool) -> int:
+def run_pipeline(settings: Settings, *, full: bool) -> int:
     """nightly_sync, then publish (always: kpi_data_quality must record a failed run too)."""
     from dagster import DagsterInstance
 
