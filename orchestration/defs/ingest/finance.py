@@ -10,6 +10,7 @@ from orchestration.defs.ingest.landing_assets import (
     SOURCE_RETRY_POLICY,
     ensure_entities,
     materializations,
+    progress_logger,
     raw_specs,
     skipped,
     source_errors,
@@ -43,5 +44,7 @@ def raw_finance(
         yield from skipped(context, "finance", entities, config.message)
         return
     with source_errors():
-        results = sync_finance(config.folder, landing, settle_seconds=config.settle_seconds)
+        results = sync_finance(
+            config.folder, landing, settle_seconds=config.settle_seconds, progress=progress_logger(context)
+        )
     yield from materializations("finance", results, full=False)

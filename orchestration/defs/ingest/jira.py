@@ -50,5 +50,5 @@ def raw_jira(
         return
     full = is_full_sync(context)
     with source_errors(), closing(jira_client(config)) as client:
-        results = sync_jira(client, landing, full=full, entities=entities, progress=progress_logger(context, "jira"))
+        results = sync_jira(client, landing, full=full, entities=entities, progress=progress_logger(context))
     yield from materializations("jira", results, full)

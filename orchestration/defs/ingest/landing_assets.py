@@ -61,14 +61,17 @@ def ensure_entities(landing: RawLanding, source: str, entities: Sequence[str]) -
         landing.ensure_entity(source, entity)
 
 
-def progress_logger(context: dg.AssetExecutionContext, source: str) -> Callable[[str, int], None]:
-    """Log progress every 10k records so a long sync shows which entity and how far."""
+def progress_logger(context: dg.AssetExecutionContext) -> Callable[[str, int], None]:
+    """Log progress every 10k records so a long sync shows which entity and how far.
+
+    The connectors report `("<source>/<entity>", records so far)`.
+    """
     last: dict[str, int] = {}
 
     def report(entity: str, records: int) -> None:
         if records - last.get(entity, 0) >= 10_000:
             last[entity] = records
-            context.log.info(f"raw/{source}/{entity}: {records:,} records so far")
+            context.log.info(f"raw/{entity}: {records:,} records so far")
 
     return report
 

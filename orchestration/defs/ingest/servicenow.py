@@ -46,6 +46,6 @@ def raw_servicenow(
     full = is_full_sync(context)
     with source_errors(), closing(servicenow_client(config)) as client:
         results = sync_servicenow(
-            client, landing, full=full, tables=tables, progress=progress_logger(context, "servicenow")
+            client, landing, full=full, tables=tables, progress=progress_logger(context)
         )
     yield from materializations("servicenow", results, full)
