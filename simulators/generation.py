@@ -1,8 +1,10 @@
 """Generate a whole world into an open store: organisation, projects, staffing, finance, Jira.
 
 Projects are generated one at a time in index order, each from its own random streams; their
-records stream into SQLite through a ``RowBuffer``, so memory holds the organisation and one
-project at a time whatever the scale.
+records stream into SQLite through a ``RowBuffer``, so memory holds the organisation, the weekly
+load of every person and every project's resource plans (a few MB at the large scale), and one
+project's other records at a time whatever the scale. Staffing runs first, in the order projects
+start (``_staff_projects``); a plan is cheap to decide again from its stream.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from simulators.jira_world import IssueWriter, JiraIds, JiraProject, Member, epo
 from simulators.organisation import Organisation, build_organisation
 from simulators.projects import CLOSED_SKIPPED, PENDING, Counters, plan_project, write_open_demands, write_project_records
 from simulators.scales import Scale
-from simulators.staffing import Allocation, WeeklyLoad, allocate_team, load_targets, staffing_window, write_time_cards
+from simulators.staffing import (
+    Allocation, WeeklyLoad, allocate_team, load_targets, staffing_window, write_time_cards,
+)
 from simulators.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
 from simulators.timeline import Timeline, add_months, monday_of
 

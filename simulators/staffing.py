@@ -197,7 +197,9 @@ def allocate_team(
     members: set[int] = set()
     future = plan.work_start is None
 
-    def placement(person: Person, member_first: date, member_last: date, share: float, cap: int | None = None):
+    def placement(
+        person: Person, member_first: date, member_last: date, share: float, cap: int | None = None
+    ) -> tuple[date, date, int] | None:
         fitted = _fit_window(person, member_first, member_last)
         if fitted is None or person.index in members:
             return None
