@@ -27,7 +27,7 @@ demo: setup
 	$(VENV)/bin/pwh demo $(ARGS)
 
 test: setup
-	$(VENV)/bin/pytest $(ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(ARGS)
 
 benchmark: setup
 	$(VENV)/bin/pytest -m benchmark -p no:cacheprovider $(ARGS)

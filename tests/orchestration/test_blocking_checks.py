@@ -8,10 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 import pandas as pd
 
 from connectors.landing import RawLanding, RawRecord
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
+
+# one worker builds the session's small warehouse; its tests run there
+pytestmark = pytest.mark.xdist_group("small_warehouse")
 
 KPI_MARTS = ["kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual"]
 

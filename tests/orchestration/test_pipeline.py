@@ -8,6 +8,9 @@ import pytest
 
 from tests.conftest import SmallWarehouse
 
+# one worker builds the session's small warehouse; its tests run there
+pytestmark = pytest.mark.xdist_group("small_warehouse")
+
 KPI_MARTS = [
     "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
     "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization", "kpi_data_quality",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_builds")]  # one worker lands the small world and runs the dbt builds
 
 EARLY = date(2026, 3, 18)
 EARLY_MONTH = date(2026, 3, 1)

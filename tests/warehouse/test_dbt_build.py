@@ -12,7 +12,7 @@ import pytest
 
 
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_builds")]  # one worker lands the small world and runs the dbt builds
 
 KPI_COLUMNS: dict[str, list[str]] = {
     "kpi_project_scorecard": [

@@ -75,7 +75,7 @@ from oracle.kpi_oracle import (
     load_world,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("small_warehouse")]  # one worker builds the session's small warehouse; its tests run there
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-6
