@@ -28,16 +28,11 @@ PEAK_RSS_LIMIT_MIB = 1024
 
 
 def medium_world() -> Path:
-    from simulators.world import World
+    """The cached medium world; the cache key includes the generator's version (serve.py)."""
+    from simulators.serve import ensure_world
 
     folder = Path(os.environ.get("PWH_BENCH_CACHE", tempfile.gettempdir())) / "pwh-bench"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"medium-seed{SEED}-{ANCHOR.isoformat()}.sqlite"
-    if not path.exists():
-        partial = folder / f".{path.name}.partial"
-        World.generate(partial, scale="medium", seed=SEED, anchor=ANCHOR).close()
-        os.replace(partial, path)
-    return path
+    return ensure_world("medium", SEED, ANCHOR, folder)
 
 
 @pytest.mark.benchmark
