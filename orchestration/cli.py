@@ -36,10 +36,16 @@ QUIET_ENV = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
+    if argv[:1] == ["simulate"]:
+        # The simulators own their options (and their --help): hand them over untouched.
+        from simulators.serve import main as serve_main
+
+        return serve_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -75,9 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
     run.set_defaults(handler=cmd_run)
 
-    simulate = sub.add_parser("simulate", help="serve the simulated Jira and ServiceNow, write finance exports")
-    simulate.add_argument("rest", nargs=argparse.REMAINDER, help="see `pwh simulate --help`")
-    simulate.set_defaults(handler=cmd_simulate)
+    # Dispatched to simulators.serve before parsing (see main); listed here for `pwh --help`.
+    sub.add_parser("simulate", help="serve the simulated Jira and ServiceNow, write finance exports (pwh simulate --help)")
 
     ui = sub.add_parser("ui", help="the Dagster UI (dagster dev) on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
@@ -98,13 +103,6 @@ def _date(text: str) -> date:
 
 
 # --- commands -------------------------------------------------------------------------------
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from simulators.serve import main as serve_main
-
-    rest = [a for a in args.rest if a != "--"]
-    return serve_main(rest)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -1,0 +1,46 @@
+"""`pwh simulate`: the first stdout line is the JSON a client needs, and the servers answer it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from simulators.serve import world_file_name
+from tests.conftest import TEST_ANCHOR, TEST_SEED, pwh_env
+
+
+def test_pwh_simulate_prints_urls_and_credentials_then_serves_until_interrupted(small_world_path: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cached = home / "simulator" / world_file_name("small", TEST_SEED, TEST_ANCHOR)
+    cached.parent.mkdir(parents=True)
+    shutil.copyfile(small_world_path, cached)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("pwh")), "simulate", "--scale", "small", "--seed", str(TEST_SEED),
+         "--anchor", TEST_ANCHOR.isoformat()],
+        env=pwh_env(home), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = json.loads(process.stdout.readline())
+        assert set(first) == {
+            "jira_url", "jira_email", "jira_api_token", "servicenow_url", "servicenow_user",
+            "servicenow_password", "finance_dir",
+        }
+        assert first["jira_url"].startswith("http://127.0.0.1:")
+        me = requests.get(f"{first['jira_url']}/rest/api/3/myself", auth=(first["jira_email"], first["jira_api_token"]), timeout=30)
+        assert me.status_code == 200 and me.json()["emailAddress"] == first["jira_email"]
+        projects = requests.get(
+            f"{first['servicenow_url']}/api/now/table/pm_project",
+            params={"sysparm_limit": 5}, auth=(first["servicenow_user"], first["servicenow_password"]), timeout=30,
+        )
+        assert projects.status_code == 200 and int(projects.headers["X-Total-Count"]) == 25
+        assert list(Path(first["finance_dir"]).glob("gl_actuals_*.csv"))
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=60)
+    assert code == 0
