@@ -109,9 +109,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.as_of:
         os.environ["PWH_AS_OF"] = args.as_of.isoformat()
     settings = _settings()
-    for warning in unconfigured_sources():
+    unconfigured = unconfigured_sources()
+    if len(unconfigured) == 3 and not _has_landed_data(settings):
+        raise UserFacingError(
+            "nothing to run: no source is configured and nothing has landed in "
+            f"{settings.paths.raw} — set JIRA_URL/JIRA_EMAIL/JIRA_API_TOKEN, "
+            "SERVICENOW_URL/SERVICENOW_USER/SERVICENOW_PASSWORD or FINANCE_EXPORT_DIR "
+            "(see README), or try `pwh demo`"
+        )
+    for warning in unconfigured:
         print(f"warning: {warning}", file=sys.stderr)
     return run_pipeline(settings, full=args.full)
+
+
+def _has_landed_data(settings: Settings) -> bool:
+    """Whether any real batch landed before (the zero-row placeholders do not count)."""
+    return any(
+        not path.name.endswith("-empty.parquet") for path in settings.paths.raw.glob("*/*/batch-*.parquet")
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -44,3 +44,12 @@ def test_pwh_simulate_prints_urls_and_credentials_then_serves_until_interrupted(
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=60)
     assert code == 0
+
+
+def test_pwh_run_with_nothing_configured_and_nothing_landed_says_what_to_set(tmp_path: Path) -> None:
+    from tests.conftest import run_pwh
+
+    result = run_pwh(["run"], pwh_env(tmp_path / "home"), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "JIRA_URL" in result.stderr and "SERVICENOW_URL" in result.stderr and "FINANCE_EXPORT_DIR" in result.stderr
+    assert "pwh demo" in result.stderr and "Traceback" not in result.stderr
