@@ -560,6 +560,7 @@ class Facts:
     plan: pd.DataFrame  # project, month, expense_type, cost — the whole plan
     benefit: pd.DataFrame  # project, month, planned, actual — monetary plans, the whole plan
     forecast: pd.DataFrame  # project, month, expense_type, amount — latest version, months after as-of month
+    forecast_all: pd.DataFrame  # the same, every month of the latest version (kpi_budget_vs_actual)
     forecast_version: str | None
     hours: pd.DataFrame  # user, project, day, month, hours — counted cards, days ≤ as_of
     allocation: pd.DataFrame  # user, project, month, hours — counted resource plans
@@ -750,15 +751,15 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
         )
     benefit = pd.DataFrame.from_records(benefit_rows, columns=["project", "month", "planned", "actual"])
 
-    # Forecast: the latest version ≤ as-of month (one label across all files), months after it ----
+    # Forecast: the latest version ≤ as-of month (one label across all files). kpi_budget_vs_actual
+    # shows its figure for every month; the scorecard's forecast at completion takes the months
+    # after the as-of month only.
     version = latest_forecast_version(world.forecast["version"], as_of_month)
     forecast_rows = []
     for f in world.forecast.to_dict("records"):
         if f["version"] != version:
             continue
         month = date(int(f["fiscal_year"]), int(f["month"]), 1)
-        if month <= as_of_month:
-            continue
         rate = fx.rate(f["currency"], month, latest_earlier=True)
         if rate is None:
             problems.append(f"no {f['currency']} rate on or before {month:%Y-%m} for the forecast")
@@ -770,7 +771,8 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
                 "amount": None if rate is None else float(f["amount"]) * rate,
             }
         )
-    forecast = pd.DataFrame.from_records(forecast_rows, columns=["project", "month", "expense_type", "amount"])
+    forecast_all = pd.DataFrame.from_records(forecast_rows, columns=["project", "month", "expense_type", "amount"])
+    forecast = forecast_all[forecast_all["month"] > as_of_month]
 
     # Hours: approved/processed cards, by day, days after as_of ignored ----------------------
     hour_rows = []
@@ -857,6 +859,7 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
         plan=plan,
         benefit=benefit,
         forecast=forecast,
+        forecast_all=forecast_all,
         forecast_version=version,
         hours=hours,
         allocation=allocation,
@@ -893,18 +896,35 @@ def latest_health(status: pd.DataFrame, project: str, cutoff: date) -> str | Non
 # --------------------------------------------------------------------------------------------
 
 
-def priority_scores(facts: Facts) -> dict[str, tuple[float | None, int | None]]:
-    """Project number / demand number → (priority_score, priority_rank) for every ranked item."""
-    items: list[dict[str, Any]] = []
-    for p in facts.projects.to_dict("records"):
-        if p["state_code"] in RANKED_PROJECT_STATES:
-            items.append({"id": p["project_id"], "portfolio": p["portfolio"], **{c: p[c] for c in PRIORITY_WEIGHTS}})
-    for d in facts.demands.to_dict("records"):
-        items.append({"id": d["number"], "portfolio": d["portfolio"], **{c: parse_number(d[c]) for c in PRIORITY_WEIGHTS}})
-    out: dict[str, tuple[float | None, int | None]] = {}
-    by_portfolio: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def wsjf(
+    business_value: float | None,
+    time_criticality: float | None,
+    risk_reduction: float | None,
+    job_size: float | None,
+) -> float | None:
+    """``(u_business_value + u_time_criticality + u_risk_reduction) / u_job_size``; NULL when a
+    score is missing or the job size is 0."""
+    parts = (business_value, time_criticality, risk_reduction)
+    if any(is_missing(p) for p in parts):
+        return None
+    return ratio(sum(float(p) for p in parts), job_size)
+
+
+def score_ranked_items(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``priority_score`` and ``priority_rank`` of ranked items, each a mapping with ``id``,
+    ``portfolio`` and the four weighted criteria (numbers or None).
+
+    Each criterion is min-max normalised within the portfolio over the given items (max = min → 1);
+    the score is Σ weight × normalised; the rank is the dense rank of the score, highest first,
+    within the portfolio.
+
+    Reading: an item whose criterion is missing takes no part in that criterion's min and max and
+    has a NULL score (and rank); items without a portfolio are ranked together as one group.
+    """
+    by_portfolio: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
     for item in items:
-        by_portfolio[item["portfolio"]].append(item)
+        by_portfolio[item["portfolio"] or None].append(item)
+    scored: dict[str, tuple[float | None, int | None]] = {}
     for members in by_portfolio.values():
         normalised = {c: min_max_normalise({m["id"]: m[c] for m in members}) for c in PRIORITY_WEIGHTS}
         scores: dict[str, float | None] = {}
@@ -916,19 +936,78 @@ def priority_scores(facts: Facts) -> dict[str, tuple[float | None, int | None]]:
             )
         ranks = dense_rank_descending(scores)
         for key, score in scores.items():
-            out[key] = (score, ranks[key])
-    return out
+            scored[key] = (score, ranks[key])
+    return [{**item, "priority_score": scored[item["id"]][0], "priority_rank": scored[item["id"]][1]} for item in items]
+
+
+def ranked_items(facts: Facts) -> list[dict[str, Any]]:
+    """Every ranked item (projects open or in progress, open unconverted demands), scored.
+
+    ``id`` is the project or demand number (PRJ… / DMND…, never shared between the two).
+    """
+    items: list[dict[str, Any]] = []
+    for p in facts.projects.to_dict("records"):
+        if p["state_code"] in RANKED_PROJECT_STATES:
+            items.append(
+                {
+                    "item_type": "project",
+                    "id": p["project_id"],
+                    "sys_id": p["sys_id"],
+                    "name": p["project_name"],
+                    "portfolio": p["portfolio"],
+                    **{c: p[c] for c in (*PRIORITY_WEIGHTS, "u_job_size")},
+                }
+            )
+    for d in facts.demands.to_dict("records"):
+        items.append(
+            {
+                "item_type": "demand",
+                "id": d["number"],
+                "sys_id": d["sys_id"],
+                "name": d["short_description"],
+                "portfolio": d["portfolio"],
+                **{c: parse_number(d[c]) for c in (*PRIORITY_WEIGHTS, "u_job_size")},
+            }
+        )
+    numbers = [i["id"] for i in items]
+    clash = "a project and a demand share a number"
+    if len(numbers) != len(set(numbers)) and clash not in facts.problems:
+        facts.problems.append(clash)
+    return score_ranked_items(items)
+
+
+def priority_scores(facts: Facts) -> dict[str, tuple[float | None, int | None]]:
+    """Project number / demand number → (priority_score, priority_rank) for every ranked item."""
+    return {i["id"]: (i["priority_score"], i["priority_rank"]) for i in ranked_items(facts)}
+
+
+def project_npv(facts: Facts, project_sys_id: str, planned_start: date | None) -> float | None:
+    """The scorecard's ``npv_amount`` of one project from the whole cost and monetary benefit plan."""
+    plan = facts.plan[facts.plan["project"] == project_sys_id]
+    benefit = facts.benefit[facts.benefit["project"] == project_sys_id]
+    return npv(
+        _sum_by_month(plan, "cost"),
+        _sum_by_month(benefit, "planned"),
+        planned_start.year if planned_start else None,
+        facts.kpi_vars.discount_rate,
+    )
 
 
 def blocking_dependency_counts(world: WorldFrames, as_of: date) -> dict[str, int]:
     """Jira project key → distinct Blocks links in which one of its issues is blocked by a not-done
-    issue of another Jira project (status as of as_of, from the changelog)."""
+    issue of another Jira project (status as of as_of, from the changelog).
+
+    Reading: both issues must exist by the end of the as_of day (created before it ends); an issue
+    created later is not a fact as of as_of, so neither is its link.
+    """
     cutoff = epoch_ms_of_day(as_of + timedelta(days=1))
     changes = _changes_by_issue(world)
     issues = world.jira_issues.set_index("issue_id", drop=False)
     key_to_id = dict(zip(world.jira_issues["key"], world.jira_issues["issue_id"]))
     counted: dict[str, set[str]] = defaultdict(set)
     for issue in world.jira_issues.to_dict("records"):
+        if int(issue["created_ms"]) >= cutoff:
+            continue
         for link in issue["issuelinks"]:
             if (link.get("type") or {}).get("name") != "Blocks" or "inwardIssue" not in link:
                 continue
@@ -1248,6 +1327,283 @@ def delivery_flow(world: WorldFrames, kpi_vars: KpiVars) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# kpi_budget_vs_actual and kpi_benefits_realization (project × month)
+# --------------------------------------------------------------------------------------------
+
+EXPENSE_TYPES = ("capex", "opex")
+
+
+def _sums(frame: pd.DataFrame, keys: list[str], column: str) -> dict[tuple, float]:
+    """``coalesce(sum(column), 0)`` by ``keys`` (rows without a project are left out)."""
+    if frame.empty:
+        return {}
+    own = frame[frame["project"].notna()]
+    out: dict[tuple, float] = defaultdict(float)
+    for row in zip(*(own[k] for k in keys), own[column]):
+        if not is_missing(row[-1]):
+            out[tuple(row[:-1])] += float(row[-1])
+    return dict(out)
+
+
+def active_month_span(nonzero_months: Iterable[date]) -> list[date]:
+    """Every month from the first to the last of ``nonzero_months`` (gaps included); [] if none."""
+    months = sorted(set(nonzero_months))
+    return months_from_to(months[0], months[-1]) if months else []
+
+
+def cumulative(by_month: Mapping[date, float], months: Sequence[date]) -> dict[date, float]:
+    """Running total through each of ``months`` (sorted) of ``by_month``, counting every earlier
+    month of ``by_month`` too ("to date" = from the beginning of the data)."""
+    out: dict[date, float] = {}
+    ordered = sorted(by_month.items())
+    running, i = 0.0, 0
+    for month in months:
+        while i < len(ordered) and ordered[i][0] <= month:
+            running += ordered[i][1]
+            i += 1
+        out[month] = running
+    return out
+
+
+BUDGET_VS_ACTUAL_COLUMNS = [
+    "project_id", "month_start_date", "expense_type", "planned_amount", "forecast_amount", "actual_amount",
+    "cumulative_planned_amount", "cumulative_actual_amount", "variance_amount",
+]
+
+
+def budget_vs_actual_rows(
+    project_id: str,
+    planned: Mapping[tuple[date, str], float],
+    forecast: Mapping[tuple[date, str], float],
+    actual: Mapping[tuple[date, str], float],
+    as_of_month: date,
+) -> list[dict[str, Any]]:
+    """One project's kpi_budget_vs_actual rows from its sums by (month, expense_type).
+
+    Row set: every month from the first to the last month in which planned, forecast or actual of
+    capex or opex is non-zero, × both types; after the as-of month the actual, cumulative actual and
+    variance are NULL. Actuals of months after the as-of month are cut (GL lines of later fiscal
+    periods are ignored), so they neither show nor open a month.
+
+    Reading: "non-zero" is judged on the month's sum per measure and type (lines that net to 0 do
+    not open a month).
+    """
+    actual = {(m, t): value for (m, t), value in actual.items() if m <= as_of_month}
+    nonzero = [
+        month
+        for sums in (planned, forecast, actual)
+        for (month, expense_type), value in sums.items()
+        if expense_type in EXPENSE_TYPES and value != 0
+    ]
+    months = active_month_span(nonzero)
+    rows = []
+    for expense_type in EXPENSE_TYPES:
+        planned_by_month = {m: v for (m, t), v in planned.items() if t == expense_type}
+        actual_by_month = {m: v for (m, t), v in actual.items() if t == expense_type}
+        cumulative_planned = cumulative(planned_by_month, months)
+        cumulative_actual = cumulative(actual_by_month, months)
+        for month in months:
+            planned_amount = planned_by_month.get(month, 0.0)
+            after = month > as_of_month
+            actual_amount = None if after else actual_by_month.get(month, 0.0)
+            rows.append(
+                {
+                    "project_id": project_id,
+                    "month_start_date": month,
+                    "expense_type": expense_type,
+                    "planned_amount": planned_amount,
+                    "forecast_amount": forecast.get((month, expense_type), 0.0),
+                    "actual_amount": actual_amount,
+                    "cumulative_planned_amount": cumulative_planned[month],
+                    "cumulative_actual_amount": None if after else cumulative_actual[month],
+                    "variance_amount": minus(actual_amount, planned_amount),
+                }
+            )
+    return sorted(rows, key=lambda r: (r["month_start_date"], r["expense_type"]))
+
+
+def budget_vs_actual(facts: Facts) -> pd.DataFrame:
+    """kpi_budget_vs_actual: project × month × expense_type (capex, opex).
+
+    planned = ``cost_plan_breakdown.cost`` of the month's period (the cost plan's expense type);
+    forecast = the latest version's figure for that month, whatever the month;
+    actual = GL lines mapped by wbs_code, at the month's rate, months after the as-of month cut.
+
+    Reading: "the latest version's figure for that month" is shown for every month of the row set,
+    the as-of month and earlier months included (the scorecard's forecast at completion, by
+    contrast, takes only months after the as-of month); a month the version has no figure for is 0.
+    """
+    v = facts.kpi_vars
+    planned = _sums(facts.plan, ["project", "month", "expense_type"], "cost")
+    forecast = _sums(facts.forecast_all, ["project", "month", "expense_type"], "amount")
+    actual = _sums(facts.gl, ["project", "month", "expense_type"], "amount")
+
+    by_project: dict[str, dict[str, dict[tuple[date, str], float]]] = defaultdict(
+        lambda: {"planned": {}, "forecast": {}, "actual": {}}
+    )
+    for name, sums in (("planned", planned), ("forecast", forecast), ("actual", actual)):
+        for (p, m, t), value in sums.items():
+            by_project[p][name][(m, t)] = value
+    rows: list[dict[str, Any]] = []
+    for p in facts.projects.to_dict("records"):
+        own = by_project.get(p["sys_id"])
+        if own is None:
+            continue
+        rows.extend(budget_vs_actual_rows(p["project_id"], own["planned"], own["forecast"], own["actual"], v.as_of_month))
+    return pd.DataFrame(rows, dtype=object, columns=BUDGET_VS_ACTUAL_COLUMNS)
+
+
+def benefits_realization_rows(
+    project_id: str,
+    planned: Mapping[date, float],
+    actual: Mapping[date, float],
+    as_of_month: date,
+) -> list[dict[str, Any]]:
+    """One project's kpi_benefits_realization rows from its monetary benefit sums by month.
+
+    Row set: every month from the first to the last month with non-zero planned or actual benefit
+    (actual only through the as-of month); after the as-of month actual, cumulative actual and the
+    ratio are NULL. ``benefit_realization_ratio`` = cumulative actual / cumulative planned.
+
+    Reading: an actual benefit recorded for a month after the as-of month is not yet a fact: it
+    neither shows nor opens a month of the row set (the same cut as the scorecard's "to date").
+    """
+    actual = {m: value for m, value in actual.items() if m <= as_of_month}
+    months = active_month_span([m for sums in (planned, actual) for m, value in sums.items() if value != 0])
+    cumulative_planned = cumulative(planned, months)
+    cumulative_actual = cumulative(actual, months)
+    rows = []
+    for month in months:
+        after = month > as_of_month
+        rows.append(
+            {
+                "project_id": project_id,
+                "month_start_date": month,
+                "planned_benefit_amount": planned.get(month, 0.0),
+                "actual_benefit_amount": None if after else actual.get(month, 0.0),
+                "cumulative_planned_amount": cumulative_planned[month],
+                "cumulative_actual_amount": None if after else cumulative_actual[month],
+                "benefit_realization_ratio": None if after else ratio(cumulative_actual[month], cumulative_planned[month]),
+            }
+        )
+    return rows
+
+
+BENEFITS_REALIZATION_COLUMNS = [
+    "project_id", "month_start_date", "planned_benefit_amount", "actual_benefit_amount",
+    "cumulative_planned_amount", "cumulative_actual_amount", "benefit_realization_ratio",
+]
+
+
+def benefits_realization(facts: Facts) -> pd.DataFrame:
+    """kpi_benefits_realization: project × month, monetary benefit plans only."""
+    planned = _sums(facts.benefit, ["project", "month"], "planned")
+    actual = _sums(facts.benefit, ["project", "month"], "actual")
+    by_project: dict[str, dict[str, dict[date, float]]] = defaultdict(lambda: {"planned": {}, "actual": {}})
+    for (p, m), value in planned.items():
+        by_project[p]["planned"][m] = value
+    for (p, m), value in actual.items():
+        by_project[p]["actual"][m] = value
+    rows: list[dict[str, Any]] = []
+    for p in facts.projects.to_dict("records"):
+        own = by_project.get(p["sys_id"])
+        if own is not None:
+            rows.extend(benefits_realization_rows(p["project_id"], own["planned"], own["actual"], facts.kpi_vars.as_of_month))
+    return pd.DataFrame(rows, dtype=object, columns=BENEFITS_REALIZATION_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# kpi_risk_heatmap
+# --------------------------------------------------------------------------------------------
+
+
+def risk_bucket(code: str | None) -> int | None:
+    """Heat-map bucket of a ServiceNow probability / impact code: ``6 − code`` (1 lowest … 5 highest)."""
+    if code is None or is_missing(code) or str(code).strip() not in {"1", "2", "3", "4", "5"}:
+        return None
+    return 6 - int(str(code).strip())
+
+
+RISK_HEATMAP_COLUMNS = ["portfolio_name", "probability_bucket", "impact_bucket", "open_risk_count", "exposure_amount"]
+
+
+def risk_heatmap_cells(open_risks: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Cells of open risks, each a mapping with ``portfolio_name``, ``probability``, ``impact``
+    (codes) and ``exposure`` (None when unknown): one row per cell with at least one open risk."""
+    cells: dict[tuple, dict[str, Any]] = {}
+    for r in open_risks:
+        key = (r["portfolio_name"], risk_bucket(r["probability"]), risk_bucket(r["impact"]))
+        cell = cells.setdefault(key, {"count": 0, "exposures": []})
+        cell["count"] += 1
+        cell["exposures"].append(r["exposure"])
+    rows = [
+        {
+            "portfolio_name": key[0],
+            "probability_bucket": key[1],
+            "impact_bucket": key[2],
+            "open_risk_count": cell["count"],
+            "exposure_amount": total(cell["exposures"]),
+        }
+        for key, cell in sorted(cells.items(), key=lambda kv: tuple(str(k) for k in kv[0]))
+    ]
+    return pd.DataFrame(rows, dtype=object, columns=RISK_HEATMAP_COLUMNS)
+
+
+def risk_heatmap(facts: Facts) -> pd.DataFrame:
+    """kpi_risk_heatmap: portfolio × probability bucket × impact bucket over open risks (current state).
+
+    Reading: a risk belongs to the portfolio of its project (a project task's risk to its top_task
+    project's); an open risk with no project or no known code is still counted, in a cell with a
+    NULL portfolio / bucket, and reported as a problem of the world.
+    """
+    portfolio_of = dict(zip(facts.projects["sys_id"], facts.projects["portfolio_name"]))
+    open_risks = []
+    for r in facts.risks[facts.risks["is_open"]].to_dict("records"):
+        name = portfolio_of.get(r["project"]) if not is_missing(r["project"]) else None
+        if name is None or risk_bucket(r["probability"]) is None or risk_bucket(r["impact"]) is None:
+            facts.problems.append(f"open risk {r['number']} has no portfolio or no probability/impact code")
+        open_risks.append({**r, "portfolio_name": name})
+    return risk_heatmap_cells(open_risks)
+
+
+# --------------------------------------------------------------------------------------------
+# kpi_prioritization
+# --------------------------------------------------------------------------------------------
+
+PRIORITIZATION_COLUMNS = [
+    "item_type", "item_id", "item_name", "portfolio_name", "strategic_alignment", "business_value",
+    "time_criticality", "risk_reduction", "job_size", "npv_amount", "priority_score", "wsjf", "priority_rank",
+]
+
+
+def prioritization(facts: Facts) -> pd.DataFrame:
+    """kpi_prioritization: one row per ranked item with its raw scores, score, WSJF and rank."""
+    portfolio_name = dict(zip(facts.portfolios["sys_id"], facts.portfolios["name"]))
+    start_of = dict(zip(facts.projects["sys_id"], facts.projects["planned_start_date"]))
+    rows = []
+    for item in ranked_items(facts):
+        is_project = item["item_type"] == "project"
+        rows.append(
+            {
+                "item_type": item["item_type"],
+                "item_id": item["id"],
+                "item_name": item["name"],
+                "portfolio_name": portfolio_name.get(item["portfolio"]),
+                "strategic_alignment": item["u_strategic_alignment"],
+                "business_value": item["u_business_value"],
+                "time_criticality": item["u_time_criticality"],
+                "risk_reduction": item["u_risk_reduction"],
+                "job_size": item["u_job_size"],
+                "npv_amount": project_npv(facts, item["sys_id"], start_of[item["sys_id"]]) if is_project else None,
+                "priority_score": item["priority_score"],
+                "wsjf": wsjf(item["u_business_value"], item["u_time_criticality"], item["u_risk_reduction"], item["u_job_size"]),
+                "priority_rank": item["priority_rank"],
+            }
+        )
+    return pd.DataFrame(rows, dtype=object, columns=PRIORITIZATION_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
 # Everything at once
 # --------------------------------------------------------------------------------------------
 
@@ -1259,6 +1615,10 @@ class OracleResult:
     portfolio_summary: pd.DataFrame
     capacity_utilization: pd.DataFrame
     delivery_flow: pd.DataFrame
+    budget_vs_actual: pd.DataFrame
+    benefits_realization: pd.DataFrame
+    risk_heatmap: pd.DataFrame
+    prioritization: pd.DataFrame
 
 
 def compute_all(world: WorldFrames, kpi_vars: KpiVars) -> OracleResult:
@@ -1269,4 +1629,8 @@ def compute_all(world: WorldFrames, kpi_vars: KpiVars) -> OracleResult:
         portfolio_summary=portfolio_summary(facts),
         capacity_utilization=capacity_utilization(facts),
         delivery_flow=delivery_flow(world, kpi_vars),
+        budget_vs_actual=budget_vs_actual(facts),
+        benefits_realization=benefits_realization(facts),
+        risk_heatmap=risk_heatmap(facts),
+        prioritization=prioritization(facts),
     )

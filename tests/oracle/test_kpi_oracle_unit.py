@@ -17,9 +17,13 @@ import pytest
 from oracle.kpi_oracle import (
     FxRates,
     KpiVars,
+    active_month_span,
     baseline_end_date,
+    benefits_realization_rows,
+    budget_vs_actual_rows,
     capacity_hours,
     compute_all,
+    cumulative,
     dense_rank_descending,
     earned_value,
     first_in_progress_ms,
@@ -32,11 +36,15 @@ from oracle.kpi_oracle import (
     payback_months,
     quantile_cont,
     ratio,
+    risk_bucket,
     risk_exposure,
+    risk_heatmap_cells,
+    score_ranked_items,
     spread_plan_hours,
     status_at,
     total,
     weekdays_between,
+    wsjf,
 )
 
 AS_OF = date(2026, 6, 30)
@@ -242,6 +250,136 @@ def test_fx_rates_fall_back_only_when_asked():
     assert fx.rate("USD", date(2026, 8, 1)) == 1.0
 
 
+def test_cumulative_and_month_span():
+    assert active_month_span([]) == []
+    assert active_month_span([date(2026, 3, 1), date(2025, 12, 1), date(2026, 3, 1)]) == [
+        date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+    ]
+    # Months before the first asked-for month still count ("to date" from the beginning).
+    by_month = {date(2026, 1, 1): 5.0, date(2026, 3, 1): 2.0, date(2026, 9, 1): 100.0}
+    assert cumulative(by_month, [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]) == {
+        date(2026, 2, 1): 5.0, date(2026, 3, 1): 7.0, date(2026, 4, 1): 7.0
+    }
+
+
+JAN, FEB, MAR, APR, MAY, JUN = (date(2026, m, 1) for m in range(1, 7))
+
+
+def test_budget_vs_actual_rows_row_set_and_nulls_after_the_as_of_month():
+    planned = {(FEB, "capex"): 100.0, (APR, "capex"): 100.0, (FEB, "opex"): 10.0}
+    forecast = {(MAY, "opex"): 30.0, (JUN, "capex"): 0.0}  # a zero figure does not open June
+    actual = {(JAN, "capex"): 0.0, (FEB, "capex"): 120.0, (MAR, "opex"): 5.0}  # a zero month does not open January
+    rows = budget_vs_actual_rows("PRJ1", planned, forecast, actual, as_of_month=MAR)
+    # February (first non-zero) through May (last: the opex forecast), × both types, gap month included.
+    assert [(r["month_start_date"], r["expense_type"]) for r in rows] == [
+        (m, t) for m in (FEB, MAR, APR, MAY) for t in ("capex", "opex")
+    ]
+    by = {(r["month_start_date"], r["expense_type"]): r for r in rows}
+    feb = by[(FEB, "capex")]
+    assert (feb["planned_amount"], feb["actual_amount"], feb["variance_amount"]) == (100.0, 120.0, 20.0)
+    assert feb["forecast_amount"] == 0.0  # no figure in the version: a sum over nothing
+    mar = by[(MAR, "capex")]  # nothing planned or spent: zeros, monthly variance 0, cumulatives carried
+    assert (mar["planned_amount"], mar["actual_amount"], mar["variance_amount"]) == (0.0, 0.0, 0.0)
+    assert (mar["cumulative_planned_amount"], mar["cumulative_actual_amount"]) == (100.0, 120.0)
+    assert by[(MAR, "opex")]["variance_amount"] == 5.0  # monthly, not cumulative (10 planned in Feb)
+    assert by[(MAR, "opex")]["cumulative_actual_amount"] == 5.0
+    apr = by[(APR, "capex")]  # after the as-of month
+    assert apr["planned_amount"] == 100.0 and apr["cumulative_planned_amount"] == 200.0
+    assert apr["actual_amount"] is None and apr["cumulative_actual_amount"] is None and apr["variance_amount"] is None
+    assert by[(MAY, "opex")]["forecast_amount"] == 30.0 and by[(MAY, "opex")]["actual_amount"] is None
+    # Nothing non-zero at all: no rows.
+    assert budget_vs_actual_rows("PRJ2", {(JAN, "capex"): 0.0}, {}, {}, as_of_month=MAR) == []
+
+
+def test_budget_vs_actual_rows_ignore_actuals_after_the_as_of_month():
+    rows = budget_vs_actual_rows("PRJ1", {(JAN, "opex"): 1.0}, {}, {(MAR, "opex"): 50.0}, as_of_month=FEB)
+    assert [r["month_start_date"] for r in rows] == [JAN, JAN]
+
+
+def test_benefits_realization_rows_ratio_of_cumulative_sums():
+    planned = {FEB: 100.0, MAR: 300.0, JUN: 600.0}
+    actual = {FEB: 50.0, MAR: 300.0, MAY: 0.0}
+    rows = {r["month_start_date"]: r for r in benefits_realization_rows("PRJ1", planned, actual, as_of_month=APR)}
+    assert list(rows) == [FEB, MAR, APR, MAY, JUN]
+    assert rows[FEB]["benefit_realization_ratio"] == pytest.approx(0.5)
+    # Cumulative: 350 / 400, not the average of the monthly ratios (0.5 and 1.0).
+    assert rows[MAR]["benefit_realization_ratio"] == pytest.approx(350.0 / 400.0)
+    assert rows[MAR]["benefit_realization_ratio"] != pytest.approx((0.5 + 1.0) / 2)
+    assert rows[APR]["planned_benefit_amount"] == 0.0 and rows[APR]["actual_benefit_amount"] == 0.0
+    assert rows[APR]["cumulative_actual_amount"] == 350.0
+    for month in (MAY, JUN):  # after the as-of month
+        assert rows[month]["actual_benefit_amount"] is None
+        assert rows[month]["cumulative_actual_amount"] is None
+        assert rows[month]["benefit_realization_ratio"] is None
+    assert rows[JUN]["cumulative_planned_amount"] == 1000.0
+
+
+def test_benefits_realization_rows_zero_denominator_is_null():
+    # Actual benefit before any is planned: the cumulative planned benefit is 0 → NULL, never inf.
+    rows = benefits_realization_rows("PRJ1", {MAR: 100.0}, {FEB: 20.0}, as_of_month=APR)
+    by = {r["month_start_date"]: r for r in rows}
+    assert list(by) == [FEB, MAR]
+    assert by[FEB]["cumulative_planned_amount"] == 0.0 and by[FEB]["benefit_realization_ratio"] is None
+    assert by[MAR]["benefit_realization_ratio"] == pytest.approx(0.2)
+    # An actual after the as-of month is not a fact yet: it does not open a month.
+    assert [r["month_start_date"] for r in benefits_realization_rows("PRJ1", {FEB: 1.0}, {MAY: 9.0}, as_of_month=MAR)] == [FEB]
+
+
+def test_risk_buckets_and_heatmap_cells():
+    assert [risk_bucket(c) for c in ("1", "2", "3", "4", "5")] == [5, 4, 3, 2, 1]
+    assert risk_bucket("") is None and risk_bucket(None) is None and risk_bucket("9") is None
+    risks = [
+        {"portfolio_name": "A", "probability": "1", "impact": "2", "exposure": 900.0},
+        {"portfolio_name": "A", "probability": "1", "impact": "2", "exposure": 90.0},
+        {"portfolio_name": "A", "probability": "5", "impact": "5", "exposure": None},  # no estimated cost
+        {"portfolio_name": "B", "probability": "1", "impact": "2", "exposure": 1.0},
+    ]
+    cells = {
+        (r["portfolio_name"], r["probability_bucket"], r["impact_bucket"]): (r["open_risk_count"], r["exposure_amount"])
+        for r in risk_heatmap_cells(risks).to_dict("records")
+    }
+    assert cells == {("A", 5, 4): (2, 990.0), ("A", 1, 1): (1, 0.0), ("B", 5, 4): (1, 1.0)}
+    assert risk_heatmap_cells([]).empty
+
+
+def test_wsjf():
+    assert wsjf(6.0, 5.0, 5.0, 4.0) == pytest.approx(4.0)
+    assert wsjf(6.0, 5.0, 5.0, 0.0) is None  # zero job size: NULL, never infinity
+    assert wsjf(6.0, 5.0, 5.0, None) is None
+    assert wsjf(None, 5.0, 5.0, 4.0) is None
+
+
+def _item(item_id: str, portfolio: str, sa: float | None, bv: float, tc: float, rr: float) -> dict:
+    return {"id": item_id, "portfolio": portfolio, "u_strategic_alignment": sa, "u_business_value": bv,
+            "u_time_criticality": tc, "u_risk_reduction": rr}
+
+
+def test_score_ranked_items_normalises_within_the_portfolio():
+    items = [
+        _item("a", "P", 8, 2, 5, 5),
+        _item("b", "P", 4, 6, 5, 5),
+        _item("c", "P", 8, 2, 5, 5),  # ties with a
+        _item("d", "P", 6, 4, 5, 5),
+        _item("x", "Q", 1, 1, 1, 1),  # alone in its portfolio: max = min everywhere → 1
+    ]
+    scored = {i["id"]: (i["priority_score"], i["priority_rank"]) for i in score_ranked_items(items)}
+    # sa: 8,4,8,6 → 1,0,1,0.5; bv: 2,6,2,4 → 0,1,0,0.5; tc and rr all equal → 1.
+    assert scored["a"][0] == pytest.approx(0.4 + 0.2 + 0.1)
+    assert scored["b"][0] == pytest.approx(0.3 + 0.2 + 0.1)
+    assert scored["d"][0] == pytest.approx(0.2 + 0.15 + 0.2 + 0.1)
+    assert scored["c"] == scored["a"]
+    # Dense ranks with ties: a and c first, then d (0.65), then b (0.6) — no gap after the tie.
+    assert (scored["a"][1], scored["c"][1], scored["d"][1], scored["b"][1]) == (1, 1, 2, 3)
+    assert scored["x"] == (pytest.approx(1.0), 1)
+
+
+def test_score_ranked_items_missing_criterion():
+    scored = {i["id"]: i for i in score_ranked_items([_item("a", "P", None, 2, 5, 5), _item("b", "P", 3, 6, 5, 5)])}
+    assert scored["a"]["priority_score"] is None and scored["a"]["priority_rank"] is None
+    # b is alone on strategic alignment (max = min → 1) and highest on business value.
+    assert scored["b"]["priority_score"] == pytest.approx(1.0) and scored["b"]["priority_rank"] == 1
+
+
 # --------------------------------------------------------------------------------------------
 # A tiny world file, built by hand
 # --------------------------------------------------------------------------------------------
@@ -355,6 +493,21 @@ def build_tiny_world(path: Path) -> Path:
     sn("risk", "r3", number="RSK3", task="pb", probability="1", impact="1", estimated_cost="5000", state="closed")
     sn("risk", "r4", number="RSK4", task="pa", probability="3", impact="1", estimated_cost="10", state="retired")
 
+    # Demands, all in "Quiet" (no activity there, so no portfolio-summary rows and no effect on
+    # PRJ002's rank in Alpha). D1 and D3 tie; time criticality and risk reduction are all equal.
+    def demand(sys_id: str, state: str, scores: tuple[str, str, str, str, str], project: str = "") -> None:
+        sa, bv, tc, rr, job = scores
+        sn("dmn_demand", sys_id, number=f"DMND{sys_id[1:]}", short_description=f"Demand {sys_id}", portfolio="pf2",
+           state=state, project=project, u_strategic_alignment=sa, u_business_value=bv, u_time_criticality=tc,
+           u_risk_reduction=rr, u_job_size=job)
+
+    demand("d1", "submitted", ("8", "2", "5", "5", "0"))
+    demand("d2", "qualified", ("4", "6", "5", "5", "4"))
+    demand("d3", "screening", ("8", "2", "5", "5", "3"))
+    demand("d4", "approved", ("10", "10", "10", "10", "1"))  # not open
+    demand("d5", "qualified", ("10", "10", "10", "10", "1"), project="pb")  # converted
+    demand("d6", "draft", ("10", "10", "10", "10", "1"))  # not yet submitted
+
     sn("project_status", "s1", number="PRJSTAT1", project="pb", as_on="2026-06-01", overall_health="green")
     sn("project_status", "s2", number="PRJSTAT2", project="pb", as_on="2026-06-29", overall_health="yellow")
     sn("project_status", "s3", number="PRJSTAT3", project="pb", as_on="2026-07-01", overall_health="red")  # after as_of
@@ -414,6 +567,8 @@ def build_tiny_world(path: Path) -> Path:
     issue(4, "MOB-4", "2026-06-08T00:00:00", "2026-07-01T00:00:00", "10001")  # resolved after as_of
     change(5, 4, "2026-06-09T00:00:00", "1", "3")
     change(6, 4, "2026-07-01T00:00:00", "3", "10001")
+    # Created after as_of: its link to the open WEB-1 is not a fact as of as_of.
+    issue(5, "MOB-5", "2026-07-02T00:00:00", None, "1", [{"id": "503", "type": blocks, "inwardIssue": {"id": "10", "key": "WEB-1"}}])
     issue(10, "WEB-1", "2026-05-01T00:00:00", None, "1", [{"id": "500", "type": blocks, "outwardIssue": {"id": "1", "key": "MOB-1"}}])
     issue(11, "WEB-2", "2026-05-01T00:00:00", "2026-05-02T00:00:00", "10001")
     change(7, 11, "2026-05-02T00:00:00", "1", "10001")
@@ -433,7 +588,7 @@ def test_load_world_shapes(tiny):
     world, _ = tiny
     assert world.anchor == AS_OF
     assert set(world.table("pm_project")["number"]) == {"PRJ001", "PRJ002"}
-    assert len(world.jira_issues) == 6
+    assert len(world.jira_issues) == 7
     assert world.jira_status_category["3"] == "indeterminate"
     assert len(world.gl) == 5
 
@@ -453,7 +608,8 @@ def test_tiny_scorecard_closed_project(tiny):
     assert a["roi_ratio"] == pytest.approx(-1.0)
     assert a["payback_months"] is None
     assert a["priority_score"] is None and a["priority_rank"] is None  # closed: not ranked
-    # MOB-1 is blocked by WEB-1 (open) → 1; WEB-2 is done; MOB-2 → WEB-1 is "blocks", not blocked by.
+    # MOB-1 is blocked by WEB-1 (open) → 1; WEB-2 is done; MOB-2 → WEB-1 is "blocks", not blocked by;
+    # MOB-5 is blocked by WEB-1 but was created after as_of.
     assert a["blocking_dependency_count"] == 1
 
 
@@ -561,3 +717,71 @@ def test_tiny_delivery_flow(tiny):
     assert last["throughput"] == 0  # MOB-4 resolved after as_of counts as unresolved
     assert last["wip"] == 2
     assert list(flow.loc["WEB"].index)[0] == date(2026, 4, 27)  # ISO week of WEB's first issue
+
+
+def test_tiny_budget_vs_actual(tiny):
+    _, result = tiny
+    frame = result.budget_vs_actual
+    a = frame[frame["project_id"] == "PRJ001"]
+    assert [(r["month_start_date"], r["expense_type"]) for r in a.to_dict("records")] == [(JAN, "capex"), (JAN, "opex")]
+    a_capex = a.iloc[0]
+    assert (a_capex["planned_amount"], a_capex["actual_amount"], a_capex["variance_amount"]) == (900.0, 900.0, 0.0)
+    b = frame[frame["project_id"] == "PRJ002"].set_index(["month_start_date", "expense_type"])
+    # January (first plan month) through October (last plan month); August's forecast is inside it.
+    assert len(b) == 10 * 2
+    assert b.index[0] == (JAN, "capex") and b.index[-1] == (date(2026, 10, 1), "opex")
+    assert b.loc[(FEB, "capex"), "actual_amount"] == pytest.approx(550.0)
+    assert b.loc[(FEB, "capex"), "variance_amount"] == pytest.approx(450.0)
+    assert b.loc[(MAR, "opex"), "actual_amount"] == pytest.approx(110.0)  # 100 EUR at March's 1.10
+    assert b.loc[(MAR, "opex"), "planned_amount"] == 0.0
+    june = b.loc[(JUN, "capex")]
+    assert june["forecast_amount"] == pytest.approx(111.0)  # the version's figure for the as-of month itself
+    assert june["cumulative_planned_amount"] == pytest.approx(600.0)  # the quarter breakdown is ignored
+    assert june["cumulative_actual_amount"] == pytest.approx(550.0)
+    assert june["variance_amount"] == pytest.approx(-100.0)
+    july = b.loc[(date(2026, 7, 1), "capex")]  # after the as-of month: the 5000 GL line is cut
+    assert july["forecast_amount"] == pytest.approx(200.0)
+    assert july["actual_amount"] is None and july["cumulative_actual_amount"] is None and july["variance_amount"] is None
+    assert b.loc[(date(2026, 8, 1), "capex"), "forecast_amount"] == pytest.approx(120.0)  # 100 EUR at July's 1.20
+    assert b.loc[(date(2026, 9, 1), "capex"), "forecast_amount"] == 0.0  # only older and later versions have September
+
+
+def test_tiny_benefits_realization(tiny):
+    _, result = tiny
+    rows = result.benefits_realization.set_index("month_start_date")
+    assert set(result.benefits_realization["project_id"]) == {"PRJ002"}  # PRJ001 has no monetary plan
+    assert list(rows.index) == [date(2026, m, 1) for m in range(5, 12)]  # May..November
+    assert rows.loc[MAY, "actual_benefit_amount"] == 100.0  # the non-monetary plan is not money
+    assert rows.loc[JUN, "benefit_realization_ratio"] == pytest.approx(0.25)
+    assert rows.loc[date(2026, 7, 1), "benefit_realization_ratio"] is None
+    assert rows.loc[date(2026, 11, 1), "cumulative_planned_amount"] == 1400.0
+
+
+def test_tiny_risk_heatmap(tiny):
+    _, result = tiny
+    cells = {
+        (r["portfolio_name"], r["probability_bucket"], r["impact_bucket"]): (r["open_risk_count"], r["exposure_amount"])
+        for r in result.risk_heatmap.to_dict("records")
+    }
+    # RSK1 (probability 1 → bucket 5, impact 2 → 4), RSK2 monitoring counts as open; closed/retired do not.
+    assert cells == {("Alpha", 5, 4): (1, pytest.approx(900.0)), ("Alpha", 1, 1): (1, pytest.approx(10.0))}
+
+
+def test_tiny_prioritization(tiny):
+    _, result = tiny
+    rows = result.prioritization.set_index("item_id")
+    assert set(rows.index) == {"PRJ002", "DMND1", "DMND2", "DMND3"}  # A is closed; d4–d6 are not open or converted
+    b = rows.loc["PRJ002"]
+    assert (b["item_type"], b["item_name"], b["portfolio_name"]) == ("project", "Running B", "Alpha")
+    assert b["priority_score"] == pytest.approx(1.0) and b["priority_rank"] == 1
+    assert b["npv_amount"] == pytest.approx(400.0) and b["wsjf"] == pytest.approx(3.0)
+    assert (b["strategic_alignment"], b["job_size"]) == (5.0, 5.0)
+    d1, d2, d3 = rows.loc["DMND1"], rows.loc["DMND2"], rows.loc["DMND3"]
+    assert d1["item_type"] == "demand" and d1["portfolio_name"] == "Quiet" and d1["npv_amount"] is None
+    assert d1["priority_score"] == pytest.approx(0.7) and d3["priority_score"] == pytest.approx(0.7)
+    assert d2["priority_score"] == pytest.approx(0.6)
+    assert (d1["priority_rank"], d3["priority_rank"], d2["priority_rank"]) == (1, 1, 2)
+    assert d1["wsjf"] is None  # job size 0
+    assert d2["wsjf"] == pytest.approx(4.0) and d3["wsjf"] == pytest.approx(4.0)
+    # The scorecard carries the same score and rank for the ranked project.
+    assert result.scorecard.loc["PRJ002"]["priority_rank"] == 1

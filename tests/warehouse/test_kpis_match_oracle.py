@@ -211,6 +211,10 @@ SCORECARD_KEY = ["project_id"]
 PORTFOLIO_KEY = ["portfolio_name", "month_start_date"]
 CAPACITY_KEY = ["resource_id", "month_start_date"]
 FLOW_KEY = ["jira_project_key", "week_start_date"]
+BUDGET_KEY = ["project_id", "month_start_date", "expense_type"]
+BENEFITS_KEY = ["project_id", "month_start_date"]
+HEATMAP_KEY = ["portfolio_name", "probability_bucket", "impact_bucket"]
+PRIORITIZATION_KEY = ["item_type", "item_id"]
 
 
 def _value_columns(frame: pd.DataFrame, key: list[str]) -> list[str]:
@@ -365,6 +369,10 @@ def test_delivery_flow_of_one_jira_project_matches_oracle(oracle: OracleResult, 
         ("kpi_portfolio_summary", "portfolio_summary", PORTFOLIO_KEY),
         ("kpi_capacity_utilization", "capacity_utilization", CAPACITY_KEY),
         ("kpi_delivery_flow", "delivery_flow", FLOW_KEY),
+        ("kpi_budget_vs_actual", "budget_vs_actual", BUDGET_KEY),
+        ("kpi_benefits_realization", "benefits_realization", BENEFITS_KEY),
+        ("kpi_risk_heatmap", "risk_heatmap", HEATMAP_KEY),
+        ("kpi_prioritization", "prioritization", PRIORITIZATION_KEY),
     ],
 )
 def test_every_row_matches_oracle(mart: str, attribute: str, key: list[str], oracle: OracleResult, marts) -> None:
