@@ -45,7 +45,7 @@ links as (
     group by 1
 ),
 
-final as (
+oriented_links as (
     select
         links.link_id,
         links.link_type_name,
@@ -64,14 +64,21 @@ final as (
             when lower(links.outward_phrase) like 'depends%' then links.from_issue_id
             else links.to_issue_id
         end as blocked_issue_id,
-        lower(links.link_type_name) = 'blocks' or lower(links.link_type_name) like 'depend%' as is_dependency,
-        from_issues.jira_project_key as from_jira_project_key,
-        to_issues.jira_project_key as to_jira_project_key
+        lower(links.link_type_name) = 'blocks' or lower(links.link_type_name) like 'depend%' as is_dependency
     from links
-    left join issues as from_issues
-        on links.from_issue_id = from_issues.issue_id
-    left join issues as to_issues
-        on links.to_issue_id = to_issues.issue_id
+),
+
+-- the Jira project of each side (NULL when that issue is outside the landed scope)
+final as (
+    select
+        oriented_links.*,
+        blockers.jira_project_key as blocker_jira_project_key,
+        blocked.jira_project_key as blocked_jira_project_key
+    from oriented_links
+    left join issues as blockers
+        on oriented_links.blocker_issue_id = blockers.issue_id
+    left join issues as blocked
+        on oriented_links.blocked_issue_id = blocked.issue_id
 )
 
 select * from final

@@ -34,15 +34,7 @@ milestones as (
 
 -- the same rule as projects (int_project_delivery): the project's oldest baseline decides
 oldest_baselines as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (partition by project_sys_id order by created_at, baseline_sys_id) as baseline_rank
-        from baselines
-        where project_sys_id is not null
-    ) as ranked
-    where baseline_rank = 1
+    {{ oldest_project_baselines('baselines') }}
 ),
 
 -- a project with a baseline measures its milestones by it (no item: no baseline date)
@@ -129,10 +121,8 @@ final as (
 measured as (
     select
         *,
-        case
-            when state = 'closed complete' and actual_end_date is not null and baseline_end_date is not null
-                then actual_end_date <= baseline_end_date + cast({{ var('on_time_tolerance_days') }} as integer)
-        end as is_on_time
+        -- the same rule as projects (int_project_delivery)
+        {{ is_on_time('state', 'actual_end_date', 'baseline_end_date') }} as is_on_time
     from final
 )
 

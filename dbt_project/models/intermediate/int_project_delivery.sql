@@ -19,15 +19,7 @@ baseline_items as (
 -- a project is measured against its OLDEST baseline (the plan first approved), not the latest
 -- re-plan: ties on sys_created_on go to the lower sys_id (KPIS.md "on-time delivery rate")
 oldest_baselines as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (partition by project_sys_id order by created_at, baseline_sys_id) as baseline_rank
-        from baselines
-        where project_sys_id is not null
-    ) as ranked
-    where baseline_rank = 1
+    {{ oldest_project_baselines('baselines') }}
 ),
 
 -- the item for the project itself (other items baseline its tasks); should a baseline hold
@@ -99,10 +91,7 @@ measured as (
     select
         *,
         -- dates, not timestamps, are compared; only a project that closed complete is judged
-        case
-            when state = 'closed complete' and actual_end_date is not null and baseline_end_date is not null
-                then actual_end_date <= baseline_end_date + cast({{ var('on_time_tolerance_days') }} as integer)
-        end as is_on_time
+        {{ is_on_time('state', 'actual_end_date', 'baseline_end_date') }} as is_on_time
     from final
 )
 

@@ -46,11 +46,7 @@ distinct_versions as (
 fingerprinted as (
     select
         *,
-        md5(concat_ws('|'
-            {%- for column in tracked_columns %}
-            , coalesce(cast({{ column }} as varchar), '')
-            {%- endfor %}
-        )) as attribute_hash
+        {{ surrogate_key(tracked_columns) }} as attribute_hash
     from distinct_versions
 ),
 

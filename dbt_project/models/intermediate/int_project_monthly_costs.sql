@@ -1,19 +1,7 @@
 with
 
 breakdowns as (
-    select * from {{ ref('stg_servicenow__cost_plan_breakdown') }}
-),
-
-cost_plans as (
-    select * from {{ ref('stg_servicenow__cost_plan') }}
-),
-
-task_projects as (
-    select * from {{ ref('int_task_projects') }}
-),
-
-fiscal_months as (
-    select * from {{ ref('int_fiscal_months') }}
+    select * from {{ ref('int_cost_plan_breakdowns_placed') }}
 ),
 
 gl_lines as (
@@ -25,24 +13,17 @@ forecast_lines as (
 ),
 
 -- the approved budget: cost_plan_breakdown.cost on month periods (quarter and year periods are
--- ignored, KPIS.md "Months"); plans have no as-of cut
+-- ignored, KPIS.md "Months"), placed on its project by int_cost_plan_breakdowns_placed; plans
+-- have no as-of cut
 planned as (
     select
-        -- the breakdown's own task names the project, its plan's task is the fallback; a task
-        -- that is a project task counts for its top_task project
-        coalesce(task_projects.project_sys_id, breakdowns.project_sys_id, cost_plans.project_sys_id) as project_sys_id,
-        fiscal_months.month_start_date,
-        cost_plans.expense_type,
-        breakdowns.planned_cost as planned_amount,
+        project_sys_id,
+        month_start_date,
+        expense_type,
+        planned_cost as planned_amount,
         cast(null as decimal(38, 16)) as actual_amount,
         cast(null as decimal(38, 16)) as forecast_amount
     from breakdowns
-    inner join fiscal_months
-        on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
-    left join cost_plans
-        on breakdowns.cost_plan_sys_id = cost_plans.cost_plan_sys_id
-    left join task_projects
-        on coalesce(breakdowns.project_sys_id, cost_plans.project_sys_id) = task_projects.task_sys_id
 ),
 
 -- actuals are the GL (the system of record), cut at the as-of month: lines of later fiscal

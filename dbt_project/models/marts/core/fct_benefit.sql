@@ -1,40 +1,21 @@
 with
 
 breakdowns as (
-    select * from {{ ref('stg_servicenow__benefit_plan_breakdown') }}
+    select * from {{ ref('int_benefit_plan_breakdowns_placed') }}
 ),
 
-benefit_plans as (
-    select * from {{ ref('stg_servicenow__benefit_plan') }}
-),
-
-task_projects as (
-    select * from {{ ref('int_task_projects') }}
-),
-
-fiscal_months as (
-    select * from {{ ref('int_fiscal_months') }}
-),
-
+-- breakdowns on month periods only, already placed on their project by int_benefit_plan_breakdowns_placed
 monthly as (
     select
-        -- the breakdown's own task names the project, its plan's task is the fallback; a task
-        -- that is a project task counts for its top_task project
-        coalesce(task_projects.project_sys_id, breakdowns.project_sys_id, benefit_plans.project_sys_id) as project_sys_id,
-        fiscal_months.month_start_date,
-        fiscal_months.fiscal_year,
+        project_sys_id,
+        month_start_date,
+        fiscal_year,
         -- money only from monetary plans; non-monetary benefits are reported beside, never summed in
-        sum(case when benefit_plans.benefit_type = 'monetary' then breakdowns.planned_benefit end) as planned_benefit_amount,
-        sum(case when benefit_plans.benefit_type = 'monetary' then breakdowns.actual_benefit end) as actual_benefit_amount,
-        sum(case when benefit_plans.benefit_type <> 'monetary' then breakdowns.planned_benefit end) as planned_non_monetary_benefit,
-        sum(case when benefit_plans.benefit_type <> 'monetary' then breakdowns.actual_benefit end) as actual_non_monetary_benefit
+        sum(case when benefit_type = 'monetary' then planned_benefit end) as planned_benefit_amount,
+        sum(case when benefit_type = 'monetary' then actual_benefit end) as actual_benefit_amount,
+        sum(case when benefit_type <> 'monetary' then planned_benefit end) as planned_non_monetary_benefit,
+        sum(case when benefit_type <> 'monetary' then actual_benefit end) as actual_non_monetary_benefit
     from breakdowns
-    inner join fiscal_months
-        on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
-    left join benefit_plans
-        on breakdowns.benefit_plan_sys_id = benefit_plans.benefit_plan_sys_id
-    left join task_projects
-        on coalesce(breakdowns.project_sys_id, benefit_plans.project_sys_id) = task_projects.task_sys_id
     group by 1, 2, 3
 ),
 

@@ -4,21 +4,11 @@ links as (
     select * from {{ ref('int_jira_issue_links') }}
 ),
 
-issues as (
-    select * from {{ ref('stg_jira__issues') }}
-),
-
+-- Blocks and Depends links, with the Jira project of each side (int_jira_issue_links)
 dependencies as (
-    select
-        links.*,
-        blockers.jira_project_key as blocker_jira_project_key,
-        blocked.jira_project_key as blocked_jira_project_key
+    select *
     from links
-    left join issues as blockers
-        on links.blocker_issue_id = blockers.issue_id
-    left join issues as blocked
-        on links.blocked_issue_id = blocked.issue_id
-    where links.is_dependency
+    where is_dependency
 ),
 
 final as (

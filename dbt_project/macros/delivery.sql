@@ -1,0 +1,25 @@
+{#- The on-time rule of projects and milestones (KPIS.md "on-time delivery rate"): only work that
+    closed complete is judged, dates (not timestamps) are compared, and finishing up to var
+    on_time_tolerance_days after the baseline end still counts as on time. NULL when not judged
+    (not closed complete, or either date unknown). -#}
+{% macro is_on_time(state, actual_end_date, baseline_end_date) -%}
+    case
+        when {{ state }} = 'closed complete' and {{ actual_end_date }} is not null and {{ baseline_end_date }} is not null
+            then {{ actual_end_date }} <= {{ baseline_end_date }} + cast({{ var('on_time_tolerance_days') }} as integer)
+    end
+{%- endmacro %}
+
+{#- A project is measured against its OLDEST baseline (the plan first approved), not the latest
+    re-plan: ties on sys_created_on go to the lower sys_id. One row per project that has a
+    baseline, read from the given baselines relation (stg_servicenow__planned_task_baseline). -#}
+{% macro oldest_project_baselines(baselines) -%}
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by project_sys_id order by created_at, baseline_sys_id) as baseline_rank
+        from {{ baselines }}
+        where project_sys_id is not null
+    ) as ranked
+    where baseline_rank = 1
+{%- endmacro %}
