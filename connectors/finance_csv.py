@@ -48,6 +48,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from connectors.http import SourceConfigError
+
 log = logging.getLogger(__name__)
 
 GL_COLUMNS: tuple[str, ...] = (
@@ -641,7 +643,7 @@ def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan
     """
     scan = FolderScan()
     if not folder.is_dir():
-        raise FileNotFoundError(f"finance drop folder {folder} does not exist — check FINANCE_EXPORT_DIR")
+        raise SourceConfigError(f"finance drop folder {folder} does not exist — check FINANCE_EXPORT_DIR")
     candidates: dict[Path, tuple[int, int]] = {}
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith((".", "~$")):

@@ -75,6 +75,11 @@ class HttpPolicy:
         return rng.uniform(0, ceiling) if self.jitter else ceiling
 
 
+class SourceConfigError(ValueError):
+    """A source is set up in a way that cannot work (a URL without a scheme, a missing drop
+    folder, a JQL scope with ORDER BY): the message names the setting to fix. Retrying is futile."""
+
+
 class SourceError(Exception):
     """A source could not be read: wrong credentials, a bad request, or retries exhausted.
 
@@ -185,7 +190,7 @@ def _status_advice(status: int, auth_hint: str) -> str:
     if status == 400:
         return "the request was rejected as invalid; check the query or scope settings"
     if status in RETRY_STATUSES:
-        return "the service kept failing or throttling; try again later or raise HttpPolicy.retry_budget_seconds"
+        return "the service kept failing or throttling; try again later"
     return "check the service status and the connector configuration"
 
 
@@ -213,7 +218,7 @@ class HttpClient:
         secrets: Sequence[str] = (),
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"{source} URL must start with http:// or https://, got {safe_url(base_url)!r}")
+            raise SourceConfigError(f"{source} URL must start with http:// or https://, got {safe_url(base_url)!r}")
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.auth_hint = auth_hint
@@ -326,27 +331,26 @@ class HttpClient:
             remaining = policy.retry_budget_seconds - (time.monotonic() - started)
             if attempt >= policy.max_attempts:
                 raise SourceError(
-                    f"{self.source} answered {problem} for {method} {shown} and still failed after "
-                    f"{attempt} attempts ({waited:.1f} s of waiting) — "
-                    f"{_status_advice(status or 503, self.auth_hint)}",
+                    f"{self.source} {method} {shown} failed with {problem} after "
+                    f"{attempt} attempts ({waited:.1f} s of waiting) — {self._give_up_advice(status)}",
                     source=self.source, method=method, url=shown, status=status, attempts=attempt,
                 )
             if retry_after is not None:
                 delay = retry_after
                 if delay > remaining:
                     raise SourceError(
-                        f"{self.source} answered {problem} for {method} {shown} and asked to wait "
+                        f"{self.source} {method} {shown} failed with {problem} and asked to wait "
                         f"{delay:.0f} s (Retry-After), more than the {max(remaining, 0):.0f} s left of the "
-                        f"retry budget — try again later or raise HttpPolicy.retry_budget_seconds",
+                        f"retry budget — try again later",
                         source=self.source, method=method, url=shown, status=status, attempts=attempt,
                     )
             else:
                 delay = min(policy.backoff(attempt, self._rng), max(remaining, 0.0))
                 if remaining <= 0:
                     raise SourceError(
-                        f"{self.source} answered {problem} for {method} {shown} and the "
+                        f"{self.source} {method} {shown} failed with {problem} and the "
                         f"{policy.retry_budget_seconds:.0f} s retry budget is spent after {attempt} attempts — "
-                        f"{_status_advice(status or 503, self.auth_hint)}",
+                        f"{self._give_up_advice(status)}",
                         source=self.source, method=method, url=shown, status=status, attempts=attempt,
                     )
             self.stats.retries += 1
@@ -381,6 +385,12 @@ class HttpClient:
         if isinstance(exc, requests.ConnectionError):
             return f"a connection error ({type(exc).__name__})"
         return type(exc).__name__
+
+    def _give_up_advice(self, status: int | None) -> str:
+        """What to do after retries ran out: no answer at all points at the URL and the network."""
+        if status is None:
+            return f"check the {self.source} URL, the network and any proxy, or try again later"
+        return _status_advice(status, self.auth_hint)
 
     def _status_message(
         self, method: str, shown: str, status: int, response: requests.Response, attempt: int

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.http import HttpClient, HttpPolicy, SourceError
+from connectors.http import HttpClient, HttpPolicy, SourceConfigError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def build_issue_jql(updated_since: datetime | None, scope: str | None = None) ->
     if scope is not None and scope.strip():
         cleaned = scope.strip()
         if "order by" in " ".join(cleaned.lower().split()):
-            raise ValueError(
+            raise SourceConfigError(
                 "JIRA_JQL_SCOPE must be a filter without ORDER BY (the connector orders by updated, key); "
                 f"got {cleaned!r}"
             )
@@ -180,7 +180,7 @@ def paginate_tokens(
         token = next_token
     raise SourceError(
         f"Jira paging of {what} hit the page cap of {max_pages} pages without reaching the last page — "
-        "raise JiraClient max_pages, or narrow JIRA_JQL_SCOPE",
+        "narrow JIRA_JQL_SCOPE",
         source=SOURCE,
     )
 
@@ -237,7 +237,7 @@ class JiraClient:
         data = self._get("/myself")
         if not isinstance(data, dict) or "accountId" not in data:
             raise SourceError(
-                f"Jira /myself did not return a user — check JIRA_URL points at a Jira Cloud site",
+                "Jira /myself did not return a user — check JIRA_URL points at a Jira Cloud site",
                 source=SOURCE, method="GET", url=self.http.url(f"{API}/myself"),
             )
         return data

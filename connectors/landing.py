@@ -210,21 +210,8 @@ class RawLanding:
 
     def live_keys(self, source: str, entity: str) -> set[str]:
         """Keys whose latest landed version is not a tombstone."""
-        latest: dict[str, tuple[Any, str, bool]] = {}
-        for path in self.batch_files(source, entity):
-            table = pq.read_table(
-                path, columns=["natural_key", "source_updated_at", "batch_id", "is_deleted"]
-            )
-            keys = table.column("natural_key").to_pylist()
-            updated = table.column("source_updated_at").to_pylist()
-            batches = table.column("batch_id").to_pylist()
-            deleted = table.column("is_deleted").to_pylist()
-            for key, upd, batch, gone in zip(keys, updated, batches, deleted, strict=True):
-                rank = (upd or datetime.min.replace(tzinfo=UTC), batch)
-                current = latest.get(key)
-                if current is None or rank >= current[:2]:
-                    latest[key] = (*rank, gone)
-        return {key for key, (_, _, gone) in latest.items() if not gone}
+        latest = self.latest_versions(source, entity)
+        return set(latest.filter(pc.invert(latest.column("is_deleted"))).column("natural_key").to_pylist())
 
     def latest_versions(
         self, source: str, entity: str, *, since: datetime | None = None
@@ -267,13 +254,6 @@ class RawLanding:
             first = pa.concat_arrays([pa.array([True]), differs])
             table = table.filter(first)
         return table.select(["natural_key", "source_updated_at", "is_deleted"])
-
-    def landed_keys(self, source: str, entity: str) -> set[str]:
-        """Every key that ever landed, tombstoned or not."""
-        keys: set[str] = set()
-        for path in self.batch_files(source, entity):
-            keys.update(pq.read_table(path, columns=["natural_key"]).column(0).to_pylist())
-        return keys
 
 
 _LATEST_SCHEMA = pa.schema(
@@ -491,9 +471,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def iter_records(table: pa.Table) -> Iterator[dict[str, Any]]:
-    """Decoded source records of a landed table (tombstones yield None)."""
-    for text in table.column("record").to_pylist():
-        yield None if text is None else json.loads(text)

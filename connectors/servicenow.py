@@ -237,8 +237,9 @@ class ServiceNowClient:
             params = next_params
         else:
             raise SourceError(
-                f"ServiceNow table {table} hit the page cap of {self.max_pages} pages — raise "
-                "ServiceNowClient max_pages or page_size",
+                f"ServiceNow table {table} hit the page cap of {self.max_pages} pages of {self.page_size} "
+                "rows without a last page — the instance keeps adding rows or its paging loops; check "
+                "the table in ServiceNow",
                 source=SOURCE,
             )
         if scan.last_total is not None and scan.records < scan.last_total:

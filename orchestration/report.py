@@ -1,7 +1,9 @@
 """The headline KPI table printed at the end of `pwh demo` and `pwh run`.
 
-It only reads the published marts: every number is defined once, in dbt. The one rollup here —
-on-time delivery over the last twelve months — is a ratio of the mart's own counts.
+It only reads the published marts and adds no rule of its own: two figures are ratios of the
+marts' own sums — on-time delivery over the last twelve months (closed-on-time / closed counts of
+kpi_portfolio_summary) and utilisation of all people in the as-of month (hours of
+kpi_capacity_utilization) — and the data-quality line counts the latest checks in kpi_data_quality.
 """
 
 from __future__ import annotations

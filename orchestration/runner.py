@@ -88,7 +88,7 @@ def run_job(
 
     worker = threading.Thread(target=execute, name=f"pwh-{job_name}", daemon=True)
     worker.start()
-    seen = 0
+    cursor: str | None = None  # the event log is read on from here, not from the start each time
     run_id: str | None = None
     events: list[dg.EventLogEntry] = []
     while True:
@@ -97,12 +97,12 @@ def run_job(
             records = instance.get_run_records(RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
             run_id = records[0].dagster_run.run_id if records else None
         if run_id is not None:
-            logs = instance.all_logs(run_id)
-            for entry in logs[seen:]:
-                events.append(entry)
+            page = instance.get_records_for_run(run_id, cursor=cursor)
+            for record in page.records:
+                events.append(record.event_log_entry)
                 if on_event is not None:
-                    on_event(entry)
-            seen = len(logs)
+                    on_event(record.event_log_entry)
+            cursor = page.cursor
         if not alive:
             break
         time.sleep(0.5)

@@ -1,4 +1,7 @@
-"""Configuration from environment variables (CONTRACT §2), read in one place.
+"""Configuration from environment variables (CONTRACT §2): the warehouse's own settings.
+
+The source connections are read by their resources (defs/resources.py) and the schedule by
+defs/automation/schedules.py, each when it is used, all through `load_environment`.
 
 A `.env` file in the working directory is read too; variables already set in the environment win.
 Secrets stay in the environment: resources hold the *names* of the variables, and read values only
@@ -69,15 +72,6 @@ class Settings:
     home: Path
     as_of: date
     reporting_currency: str
-    jira_url: str | None
-    jira_email: str | None
-    jira_jql_scope: str | None
-    servicenow_url: str | None
-    servicenow_user: str | None
-    finance_dir: Path | None
-    ca_bundle: str | None
-    schedule_timezone: str
-    schedule_cron: str
 
     @property
     def paths(self) -> WarehousePaths:
@@ -95,20 +89,10 @@ class Settings:
         currency = (env.get("PWH_REPORTING_CURRENCY") or "USD").upper()
         if len(currency) != 3 or not currency.isalpha():
             raise ConfigError(f"PWH_REPORTING_CURRENCY must be an ISO code like USD, not {currency!r}")
-        finance_dir = env.get("FINANCE_EXPORT_DIR") or None
         return cls(
             home=home,
             as_of=as_of,
             reporting_currency=currency,
-            jira_url=(env.get("JIRA_URL") or "").rstrip("/") or None,
-            jira_email=env.get("JIRA_EMAIL") or None,
-            jira_jql_scope=env.get("JIRA_JQL_SCOPE") or None,
-            servicenow_url=(env.get("SERVICENOW_URL") or "").rstrip("/") or None,
-            servicenow_user=env.get("SERVICENOW_USER") or None,
-            finance_dir=Path(finance_dir).expanduser().resolve() if finance_dir else None,
-            ca_bundle=env.get("PWH_CA_BUNDLE") or None,
-            schedule_timezone=env.get("PWH_SCHEDULE_TIMEZONE") or "UTC",
-            schedule_cron=env.get("PWH_SCHEDULE_CRON") or "0 2 * * *",
         )
 
 

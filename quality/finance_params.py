@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
+import pyarrow.parquet as pq
 
 from quality.inputs import flatten_records, read_raw_batches
 
@@ -21,17 +21,22 @@ def fx_currencies(fx_rate_batches: Iterable[Path | str]) -> set[str]:
     Pass every fx_rates batch landed so far, not only this run's: rates loaded last month still
     convert this month's lines.
     """
-    frame = _records(fx_rate_batches, ["currency"])
+    frame = read_raw_batches(list(fx_rate_batches))
+    frame = flatten_records(frame[~frame["is_deleted"].astype(bool)], ["currency"])
     return {c for c in frame["currency"].tolist() if isinstance(c, str)}
 
 
 def loaded_rows_per_file(loaded_batches: Iterable[Path | str]) -> dict[str, int]:
-    """Rows that loaded, by ``file_sha256``, from gl_actuals, forecast and fx_rates batches."""
-    frame = _records(loaded_batches, ["file_sha256"])
-    return dict(sorted(Counter(s for s in frame["file_sha256"].tolist() if isinstance(s, str)).items()))
+    """Rows that loaded, by file sha256, from gl_actuals, forecast and fx_rates batches.
 
+    A finance row's natural key is ``<file sha256>:<line>`` (connectors/sync.py), so only the key
+    column is read: the whole history of loaded rows, without parsing a record.
+    """
+    counts: Counter[str] = Counter()
+    for path in loaded_batches:
+        table = pq.read_table(Path(path), columns=["natural_key", "is_deleted"])
+        for key, deleted in zip(table.column("natural_key").to_pylist(), table.column("is_deleted").to_pylist()):
+            if not deleted:
+                counts[key.split(":", 1)[0]] += 1
+    return dict(sorted(counts.items()))
 
-def _records(paths: Iterable[Path | str], fields: list[str]) -> pd.DataFrame:
-    frame = read_raw_batches(list(paths))
-    frame = frame[~frame["is_deleted"].astype(bool)]
-    return flatten_records(frame, fields)

@@ -8,7 +8,6 @@ are then written as the state of that story at the world clock.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -465,7 +464,6 @@ def _write_tasks(
     latest = timeline.latest
     base_days = (plan.baseline_end - plan.plan_start).days
     current_days = (plan.current_end - plan.plan_start).days
-    start_prev = plan.plan_start
     current_prev = plan.plan_start
     actual_prev = plan.work_start.date() if plan.work_start else None
     real_days = (plan.true_end - plan.work_start.date()).days if plan.work_start and plan.true_end else 0
@@ -541,7 +539,7 @@ def _write_tasks(
             plan.milestones.append(
                 Milestone(milestone_id, task_id, phase, base_end, current_end, actual_end or current_end)
             )
-        start_prev, current_prev = base_end, current_end
+        current_prev = current_end
         if actual_end is not None:
             actual_prev = actual_end
 

@@ -41,7 +41,6 @@ DEFAULT_TOLERANCE = 0.5
 ROW_COUNT_CHECK = "row_count_vs_previous_run"
 
 STATE_LABELS = ("pending", "open", "work in progress", "closed complete", "closed incomplete", "closed skipped")
-ACTIVE_STATES = ("open", "work in progress")
 HEALTH_LABELS = ("green", "amber", "red")
 EXPENSE_TYPES = ("capex", "opex")
 
@@ -196,7 +195,7 @@ MART_RULES: tuple[MartRules, ...] = (
 
 ACTIVE_PROJECTS_SQL = """
 select distinct project_id from "{schema}"."dim_project"
-where is_current and state in ('open', 'work in progress') and project_id is not null
+where is_current and is_active_state and project_id is not null
 """
 
 

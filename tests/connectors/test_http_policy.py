@@ -98,7 +98,7 @@ def test_gives_up_after_max_attempts_naming_source_endpoint_and_status() -> None
     error = caught.value
     assert (error.source, error.method, error.status, error.attempts) == ("Jira", "GET", 503, 3)
     assert error.url.endswith("/rest/api/3/project/search")
-    assert "Jira answered HTTP 503 for GET" in str(error) and "after 3 attempts" in str(error)
+    assert "Jira GET" in str(error) and "failed with HTTP 503" in str(error) and "after 3 attempts" in str(error)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
@@ -165,3 +165,5 @@ def test_connection_refused_gives_up_with_source_error() -> None:
         client.get_json("/rest/api/3/myself")
     assert caught.value.status is None and caught.value.attempts == 2
     assert "connection error" in str(caught.value)
+    # Nothing answered: the advice points at the URL and the network, not at throttling.
+    assert "check the Jira URL, the network" in str(caught.value) and "answered" not in str(caught.value)

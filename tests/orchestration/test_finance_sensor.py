@@ -81,3 +81,13 @@ def test_other_files_are_ignored(drop_folder: Path) -> None:
         path.write_text("x")
         _settled(path)
     assert isinstance(_evaluate(), dg.SkipReason)
+
+
+def test_the_sensor_wakes_for_every_name_the_finance_connector_loads(drop_folder: Path) -> None:
+    # Finance systems write names in capitals too; the connector loads them, so the sensor must see them.
+    export = drop_folder / "GL_ACTUALS_2026H1.CSV"
+    export.write_text("company_code,fiscal_year\nUS01,2026\n")
+    _settled(export)
+    result = _evaluate()
+    assert isinstance(result, dg.SensorResult)
+    assert result.run_requests[0].tags["pwh/finance_files"] == "GL_ACTUALS_2026H1.CSV"

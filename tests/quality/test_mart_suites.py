@@ -140,6 +140,7 @@ def warehouse(tmp_path: Path) -> Path:
             "project_id": ["PRJ0000001", "PRJ0000002", "PRJ0000003", "PRJ0000003", "PRJ0000004", None],
             "is_current": [True, True, True, False, True, True],
             "state": ["work in progress", "open", "open", "pending", "closed complete", None],
+            "is_active_state": [True, True, True, False, False, False],
         }
     )
     scorecard = frame([scorecard_row(1), scorecard_row(2), scorecard_row(5, project_key="pk-gone"),

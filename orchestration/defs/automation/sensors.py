@@ -7,10 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors.finance_csv import file_kind
 from orchestration.defs.automation.jobs import finance_refresh, nightly_sync, publish, publish_tags
 from orchestration.settings import load_environment
-
-FINANCE_PATTERNS = ("gl_actuals_*.csv", "forecast_*.csv", "fx_rates_*.csv")
 
 # A file modified less than this long ago may still be being written (a finance system copying a
 # large export, a user saving from Excel); the sensor waits for it to settle.
@@ -28,19 +27,22 @@ class DropFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
-def scan_drop_folder(folder: Path, *, now: float, settle_seconds: float = SETTLE_SECONDS) -> tuple[list[DropFile], list[str]]:
-    """Settled export files in the folder, and the names of those still being written."""
+def settled_exports(folder: Path, *, now: float, settle_seconds: float = SETTLE_SECONDS) -> tuple[list[DropFile], list[str]]:
+    """Settled export files in the folder, and the names of those still being written.
+
+    An export is what the finance connector would load: the same naming rule (file_kind), so the
+    sensor never ignores a file the sync reads, nor wakes up for one it skips.
+    """
     ready: list[DropFile] = []
     unsettled: list[str] = []
-    for pattern in FINANCE_PATTERNS:
-        for path in sorted(folder.glob(pattern)):
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            stat = path.stat()
-            if now - stat.st_mtime < settle_seconds:
-                unsettled.append(path.name)
-                continue
-            ready.append(DropFile(path.name, stat.st_size, stat.st_mtime_ns))
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "~$")) or file_kind(path.name) is None or not path.is_file():
+            continue
+        stat = path.stat()
+        if now - stat.st_mtime < settle_seconds:
+            unsettled.append(path.name)
+            continue
+        ready.append(DropFile(path.name, stat.st_size, stat.st_mtime_ns))
     return ready, unsettled
 
 
@@ -59,7 +61,7 @@ def finance_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
     if not folder.is_dir():
         return dg.SkipReason(f"FINANCE_EXPORT_DIR {folder} does not exist")
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    ready, unsettled = scan_drop_folder(folder, now=time.time())
+    ready, unsettled = settled_exports(folder, now=time.time())
     changed = [f for f in ready if seen.get(f.name) != f.signature]
     if not changed:
         waiting = f"; waiting for {', '.join(unsettled)} to finish writing" if unsettled else ""

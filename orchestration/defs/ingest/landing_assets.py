@@ -13,8 +13,9 @@ from datetime import timedelta
 
 import dagster as dg
 
+from connectors.http import SourceConfigError, SourceError
 from connectors.landing import LandingBusy, RawLanding
-from connectors.sync import EntityResult, SourceError
+from connectors.sync import EntityResult
 
 # A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
 # the load time of what actually landed (quality checks), not the materialisation time, because a
@@ -112,7 +113,8 @@ def skipped(context: dg.AssetExecutionContext, source: str, entities: Sequence[s
 
 @contextmanager
 def source_errors() -> Iterator[None]:
-    """A source that refuses us (401, 403, 404, 400) fails the step at once, without step retries.
+    """A source that refuses us (401, 403, 404, 400) or a setting that cannot work fails the step at
+    once, without step retries.
 
     Retrying a wrong token or URL only delays the message a user must act on; network trouble and
     retry budgets exhausted on 429/5xx still get the step-level retry policy. Another sync of the
@@ -120,6 +122,8 @@ def source_errors() -> Iterator[None]:
     """
     try:
         yield
+    except SourceConfigError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     except LandingBusy as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except SourceError as exc:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pyarrow.parquet as pq
 
 from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
@@ -75,10 +76,11 @@ def raw_quality_checks(
     run_id = context.run.run_id
     rows: list[CheckRow] = []
     selected = {(k.asset_key.path[1], k.asset_key.path[2], k.name) for k in context.selected_asset_check_keys}
+    fx: dict[str, set[str]] = {}
     try:
         for source, entity in RAW_ENTITIES:
             if (source, entity, VALID) in selected:
-                yield _validate(context, settings, source, entity, rows, run_id)
+                yield _validate(context, settings, source, entity, rows, run_id, fx)
             if (source, entity, FRESH) in selected:
                 yield _freshness(paths.raw / source / entity, source, entity, rows, run_id)
         if ("finance", "finance_rejects", REJECTS) in selected:
@@ -87,25 +89,36 @@ def raw_quality_checks(
         write_check_rows(paths.quality, rows)
 
 
-def _finance_params(settings: Settings, entity: str) -> dict[str, object]:
+def _finance_params(settings: Settings, entity: str, frame: pd.DataFrame, fx: dict[str, set[str]]) -> dict[str, object]:
+    """What the finance suites of ``entity`` need beyond its own rows, read only when they need it.
+
+    ``fx`` caches the currencies with rates for the rest of the check run (two entities use them).
+    """
     raw = settings.paths.raw / "finance"
-    params: dict[str, object] = {
-        "fx_currencies": fx_currencies(sorted((raw / "fx_rates").glob("batch-*.parquet"))),
-        "reporting_currency": settings.reporting_currency,
-    }
-    if entity == "finance_rejects":
+    params: dict[str, object] = {"reporting_currency": settings.reporting_currency}
+    if entity in ("gl_actuals", "forecast"):
+        if "currencies" not in fx:
+            fx["currencies"] = fx_currencies(sorted((raw / "fx_rates").glob("batch-*.parquet")))
+        params["fx_currencies"] = fx["currencies"]
+    if entity == "finance_rejects" and len(frame):
         loaded = [p for e in ("gl_actuals", "forecast", "fx_rates") for p in sorted((raw / e).glob("batch-*.parquet"))]
         params["loaded_rows"] = loaded_rows_per_file(loaded)
     return params
 
 
 def _validate(
-    context: dg.AssetCheckExecutionContext, settings: Settings, source: str, entity: str, rows: list[CheckRow], run_id: str
+    context: dg.AssetCheckExecutionContext,
+    settings: Settings,
+    source: str,
+    entity: str,
+    rows: list[CheckRow],
+    run_id: str,
+    fx: dict[str, set[str]],
 ) -> dg.AssetCheckResult:
     target = f"{source}/{entity}"
     quality_root = settings.paths.quality
     frame, newest = pending_rows(settings.paths.raw / source / entity, read_validated(quality_root, target))
-    params = _finance_params(settings, entity) if source == "finance" else {}
+    params = _finance_params(settings, entity, frame, fx) if source == "finance" else {}
     suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
     now = datetime.now(UTC)
     failures: list[str] = []
