@@ -308,9 +308,9 @@ class HttpClient:
                 if _is_certificate_problem(exc):
                     # A certificate that does not verify will not verify on the next attempt.
                     raise SourceError(
-                        f"{self.source} TLS certificate for {shown} could not be verified "
-                        f"({self.scrub(_ssl_reason(exc))}) — point the connector's verify setting at the "
-                        "CA bundle that signed it, or fix the URL's host name",
+                        f"{self.source} TLS certificate for {shown} could not be verified: "
+                        f"{self.scrub(_ssl_reason(exc))} — set PWH_CA_BUNDLE to the CA bundle that signed "
+                        "it, or fix the URL's host name",
                         source=self.source, method=method, url=shown, status=None, attempts=attempt,
                     ) from None
                 self.stats.errors[type(exc).__name__] += 1
@@ -413,7 +413,8 @@ def _ssl_reason(exc: Exception) -> str:
     for marker in ("certificate verify failed", "hostname mismatch"):
         index = text.lower().find(marker)
         if index >= 0:
-            return text[index:index + 120].split("'")[0].split(")")[0]
+            # "certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)')"
+            return text[index:index + 160].split("'")[0].split(" (_ssl.c")[0].split(")")[0].strip()
     return type(exc).__name__
 
 

@@ -21,8 +21,12 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.settings import Settings
+
+if TYPE_CHECKING:  # resources import Dagster, which `pwh --help` should not wait for
+    from orchestration.defs.resources import NotConfigured
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
 
@@ -41,8 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(key, value)
     if argv[:1] == ["simulate"]:
         # The simulators own their options (and their --help): hand them over untouched.
+        from orchestration.settings import load_environment
         from simulators.serve import main as serve_main
 
+        home = load_environment().get("PWH_HOME")
+        if home:
+            os.environ.setdefault("PWH_HOME", home)
         return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,10 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pwh", description="Portfolio warehouse: Jira + ServiceNow + finance exports → KPI marts.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run the whole pipeline against the built-in simulated enterprise")
-    demo.add_argument("--scale", choices=("small", "medium", "large"), default="medium")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: today, UTC)")
+    demo = sub.add_parser(
+        "demo",
+        help="run the whole pipeline against the built-in simulated enterprise",
+        description="Generate (once, then cached) a simulated enterprise, serve it on 127.0.0.1, and run "
+        "the whole pipeline into PWH_HOME (default ./warehouse).",
+    )
+    demo.add_argument("--scale", choices=("small", "medium", "large"), default="medium",
+                      help="size of the simulated enterprise (default: medium, ~250 projects)")
+    demo.add_argument("--seed", type=int, default=7, help="the same seed gives the same enterprise (default: 7)")
+    demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser("run", help="the nightly job against the configured sources")
@@ -111,14 +125,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     unconfigured = unconfigured_sources()
     if len(unconfigured) == 3 and not _has_landed_data(settings):
+        missing = "; ".join(f"{c.source} needs {', '.join(c.missing)}" for c in unconfigured)
         raise UserFacingError(
-            "nothing to run: no source is configured and nothing has landed in "
-            f"{settings.paths.raw} — set JIRA_URL/JIRA_EMAIL/JIRA_API_TOKEN, "
-            "SERVICENOW_URL/SERVICENOW_USER/SERVICENOW_PASSWORD or FINANCE_EXPORT_DIR "
-            "(see README), or try `pwh demo`"
+            f"nothing to run: no source is configured and nothing has landed in {settings.paths.raw} — "
+            f"{missing} (see README), or try `pwh demo`"
         )
-    for warning in unconfigured:
-        print(f"warning: {warning}", file=sys.stderr)
+    for source in unconfigured:
+        print(f"warning: {source.message}", file=sys.stderr)
     return run_pipeline(settings, full=args.full)
 
 
@@ -133,9 +146,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from simulators import start_simulators
     from simulators.serve import ensure_world
 
-    as_of = args.as_of or datetime.now(UTC).date()
-    os.environ["PWH_AS_OF"] = as_of.isoformat()
-    settings = _settings()
+    if args.as_of:
+        os.environ["PWH_AS_OF"] = args.as_of.isoformat()
+    settings = _settings()  # PWH_AS_OF from the environment or .env, else today (UTC)
+    as_of = settings.as_of
     paths = settings.paths
     started = time.monotonic()
     print(f"Generating the {args.scale} simulated enterprise (seed {args.seed}, as of {as_of}) …", flush=True)
@@ -192,10 +206,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _settings() -> Settings:
-    from orchestration.settings import ConfigError
+    from orchestration.settings import ConfigError, executor_choice
 
     try:
         settings = Settings.from_env()
+        executor_choice()
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from exc
     # Child processes (Dagster steps, dbt) must see the same absolute paths.
@@ -205,7 +220,7 @@ def _settings() -> Settings:
     return settings
 
 
-def unconfigured_sources() -> list[str]:
+def unconfigured_sources() -> list[NotConfigured]:
     from orchestration.defs.resources import (
         FinanceDropResource,
         JiraResource,
@@ -214,7 +229,7 @@ def unconfigured_sources() -> list[str]:
     )
 
     configs = [JiraResource().config(), ServiceNowResource().config(), FinanceDropResource().config()]
-    return [c.message for c in configs if isinstance(c, NotConfigured)]
+    return [c for c in configs if isinstance(c, NotConfigured)]
 
 
 def run_pipeline(settings: Settings, *, full: bool) -> int:

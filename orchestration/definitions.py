@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.transform.project import ensure_manifest
-from orchestration.settings import ConfigError, load_environment
+from orchestration.settings import executor_choice
 
 
 @dg.definitions
@@ -32,11 +32,8 @@ def executor() -> dg.ExecutorDefinition:
     processes fork from a forkserver that has already loaded these definitions. In-process skips
     the per-process start-up, which dominates on small worlds (tests, quick local runs).
     """
-    choice = load_environment().get("PWH_EXECUTOR", "multiprocess")
-    if choice == "in_process":
+    if executor_choice() == "in_process":
         return dg.in_process_executor
-    if choice != "multiprocess":
-        raise ConfigError(f"PWH_EXECUTOR must be multiprocess or in_process, not {choice!r}")
     return dg.multiprocess_executor.configured(
         {
             "max_concurrent": 2,

@@ -50,8 +50,10 @@ class ProgressPrinter:
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                severity = evaluation.severity.value.lower()
-                self._say(f"  ✗ check {evaluation.asset_key.to_user_string()} · {evaluation.check_name} ({severity})")
+                blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
+                mark, kind = ("✗", "blocking check") if blocking else ("!", "warning")
+                found = one_line(evaluation.description) if evaluation.description else evaluation.check_name
+                self._say(f"  {mark} {kind} on {evaluation.asset_key.to_user_string()}: {found}")
         elif kind == DagsterEventType.STEP_FAILURE:
             self._say(f"  ✗ {event.step_key} failed: {one_line(event.event_specific_data.error)}")
         elif kind == DagsterEventType.STEP_SKIPPED:

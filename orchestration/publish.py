@@ -139,10 +139,11 @@ def _export_xlsx(conn: duckdb.DuckDBPyConnection, tables: list[str], target: Pat
             for column in frame.select_dtypes(include=["datetimetz"]).columns:
                 frame[column] = frame[column].dt.tz_localize(None)  # Excel has no time zones (UTC)
             frame.to_excel(writer, sheet_name=table[:31], index=False)
-        notes = pd.DataFrame(
-            {"table": [t for t, _ in skipped], "rows": [n for _, n in skipped],
-             "note": ["more rows than an Excel sheet holds: use the Parquet export"] * len(skipped)}
-        )
-        notes.to_excel(writer, sheet_name="_not_exported", index=False)
+        if skipped:  # say in the workbook which tables are missing and why
+            notes = pd.DataFrame(
+                {"table": [t for t, _ in skipped], "rows": [n for _, n in skipped],
+                 "note": ["more rows than an Excel sheet holds: use the Parquet export"] * len(skipped)}
+            )
+            notes.to_excel(writer, sheet_name="_not_exported", index=False)
     os.replace(tmp, target)
     return target

@@ -87,8 +87,8 @@ def headline_rows(published_db: Path) -> tuple[list[tuple], float | None, tuple[
 def print_headline(published_db: Path, out: TextIO) -> None:
     try:
         rows, utilisation, (errors, warnings, checks) = headline_rows(published_db)
-    except duckdb.Error as exc:
-        print(f"(no headline: the published warehouse has no KPI marts yet — {str(exc).splitlines()[0]})", file=out)
+    except duckdb.Error:
+        print("(no headline yet: no run has published the KPI marts)", file=out)
         return
     as_of = rows[0][-1] if rows else "—"
     print(f"\nPortfolio headline as of {as_of} (published: {published_db})", file=out)

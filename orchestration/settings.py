@@ -96,5 +96,16 @@ class Settings:
         )
 
 
+EXECUTORS = ("multiprocess", "in_process")
+
+
+def executor_choice(environ: Mapping[str, str] | None = None) -> str:
+    """PWH_EXECUTOR: ``multiprocess`` (default) or ``in_process``."""
+    choice = load_environment(environ).get("PWH_EXECUTOR") or "multiprocess"
+    if choice not in EXECUTORS:
+        raise ConfigError(f"PWH_EXECUTOR must be multiprocess or in_process, not {choice!r}")
+    return choice
+
+
 class ConfigError(ValueError):
     """A setting a user must fix; the message names the variable."""

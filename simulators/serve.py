@@ -210,6 +210,13 @@ def _default_cache_dir() -> Path:
     return Path(os.environ.get("PWH_HOME", "warehouse")) / "simulator"
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-06-30: {text!r}") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pwh simulate",
@@ -219,7 +226,8 @@ def _parser() -> argparse.ArgumentParser:
     # The defaults of `pwh demo`, so both commands share one cached world.
     parser.add_argument("--scale", choices=SCALES, default="medium")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--anchor", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, UTC)")
+    parser.add_argument("--as-of", "--anchor", dest="as_of", type=_date, default=None, metavar="YYYY-MM-DD",
+                        help="the world's 'today' (default: today, UTC), as `pwh demo --as-of`")
     parser.add_argument("--finance-dir", type=Path, default=None, help="where to write the finance CSV exports")
     parser.add_argument("--port-jira", type=int, default=0)
     parser.add_argument("--port-servicenow", type=int, default=0)
@@ -231,12 +239,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """``pwh simulate``: serve the simulators until SIGINT or SIGTERM; exit code 0."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.world is not None:
+        if not args.world.is_file():
+            parser.error(f"no world file at {args.world}")
         world_path = args.world
         finance_dir = args.finance_dir
     else:
-        anchor = args.anchor or datetime.now(timezone.utc).date()
+        anchor = args.as_of or datetime.now(timezone.utc).date()
         cache_dir = _default_cache_dir()
         world_path = ensure_world(args.scale, args.seed, anchor, cache_dir)
         finance_dir = args.finance_dir or cache_dir / f"{world_path.stem}-finance"

@@ -346,7 +346,7 @@ class RejectCountSuite:
     def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared:
         fields = ["file_name", "line", "reason"]
         rejects = _live(flatten_raw(load_frame(data), fields)).reset_index(drop=True)
-        spec = no_rows("no_rejected_rows", "no finance row was rejected")
+        spec = no_rows("no_rejected_rows", "finance rows rejected (file, line and reason in finance_rejects)")
         return Prepared(rejects, [spec], sample_columns=fields)
 
 

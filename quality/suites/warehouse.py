@@ -82,7 +82,7 @@ class WarehouseSuite:
             with duckdb.connect() as conn:
                 conn.register("target_table", load_frame(data))
                 frame = conn.sql(self.count.sql.format(table="target_table")).df()
-        spec = no_rows(f"no_{self.count.name.removeprefix('warehouse_')}", f"no {self.count.what}")
+        spec = no_rows(f"no_{self.count.name.removeprefix('warehouse_')}", self.count.what)
         return Prepared(frame.reset_index(drop=True), [spec], sample_columns=list(self.count.sample_columns))
 
 

@@ -77,7 +77,7 @@ def test_the_same_count_from_a_dataframe():
 
     assert result.failing_rows == 2
     assert [row["spend_id"] for row in result.sample] == ["s2", "s3"]
-    assert result.outcomes[0].detail == "no GL lines whose wbs_code maps to no project: 2 found"
+    assert result.outcomes[0].detail == "GL lines whose wbs_code maps to no project: 2 found"
 
 
 def test_nothing_unmapped_passes():

@@ -113,12 +113,13 @@ def skipped(context: dg.AssetExecutionContext, source: str, entities: Sequence[s
 
 @contextmanager
 def source_errors() -> Iterator[None]:
-    """A source that refuses us (401, 403, 404, 400) or a setting that cannot work fails the step at
-    once, without step retries.
+    """A source error fails the step at once, without step retries.
 
-    Retrying a wrong token or URL only delays the message a user must act on; network trouble and
-    retry budgets exhausted on 429/5xx still get the step-level retry policy. Another sync of the
-    same entities still running (a sensor run overlapping the nightly one) fails with its message.
+    A source that refuses us (401, 403, 404, 400) or a setting that cannot work will fail the
+    same way again, and network trouble or 429/5xx has already been retried by the HTTP client
+    within its time budget (connectors/http.py). The step-level retry policy is left for the
+    unexpected (a crashed step process, a full disk), and for another sync of the same entities
+    still running (a sensor run overlapping the nightly one).
     """
     try:
         yield
@@ -127,6 +128,6 @@ def source_errors() -> Iterator[None]:
     except LandingBusy as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except SourceError as exc:
-        if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-            raise dg.Failure(description=exc.message, allow_retries=False) from None
-        raise
+        # The HTTP client already retried with backoff within its time budget; retrying the
+        # whole step on top would only multiply the wait before the user sees the message.
+        raise dg.Failure(description=exc.message, allow_retries=False) from None

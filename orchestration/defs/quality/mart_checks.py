@@ -54,7 +54,7 @@ def mart_quality_checks(
             )
             layer = "marts" if suite.layer == "marts" else "warehouse"
             rows.extend(to_check_rows(result, layer, suite.target, "warn", context.run.run_id, datetime.now(UTC)))
-            failed = [f"{o.name} ({o.failing_rows})" for o in result.outcomes if not o.passed]
+            failed = [o.detail or o.name for o in result.outcomes if not o.passed]
             yield dg.AssetCheckResult(
                 check_name=suite.name,
                 asset_key=_key(suite.target),
