@@ -1,1 +1,1 @@
-"""Source clients and the raw landing. Plain Python: no Dagster, no dbt (ARCHITECTURE.md)."""
+"""Source clients and the raw landing. Plain Python: no Dagster, no dbt (docs/architecture.md)."""

@@ -1,6 +1,6 @@
 """Finance CSV exports from the drop folder: detect the dialect, parse, validate, reject.
 
-CONTRACT §4 promises that every file finance systems really write loads: UTF-8 with or without
+docs/contract.md §4 promises that every file finance systems really write loads: UTF-8 with or without
 BOM, UTF-16 with BOM (tab-separated), ``,`` / ``;`` / tab delimiters, decimal comma or point,
 thousands separators (``.`` ``,`` space, NBSP, apostrophe), negatives as ``-1.00``, ``1.00-`` or
 ``(1.00)`` (also with U+2212 minus), dates as ISO, ``dd.mm.yyyy`` or ``mm/dd/yyyy``. A row that
@@ -13,7 +13,7 @@ exposes neither for accepted rows (no line-number virtual column), and its rejec
 records, not physical lines (checked: a row after a quoted newline is reported one line early).
 ``csv.reader`` over a line iterator we count gives both exactly, in one streaming pass, for every
 encoding Python decodes. DuckDB's number/date options would not remove our parser either: it
-cannot read trailing minus, parentheses, U+2212 or NBSP (SOURCES.md §3.2).
+cannot read trailing minus, parentheses, U+2212 or NBSP (docs/sources.md "Why not DuckDB's CSV reader").
 
 Detection, per file:
 
@@ -27,7 +27,7 @@ Detection, per file:
 - Date order: ISO is always year-month-day. For ``a.b.yyyy`` and ``a/b/yyyy`` a first part above
   12 proves day-first, a second part above 12 proves month-first; majority wins per separator.
   A file with only ambiguous dates (every part ≤ 12) reads dotted dates as ``dd.mm.yyyy`` and
-  slashed dates as ``mm/dd/yyyy`` — the two forms CONTRACT §4 names. Values that contradict the
+  slashed dates as ``mm/dd/yyyy`` — the two forms docs/contract.md §4 names. Values that contradict the
   file's order are rejected, never guessed.
 """
 

@@ -1,15 +1,15 @@
 """Jira Cloud REST v3 client: projects, users, statuses, fields, issues, worklogs, changelogs.
 
 Every call goes through our one HTTP policy (``connectors.http``), with plain ``requests``.
-The ``jira`` library (3.10.5) is deliberately not used, and here is why (SOURCES.md §1.9):
-its ``ResilientSession`` retries only 429/503 and caps ``Retry-After`` at 60 s; it defaults to
-REST v2; ``enhanced_search_issues`` returns ``None`` unless ``serverInfo`` was fetched and its
-page loop ignores ``isLast``; and it has no wrappers for ``/project/search``, ``/worklog/updated``,
-``/worklog/list`` or ``/changelog/bulkfetch``. Routing its HTTP through our policy would mean
-patching its private session, for the benefit of two trivial GETs. So we call the documented
-endpoints directly and keep full control of paging, fields and JQL.
+The ``jira`` library (3.10.5) is deliberately not used, and here is why (docs/sources.md "Why not
+the jira library"): its ``ResilientSession`` retries only 429/503 and caps ``Retry-After`` at
+60 s; it defaults to REST v2; ``enhanced_search_issues`` returns ``None`` unless ``serverInfo`` was
+fetched and its page loop ignores ``isLast``; and it has no wrappers for ``/project/search``,
+``/worklog/updated``, ``/worklog/list`` or ``/changelog/bulkfetch``. Routing its HTTP through our
+policy would mean patching its private session, for the benefit of two trivial GETs. So we call
+the documented endpoints directly and keep full control of paging, fields and JQL.
 
-Traps handled here (SOURCES.md §0):
+Traps handled here (docs/sources.md "Jira Cloud"):
 
 - Search uses ``POST /rest/api/3/search/jql`` (the old ``/search`` answers 410) with an explicit
   field list (its default is ``id`` only) and a bounded JQL.
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 SOURCE = "Jira"
 API = "/rest/api/3"
 
-# The issue fields SOURCE_SCHEMA.md reads; story points and sprint are added by name lookup.
+# The issue fields docs/contract.md §3.6 reads; story points and sprint are added by name lookup.
 ISSUE_FIELDS: tuple[str, ...] = (
     "summary", "issuetype", "status", "priority", "assignee", "reporter", "project", "parent",
     "created", "updated", "resolutiondate", "duedate", "labels", "components", "fixVersions",
@@ -86,7 +86,7 @@ def parse_jira_datetime(value: Any) -> datetime | None:
     Accepts ``2024-01-05T10:15:30.000-0800`` (the REST format, offset without colon), ISO 8601
     with ``Z`` or ``+hh:mm``, and epoch numbers (milliseconds, or seconds when small enough to be
     seconds: some bulk endpoints document epoch values). A zone-less string is refused: guessing
-    its zone is exactly the bug SOURCES.md §1.2 warns about.
+    its zone is exactly the bug docs/sources.md "Time zones in JQL" warns about.
     """
     if value is None or value == "":
         return None

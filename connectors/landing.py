@@ -1,6 +1,6 @@
 """The raw landing: an append-only Parquet change log, one folder per source entity.
 
-ARCHITECTURE decision 1. Every sync appends batch files to
+docs/architecture.md decision 1. Every sync appends batch files to
 ``<root>/<source>/<entity>/batch-<batch_id>.parquet``; nothing is ever rewritten. A batch is
 written to a hidden temp name and renamed into place, so a reader (dbt, a check, the next sync)
 sees either the whole batch or nothing, and a sync killed mid-write leaves no partial batch.

@@ -1,7 +1,7 @@
-"""ServiceNow Table API client for the SPM/PPM tables of CONTRACT §3.
+"""ServiceNow Table API client for the SPM/PPM tables of docs/contract.md §3.
 
 One method, :meth:`ServiceNowClient.table`, reads any table as batches of records, through our
-HTTP policy (``connectors.http``). Traps handled here (SOURCES.md §0 and §2.1):
+HTTP policy (``connectors.http``). Traps handled here (docs/sources.md "ServiceNow Table API"):
 
 - ``sysparm_limit`` is applied before ACLs, so a page can be short or even empty while more rows
   follow: paging follows the ``Link: rel="next"`` header only, never the page length.
@@ -37,7 +37,7 @@ SOURCE = "ServiceNow"
 
 SYSTEM_FIELDS: tuple[str, ...] = ("sys_id", "sys_created_on", "sys_updated_on")
 
-# The fields SOURCE_SCHEMA.md reads from each table (sys_id, sys_created_on, sys_updated_on are
+# The fields docs/contract.md §3.5 reads from each table (sys_id, sys_created_on, sys_updated_on are
 # added to every request). A real instance may need more: pass ``fields`` to the client.
 TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "fiscal_period": ("name", "fiscal_type", "fiscal_start_date", "fiscal_end_date"),

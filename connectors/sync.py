@@ -3,7 +3,7 @@
 The Dagster assets (and the CLI) call :func:`sync_jira`, :func:`sync_servicenow` and
 :func:`sync_finance` and turn the returned :class:`EntityResult` list into run metadata.
 
-How an entity syncs (docs/internals.md, ARCHITECTURE decisions 1–2):
+How an entity syncs (docs/internals.md, docs/architecture.md decisions 1–2):
 
 - The cursor is what landed: ``landing.max_source_updated_at`` minus an overlap window (Jira
   issues and worklogs 5 min: JQL and the worklog feed are minute-grained and eventually

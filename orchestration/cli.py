@@ -1,4 +1,4 @@
-"""`pwh` — the command line of the portfolio warehouse (CONTRACT §1).
+"""`pwh` — the command line of the portfolio warehouse (docs/contract.md §1).
 
     pwh demo      simulated Jira + ServiceNow + finance drop, the whole pipeline, headline KPIs
     pwh run       the nightly job against the configured sources (env vars / .env)

@@ -1,4 +1,4 @@
-"""Publishing the marts for BI readers, and exporting them as files (ARCHITECTURE decision 3).
+"""Publishing the marts for BI readers, and exporting them as files (docs/architecture.md decision 3).
 
 dbt owns `PWH_HOME/portfolio.duckdb`. BI tools open `PWH_HOME/published/portfolio.duckdb`, which
 is only ever replaced whole: the marts are copied into a new file next to it, which is then

@@ -26,8 +26,9 @@ DAGSTER_YAML = """\
 # Written by pwh: a project-local Dagster instance for `pwh run`, `pwh demo` and `pwh ui`.
 telemetry:
   enabled: false
-# One process at a time may open the warehouse DuckDB file (STACK_NOTES §0): every step that does
-# is in the pool "duckdb", limited to one slot across runs.
+# One process at a time may open the warehouse DuckDB file (docs/architecture.md "One process
+# at a time may open a DuckDB file"): every step that does is in the pool "duckdb", limited to
+# one slot across runs.
 concurrency:
   pools:
     default_limit: 1

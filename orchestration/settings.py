@@ -1,4 +1,4 @@
-"""Configuration from environment variables (CONTRACT §2): the warehouse's own settings.
+"""Configuration from environment variables (docs/contract.md §2): the warehouse's own settings.
 
 The source connections are read by their resources (defs/resources.py) and the schedule by
 defs/automation/schedules.py, each when it is used, all through `load_environment`.

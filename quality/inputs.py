@@ -1,9 +1,9 @@
 """Turning what a caller hands ``run_suite`` into a pandas DataFrame.
 
-great-expectations 1.24 cannot validate DuckDB tables through SQL (STACK_NOTES §0.2), so every
-input becomes a DataFrame first: a DuckDB table is read read-only, raw Parquet batches are read
-with pyarrow, and the JSON ``record`` of a raw row is parsed into one column per field a suite
-needs.
+great-expectations 1.24 cannot validate DuckDB tables through SQL (docs/architecture.md
+"great-expectations validates data frames, not DuckDB SQL"), so every input becomes a DataFrame
+first: a DuckDB table is read read-only, raw Parquet batches are read with pyarrow, and the JSON
+``record`` of a raw row is parsed into one column per field a suite needs.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Run one expectation suite on a DataFrame, raw Parquet batches or a DuckDB table.
 
 great-expectations is imported on the first run, not at import time: it costs several seconds
-(STACK_NOTES §0.6), and Dagster imports this module whenever it loads its definitions. GX does
-not raise when an expectation breaks (a missing column, a type error): it marks the expectation
-failed and puts the exception in ``exception_info``. Those become failed outcomes here, and the
-suite's ``error`` names them, so a broken check never reads as clean data.
+(docs/architecture.md "Import costs"), and Dagster imports this module whenever it loads its
+definitions. GX does not raise when an expectation breaks (a missing column, a type error): it
+marks the expectation failed and puts the exception in ``exception_info``. Those become failed
+outcomes here, and the suite's ``error`` names them, so a broken check never reads as clean data.
 """
 
 from __future__ import annotations

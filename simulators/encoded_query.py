@@ -10,7 +10,8 @@ whose rows are added to the first one's. A term is ``<field><operator><value>`` 
 What ServiceNow does, and so does this parser, is **ignore silently** every term it cannot use: a
 field the table does not have (a typo, or a dot-walked ``project.number``, which the simulator
 does not follow), an unknown operator, an ``ORDERBY`` on an unknown field. The rest of the query
-still runs, so a misspelt filter returns more rows, not an error (CONTRACT: validate field names).
+still runs, so a misspelt filter returns more rows, not an error (docs/sources.md "A misspelt
+filter is ignored").
 
 Values are the strings the records store. The range operators compare as numbers when the value is
 a number and as text otherwise; text order is also time order for ``glide_date_time`` values

@@ -86,7 +86,7 @@ class FileFormat:
         return text.encode(self.encoding)
 
 
-# The variants finance really sends (SOURCES §3.2): Excel "CSV UTF-8", SAP German locale,
+# The variants finance really sends (docs/sources.md "Finance exports"): Excel "CSV UTF-8", SAP German locale,
 # Excel "Unicode text", US report writer with quoted thousands.
 FORMATS = (
     FileFormat("utf-8-sig", ",", ".", "", "leading", "iso"),

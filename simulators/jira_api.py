@@ -1,6 +1,6 @@
 """The simulated Jira Cloud REST API (``/rest/api/3/...`` and ``/rest/api/2/...``), served from the world file.
 
-It answers the endpoints a warehouse connector needs (CONTRACT §3) plus the few that real clients
+It answers the endpoints a warehouse connector needs (docs/contract.md §3) plus the few that real clients
 such as the ``jira`` library call on the way (``/project``, ``/issue/{key}``, its worklogs and
 changelog), with Jira Cloud's paging, error bodies and quirks:
 

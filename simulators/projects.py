@@ -32,7 +32,7 @@ OBJECTS = (
 PHASES = ("Initiate", "Design", "Build", "Test", "Deploy")
 PHASE_SHARES = (0.1, 0.3, 0.7, 0.88, 1.0)  # planned end of each phase as a share of the plan
 
-# ServiceNow state codes (CONTRACT §3)
+# ServiceNow state codes (docs/contract.md §3.3)
 PENDING, OPEN, WIP, CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_SKIPPED = "-5", "1", "2", "3", "4", "7"
 CLOSED_STATES = (CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_SKIPPED)
 HEALTH_ORDER = ("green", "yellow", "red")

@@ -3,7 +3,7 @@
 ``start_simulators(world_path)`` serves one world file from daemon threads of the calling process
 and yields the URLs and credentials a connector needs. ``main()`` is the ``pwh simulate`` command:
 it generates (or reuses a cached) world, starts both servers, prints one JSON line with the
-CONTRACT §1 keys as the first line on stdout, and serves until SIGINT or SIGTERM.
+docs/contract.md §1 keys as the first line on stdout, and serves until SIGINT or SIGTERM.
 
 The world cache (``world_file_name``, ``ensure_world``, shared by ``pwh demo`` and ``pwh simulate``)
 is keyed by scale, seed, anchor, ``store.SCHEMA_VERSION`` and ``GENERATOR_VERSION``: a short hash of
@@ -80,7 +80,7 @@ class Simulators:
         return {"jira": self.jira_server.stats(), "servicenow": self.servicenow_server.stats()}
 
     def as_json(self) -> str:
-        """The one-line JSON object ``pwh simulate`` prints (CONTRACT §1)."""
+        """The one-line JSON object ``pwh simulate`` prints (docs/contract.md §1)."""
         return json.dumps(
             {
                 "jira_url": self.jira_url,

@@ -204,7 +204,7 @@ create table if not exists fin_broken_row (
 );
 """
 
-# ServiceNow tables the simulator serves: every field of SOURCE_SCHEMA.md, and which of them are
+# ServiceNow tables the simulator serves: every field of docs/contract.md §3.5, and which of them are
 # references (field -> referenced table). sys_id, sys_created_on and sys_updated_on are implied.
 SERVICENOW_TABLES: dict[str, dict[str, object]] = {
     "fiscal_period": {

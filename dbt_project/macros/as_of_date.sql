@@ -1,4 +1,4 @@
-{#- The as-of date of the run (KPIS.md "As of"): var as_of_date (--vars, or PWH_AS_OF through
+{#- The as-of date of the run (docs/kpis.md "As of"): var as_of_date (--vars, or PWH_AS_OF through
     dbt_project.yml), else the UTC date the dbt invocation started (run_started_at is UTC and
     fixed for the whole invocation, so every model of one build gets the same day even when it
     runs across midnight). Returned as a SQL date literal. -#}

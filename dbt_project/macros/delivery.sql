@@ -1,4 +1,4 @@
-{#- The on-time rule of projects and milestones (KPIS.md "on-time delivery rate"): only work that
+{#- The on-time rule of projects and milestones (docs/kpis.md "On-time delivery rate"): only work that
     closed complete is judged, dates (not timestamps) are compared, and finishing up to var
     on_time_tolerance_days after the baseline end still counts as on time. NULL when not judged
     (not closed complete, or either date unknown). -#}

@@ -10,7 +10,7 @@
 {% endmacro %}
 
 {#- Keep, per period, only the rows of the newest file that contains the period: a corrected
-    re-export replaces what an earlier file said about that period (CONTRACT.md §4). `relation`
+    re-export replaces what an earlier file said about that period (docs/contract.md §4). `relation`
     is a CTE with the period columns, file_sha256, file_modified_at and loaded_at. -#}
 {% macro newest_file_per_period(relation, period_columns) %}
     select {{ relation }}.*

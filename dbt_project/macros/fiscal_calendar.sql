@@ -1,4 +1,4 @@
-{#- Fiscal year = calendar year unless var fiscal_year_start_month says otherwise (KPIS.md
+{#- Fiscal year = calendar year unless var fiscal_year_start_month says otherwise (docs/kpis.md
     "Months"). With a later start month, fiscal year N begins in that month of calendar year N-1
     (the year is named for the calendar year it ends in). Finance's special periods 13-16 are
     year-end adjustments and belong to the last month of the fiscal year. -#}

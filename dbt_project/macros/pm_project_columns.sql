@@ -16,7 +16,7 @@
         {{ sn_integer('priority') }} as priority,
         {{ sn_text('execution_type') }} as execution_type,
         {{ sn_text('approval') }} as approval,
-        -- the custom fields that tie the three systems together (CONTRACT.md §3)
+        -- the custom fields that tie the three systems together (docs/contract.md §3.2)
         {{ sn_text('u_jira_project_key') }} as jira_project_key,
         {{ sn_text('u_wbs_code') }} as wbs_code,
         ---------- numerics

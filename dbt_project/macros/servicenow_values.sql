@@ -1,4 +1,4 @@
-{#- ServiceNow Table API values are all strings, "" for empty (SOURCE_SCHEMA.md). These turn one
+{#- ServiceNow Table API values are all strings, "" for empty (docs/contract.md §3.4). These turn one
     field of the raw record into a typed column. Casts are strict on purpose: a value that is not
     what the API promises fails the build with the offending text instead of becoming NULL. -#}
 

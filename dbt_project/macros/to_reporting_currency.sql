@@ -1,5 +1,5 @@
 {#- The factor that converts an amount in `currency_column` in month `month_column` into var
-    reporting_currency (KPIS.md "Money"); the reporting currency itself is 1 even without a row.
+    reporting_currency (docs/kpis.md "Money"); the reporting currency itself is 1 even without a row.
     fx_exact_join: the month's own rate (GL lines). fx_asof_join: the month's rate, else the
     latest earlier one (forecast months, which usually have no rate yet). Without a rate the
     amount is NULL: unknown, never guessed (a warning test counts such lines). -#}

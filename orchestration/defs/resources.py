@@ -1,4 +1,4 @@
-"""Resources: where the warehouse lives and how to reach each source (CONTRACT §2).
+"""Resources: where the warehouse lives and how to reach each source (docs/contract.md §2).
 
 Every value comes from environment variables (and a `.env` file). The resources carry no secret
 in their config: they read the variables when an asset runs, so the UI and run metadata show

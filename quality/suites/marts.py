@@ -1,6 +1,6 @@
 """Expectation suites on the KPI marts (warnings: they flag, they never hold a mart back).
 
-Column names are the BI contract of KPIS.md. Each suite checks that natural ids are present and
+Column names are the BI contract of docs/kpis.md. Each suite checks that natural ids are present and
 the grain is unique, that ratios and buckets are within sane bounds, that keys resolve to the
 dimensions (read from the same DuckDB file, or given as params), that the row count moved no
 more than a tolerance since the previous run, and, for the scorecard, that every active project

@@ -4,7 +4,7 @@ A raw suite validates the batch files one run landed (the caller passes them). I
 would silently corrupt the warehouse if it got through: keys missing or duplicated within a batch,
 timestamps staging cannot parse, codes the KPIs do not know, hours and amounts that are not
 numbers or not plausible, and currencies that cannot be converted. Field names and value shapes
-are those of SOURCE_SCHEMA.md and CONTRACT.md §3–4.
+are those of docs/contract.md §3–4.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ YEAR_MONTH = r"^\d{4}-(?:0[1-9]|1[0-2])$"
 # sn_timestamp) accepts both, so the check does too. sys_created_on/sys_updated_on stay strict.
 GLIDE_DATE_OR_DATE_TIME = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?: (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$"
 
-# --- code values (CONTRACT §3) ----------------------------------------------------------------------
+# --- code values (docs/contract.md §3.3) ------------------------------------------------------------
 
 TASK_STATES = ("-5", "1", "2", "3", "4", "7")
 HEALTH_COLOURS = ("green", "yellow", "red")
@@ -189,7 +189,7 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
               required=("issueId", "started"),
               jira_datetimes=("started", "created", "updated"),
               numbers={"timeSpentSeconds": (0, None)}),
-    # ServiceNow (CONTRACT §3) ---------------------------------------------------------------------
+    # ServiceNow (docs/contract.md §3) -------------------------------------------------------------
     _servicenow("fiscal_period", patterns=_glide_dates("fiscal_start_date", "fiscal_end_date")),
     _servicenow("pm_portfolio"),
     _servicenow("pm_program"),
@@ -226,7 +226,7 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
                 numbers={"percent_complete": (0, 100)}),
     _servicenow("planned_task_baseline"),
     _servicenow("planned_task_baseline_item", patterns=_glide_dates("start_date", "end_date")),
-    # Finance (CONTRACT §4; records hold parsed canonical values) ----------------------------------
+    # Finance (docs/contract.md §4; records hold parsed canonical values) --------------------------
     # fiscal_period runs to 16: SAP's special (year-end adjustment) periods 13-16 are real postings,
     # and the finance parser accepts them; blocking the marts on them would stop every year end.
     RawEntity("finance", "gl_actuals", id_fields=FILE_FIELDS, has_updated_at=True,
@@ -290,12 +290,12 @@ def flatten_raw(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
 
 # --- finance rejects ------------------------------------------------------------------------------
 
-MAX_REJECT_RATIO = 0.05  # CONTRACT §4: a file with more than 5 % rejected rows blocks the KPI marts
+MAX_REJECT_RATIO = 0.05  # docs/contract.md §4: a file with more than 5 % rejected rows blocks the KPI marts
 
 
 @dataclass(frozen=True)
 class RejectRateSuite:
-    """Blocking: no finance file may have more than 5 % of its rows rejected (CONTRACT §4).
+    """Blocking: no finance file may have more than 5 % of its rows rejected (docs/contract.md §4).
 
     Validates one row per file that has rejects in this run's ``finance_rejects`` batches. Params:
     ``loaded_rows`` maps a file's sha256 to the rows of that file that did load (gl_actuals,
@@ -307,7 +307,7 @@ class RejectRateSuite:
         layer="raw",
         target="finance/finance_rejects",
         severity="error",
-        description="No finance export file has more than 5 % of its rows rejected (CONTRACT §4).",
+        description="No finance export file has more than 5 % of its rows rejected (docs/contract.md §4).",
     )
 
     def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared:

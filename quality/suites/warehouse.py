@@ -1,4 +1,4 @@
-"""Warehouse-level counts (warnings; CONTRACT §4 counts them in kpi_data_quality).
+"""Warehouse-level counts (warnings; docs/contract.md §4 counts them in kpi_data_quality).
 
 Each is one small SQL filter over one mart table that selects the offending rows; the suite
 expects none, so ``failing_rows`` is the count and the sample shows a few of them. The queries
@@ -34,7 +34,7 @@ WAREHOUSE_COUNTS: tuple[WarehouseCount, ...] = (
         name="warehouse_unmapped_gl_lines",
         target="fct_spend",
         what="GL lines whose wbs_code maps to no project",
-        # such a line stays in fct_spend under the unknown project (CONTRACT §4)
+        # such a line stays in fct_spend under the unknown project (docs/contract.md §4)
         sql="select * from {table} where not is_wbs_matched",
         sample_columns=("spend_id", "wbs_code", "file_name", "file_line", "spend_amount_local", "currency"),
     ),

@@ -2,7 +2,7 @@
 
 Run with ``make benchmark`` or ``pytest -m benchmark tests/benchmarks/test_server_throughput.py -s``.
 The page is what the connectors ask for: Jira ``search/jql`` with an epoch-ms bound and the
-SOURCE_SCHEMA field list; ServiceNow ``time_card`` with a ``sys_updated_on`` window, plain values
+docs/contract.md §3.6 field list; ServiceNow ``time_card`` with a ``sys_updated_on`` window, plain values
 and no reference links. Each is measured with 1 and 4 client threads (one keep-alive session
 each), for a few seconds, with the servers in a process of their own (``python -m simulators``, as
 ``pwh simulate`` runs them) and in this process (as the tests and ``pwh demo`` run them, where

@@ -1,8 +1,8 @@
-"""The KPI oracle: KPIS.md recomputed from the simulated world's own records.
+"""The KPI oracle: docs/kpis.md recomputed from the simulated world's own records.
 
 This module is deliberately independent of the warehouse. It reads the world file (SQLite) that the
 simulators serve from, never our raw landing, staging or dbt models, and it was written from
-``KPIS.md``, ``CONTRACT.md`` and ``SOURCE_SCHEMA.md`` alone, without reading the dbt SQL. It does not
+``docs/kpis.md`` and ``docs/contract.md`` alone, without reading the dbt SQL. It does not
 even import the simulator package: the world file's shape (``simulators/store.py``) is the only thing
 it shares with the code under test.
 
@@ -15,12 +15,12 @@ Layout:
   issues and status changes, and the finance truth;
 - ``build_facts(world, kpi_vars)``: the dated facts every KPI sums (GL lines in reporting currency,
   planned cost and monetary benefit by month, the latest forecast, counted hours by day, allocation
-  by month, risks, status reports), each cut at ``as_of`` the way KPIS.md says;
+  by month, risks, status reports), each cut at ``as_of`` the way docs/kpis.md says;
 - one function per mart: ``project_scorecard``, ``portfolio_summary``, ``capacity_utilization``,
   ``delivery_flow``. Each returns a DataFrame whose columns carry the mart's column names; missing
   values are ``None`` (a ratio with a zero or missing denominator, an unknown date).
 
-Where KPIS.md leaves room, the reading taken is written next to the code as ``Reading:``; the
+Where docs/kpis.md leaves room, the reading taken is written next to the code as ``Reading:``; the
 module docstring of ``tests/warehouse/test_kpis_match_oracle.py`` lists them all.
 """
 
@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 # --------------------------------------------------------------------------------------------
-# Code tables (CONTRACT.md §3, KPIS.md)
+# Code tables (docs/contract.md §3.3, docs/kpis.md)
 # --------------------------------------------------------------------------------------------
 
 PROJECT_STATE_LABELS: dict[str, str] = {
@@ -73,7 +73,7 @@ MS_PER_DAY = 86_400_000
 
 @dataclass(frozen=True)
 class KpiVars:
-    """The dbt vars the KPIs depend on, with KPIS.md's defaults."""
+    """The dbt vars the KPIs depend on, with docs/kpis.md's defaults."""
 
     as_of: date
     reporting_currency: str = "USD"
@@ -83,7 +83,7 @@ class KpiVars:
 
     def __post_init__(self) -> None:
         if self.fiscal_year_start_month != 1:
-            # Reading: KPIS.md says "fiscal year = calendar year unless ..." but not how a shifted
+            # Reading: docs/kpis.md says "fiscal year = calendar year unless ..." but not how a shifted
             # fiscal year is labelled; the oracle only covers the default.
             raise NotImplementedError("the oracle covers fiscal_year_start_month = 1 only")
 
@@ -249,7 +249,7 @@ def quantile_cont(values: Sequence[float], q: float) -> float | None:
 def earned_value(
     bac: float, pv: float, ac: float, percent_complete: float | None
 ) -> dict[str, float | None]:
-    """The EVM block of KPIS.md "Earned value" from its four inputs."""
+    """The EVM block of docs/kpis.md "Earned value" from its four inputs."""
     ev = None if is_missing(percent_complete) else float(percent_complete) / 100 * bac
     cpi = ratio(ev, ac)
     spi = ratio(ev, pv)

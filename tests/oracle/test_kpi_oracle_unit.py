@@ -1,6 +1,6 @@
 """Unit tests of the KPI oracle on hand-made values and a tiny hand-built world file.
 
-Every expected number here is worked out by hand from KPIS.md, so the oracle that the marts are
+Every expected number here is worked out by hand from docs/kpis.md, so the oracle that the marts are
 held to is itself held to the document.
 """
 

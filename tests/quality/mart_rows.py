@@ -1,4 +1,4 @@
-"""KPI mart rows with every column of KPIS.md, plausible by default, overridable per test."""
+"""KPI mart rows with every column of docs/kpis.md, plausible by default, overridable per test."""
 
 from __future__ import annotations
 

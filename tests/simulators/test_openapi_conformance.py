@@ -1,10 +1,10 @@
 """Every Jira endpoint the simulator serves answers as Atlassian's OpenAPI spec says it must.
 
 Each response, fetched over real HTTP from the generated ``small`` world, is validated with
-openapi-core against Atlassian's published spec (the ``/rest/api/3`` paths): the copy in
-``../shared/reference/jira-cloud-platform-openapi-v3.json``, kept gzipped in ``fixtures/`` so a clone
-anywhere can run the test. Where the spec's schemas contradict the spec's own examples, the examples (which are real
-Jira Cloud responses) win, and only there:
+openapi-core against Atlassian's published Jira Cloud platform OpenAPI spec (developer.atlassian.com;
+the ``/rest/api/3`` paths), kept gzipped in ``fixtures/`` so a clone anywhere can run the test.
+Where the spec's schemas contradict the spec's own examples, the examples (which are real Jira Cloud
+responses) win, and only there:
 
 - datetimes: the schema says RFC 3339 ``date-time``, the examples (and Jira Cloud) write the offset
   without a colon (``"created": "1970-01-18T06:27:50.429+0000"``); that variant is accepted,

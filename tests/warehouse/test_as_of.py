@@ -1,4 +1,4 @@
-"""The same landing built as of two dates: the KPIs move the way KPIS.md "As of" says they must.
+"""The same landing built as of two dates: the KPIs move the way docs/kpis.md "As of" says they must.
 
 The late build is the world's anchor (2026-06-30, shared with test_dbt_build); the early build is
 as of Wednesday 2026-03-18, mid-month and mid-week, so every cut (fiscal month, day, ISO week)

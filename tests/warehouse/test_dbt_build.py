@@ -2,7 +2,7 @@
 
 Everything is real: the world is landed by the connectors from the simulators, dbt-duckdb builds
 into a fresh DuckDB file, and the assertions read that file. The column lists below are copied
-from CONTRACT.md §5 and KPIS.md ("KPI mart columns") — they are the promise to BI users, so a
+from docs/contract.md §5 and docs/kpis.md ("KPI mart columns") — they are the promise to BI users, so a
 renamed, reordered, missing or extra column fails here.
 """
 
@@ -69,7 +69,7 @@ KPI_COLUMNS: dict[str, list[str]] = {
     ],
 }
 
-# CONTRACT.md §5: every dimension with its surrogate key, every fact with the columns its grain
+# docs/contract.md §5: every dimension with its surrogate key, every fact with the columns its grain
 # and description promise.
 DIMENSIONS: dict[str, list[str]] = {
     "dim_date": ["date_key", "date_day"],

@@ -1,7 +1,7 @@
 """The published KPI marts, value by value, against the independent oracle (tests/oracle).
 
 The warehouse is built by the real pipeline (simulators → connectors → raw landing → dbt → publish)
-from the small world; the oracle recomputes KPIS.md from that same world file. Which entities are
+from the small world; the oracle recomputes docs/kpis.md from that same world file. Which entities are
 compared is chosen from the world, deterministically:
 
 - three projects that take different paths: a closed-complete project with a baseline and realised
@@ -19,7 +19,7 @@ within 1e-6 absolute (money, hours, days) or 1e-9 relative (large money, ratios 
 counts, labels, dates and booleans match exactly; NULL matches only NULL (a NULL where the oracle has
 0, or 0 where it has NULL, is a mismatch).
 
-Readings of KPIS.md the oracle takes where the document leaves room (each is also noted in the code):
+Readings of docs/kpis.md the oracle takes where the document leaves room (each is also noted in the code):
 
 1. Plan and benefit breakdowns of quarter or year fiscal periods are ignored everywhere, including
    ``bac_amount`` ("the whole plan" = every month breakdown).

@@ -30,7 +30,7 @@ final as (
         breakdowns.actual_benefit
     from breakdowns
     -- month periods only: a breakdown on a quarter or year period would double count
-    -- (KPIS.md "Months")
+    -- (docs/kpis.md "Months")
     inner join fiscal_months
         on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
     -- a breakdown whose plan did not land is kept with a NULL benefit_type: it is neither

@@ -30,7 +30,7 @@ final as (
         breakdowns.servicenow_actual_cost
     from breakdowns
     -- month periods only: a breakdown on a quarter or year period is not a month's budget
-    -- (KPIS.md "Months")
+    -- (docs/kpis.md "Months")
     inner join fiscal_months
         on breakdowns.fiscal_period_sys_id = fiscal_months.fiscal_period_sys_id
     left join cost_plans

@@ -5,7 +5,7 @@ fiscal_periods as (
 ),
 
 -- Plan and benefit breakdowns are placed in time by their fiscal period; only month periods
--- count (KPIS.md "Months"): a breakdown on a quarter or year period would double count.
+-- count (docs/kpis.md "Months"): a breakdown on a quarter or year period would double count.
 final as (
     select
         fiscal_period_sys_id,

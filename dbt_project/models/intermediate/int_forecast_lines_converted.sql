@@ -19,7 +19,7 @@ placed as (
 converted as (
     select
         placed.*,
-        -- a forecast month usually has no rate yet: the latest earlier rate is used (KPIS.md "Money")
+        -- a forecast month usually has no rate yet: the latest earlier rate is used (docs/kpis.md "Money")
         {{ fx_rate('fx', 'placed.currency') }} as fx_rate,
         wbs_codes.project_sys_id,
         coalesce(wbs_codes.is_matched, false) as is_wbs_matched

@@ -5,7 +5,7 @@ rates as (
 ),
 
 -- The finance export quotes every currency against its own base. When var reporting_currency
--- is that base it has no row and a rate of 1 (KPIS.md "Money"); when it is another currency
+-- is that base it has no row and a rate of 1 (docs/kpis.md "Money"); when it is another currency
 -- with rows, amounts are cross-rated through it.
 reporting_currency_rates as (
     select month_start_date, rate_to_reporting as reporting_currency_rate

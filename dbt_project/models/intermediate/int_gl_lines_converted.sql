@@ -11,7 +11,7 @@ wbs_codes as (
 placed as (
     select
         gl_lines.*,
-        -- a GL line belongs to the month of its fiscal year and period (KPIS.md "Months")
+        -- a GL line belongs to the month of its fiscal year and period (docs/kpis.md "Months")
         {{ fiscal_month_start('gl_lines.fiscal_year', 'gl_lines.fiscal_period') }} as month_start_date
     from gl_lines
 ),

@@ -37,7 +37,7 @@ accounts as (
     group by 1
 ),
 
--- people join on e-mail, case-insensitively (SOURCE_SCHEMA.md)
+-- people join on e-mail, case-insensitively (docs/contract.md §3.7)
 user_emails as (
     select
         lower(trim(email)) as email,

@@ -17,7 +17,7 @@ baseline_items as (
 ),
 
 -- a project is measured against its OLDEST baseline (the plan first approved), not the latest
--- re-plan: ties on sys_created_on go to the lower sys_id (KPIS.md "on-time delivery rate")
+-- re-plan: ties on sys_created_on go to the lower sys_id (docs/kpis.md "On-time delivery rate")
 oldest_baselines as (
     {{ oldest_project_baselines('baselines') }}
 ),

@@ -4,7 +4,7 @@ breakdowns as (
     select * from {{ ref('int_benefit_plan_breakdowns_placed') }}
 ),
 
--- only monetary plans are money (KPIS.md "benefit realization ratio"): non-monetary benefits
+-- only monetary plans are money (docs/kpis.md "Benefit realization ratio"): non-monetary benefits
 -- are reported in fct_benefit, never summed here; a breakdown whose plan did not land has no
 -- benefit type and is left out
 monetary as (

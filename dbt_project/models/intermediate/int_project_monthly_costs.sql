@@ -13,7 +13,7 @@ forecast_lines as (
 ),
 
 -- the approved budget: cost_plan_breakdown.cost on month periods (quarter and year periods are
--- ignored, KPIS.md "Months"), placed on its project by int_cost_plan_breakdowns_placed; plans
+-- ignored, docs/kpis.md "Months"), placed on its project by int_cost_plan_breakdowns_placed; plans
 -- have no as-of cut
 planned as (
     select
@@ -27,7 +27,7 @@ planned as (
 ),
 
 -- actuals are the GL (the system of record), cut at the as-of month: lines of later fiscal
--- periods are ignored (KPIS.md "As of")
+-- periods are ignored (docs/kpis.md "As of")
 actual as (
     select
         project_sys_id,
@@ -41,7 +41,7 @@ actual as (
 ),
 
 -- the latest forecast version is the greatest label not after the as-of month, across all
--- files (KPIS.md "budget variance")
+-- files (docs/kpis.md "Budget variance")
 latest_version as (
     select max(version) as version
     from forecast_lines

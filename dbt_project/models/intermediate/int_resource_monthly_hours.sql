@@ -8,7 +8,7 @@ plan_days as (
     select * from {{ ref('int_resource_plans_daily') }}
 ),
 
--- hours count once approved or processed, up to the as-of date (KPIS.md "As of", "Hours")
+-- hours count once approved or processed, up to the as-of date (docs/kpis.md "As of", "Hours")
 actual as (
     select
         user_sys_id,

@@ -24,7 +24,7 @@ plan_days as (
       and plans.end_date is not null
 ),
 
--- planned hours spread evenly over the Mon-Fri days between the dates, inclusive (KPIS.md
+-- planned hours spread evenly over the Mon-Fri days between the dates, inclusive (docs/kpis.md
 -- "Hours"); no holiday calendar
 working_days as (
     select *

@@ -15,7 +15,7 @@ projects as (
     from history
 ),
 
--- a project task counts for its top_task project (KPIS.md "Hours")
+-- a project task counts for its top_task project (docs/kpis.md "Hours")
 project_tasks as (
     select task_sys_id, project_sys_id, 'pm_project_task' as task_table
     from tasks

@@ -17,7 +17,7 @@ users as (
 ),
 
 -- one row per card and weekday; the card's week starts on a Monday. Weekend days count too
--- (KPIS.md "Hours"), and a week spanning two months splits by day because every day is a row.
+-- (docs/kpis.md "Hours"), and a week spanning two months splits by day because every day is a row.
 days as (
     select
         time_cards.time_card_sys_id,

@@ -1,4 +1,4 @@
-"""ServiceNow SPM (Table API) → raw/servicenow/<table>, one asset per table of CONTRACT §3."""
+"""ServiceNow SPM (Table API) → raw/servicenow/<table>, one asset per table of docs/contract.md §3.2."""
 
 from collections.abc import Iterator
 from contextlib import closing

@@ -3,7 +3,7 @@
 - On each KPI mart: ratios within sane bounds, no orphan keys, every active project present,
   row count within a tolerance of the previous run.
 - On the star schema: GL lines whose WBS code maps to no project, Jira accounts with no
-  ServiceNow user, Jira projects with no ServiceNow project (CONTRACT §4: counted in
+  ServiceNow user, Jira projects with no ServiceNow project (docs/contract.md §3.7, §4: counted in
   kpi_data_quality).
 
 They read the build file, so they share pool "duckdb" with the dbt steps.

@@ -1,10 +1,11 @@
 """dbt as three Dagster steps over one project: core models, KPI marts, the data-quality mart.
 
-Why three (STACK_NOTES §0.5): a blocking check only holds back models in a *separate* step. The
-raw checks block `dbt_core_models`; the KPI marts (tag `kpi`) are their own step, so a failed
-check or dbt test upstream leaves them at their last good version. `kpi_data_quality` (tag
-`data_quality`) reads only the check-results log and runs in the publish job, after every sync,
-blocked or not. Every step that opens the warehouse file is in pool "duckdb" (one at a time).
+Why three (docs/architecture.md "A blocking check only holds back a separate dbt step"): a
+blocking check only holds back models in a *separate* step. The raw checks block
+`dbt_core_models`; the KPI marts (tag `kpi`) are their own step, so a failed check or dbt test
+upstream leaves them at their last good version. `kpi_data_quality` (tag `data_quality`) reads
+only the check-results log and runs in the publish job, after every sync, blocked or not. Every
+step that opens the warehouse file is in pool "duckdb" (one at a time).
 
 dbt tests become asset checks (error severity = blocking); their outcomes are also appended to
 the check-results log so `kpi_data_quality` shows them next to the great-expectations checks.

@@ -50,7 +50,7 @@ servicenow_people as (
 ),
 
 -- a Jira account with no ServiceNow user is kept as an unmapped resource, so its worklogs and
--- issues keep a person (SOURCE_SCHEMA.md "People")
+-- issues keep a person (docs/contract.md §3.7)
 unmapped_jira_people as (
     select
         {{ surrogate_key(["'jira'", "'account'", 'people.account_id']) }},

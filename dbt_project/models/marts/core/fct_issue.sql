@@ -16,7 +16,7 @@ people as (
     select * from {{ ref('int_people_identity_mapped') }}
 ),
 
--- cycle time starts at the FIRST transition into an In-Progress category status (KPIS.md
+-- cycle time starts at the FIRST transition into an In-Progress category status (docs/kpis.md
 -- "Flow"); an issue created straight into progress has no transition and no cycle time
 first_in_progress as (
     select issue_id, min(changed_at) as first_in_progress_at

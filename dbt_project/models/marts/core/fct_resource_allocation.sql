@@ -13,7 +13,7 @@ weekly as (
         user_sys_id,
         project_sys_id,
         cast(date_trunc('week', plan_date) as date) as week_start_date,
-        -- confirmed, allocated and completed plans are the allocation (KPIS.md "Hours")
+        -- confirmed, allocated and completed plans are the allocation (docs/kpis.md "Hours")
         sum(case when is_counted then planned_hours else 0 end) as allocated_hours,
         sum(case when state in ('planning', 'requested') then planned_hours else 0 end) as requested_hours
     from plan_days

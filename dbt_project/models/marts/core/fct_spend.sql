@@ -19,7 +19,7 @@ final as (
     select
         {{ surrogate_key(["'finance'", "'gl_line'", 'gl_lines.gl_line_key']) }} as spend_key,
         gl_lines.gl_line_key as spend_id,
-        -- a line whose WBS maps to no project stays, under the unknown project (CONTRACT.md §4)
+        -- a line whose WBS maps to no project stays, under the unknown project (docs/contract.md §4)
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         coalesce(cost_centers.cost_center_key, {{ unknown_key() }}) as cost_center_key,
         coalesce(vendors.vendor_key, {{ unknown_key() }}) as vendor_key,

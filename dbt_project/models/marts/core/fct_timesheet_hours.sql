@@ -9,7 +9,7 @@ resources as (
 ),
 
 counted as (
-    -- hours count once approved or processed (KPIS.md "Hours"); the state is kept
+    -- hours count once approved or processed (docs/kpis.md "Hours"); the state is kept
     select * from time_card_days where is_counted
 ),
 

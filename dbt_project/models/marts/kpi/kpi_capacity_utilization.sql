@@ -9,7 +9,7 @@ monthly_hours as (
 ),
 
 -- the grid starts in the first month anyone has counted hours or allocation and runs through
--- the as-of month (KPIS.md "Row sets")
+-- the as-of month (docs/kpis.md "Row sets")
 bounds as (
     select
         min(month_start_date) as first_month,

@@ -9,7 +9,7 @@ intervals as (
 ),
 
 -- the as-of cut: issues created after the as-of date do not exist yet, and an issue resolved
--- after it counts as unresolved (KPIS.md "As of")
+-- after it counts as unresolved (docs/kpis.md "As of")
 known_issues as (
     select
         issue_id,

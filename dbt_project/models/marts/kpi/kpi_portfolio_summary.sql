@@ -72,7 +72,7 @@ project_hours as (
 ),
 
 -- the first month with a non-zero GL actual, planned cost, monetary benefit or counted hour on
--- any of the portfolio's projects (KPIS.md "Row sets")
+-- any of the portfolio's projects (docs/kpis.md "Row sets")
 activity_months as (
     select portfolio_key, month_start_date from project_costs where planned_cost <> 0 or actual_cost <> 0
     union all

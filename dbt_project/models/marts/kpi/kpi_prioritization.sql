@@ -25,7 +25,7 @@ weights as (
     from {{ ref('prioritization_weights') }}
 ),
 
--- the ranked items (KPIS.md "Value and prioritisation"): projects whose current state is open or
+-- the ranked items (docs/kpis.md "Value and prioritisation"): projects whose current state is open or
 -- work in progress, and open demands not yet converted to a project
 ranked_projects as (
     select

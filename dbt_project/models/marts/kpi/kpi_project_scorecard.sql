@@ -40,7 +40,7 @@ status_intervals as (
     select * from {{ ref('int_jira_status_intervals') }}
 ),
 
--- every current project (KPIS.md "Row sets"), with its fields as they are now
+-- every current project (docs/kpis.md "Row sets"), with its fields as they are now
 current_projects as (
     select *
     from projects

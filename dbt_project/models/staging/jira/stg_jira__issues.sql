@@ -8,7 +8,7 @@ fields as (
     select * from {{ ref('stg_jira__fields') }}
 ),
 
--- Custom field ids differ per site: find story points and sprint by name (SOURCE_SCHEMA.md).
+-- Custom field ids differ per site: find story points and sprint by name (docs/contract.md §3.6).
 -- Team-managed projects use "Story point estimate", company-managed ones "Story Points"; a site
 -- may have both, so both are read and the first with a value wins.
 custom_fields as (
