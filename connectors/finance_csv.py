@@ -94,6 +94,8 @@ _DATE_DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})\2(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})[-/.]?(\d{1,2})$")
 _PLAIN_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+# An export date in a file name: 20260406 or 2026-04-06, not part of a longer run of digits.
+_NAME_DATE = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,22 @@ def file_kind(name: str) -> str | None:
         if lower.startswith(f"{kind}_"):
             return kind
     return None
+
+
+def export_date_from_name(name: str) -> date | None:
+    """The export date a file name carries (``gl_actuals_DE01_20260406.csv`` → 2026-04-06).
+
+    The last ``YYYYMMDD`` or ``YYYY-MM-DD`` token that is a real date; None when the name has
+    none. It orders files that arrived together (docs/contract.md §4): the loader never trusts
+    the file system's modification time, which a copy or an unzip resets.
+    """
+    found = None
+    for match in _NAME_DATE.finditer(name):
+        try:
+            found = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            continue
+    return found
 
 
 # --- numbers and dates --------------------------------------------------------------------
@@ -282,11 +300,20 @@ class FileReport:
     rejects: int = 0
     status: str = "loaded"
     warnings: list[str] = field(default_factory=list)
+    # When the loader first saw the file: the start of the sync that loaded it, the same for
+    # every file of that sync. With the export date in the name it decides which of two files
+    # is the newer (docs/contract.md §4).
+    arrived_at: datetime | None = None
+    run_id: str = ""
 
     def as_record(self) -> dict[str, Any]:
+        export_date = export_date_from_name(self.path.name)
         return {
             "file_name": self.path.name,
             "file_sha256": self.sha256,
+            "arrived_at": self.arrived_at.isoformat() if self.arrived_at else None,
+            "export_date": export_date.isoformat() if export_date else None,
+            "run_id": self.run_id,
             "file_modified_at": self.modified_at.isoformat(),
             "size_bytes": self.size_bytes,
             "kind": self.kind,

@@ -31,9 +31,9 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from connectors.landing import (
     RawRecord,
 )
 from connectors.servicenow import TABLE_FIELDS, ServiceNowClient, ServiceNowConfig, parse_glide_datetime
+from connectors.sync_log import SyncAttempt, SyncLog, new_run_id
 
 __all__ = [
     "EntityResult", "FINANCE_ENTITIES", "FinanceConfig", "HttpPolicy", "JIRA_ENTITIES", "JiraClient",
@@ -267,6 +268,63 @@ def _guard_empty_read(result: EntityResult, tombstones: list[RawRecord], seen: i
 # --- Jira -----------------------------------------------------------------------------------
 
 
+def one_line_reason(exc: BaseException) -> str:
+    """The first line of what went wrong, as a user should read it (never a secret: connectors
+    raise messages without credentials, connectors/http.py)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    text = (getattr(exc, "message", None) or str(exc)).strip()
+    first = text.splitlines()[0] if text else ""
+    return first or type(exc).__name__
+
+
+def _attempt(result: EntityResult, run_id: str, started: datetime, finished: datetime) -> SyncAttempt:
+    detail = f"landed {result.records} records"
+    if result.tombstones:
+        detail += f" and {result.tombstones} tombstones"
+    if result.files:
+        detail += f" from {result.files} files"
+    return SyncAttempt(
+        run_id, result.source, result.entity, started, finished, "succeeded",
+        records=result.records, tombstones=result.tombstones, rejects=result.rejects,
+        detail=detail, warnings=list(result.warnings),
+    )
+
+
+@contextmanager
+def _logged(
+    landing: RawLanding, source: str, entities: Sequence[str], run_id: str | None
+) -> Iterator[list[EntityResult]]:
+    """Collect a source's entity results and append how each ended to the sync log.
+
+    Entities that finished before a failure are logged as succeeded; the one that failed and
+    those never reached are logged as failed with the one-line reason. The failure itself is
+    re-raised untouched: logging never hides it.
+    """
+    run = run_id or new_run_id()
+    started = datetime.now(UTC)
+    results: list[EntityResult] = []
+    sync_log = SyncLog(landing.root)
+    try:
+        yield results
+    except BaseException as exc:
+        finished = datetime.now(UTC)
+        done = {r.entity for r in results}
+        reason = one_line_reason(exc)
+        attempts = [_attempt(r, run, started, finished) for r in results]
+        attempts += [
+            SyncAttempt(run, source, entity, started, finished, "failed", detail=reason)
+            for entity in entities
+            if entity not in done
+        ]
+        try:
+            sync_log.append(attempts)
+        except OSError as log_error:  # the original failure matters more than its record
+            log.warning("could not record the failed %s sync in the sync log: %s", source, log_error)
+        raise
+    sync_log.append(_attempt(r, run, started, datetime.now(UTC)) for r in results)
+
+
 def _require(record: dict[str, Any], key: str, what: str) -> str:
     value = record.get(key)
     if value is None or value == "":
@@ -357,34 +415,39 @@ def sync_jira(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
     overlap: timedelta = JIRA_OVERLAP,
+    run_id: str | None = None,
 ) -> list[EntityResult]:
     """Sync Jira entities into ``landing/jira/<entity>``; returns one result per entity synced.
 
     ``issue_changelogs`` are fetched for the issues that land in the same run: they ride with
     ``issues`` even when not selected (their result is then not returned), and selecting
-    ``issue_changelogs`` without ``issues`` syncs nothing for it.
+    ``issue_changelogs`` without ``issues`` syncs nothing for it. Each entity's outcome is
+    appended to the sync log under ``run_id`` (connectors/sync_log.py).
     """
     selected = _selected(entities, JIRA_ENTITIES, "Jira entities")
     locked = set(selected) | ({"issue_changelogs"} if "issues" in selected else set())  # they ride along
-    with landing.lock("jira", sorted(locked)):
-        _start(landing, "jira", JIRA_ENTITIES, locked)
-        return _sync_jira_locked(
-            client, landing, selected, full=full, batch_rows=batch_rows, progress=progress, overlap=overlap
-        )
+    with _logged(landing, "jira", selected, run_id) as results:
+        with landing.lock("jira", sorted(locked)):
+            _start(landing, "jira", JIRA_ENTITIES, locked)
+            _sync_jira_locked(
+                client, landing, selected, results,
+                full=full, batch_rows=batch_rows, progress=progress, overlap=overlap,
+            )
+        return results
 
 
 def _sync_jira_locked(
     client: JiraClient,
     landing: RawLanding,
     selected: list[str],
+    results: list[EntityResult],
     *,
     full: bool,
     batch_rows: int,
     progress: Progress | None,
     overlap: timedelta,
-) -> list[EntityResult]:
+) -> None:
     mode = "full" if full else "incremental"
-    results: list[EntityResult] = []
 
     meter = _Meter(client.http.stats)
     client.myself()  # authenticate before anything lands
@@ -433,7 +496,6 @@ def _sync_jira_locked(
             result.warnings.extend(client.warnings)
         if result.entity in ("issues", "issue_changelogs", "worklogs"):
             result.watermark = landing.max_source_updated_at("jira", result.entity)
-    return results
 
 
 def _sync_issues(
@@ -625,17 +687,21 @@ def sync_servicenow(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
     overlap: timedelta = SERVICENOW_OVERLAP,
+    run_id: str | None = None,
 ) -> list[EntityResult]:
-    """Sync ServiceNow tables into ``landing/servicenow/<table>``; one result per table."""
+    """Sync ServiceNow tables into ``landing/servicenow/<table>``; one result per table, each
+    also appended to the sync log under ``run_id``."""
     selected = _selected(tables, SERVICENOW_TABLES, "ServiceNow tables")
-    with landing.lock("servicenow", selected):
-        _start(landing, "servicenow", SERVICENOW_TABLES, selected)
-        client.check()
-        return [
-            _sync_table(client, landing, table, full=full, batch_rows=batch_rows, progress=progress,
-                        overlap=overlap)
-            for table in selected
-        ]
+    with _logged(landing, "servicenow", selected, run_id) as results:
+        with landing.lock("servicenow", selected):
+            _start(landing, "servicenow", SERVICENOW_TABLES, selected)
+            client.check()
+            for table in selected:
+                results.append(
+                    _sync_table(client, landing, table, full=full, batch_rows=batch_rows, progress=progress,
+                                overlap=overlap)
+                )
+        return results
 
 
 def _sync_table(
@@ -705,24 +771,35 @@ def sync_finance(
     settle_seconds: float = FinanceConfig.settle_seconds,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
+    run_id: str | None = None,
 ) -> list[EntityResult]:
     """Load every new export file of the drop folder; one result per finance entity.
 
     A file whose content hash already landed (``finance/files``) loads nothing; a changed file
     (new hash) loads fully. Each file is copied to a private temp folder first, so the hash and
     the parsed rows describe the same bytes even if finance overwrites the file meanwhile.
+    Every file loaded by one call shares one arrival time (when the folder was scanned) and
+    ``run_id``: which of two files is newer is decided from them in the warehouse
+    (docs/contract.md §4), never from file modification times.
     """
     folder = Path(folder)
-    with landing.lock("finance", FINANCE_ENTITIES):
-        _start(landing, "finance", FINANCE_ENTITIES, FINANCE_ENTITIES)
-        return _sync_finance_locked(folder, landing, settle_seconds=settle_seconds, batch_rows=batch_rows,
-                                    progress=progress)
+    run = run_id or new_run_id()
+    with _logged(landing, "finance", FINANCE_ENTITIES, run) as results:
+        with landing.lock("finance", FINANCE_ENTITIES):
+            _start(landing, "finance", FINANCE_ENTITIES, FINANCE_ENTITIES)
+            results.extend(
+                _sync_finance_locked(folder, landing, settle_seconds=settle_seconds, batch_rows=batch_rows,
+                                     progress=progress, run_id=run)
+            )
+        return results
 
 
 def _sync_finance_locked(
-    folder: Path, landing: RawLanding, *, settle_seconds: float, batch_rows: int, progress: Progress | None
+    folder: Path, landing: RawLanding, *, settle_seconds: float, batch_rows: int, progress: Progress | None,
+    run_id: str,
 ) -> list[EntityResult]:
     results = {entity: EntityResult("finance", entity) for entity in FINANCE_ENTITIES}
+    arrived_at = datetime.now(UTC)
     scan = scan_drop_folder(folder, settle_seconds=settle_seconds)
     results["files"].warnings.extend(scan.warnings)
     landed = landing.live_keys("finance", "files")
@@ -764,6 +841,8 @@ def _sync_finance_locked(
             for entity in ("gl_actuals", "forecast", "fx_rates", "finance_rejects"):
                 writers[entity].flush()
             report.path = path
+            report.arrived_at = arrived_at
+            report.run_id = run_id
             writers["files"].add(RawRecord(sha256, modified, report.as_record()))
             writers["files"].flush()
             loaded_now.add(sha256)

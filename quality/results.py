@@ -37,6 +37,9 @@ CHECK_RESULTS_SCHEMA = pa.schema(
         pa.field("passed", pa.bool_(), nullable=False),
         pa.field("failing_rows", pa.int64(), nullable=False),
         pa.field("detail", pa.string()),
+        # When the pipeline run started (every row of one run carries the same); older batches
+        # without the column read as NULL.
+        pa.field("run_started_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
@@ -58,6 +61,7 @@ class CheckRow:
     passed: bool
     failing_rows: int
     detail: str
+    run_started_at: datetime | None = None
 
 
 def to_check_rows(
@@ -67,6 +71,8 @@ def to_check_rows(
     severity: str,
     run_id: str,
     checked_at: datetime,
+    *,
+    run_started_at: datetime | None = None,
 ) -> list[CheckRow]:
     """One row per expectation outcome; a suite that never got to its expectations gives one row
     named after the suite, carrying the error."""
@@ -79,7 +85,7 @@ def to_check_rows(
     at = checked_at.astimezone(UTC)
 
     def row(name: str, passed: bool, failing: int, detail: str) -> CheckRow:
-        return CheckRow(at, run_id, layer, table_name, name, severity, passed, failing, detail)
+        return CheckRow(at, run_id, layer, table_name, name, severity, passed, failing, detail, run_started_at)
 
     if not result.outcomes:
         return [row(result.suite, result.passed, result.failing_rows, result.error or "no expectations ran")]
@@ -108,6 +114,7 @@ def write_check_rows(quality_root: Path | str, rows: Iterable[CheckRow]) -> Path
     folder = results_folder(quality_root)
     folder.mkdir(parents=True, exist_ok=True)
     columns = {f.name: [getattr(r, f.name) for r in rows] for f in fields(CheckRow)}
+    columns["run_started_at"] = [t.astimezone(UTC) if t is not None else None for t in columns["run_started_at"]]
     table = pa.Table.from_pydict(columns, schema=CHECK_RESULTS_SCHEMA)
     return _write_atomically(table, folder, f"batch-{_batch_id()}.parquet")
 

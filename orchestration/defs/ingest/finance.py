@@ -41,10 +41,11 @@ def raw_finance(
     ensure_entities(landing, "finance", entities)
     config = finance.config()
     if isinstance(config, NotConfigured):
-        yield from skipped(context, "finance", entities, config.message)
+        yield from skipped(context, landing, "finance", entities, config.message)
         return
     with source_errors():
         results = sync_finance(
-            config.folder, landing, settle_seconds=config.settle_seconds, progress=progress_logger(context)
+            config.folder, landing, settle_seconds=config.settle_seconds, progress=progress_logger(context),
+            run_id=context.run.run_id,
         )
     yield from materializations("finance", results, full=False)

@@ -46,9 +46,12 @@ def raw_jira(
     ensure_entities(landing, "jira", entities)
     config = jira.config()
     if isinstance(config, NotConfigured):
-        yield from skipped(context, "jira", entities, config.message)
+        yield from skipped(context, landing, "jira", entities, config.message)
         return
     full = is_full_sync(context)
     with source_errors(), closing(jira_client(config)) as client:
-        results = sync_jira(client, landing, full=full, entities=entities, progress=progress_logger(context))
+        results = sync_jira(
+            client, landing, full=full, entities=entities, progress=progress_logger(context),
+            run_id=context.run.run_id,
+        )
     yield from materializations("jira", results, full)

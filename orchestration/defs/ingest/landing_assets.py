@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from connectors.http import SourceConfigError, SourceError
 from connectors.landing import LandingBusy, RawLanding
 from connectors.sync import EntityResult
+from connectors.sync_log import SyncAttempt, SyncLog
 
 # A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
 # the load time of what actually landed (quality checks), not the materialisation time, because a
@@ -97,13 +98,20 @@ def materializations(source: str, results: Sequence[EntityResult], full: bool) -
         yield dg.MaterializeResult(asset_key=raw_key(source, result.entity), metadata=metadata)
 
 
-def skipped(context: dg.AssetExecutionContext, source: str, entities: Sequence[str], reason: str) -> Iterator[dg.MaterializeResult]:
+def skipped(
+    context: dg.AssetExecutionContext, landing: RawLanding, source: str, entities: Sequence[str], reason: str
+) -> Iterator[dg.MaterializeResult]:
     """A source that is not configured: warn, keep what landed before, and say so on each asset.
 
     It still materialises: Dagster would otherwise skip every downstream dbt model, and the other
-    sources' marts must still be built. The freshness check reports the staleness.
+    sources' marts must still be built. The sync log records the skip, so kpi_source_freshness
+    shows the source going stale and kpi_data_quality says why.
     """
     context.log.warning(reason)
+    now = datetime.now(UTC)
+    SyncLog(landing.root).append(
+        SyncAttempt(context.run.run_id, source, entity, now, now, "skipped", detail=reason) for entity in entities
+    )
     for entity in entities:
         yield dg.MaterializeResult(
             asset_key=raw_key(source, entity),

@@ -41,11 +41,12 @@ def raw_servicenow(
     ensure_entities(landing, "servicenow", tables)
     config = servicenow.config()
     if isinstance(config, NotConfigured):
-        yield from skipped(context, "servicenow", tables, config.message)
+        yield from skipped(context, landing, "servicenow", tables, config.message)
         return
     full = is_full_sync(context)
     with source_errors(), closing(servicenow_client(config)) as client:
         results = sync_servicenow(
-            client, landing, full=full, tables=tables, progress=progress_logger(context)
+            client, landing, full=full, tables=tables, progress=progress_logger(context),
+            run_id=context.run.run_id,
         )
     yield from materializations("servicenow", results, full)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from orchestration.defs.quality.run_identity import run_identity
 from orchestration.defs.resources import WarehouseResource
 from quality import DuckDBTable, run_suite, suites
 from quality.results import CheckRow, ensure_results_folder, latest_row_counts, to_check_rows, write_check_rows
@@ -43,6 +44,7 @@ def mart_quality_checks(
     previous = latest_row_counts(paths.quality)  # before this run writes its own counts
     selected = {k.name for k in context.selected_asset_check_keys}
     rows: list[CheckRow] = []
+    run = run_identity(context)
     try:
         for suite in MART_SUITES:
             if suite.name not in selected:
@@ -53,7 +55,8 @@ def mart_quality_checks(
                 params={"previous_row_count": previous.get(suite.target)},
             )
             layer = "marts" if suite.layer == "marts" else "warehouse"
-            rows.extend(to_check_rows(result, layer, suite.target, "warn", context.run.run_id, datetime.now(UTC)))
+            rows.extend(to_check_rows(result, layer, suite.target, "warn", run.run_id, datetime.now(UTC),
+                                      run_started_at=run.started_at))
             failed = [o.detail or o.name for o in result.outcomes if not o.passed]
             yield dg.AssetCheckResult(
                 check_name=suite.name,

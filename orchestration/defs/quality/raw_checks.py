@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
 from orchestration.defs.ingest.landing_assets import FRESHNESS_WINDOW, raw_key
+from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import Settings
 from quality import get_suite, raw_suite_names, run_suite
@@ -73,18 +74,18 @@ def raw_quality_checks(
     settings = warehouse.settings()
     paths = settings.paths
     ensure_results_folder(paths.quality)
-    run_id = context.run.run_id
+    run = run_identity(context)
     rows: list[CheckRow] = []
     selected = {(k.asset_key.path[1], k.asset_key.path[2], k.name) for k in context.selected_asset_check_keys}
     fx: dict[str, set[str]] = {}
     try:
         for source, entity in RAW_ENTITIES:
             if (source, entity, VALID) in selected:
-                yield _validate(context, settings, source, entity, rows, run_id, fx)
+                yield _validate(context, settings, source, entity, rows, run, fx)
             if (source, entity, FRESH) in selected:
-                yield _freshness(paths.raw / source / entity, source, entity, rows, run_id)
+                yield _freshness(paths.raw / source / entity, source, entity, rows, run)
         if ("finance", "finance_rejects", REJECTS) in selected:
-            yield _reject_count(settings, rows, run_id)
+            yield _reject_count(settings, rows, run)
     finally:
         write_check_rows(paths.quality, rows)
 
@@ -112,7 +113,7 @@ def _validate(
     source: str,
     entity: str,
     rows: list[CheckRow],
-    run_id: str,
+    run: RunIdentity,
     fx: dict[str, set[str]],
 ) -> dg.AssetCheckResult:
     target = f"{source}/{entity}"
@@ -126,7 +127,7 @@ def _validate(
     samples: list[dict[str, object]] = []
     for name in suites:
         result = run_suite(name, frame, params=params)
-        rows.extend(to_check_rows(result, "raw", target, "error", run_id, now))
+        rows.extend(to_check_rows(result, "raw", target, "error", run.run_id, now, run_started_at=run.started_at))
         if not result.passed:
             failing_rows += result.failing_rows
             failed = [f"{o.name} ({o.failing_rows} rows)" for o in result.outcomes if not o.passed]
@@ -161,7 +162,7 @@ def _newest_load(entity_dir: Path) -> datetime | None:
     return None
 
 
-def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow], run_id: str) -> dg.AssetCheckResult:
+def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow], run: RunIdentity) -> dg.AssetCheckResult:
     now = datetime.now(UTC)
     newest = _newest_load(entity_dir)
     # An entity that has never landed a row is stale only if its source has landed something:
@@ -170,7 +171,10 @@ def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow],
     age = (now - newest) if newest else None
     passed = (age is not None and age <= FRESHNESS_WINDOW) or (newest is None and not source_loaded)
     detail = f"newest batch loaded {age.total_seconds() / 3600:,.1f} h ago" if age else "nothing landed yet"
-    rows.append(CheckRow(now, run_id, "raw", f"{source}/{entity}", FRESH, "warn", passed, 0 if passed else 1, detail))
+    rows.append(
+        CheckRow(now, run.run_id, "raw", f"{source}/{entity}", FRESH, "warn", passed, 0 if passed else 1, detail,
+                 run.started_at)
+    )
     return dg.AssetCheckResult(
         check_name=FRESH,
         asset_key=raw_key(source, entity),
@@ -181,11 +185,12 @@ def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow],
     )
 
 
-def _reject_count(settings: Settings, rows: list[CheckRow], run_id: str) -> dg.AssetCheckResult:
+def _reject_count(settings: Settings, rows: list[CheckRow], run: RunIdentity) -> dg.AssetCheckResult:
     folder = settings.paths.raw / "finance" / "finance_rejects"
     batches = sorted(folder.glob("batch-*.parquet"))
     result = run_suite(REJECT_COUNT_SUITE, batches)
-    rows.extend(to_check_rows(result, "raw", "finance/finance_rejects", "warn", run_id, datetime.now(UTC)))
+    rows.extend(to_check_rows(result, "raw", "finance/finance_rejects", "warn", run.run_id, datetime.now(UTC),
+                              run_started_at=run.started_at))
     return dg.AssetCheckResult(
         check_name=REJECTS,
         asset_key=raw_key("finance", "finance_rejects"),

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import dbt_environment
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.defs.transform.translator import PortfolioTranslator
@@ -39,11 +40,12 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, layer: str) -
     quality_root = Settings.from_env().paths.quality
     ensure_results_folder(quality_root)
     rows: list[CheckRow] = []
+    run = run_identity(context)
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
-            rows.append(_check_row(event, layer, context.run.run_id))
+            rows.append(_check_row(event, layer, run))
         yield event
     write_check_rows(quality_root, rows)
     if not invocation.is_successful():
@@ -67,7 +69,7 @@ def _failed_nodes(run_results: dict[str, Any]) -> list[str]:
     ]
 
 
-def _check_row(result: dg.AssetCheckResult, layer: str, run_id: str) -> CheckRow:
+def _check_row(result: dg.AssetCheckResult, layer: str, run: RunIdentity) -> CheckRow:
     metadata = result.metadata or {}
     failing = metadata.get("dagster_dbt/failed_row_count")
     failing_rows = int(getattr(failing, "value", failing) or 0)
@@ -77,7 +79,7 @@ def _check_row(result: dg.AssetCheckResult, layer: str, run_id: str) -> CheckRow
     detail = str(getattr(message, "value", message) or ("passed" if result.passed else f"{failing_rows} failing rows"))
     return CheckRow(
         checked_at=datetime.now(UTC),
-        run_id=run_id,
+        run_id=run.run_id,
         layer=layer,
         table_name=table,
         check_name=f"dbt:{result.check_name}",
@@ -85,6 +87,7 @@ def _check_row(result: dg.AssetCheckResult, layer: str, run_id: str) -> CheckRow
         passed=bool(result.passed),
         failing_rows=failing_rows,
         detail=detail,
+        run_started_at=run.started_at,
     )
 
 
