@@ -1,6 +1,7 @@
 {#- The provenance every finance record carries (docs/internals.md): which file and physical line
     it came from and when that file was written. The file's modified time is also the record's
-    source_updated_at; the record's own copy is preferred when it parses. -#}
+    source_updated_at; the record's own copy is preferred when it parses. The modified time is
+    kept for lineage only: it never decides which file is newer (finance_file_order). -#}
 {% macro finance_file_columns() %}
         {{ json_text('$.file_name') }} as file_name,
         {{ json_text('$.file_sha256') }} as file_sha256,
@@ -9,23 +10,47 @@
         loaded_at
 {% endmacro %}
 
+{#- Which of two finance files is the newer one (docs/contract.md §4), newest first, as an ORDER BY
+    list over a relation that carries the file's arrival columns (stg_finance__files):
+    later to arrive at the loader (files loaded by one sync share one arrival time), then the
+    later export date written in the file name (names without one count as older), then the
+    file name, then the content hash so the order is total. Never the file modification time: a
+    copy, an unzip or a restore from backup resets it. -#}
+{% macro finance_file_order(alias) -%}
+    {{ alias }}.arrived_at desc nulls last,
+    {{ alias }}.export_date desc nulls last,
+    {{ alias }}.file_name desc,
+    {{ alias }}.file_sha256 desc
+{%- endmacro %}
+
 {#- Keep, per period, only the rows of the newest file that contains the period: a corrected
-    re-export replaces what an earlier file said about that period (docs/contract.md §4). `relation`
-    is a CTE with the period columns, file_sha256, file_modified_at and loaded_at. -#}
+    re-export replaces what an earlier file said about that period (docs/contract.md §4), in
+    the order of finance_file_order. `relation` is a CTE with the period columns and
+    file_sha256. Used for forecast versions and FX rates; GL lines are replaced per company
+    and period in int_gl_file_periods, which also reports each replacement. -#}
 {% macro newest_file_per_period(relation, period_columns) %}
     select {{ relation }}.*
     from {{ relation }}
     inner join (
         select
             {{ period_columns | join(', ') }},
-            file_sha256,
+            file_versions.file_sha256,
             row_number() over (
                 partition by {{ period_columns | join(', ') }}
-                order by max(file_modified_at) desc, max(loaded_at) desc, file_sha256 desc
+                order by {{ finance_file_order('file_versions') }}
             ) as file_rank
-        from {{ relation }}
-        group by {{ period_columns | join(', ') }}, file_sha256
-    ) as files
-        on {% for column in period_columns %}{{ relation }}.{{ column }} = files.{{ column }} and {% endfor %}{{ relation }}.file_sha256 = files.file_sha256
-    where files.file_rank = 1
+        from (
+            select distinct
+                {% for column in period_columns %}versions.{{ column }}, {% endfor %}
+                versions.file_sha256,
+                versions.file_name,
+                files.arrived_at,
+                files.export_date
+            from {{ relation }} as versions
+            left join {{ ref('stg_finance__files') }} as files
+                on versions.file_sha256 = files.file_sha256
+        ) as file_versions
+    ) as current_files
+        on {% for column in period_columns %}{{ relation }}.{{ column }} = current_files.{{ column }} and {% endfor %}{{ relation }}.file_sha256 = current_files.file_sha256
+    where current_files.file_rank = 1
 {% endmacro %}

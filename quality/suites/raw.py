@@ -78,6 +78,9 @@ class RawEntity:
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     numbers: Mapping[str, Bounds] = field(default_factory=dict)
     currencies: tuple[str, ...] = ()
+    # Whether a currency without any FX rate blocks. GL lines do not: a line whose month has no
+    # rate is rejected in the warehouse with its reason (finance_rejects) and the rest loads.
+    currencies_need_rates: bool = True
 
     @property
     def target(self) -> str:
@@ -130,7 +133,7 @@ class RawEntity:
         known = _known_currencies(params)
         for name in self.currencies:
             specs.append(matches(name, ISO_CURRENCY, "an ISO currency code", name=f"{name}_is_iso_code"))
-            if known is not None:
+            if known is not None and self.currencies_need_rates:
                 specs.append(
                     ExpectationSpec(
                         name=f"{name}_has_fx_rate",
@@ -234,7 +237,7 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
               formats={"posting_date": (GLIDE_DATE, "iso_date")},
               enums={"expense_type": FINANCE_EXPENSE_TYPES},
               numbers={"fiscal_year": (1900, 2999), "fiscal_period": (1, 16), "amount": None},
-              currencies=("currency",)),
+              currencies=("currency",), currencies_need_rates=False),
     RawEntity("finance", "forecast", id_fields=FILE_FIELDS, has_updated_at=True,
               required=("fiscal_year", "version", "wbs_code", "currency"),
               patterns={"version": (YEAR_MONTH, "year_month")},

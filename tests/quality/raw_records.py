@@ -100,6 +100,25 @@ def gl_line(n: int, file_sha: str = "a" * 64, **overrides: str) -> dict[str, str
     return line
 
 
+def forecast_line(n: int, file_sha: str = "f" * 64, **overrides: str) -> dict[str, str]:
+    line = {
+        "fiscal_year": "2026",
+        "version": "2026-05",
+        "wbs_code": "WBS-0001",
+        "cost_center": "CC100",
+        "expense_type": "CAPEX",
+        "currency": "EUR",
+        **{f"P{month:02d}": "100.00" for month in range(6, 13)},
+        "file_name": "forecast_2026-05.csv",
+        "file_sha256": file_sha,
+        "file_modified_at": "2026-06-03T06:00:00+00:00",
+        "line": str(n + 1),
+    }
+    line.update(overrides)
+    line["natural_key"] = f"{line['file_sha256']}:{line['line']}"
+    return line
+
+
 def reject(file_sha: str, line: int, file_name: str) -> dict[str, str]:
     return {
         "file_name": file_name,

@@ -23,7 +23,8 @@ JIRA_ENTITIES = "projects statuses fields users issues issue_changelogs worklogs
 FINANCE_ENTITIES = "gl_actuals forecast fx_rates finance_rejects files".split()
 KPI_MARTS = (
     "kpi_project_scorecard kpi_portfolio_summary kpi_capacity_utilization kpi_budget_vs_actual "
-    "kpi_benefits_realization kpi_risk_heatmap kpi_delivery_flow kpi_prioritization"
+    "kpi_benefits_realization kpi_risk_heatmap kpi_delivery_flow kpi_prioritization kpi_headline "
+    "kpi_cost_reconciliation"
 ).split()
 
 

@@ -1,7 +1,9 @@
 with
 
+-- lines without an FX rate for their month are rejects (finance_rejects), not spend
 gl_lines as (
     select * from {{ ref('int_gl_lines_converted') }}
+    where has_fx_rate
 ),
 
 cost_centers as (

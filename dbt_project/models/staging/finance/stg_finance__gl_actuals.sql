@@ -30,10 +30,6 @@ renamed as (
         ---------- lineage
         {{ finance_file_columns() }}
     from source
-),
-
-current_files as (
-    {{ newest_file_per_period('renamed', ['fiscal_year', 'fiscal_period']) }}
 )
 
-select * from current_files
+select * from renamed
