@@ -68,7 +68,9 @@ final as (
         cast(case
             when cumulated.is_to_date
                 then {{ ratio('cumulated.cumulative_actual_amount', 'cumulated.cumulative_planned_amount') }}
-        end as double) as benefit_realization_ratio
+        end as double) as benefit_realization_ratio,
+        -- the plan curve stays whole; the flag lets a report show or hide the month in progress
+        cast({{ is_as_of_month('cumulated.month_start_date') }} as boolean) as is_partial_month
     from cumulated
     inner join current_projects
         on cumulated.project_sys_id = current_projects.project_sys_id

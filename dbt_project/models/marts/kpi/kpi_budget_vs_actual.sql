@@ -79,7 +79,9 @@ final as (
         cast(case when cumulated.is_to_date then cumulated.actual_amount end as decimal(38, 6)) as actual_amount,
         cast(cumulated.cumulative_planned_amount as decimal(38, 6)) as cumulative_planned_amount,
         cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6)) as cumulative_actual_amount,
-        cast(case when cumulated.is_to_date then cumulated.actual_amount - cumulated.planned_amount end as decimal(38, 6)) as variance_amount
+        cast(case when cumulated.is_to_date then cumulated.actual_amount - cumulated.planned_amount end as decimal(38, 6)) as variance_amount,
+        -- the plan curve stays whole; the flag lets a report show or hide the month in progress
+        cast({{ is_as_of_month('cumulated.month_start_date') }} as boolean) as is_partial_month
     from cumulated
     inner join current_projects
         on cumulated.project_sys_id = current_projects.project_sys_id

@@ -34,7 +34,7 @@ hours as (
         user_sys_id,
         month_start_date,
         sum(actual_hours) as actual_hours,
-        sum(allocated_hours) as allocated_hours
+        sum(allocated_hours_to_date) as allocated_hours
     from monthly_hours
     group by 1, 2
 ),
@@ -46,12 +46,9 @@ grid as (
         people.resource_name,
         people.department,
         months.month_start_date,
-        -- weekly capacity / 5 × the Mon-Fri days of the whole month (no holiday calendar)
-        people.weekly_capacity_hours / 5.0 * (
-            select count(*)
-            from generate_series(months.month_start_date, last_day(months.month_start_date), interval 1 day) as days(day)
-            where isodow(days.day) <= 5
-        ) as capacity_hours,
+        -- weekly capacity / 5 × the Mon-Fri days of the month, through as_of in the as-of month
+        -- (no holiday calendar); allocation in the as-of month likewise counts through as_of
+        people.weekly_capacity_hours / 5.0 * {{ counted_weekdays('months.month_start_date') }} as capacity_hours,
         coalesce(hours.allocated_hours, 0) as allocated_hours,
         coalesce(hours.actual_hours, 0) as actual_hours
     from people
@@ -73,6 +70,7 @@ final as (
         cast(actual_hours as double) as actual_hours,
         cast({{ ratio('actual_hours', 'capacity_hours') }} as double) as capacity_utilization,
         cast({{ ratio('allocated_hours', 'capacity_hours') }} as double) as allocation_ratio,
+        cast({{ is_as_of_month('month_start_date') }} as boolean) as is_partial_month,
         cast({{ as_of_date() }} as date) as as_of_date
     from grid
 )

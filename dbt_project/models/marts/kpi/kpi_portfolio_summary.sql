@@ -40,6 +40,8 @@ project_costs as (
         current_projects.portfolio_key,
         monthly_costs.month_start_date,
         sum(monthly_costs.planned_amount) as planned_cost,
+        -- the plan that counts to date: the as-of month's only through the as-of day
+        sum(monthly_costs.planned_amount) * {{ to_date_share('monthly_costs.month_start_date') }} as planned_cost_to_date_share,
         sum(monthly_costs.actual_amount) as actual_cost
     from monthly_costs
     inner join current_projects
@@ -52,6 +54,7 @@ project_benefits as (
         current_projects.portfolio_key,
         monthly_benefits.month_start_date,
         sum(monthly_benefits.planned_benefit_amount) as planned_benefit,
+        sum(monthly_benefits.planned_benefit_amount) * {{ to_date_share('monthly_benefits.month_start_date') }} as planned_benefit_to_date_share,
         sum(monthly_benefits.actual_benefit_amount) as actual_benefit
     from monthly_benefits
     inner join current_projects
@@ -64,7 +67,8 @@ project_hours as (
         current_projects.portfolio_key,
         monthly_hours.month_start_date,
         sum(monthly_hours.actual_hours) as actual_hours,
-        sum(monthly_hours.allocated_hours) as allocated_hours
+        -- the as-of month's allocation through the as-of date, like its actual hours
+        sum(monthly_hours.allocated_hours_to_date) as allocated_hours
     from monthly_hours
     inner join current_projects
         on monthly_hours.project_sys_id = current_projects.project_sys_id
@@ -102,12 +106,13 @@ portfolio_months as (
     ) as months
 ),
 
--- "to date" = from the beginning of the data through the row's month
+-- "to date" = from the beginning of the data through the row's month; the as-of month (the last
+-- row) counts its plan only through the as-of date (docs/kpis.md "To date")
 money_to_date as (
     select
         portfolio_months.portfolio_key,
         portfolio_months.month_start_date,
-        coalesce(sum(project_costs.planned_cost), 0) as planned_cost_to_date,
+        coalesce(sum(project_costs.planned_cost_to_date_share), 0) as planned_cost_to_date,
         coalesce(sum(project_costs.actual_cost), 0) as actual_cost_to_date
     from portfolio_months
     left join project_costs
@@ -120,7 +125,7 @@ benefits_to_date as (
     select
         portfolio_months.portfolio_key,
         portfolio_months.month_start_date,
-        coalesce(sum(project_benefits.planned_benefit), 0) as planned_benefit_to_date,
+        coalesce(sum(project_benefits.planned_benefit_to_date_share), 0) as planned_benefit_to_date,
         coalesce(sum(project_benefits.actual_benefit), 0) as actual_benefit_to_date
     from portfolio_months
     left join project_benefits
@@ -227,6 +232,7 @@ final as (
         cast(coalesce(delivery.red_project_count, 0) as bigint) as red_project_count,
         cast(coalesce(delivery.amber_project_count, 0) as bigint) as amber_project_count,
         cast(coalesce(delivery.green_project_count, 0) as bigint) as green_project_count,
+        cast({{ is_as_of_month('portfolio_months.month_start_date') }} as boolean) as is_partial_month,
         cast({{ as_of_date() }} as date) as as_of_date
     from portfolio_months
     inner join portfolios

@@ -47,13 +47,18 @@ current_projects as (
     where is_current and project_sys_id is not null
 ),
 
--- "to date" on a row without a month = through the as-of month; a month counts in full once it
--- has started. GL lines after the as-of month are already left out upstream.
+-- "to date" on a row without a month = through the as-of date: months before the as-of month in
+-- full, the as-of month's plan pro rata day(as_of) / days in the month (docs/kpis.md "To date").
+-- GL lines after the as-of month are already left out upstream.
 costs as (
     select
         project_sys_id,
         sum(planned_amount) as bac,
-        sum(case when month_start_date <= date_trunc('month', {{ as_of_date() }}) then planned_amount else 0 end) as pv,
+        sum(case
+            when month_start_date <= date_trunc('month', {{ as_of_date() }})
+                then planned_amount * {{ to_date_share('month_start_date') }}
+            else 0
+        end) as pv,
         sum(actual_amount) as ac,
         sum(case when expense_type = 'capex' then actual_amount else 0 end) as capex_actual,
         sum(case when expense_type = 'opex' then actual_amount else 0 end) as opex_actual,
@@ -67,7 +72,11 @@ costs as (
 benefits as (
     select
         project_sys_id,
-        sum(case when month_start_date <= date_trunc('month', {{ as_of_date() }}) then planned_benefit_amount else 0 end) as planned_benefit_to_date,
+        sum(case
+            when month_start_date <= date_trunc('month', {{ as_of_date() }})
+                then planned_benefit_amount * {{ to_date_share('month_start_date') }}
+            else 0
+        end) as planned_benefit_to_date,
         sum(case when month_start_date <= date_trunc('month', {{ as_of_date() }}) then actual_benefit_amount else 0 end) as actual_benefit_to_date
     from monthly_benefits
     where project_sys_id is not null
