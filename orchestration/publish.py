@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 MARTS_SCHEMA = "marts"
-DATA_QUALITY_TABLE = "kpi_data_quality"
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
 
 
@@ -56,12 +56,13 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish(build_db: Path, published_db: Path, *, data_quality_only: bool = False) -> PublishResult:
+def publish(build_db: Path, published_db: Path, *, refresh_only: Sequence[str] | None = None) -> PublishResult:
     """Write the published file atomically.
 
-    Full: every table of schema `marts` in the build file. Data-quality only (after a run whose
-    blocking checks failed): the previously published marts stay as they were and only
-    `kpi_data_quality` is replaced, so BI users see why the numbers did not move.
+    Full (``refresh_only`` None): every table of schema `marts` in the build file. After a run
+    that failed or was blocked, ``refresh_only`` names the data-quality marts: the previously
+    published marts stay as they were and only those are replaced, so BI users see why the
+    numbers did not move.
     """
     if not build_db.exists():
         raise FileNotFoundError(f"no warehouse at {build_db}: run `pwh run` (or `pwh demo`) first")
@@ -73,14 +74,16 @@ def publish(build_db: Path, published_db: Path, *, data_quality_only: bool = Fal
         try:
             conn.execute(f"create schema if not exists {MARTS_SCHEMA}")
             conn.execute(f"attach '{build_db}' as build (read_only)")
-            if data_quality_only and published_db.exists():
+            if refresh_only is not None and published_db.exists():
                 conn.execute(f"attach '{published_db}' as previous (read_only)")
                 for table in _tables(conn, "previous"):
-                    if table != DATA_QUALITY_TABLE:
+                    if table not in refresh_only:
                         counts[table] = _copy_table(conn, "previous", table)
                 conn.execute("detach previous")
-                if DATA_QUALITY_TABLE in _tables(conn, "build"):
-                    counts[DATA_QUALITY_TABLE] = _copy_table(conn, "build", DATA_QUALITY_TABLE)
+                built = _tables(conn, "build")
+                for table in refresh_only:
+                    if table in built:
+                        counts[table] = _copy_table(conn, "build", table)
             else:
                 for table in _tables(conn, "build"):
                     counts[table] = _copy_table(conn, "build", table)
@@ -92,7 +95,7 @@ def publish(build_db: Path, published_db: Path, *, data_quality_only: bool = Fal
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return PublishResult(published_db, counts, "data_quality_only" if data_quality_only else "full")
+    return PublishResult(published_db, counts, "full" if refresh_only is None else "data_quality_only")
 
 
 def export(published_db: Path, out_dir: Path, fmt: str) -> list[Path]:

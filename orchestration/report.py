@@ -1,67 +1,39 @@
-"""The headline KPI table printed at the end of `pwh demo` and `pwh run`.
+"""The headline printed at the end of `pwh demo` and `pwh run`.
 
-It only reads the published marts and adds no rule of its own: two figures are ratios of the
-marts' own sums — on-time delivery over the last twelve months (closed-on-time / closed counts of
-kpi_portfolio_summary) and utilisation of all people in the as-of month (hours of
-kpi_capacity_utilization) — and the data-quality line counts the latest checks in kpi_data_quality.
+It only prints: every figure is a row of a published mart — kpi_headline (one row per
+portfolio and one for all of them, the as-of month to date), kpi_run_health (the latest run's
+checks) and kpi_source_freshness (stale sources). No KPI is computed here.
 """
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
 import duckdb
 
 HEADLINE_SQL = """
-with months as (
-    select *
-    from marts.kpi_portfolio_summary
-    where month_start_date <= date_trunc('month', as_of_date)
-),
-latest as (
-    select * from months
-    qualify row_number() over (partition by portfolio_key order by month_start_date desc) = 1
-),
-last_12_months as (
-    select
-        portfolio_key,
-        sum(projects_closed_on_time_count) as on_time,
-        sum(projects_closed_count) as closed
-    from months
-    where month_start_date > date_trunc('month', as_of_date) - interval 12 month
-    group by portfolio_key
-)
 select
-    latest.portfolio_name,
-    latest.active_project_count,
-    last_12_months.on_time / nullif(last_12_months.closed, 0) as on_time_rate_12m,
-    latest.budget_variance_ratio,
-    latest.benefit_realization_ratio,
-    latest.risk_exposure_amount,
-    latest.red_project_count,
-    latest.as_of_date
-from latest
-left join last_12_months using (portfolio_key)
-order by latest.portfolio_name
+    is_total, portfolio_name, active_project_count, on_time_delivery_rate, budget_variance_ratio,
+    benefit_realization_ratio, risk_exposure_amount, red_project_count, capacity_utilization,
+    month_start_date, period_end_date, on_time_window_start_date, as_of_date
+from marts.kpi_headline
+order by is_total, portfolio_name
 """
 
-UTILISATION_SQL = """
-select sum(actual_hours) / nullif(sum(capacity_hours), 0)
-from marts.kpi_capacity_utilization
-where month_start_date = date_trunc('month', as_of_date)
+RUN_SQL = """
+select run_id, check_count, blocking_failure_count, warning_count, info_count, failed_sources
+from marts.kpi_run_health
+where is_latest_run
 """
 
-QUALITY_SQL = """
-with latest as (
-    select * from marts.kpi_data_quality
-    where checked_at >= (select max(checked_at) from marts.kpi_data_quality) - interval 6 hour
-)
-select
-    count(*) filter (where not passed and severity = 'error') as errors,
-    count(*) filter (where not passed and severity <> 'error') as warnings,
-    count(*) as checks
-from latest
+STALE_SQL = """
+select source_name || '/' || entity, last_failure_reason
+from marts.kpi_source_freshness
+where is_stale
+order by 1
 """
 
 
@@ -73,36 +45,62 @@ def _money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def headline_rows(published_db: Path) -> tuple[list[tuple], float | None, tuple[int, int, int]]:
-    conn = duckdb.connect(str(published_db), read_only=True)
-    try:
-        rows = conn.execute(HEADLINE_SQL).fetchall()
-        utilisation = conn.execute(UTILISATION_SQL).fetchone()[0]
-        quality = conn.execute(QUALITY_SQL).fetchone()
-    finally:
-        conn.close()
-    return rows, utilisation, tuple(int(x or 0) for x in quality)
+def month_label(month_start: date, period_end: date) -> str:
+    """"June 2026, to 17 June (day 17 of 30)": which month the figures are, and how much of it."""
+    days = calendar.monthrange(month_start.year, month_start.month)[1]
+    name = f"{calendar.month_name[month_start.month]} {month_start.year}"
+    if period_end.day == days:
+        return f"{name}, to its last day (the month's books may still be open)"
+    return f"{name}, month to date: to {period_end.day} {calendar.month_name[month_start.month]} (day {period_end.day} of {days})"
 
 
 def print_headline(published_db: Path, out: TextIO) -> None:
     try:
-        rows, utilisation, (errors, warnings, checks) = headline_rows(published_db)
+        conn = duckdb.connect(str(published_db), read_only=True)
     except duckdb.Error:
         print("(no headline yet: no run has published the KPI marts)", file=out)
         return
-    as_of = rows[0][-1] if rows else "—"
+    try:
+        try:
+            rows = conn.execute(HEADLINE_SQL).fetchall()
+        except duckdb.Error:
+            rows = []
+        try:
+            run = conn.execute(RUN_SQL).fetchone()
+            stale = conn.execute(STALE_SQL).fetchall()
+        except duckdb.Error:
+            run, stale = None, []
+    finally:
+        conn.close()
+    if rows:
+        _print_portfolios(rows, published_db, out)
+    else:
+        print("(no headline yet: no run has published the KPI marts)", file=out)
+    if run is not None:
+        run_id, checks, blocking, warnings, info, failed_sources = run
+        status = "OK" if blocking == 0 and warnings == 0 else f"{blocking} blocking, {warnings} warnings"
+        extra = f"; {info} re-export replacements" if info else ""
+        failed = f"; sources that failed: {failed_sources}" if failed_sources else ""
+        print(f"  data quality (latest run {run_id[:8]}, {checks} checks): {status}{extra}{failed}", file=out)
+    for entity, reason in stale:
+        print(f"  ! stale: {entity}" + (f" — {reason}" if reason else ""), file=out)
+
+
+def _print_portfolios(rows: list[tuple], published_db: Path, out: TextIO) -> None:
+    month_start, period_end, window_start, as_of = rows[0][9], rows[0][10], rows[0][11], rows[0][12]
     print(f"\nPortfolio headline as of {as_of} (published: {published_db})", file=out)
-    header = ("portfolio", "active", "on-time (12 mo)", "budget var.", "benefit ratio", "risk exposure", "red")
+    print(f"  {month_label(month_start, period_end)}: plan and capacity counted to the same day as actuals", file=out)
+    window = f"on-time ({window_start:%b %Y}–{month_start:%b %Y})"
+    header = ("portfolio", "active", window, "budget var.", "benefit ratio", "risk exposure", "red")
     table = [header] + [
         (name, str(active or 0), _pct(on_time), _pct(budget), _pct(benefit), _money(risk), str(red or 0))
-        for name, active, on_time, budget, benefit, risk, red, _ in rows
+        for _, name, active, on_time, budget, benefit, risk, red, *_ in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for index, row in enumerate(table):
         cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
         print("  " + "  ".join(cells), file=out)
-        if index == 0:
+        if index == 0 or index == len(table) - 2:
             print("  " + "  ".join("-" * w for w in widths), file=out)
-    print(f"  capacity utilisation (all people, as-of month): {_pct(utilisation)}", file=out)
-    status = "OK" if errors == 0 and warnings == 0 else f"{errors} blocking, {warnings} warnings"
-    print(f"  data quality (latest run, {checks} checks): {status}", file=out)
+    total = rows[-1]
+    print(f"  capacity utilisation (all people, {month_start:%B %Y} to date): {_pct(total[8])}", file=out)

@@ -191,6 +191,30 @@ MART_RULES: tuple[MartRules, ...] = (
         enums={"item_type": ("project", "demand")},
         foreign_keys=(ForeignKey("portfolio_name", "dim_portfolio", "portfolio_name"),),
     ),
+    MartRules(
+        "kpi_headline",
+        grain=("portfolio_name",),
+        ids=("portfolio_name", "month_start_date"),
+        ranges={
+            "on_time_delivery_rate": (0, 1),
+            "active_project_count": (0, None),
+            "projects_closed_count": (0, None),
+            "projects_closed_on_time_count": (0, None),
+            "budget_variance_ratio": (-1, None),
+            "benefit_realization_ratio": (0, None),
+            "risk_exposure_amount": (0, None),
+            "capacity_utilization": (0, 3),
+        },
+        at_least=(("projects_closed_count", "projects_closed_on_time_count"),),
+    ),
+    MartRules(
+        "kpi_cost_reconciliation",
+        grain=("project_key", "month_start_date", "expense_type"),
+        ids=("project_key", "month_start_date"),
+        ranges={"gl_line_count": (0, None), "tolerance_amount": (0, None)},
+        enums={"expense_type": EXPENSE_TYPES},
+        foreign_keys=(PROJECT,),
+    ),
 )
 
 ACTIVE_PROJECTS_SQL = """

@@ -4,39 +4,35 @@ import dagster as dg
 
 from orchestration.defs.automation.jobs import PUBLISH_MODE_TAG
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.transform.project import mart_names
 from orchestration.publish import export, publish
 
-KPI_MARTS = (
-    "kpi_project_scorecard",
-    "kpi_portfolio_summary",
-    "kpi_capacity_utilization",
-    "kpi_budget_vs_actual",
-    "kpi_benefits_realization",
-    "kpi_risk_heatmap",
-    "kpi_delivery_flow",
-    "kpi_prioritization",
-)
-DATA_QUALITY_MART = dg.AssetKey(["marts", "kpi_data_quality"])
+KPI_MARTS = mart_names("kpi")
+# Rebuilt after every run, failed or not (kpi_data_quality, kpi_source_freshness, kpi_run_health)
+DATA_QUALITY_MARTS = mart_names("data_quality")
 PUBLISHED_KEY = dg.AssetKey(["serving", "published_warehouse"])
 
 
 @dg.asset(
     key=PUBLISHED_KEY,
     group_name="serving",
-    deps=[DATA_QUALITY_MART, *(dg.AssetKey(["marts", name]) for name in KPI_MARTS)],
+    deps=[dg.AssetKey(["marts", name]) for name in (*DATA_QUALITY_MARTS, *KPI_MARTS)],
     kinds={"duckdb"},
     pool="duckdb",
     description=(
         "PWH_HOME/published/portfolio.duckdb, schema `marts`: what Power BI, Excel and the dashboard open. "
-        "Replaced atomically (copy + rename). After a failed or blocked sync only kpi_data_quality is replaced."
+        "Replaced atomically (copy + rename). After a failed or blocked sync only the data-quality marts "
+        "(run health, source freshness, every check) are replaced."
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths
     data_quality_only = context.run.tags.get(PUBLISH_MODE_TAG, "full") != "full"
-    result = publish(paths.build_db, paths.published_db, data_quality_only=data_quality_only)
+    result = publish(
+        paths.build_db, paths.published_db, refresh_only=DATA_QUALITY_MARTS if data_quality_only else None
+    )
     if data_quality_only:
-        context.log.warning("the sync run failed or was blocked: published marts kept, kpi_data_quality refreshed")
+        context.log.warning("the sync run failed or was blocked: published marts kept, data-quality marts refreshed")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),

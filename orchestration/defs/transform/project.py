@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -42,3 +43,19 @@ def prepare_manifest() -> Path:
     _dbt_on_path()
     dbt_project.preparer.prepare(dbt_project)
     return dbt_project.manifest_path
+
+
+def mart_names(tag: str) -> tuple[str, ...]:
+    """The marts (schema `marts`) carrying a dbt tag, from the manifest: which tables are KPI
+    marts (`kpi`) and which are rebuilt after every run (`data_quality`) is said once, by the tags
+    in dbt_project.yml."""
+    manifest = json.loads(ensure_manifest().read_text())
+    return tuple(
+        sorted(
+            node["name"]
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model"
+            and tag in node.get("tags", [])
+            and node.get("config", {}).get("schema") == "marts"
+        )
+    )
