@@ -110,6 +110,21 @@ def close_day(year: int, period: int) -> date:
     return day
 
 
+def gl_file_rows(folder: Path, formats: dict[str, dict], broken: set[tuple[str, int]]) -> dict[str, list[tuple]]:
+    """Per GL file, its good rows read back from the bytes: (company, year, period, document, line, amount)."""
+    result = {}
+    for name, fmt in formats.items():
+        if fmt["kind"] != "gl_actuals":
+            continue
+        _, rows = read_rows(folder / name, fmt)
+        result[name] = [
+            (v[0], int(v[1]), int(v[2]), v[4], int(v[5]), parse_amount(v[12], fmt))
+            for number, v, _ in rows
+            if (name, number) not in broken
+        ]
+    return result
+
+
 def company_periods(conn: sqlite3.Connection) -> dict[tuple[str, int, int], list[tuple[str, int]]]:
     """Every company-period's files, oldest first by the warehouse's rule, with their line counts."""
     held: dict[tuple[str, int, int], Counter] = defaultdict(Counter)
@@ -362,6 +377,56 @@ def test_a_chf_line_stays_in_the_ledger_without_any_fx_rate(conn, small_world_pa
     assert (line["company_code"], line["currency"], line["wbs_code"] in wbs) == ("GB01", "CHF", True)
     assert Decimal(line["amount"]) > 0 and line["export_file"].startswith("gl_actuals_GB01_")
     assert [row for row in conn.execute("select * from fin_gl_line where currency = 'CHF'")] == [tuple(line.values())]
+
+
+def test_the_newest_file_per_company_period_gives_exactly_the_ledger(exported, conn) -> None:
+    """The consistency theorem: the warehouse's rule applied to the files gives ``fin_gl_line``, no more, no less."""
+    folder, _ = exported
+    formats = file_formats(conn)
+    broken = {(f, line) for f, line in conn.execute("select export_file, export_line from fin_broken_row")}
+    files = gl_file_rows(folder, formats, broken)
+    newest: dict[tuple[str, int, int], str] = {}
+    for name in sorted(files, key=lambda n: (export_day(n), n)):
+        for row in files[name]:
+            newest[row[:3]] = name
+    in_force = [row[:6] for name, rows in files.items() for row in rows if newest[row[:3]] == name]
+    ledger = [
+        (c, y, p, d, n, Decimal(a))
+        for c, y, p, d, n, a in conn.execute(
+            "select company_code, fiscal_year, fiscal_period, document_number, line_number, amount from fin_gl_line")
+    ]
+    assert len(in_force) == len(set(in_force))
+    assert Counter(in_force) == Counter(ledger)
+    assert sum(len(rows) for rows in files.values()) > len(ledger)  # older versions are really in the files
+
+
+def test_the_product_parser_rejects_exactly_the_broken_rows(exported, small_world_path: Path, tmp_path: Path) -> None:
+    """The connector reads every file; only the eight broken rows are rejected, each for its reason."""
+    from connectors.landing import RawLanding
+    from connectors.sync import sync_finance
+
+    folder, paths = exported
+    landing = RawLanding(tmp_path / "raw")
+    results = {r.entity: r for r in sync_finance(folder, landing, settle_seconds=0)}
+    assert results["files"].files == len(paths)
+    with World.open(small_world_path) as world:
+        broken = {(name, line): reason for name, line, reason in world.finance_broken_rows()}
+        lines = world.conn.execute("select count(*) from fin_gl_line").fetchone()[0]
+        superseded = world.conn.execute("select count(*) from fin_gl_line_superseded").fetchone()[0]
+    assert len(broken) == 8
+    rejects = [json.loads(r) for r in landing.read("finance", "finance_rejects").column("record").to_pylist()]
+    said = {
+        "unparseable amount": "bad amount", "missing document_number": "missing document_number",
+        "invalid posting_date": "bad posting_date", "wrong column count": "wrong number of columns",
+        "unknown currency": "not a known ISO 4217 currency", "fiscal_period out of range": "fiscal_period 17",
+        "invalid fiscal_year": "fiscal_year",
+    }
+    assert sorted((r["file_name"], r["line"]) for r in rejects) == sorted(broken)
+    for reject in rejects:
+        assert said[broken[(reject["file_name"], reject["line"])]] in reject["reason"], reject
+    gl = [json.loads(r) for r in landing.read("finance", "gl_actuals").column("record").to_pylist()]
+    assert len(gl) == lines + superseded
+    assert [r["amount"] for r in gl if r["currency"] == "CHF"]  # parsed fine: the warehouse rejects it later
 
 
 def test_gl_truth_is_plausible(conn, small_world_path: Path) -> None:
