@@ -123,7 +123,7 @@ def regular_exports(months: dict[str, list[date]], timeline: Timeline) -> list[G
     return exports
 
 
-def export_late_line(exports: list[GlExport], line: LateLine) -> GlExport:
+def export_late_line(exports: list[GlExport], line: LateLine) -> None:
     """Put the line's month, in full, into its company's first regular export on or after ``entered``."""
     regular = [e for e in exports if e.company == line.company and e.reason != "correction" and e.day >= line.entered]
     if not regular:
@@ -132,10 +132,9 @@ def export_late_line(exports: list[GlExport], line: LateLine) -> GlExport:
     if line.month not in target.months:
         target.months.append(line.month)
         target.months.sort()
-    return target
 
 
-def period_rowids(conn: sqlite3.Connection, company: str, month: date) -> list[int]:
+def _period_rowids(conn: sqlite3.Connection, company: str, month: date) -> list[int]:
     """The company-period's lines in file order (uses ``fin_gl_line_by_period``)."""
     return [
         rowid
@@ -163,14 +162,14 @@ def lay_out(conn: sqlite3.Connection, exports: list[GlExport], late: list[LateLi
         rowids = [
             rowid
             for month in export.months
-            for rowid in period_rowids(conn, export.company, month)
+            for rowid in _period_rowids(conn, export.company, month)
             if entered.get(rowid, date.min) <= export.day
         ]
         _number(conn, export, rowids, broken.get(export.name, []), rng)
 
 
 def place_broken_rows(conn: sqlite3.Connection, exports: list[GlExport], late: list[LateLine]) -> dict[str, list[str]]:
-    """Which file gets which broken rows: every company's dialect gets some, spread over its year.
+    """Which file gets which broken rows: every company's dialect gets some, spread over its dates.
 
     Within a company they go to files long enough to hide them, or its longest files when too
     few are. A corrected re-export gets none: it is compared line by line with what it corrects.
