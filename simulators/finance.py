@@ -1,9 +1,21 @@
 """Finance truth: FX rates, GL postings per project WBS and month, monthly forecast versions.
 
-The ledger writes canonical rows into ``fin_gl_line``, ``fin_forecast`` and ``fin_fx_rate`` while
-projects are generated, then ``finalize`` lays them out into export files: which file each row is
-in and on which physical line, where the deliberately broken rows sit, and the corrected
-re-export that replaces one fiscal period.
+The finance team is a group of legal entities (``COMPANIES``: US01, DE01, GB01), each booking
+its projects' spend in its own currency. The ledger writes canonical rows into ``fin_gl_line``,
+``fin_forecast`` and ``fin_fx_rate`` while projects are generated; ``finalize`` then posts what
+finance posts last and lays everything out into export files:
+
+- each company exports its GL itself, in its own dialect, once a month after the close and
+  month-to-date on the anchor day (``simulators.gl_exports`` says when and in which file);
+- accrual true-ups posted into a month after its export bring that month back, in full, in the
+  company's next export;
+- one company re-exports one period corrected about five weeks later;
+- one vendor invoice of GB01 is in CHF, a currency the FX files hold no rate for;
+- eight rows are broken on purpose (``gl_exports.BROKEN_REASONS``), in files long enough to hide
+  them.
+
+``fin_gl_line`` holds each line once, as finance means it now, in the newest file holding it;
+copies in older files are in ``fin_gl_line_superseded`` (see ``simulators.store``).
 """
 
 from __future__ import annotations
@@ -11,33 +23,41 @@ from __future__ import annotations
 import random
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulators.finance_exports import FORMATS, FileFormat, gl_values
-from simulators.organisation import COMPANIES, Organisation
+from simulators.finance_exports import FORMATS, GL_COLUMNS, FileFormat
+from simulators.gl_exports import (
+    Correction, GlExport, LateLine, close_day, export_late_line, last_working_day, lay_out, regular_exports,
+)
+from simulators.organisation import COMPANIES, Company, Organisation
 from simulators.projects import CLOSED_STATES, PENDING, ProjectPlan
 from simulators.scales import Scale
 from simulators.seeding import stream
-from simulators.store import RowBuffer
-from simulators.timeline import Timeline, add_months, month_end, month_start, months_between
+from simulators.store import RowBuffer, create_secondary_index
+from simulators.timeline import Timeline, add_months, at, month_end, month_start, months_between
 
 REPORTING_CURRENCY = "USD"
 CENT = Decimal("0.01")
 FX_START = {"EUR": 1.08, "GBP": 1.27}
 # Document numbers start with a digit per company, then the two-digit year: 1250000123.
 DOCUMENT_PREFIX = {company.code: position + 1 for position, company in enumerate(COMPANIES)}
+COMPANY_BY_CODE = {company.code: company for company in COMPANIES}
 UNMAPPED_WBS = ("WBS-90011", "WBS-90012", "WBS-90013")
+INTERNAL_VENDOR = "V000001"
+# The invoice no FX file can convert: a UK project's Swiss vendor billing in francs.
+FOREIGN_INVOICE_COMPANY = "GB01"
+FOREIGN_INVOICE_CURRENCY = "CHF"
+# A late adjustment is entered a week after its month's export; a correction about five weeks after.
+LATE_ENTRY_DELAY = timedelta(days=7)
+CORRECTION_DELAY = timedelta(days=35)
+CORRECTION_SECONDS = 7 * 3600 + 30 * 60  # 07:30 UTC: someone re-runs the export by hand
 INSERT_GL = "insert into fin_gl_line values (" + ", ".join("?" * 17) + ")"
 INSERT_FORECAST = "insert into fin_forecast values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 CAPEX_ACCOUNTS = (("170100", "Assets under construction"), ("170200", "Capitalised software"))
 OPEX_ACCOUNTS = (
     ("610000", "External services"), ("620000", "Software licences"),
     ("640000", "Internal labour recharge"), ("660000", "Travel"),
-)
-BROKEN_REASONS = (
-    "unparseable amount", "missing document_number", "invalid posting_date", "wrong column count",
-    "unknown currency", "fiscal_period out of range", "unparseable amount", "invalid fiscal_year",
 )
 
 
@@ -55,10 +75,6 @@ def fx_rates(seed: int, timeline: Timeline) -> dict[tuple[date, str], Decimal]:
     for month in months_between(first, timeline.anchor):
         rates[(month, REPORTING_CURRENCY)] = Decimal("1.000000")
     return rates
-
-
-def gl_file_name(month: date) -> str:
-    return f"gl_actuals_{month.year}H{1 if month.month <= 6 else 2}.csv"
 
 
 @dataclass(frozen=True)
@@ -99,11 +115,11 @@ class Ledger:
                 line.company_code, line.posting.year, line.posting.month, line.posting.isoformat(),
                 document, line_number, line.account, line.cost_center, line.wbs, line.vendor_id,
                 line.vendor_name, line.expense_type, str(line.amount), line.currency,
-                line.description, gl_file_name(line.posting), 0,
+                line.description, "", 0,  # file and line: finalize lays the files out
             ),
         )
 
-    def _post_document(self, lines: list[GlLine]) -> None:
+    def _post_document(self, lines: list[GlLine]) -> str:
         company = lines[0].company_code
         year = lines[0].posting.year
         counter = self._documents.get((company, year), 0) + 1
@@ -112,6 +128,7 @@ class Ledger:
         document = f"{prefix}{year % 100:02d}{counter:07d}"
         for number, line in enumerate(lines, start=1):
             self._post(line, document, number)
+        return document
 
     def _posting_day(self, rng: random.Random, month: date, first: date, last: date) -> date:
         first = max(first, month)
@@ -162,7 +179,7 @@ class Ledger:
                     accounts = CAPEX_ACCOUNTS if expense_type == "CAPEX" else OPEX_ACCOUNTS
                     account, label = accounts[rng.randrange(len(accounts))]
                     if account == "640000":
-                        vendor_id, vendor_name = "V000001", "Internal labour allocation"
+                        vendor_id, vendor_name = INTERNAL_VENDOR, "Internal labour allocation"
                     else:
                         vendor = project_vendors[rng.randrange(3)]
                         vendor_id, vendor_name = vendor.vendor_id, vendor.name
@@ -249,113 +266,237 @@ class Ledger:
                         )
 
     def finalize(self, conn: sqlite3.Connection) -> None:
-        """Lay the truth out into files: line numbers, broken rows, the corrected re-export, FX."""
+        """Post what finance posts last, then lay everything out into export files.
+
+        Last postings: the vendor invoice in a currency the FX files have no rate for, and the
+        late adjustments into closed months. Then each company's GL exports (month-end,
+        month-to-date, the late months again, one corrected re-export), forecasts and FX rates.
+        """
         self.rows.flush()
-        timeline = self.timeline
-        latest = timeline.latest
-        rng = stream(self.seed, "finance-files")
-        files: list[tuple[str, str, FileFormat, datetime, str]] = []  # name, kind, format, mtime, replaces
+        create_secondary_index(conn, "fin_gl_line_by_period")
+        months = _months_with_lines(conn)
+        exports = regular_exports(months, self.timeline)
+        self._post_foreign_invoice(conn, months)
+        late = self._post_late_adjustments(conn, months)
+        for line in late:
+            export_late_line(exports, line)
+        correction = self._plan_correction(conn, exports, late)
+        if correction is not None:
+            exports.append(correction)
+        lay_out(conn, exports, late, stream(self.seed, "finance-files"))
 
-        gl_names = [row[0] for row in conn.execute("select distinct export_file from fin_gl_line order by 1")]
-        sizes = dict(conn.execute("select export_file, count(*) from fin_gl_line group by 1").fetchall())
-        eligible = [name for name in gl_names if sizes[name] >= 40] or gl_names
-        broken_for: dict[str, list[str]] = {name: [] for name in gl_names}
-        for position, reason in enumerate(BROKEN_REASONS):
-            broken_for[eligible[position % len(eligible)]].append(reason)
-        for index, name in enumerate(gl_names):
-            fmt = FORMATS[index % len(FORMATS)]
-            half_end = _half_end(name)
-            mtime = min(_moment(half_end + timedelta(days=4), 6), latest - timedelta(hours=1))
-            files.append((name, "gl_actuals", fmt, mtime, ""))
-            self._number_gl_file(conn, name, fmt, broken_for[name], rng)
+        files = [
+            ExportFile(e.name, "gl_actuals", e.fmt, e.moment, e.company, e.reason, e.replaces_period)
+            for e in exports
+        ]
+        files += self._forecast_files(conn)
+        files += self._fx_files(conn)
+        conn.executemany(
+            "insert into fin_export_file (export_file, kind, company_code, export_date, export_reason, "
+            "encoding, delimiter, decimal_sep, thousands_sep, negative_style, date_style, line_end, "
+            "modified_at, replaces_period) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [f.row() for f in files],
+        )
 
-        # Finance corrects the last period of the previous half-year and exports it again.
-        if len(gl_names) >= 2:
-            original = gl_names[-2]
-            period_month = month_start(_half_end(original))
-            original_mtime = next(f[3] for f in files if f[0] == original)
-            fmt = FORMATS[(len(gl_names) + 1) % len(FORMATS)]
-            name = f"{original[:-4]}_P{period_month.month:02d}_corrected.csv"
-            mtime = min(original_mtime + timedelta(days=35, hours=1, minutes=30), latest - timedelta(minutes=30))
-            self._correct_period(conn, period_month, name, rng)
-            files.append((name, "gl_actuals", fmt, mtime, f"{period_month.year}-{period_month.month:02d}"))
+    def _project_line(self, conn: sqlite3.Connection, company: Company, month: date, rng: random.Random) -> GlLine | None:
+        """A random line of the company-period booked to a project, in the company's currency."""
+        rows = conn.execute(
+            f"select {', '.join(GL_COLUMNS)} from fin_gl_line "
+            "where company_code = ? and fiscal_year = ? and fiscal_period = ? and currency = ? "
+            "order by posting_date, document_number, line_number",
+            (company.code, month.year, month.month, company.currency),
+        ).fetchall()
+        rows = [row for row in rows if row[8] not in UNMAPPED_WBS]
+        if not rows:
+            return None
+        row = rows[rng.randrange(len(rows))]
+        return GlLine(
+            row[0], date.fromisoformat(row[3]), row[6], row[7], row[8], row[9], row[10], row[11],
+            Decimal(row[12]), row[13], row[14],
+        )
 
+    def _post_foreign_invoice(self, conn: sqlite3.Connection, months: dict[str, list[date]]) -> None:
+        """A UK project's vendor invoice in CHF, a currency the FX files hold no rate for.
+
+        It is a real GL line: it stays in the ledger and in its file; the warehouse rejects it
+        for its missing rate (``World.finance_lines_without_fx_rate`` lists it).
+        """
+        company = COMPANY_BY_CODE[FOREIGN_INVOICE_COMPANY]
+        rng = stream(self.seed, "gl-foreign-invoice")
+        closed = [m for m in months.get(company.code, []) if close_day(m) < self.timeline.anchor]
+        for month in rng.sample(closed, len(closed)):
+            template = self._project_line(conn, company, month, rng)
+            if template is not None:
+                break
+        else:
+            return
+        vendor_id, vendor_name = template.vendor_id, template.vendor_name
+        if vendor_id == INTERNAL_VENDOR:
+            vendor = self.org.vendors[rng.randrange(len(self.org.vendors))]
+            vendor_id, vendor_name = vendor.vendor_id, vendor.name
+        amount = max(Decimal("100.00"), (abs(template.amount) * Decimal(rng.uniform(0.3, 0.8))).quantize(CENT))
+        self._post_document([
+            GlLine(
+                company.code, template.posting, "610000", template.cost_center, template.wbs, vendor_id,
+                vendor_name, "OPEX", amount, FOREIGN_INVOICE_CURRENCY,
+                f"External services (CHF invoice) {month:%b %Y} {_project_number(template)}",
+            )
+        ])
+
+    def _post_late_adjustments(self, conn: sqlite3.Connection, months: dict[str, list[date]]) -> list[LateLine]:
+        """Accrual true-ups posted into a closed month after its export: one per company and quarter.
+
+        Each is dated the month's last working day but entered a week after the month-end export,
+        so the company's next export carries the month again in full.
+        """
+        rng = stream(self.seed, "gl-late-adjustments")
+        anchor = self.timeline.anchor
+        posted: list[tuple[str, date, date, str]] = []
+        for position, company in enumerate(COMPANIES):
+            company_months = months.get(company.code, [])
+            for month in company_months:
+                closed_on = close_day(month)
+                # One month in three per company, a different one for each company.
+                if (month.year * 12 + month.month) % 3 != position or closed_on >= anchor:
+                    continue
+                if not any(later > month for later in company_months):
+                    continue  # the company exports nothing later that could carry it
+                template = self._project_line(conn, company, month, rng)
+                if template is None:
+                    continue
+                amount = max(Decimal("1.00"), (abs(template.amount) * Decimal(rng.uniform(0.05, 0.2))).quantize(CENT))
+                if rng.random() < 0.4:
+                    amount = -amount
+                document = self._post_document([
+                    GlLine(
+                        company.code, last_working_day(month), template.account, template.cost_center,
+                        template.wbs, template.vendor_id, template.vendor_name, template.expense_type, amount,
+                        company.currency, f"Accrual true-up {month:%b %Y} {_project_number(template)}",
+                    )
+                ])
+                posted.append((company.code, month, min(closed_on + LATE_ENTRY_DELAY, anchor), document))
+        self.rows.flush()
+        late = []
+        for company_code, month, entered, document in posted:
+            (rowid,) = conn.execute(
+                "select rowid from fin_gl_line where company_code = ? and fiscal_year = ? and document_number = ?",
+                (company_code, month.year, document),
+            ).fetchone()
+            late.append(LateLine(rowid, company_code, month, entered))
+        return late
+
+    def _plan_correction(self, conn: sqlite3.Connection, exports: list[GlExport], late: list[LateLine]) -> GlExport | None:
+        """Finance corrects one company's period about five weeks after its month-end export.
+
+        It picks the latest period that a late adjustment already sent out twice, when there is
+        one: that company-period then has three versions, the newest being the correction.
+        """
+        anchor = self.timeline.anchor
+        last_export: dict[tuple[str, date], date] = {}
+        for export in exports:
+            for month in export.months:
+                key = (export.company, month)
+                last_export[key] = max(last_export.get(key, export.day), export.day)
+        adjusted = {(line.company, line.month) for line in late}
+        candidates = []
+        for (company, month), last in last_export.items():
+            day = close_day(month) + CORRECTION_DELAY
+            if day < anchor and last < day:
+                candidates.append(((company, month) in adjusted, month, company))
+        rng = stream(self.seed, "gl-correction")
+        late_rowids = {line.rowid for line in late}
+        for _, month, company in sorted(candidates, reverse=True):
+            correction = _correction(conn, COMPANY_BY_CODE[company], month, late_rowids, rng)
+            if correction is not None:
+                day = close_day(month) + CORRECTION_DELAY
+                moment = at(day, CORRECTION_SECONDS)
+                return GlExport(company, day, moment, "correction", [month], correction)
+        return None
+
+    def _forecast_files(self, conn: sqlite3.Connection) -> list[ExportFile]:
+        latest = self.timeline.latest
+        files = []
         for index, (name,) in enumerate(conn.execute("select distinct export_file from fin_forecast order by 1").fetchall()):
             version = date.fromisoformat(name[len("forecast_"):-4] + "-01")
-            mtime = min(_moment(month_end(version) + timedelta(days=3), 6), latest - timedelta(hours=1))
-            files.append((name, "forecast", FORMATS[(index + 2) % len(FORMATS)], mtime, ""))
+            mtime = min(at(month_end(version) + timedelta(days=3), 6 * 3600), latest - timedelta(hours=1))
+            files.append(ExportFile(name, "forecast", FORMATS[(index + 2) % len(FORMATS)], mtime))
+        return files
 
+    def _fx_files(self, conn: sqlite3.Connection) -> list[ExportFile]:
+        latest = self.timeline.latest
         by_year: dict[int, list[tuple[str, str, str]]] = {}
         for (month, currency), rate in sorted(self.fx.items()):
             by_year.setdefault(month.year, []).append((f"{month:%Y-%m}", currency, str(rate)))
+        files = []
         for index, (year, rates) in enumerate(sorted(by_year.items())):
             name = f"fx_rates_{year}.csv"
             conn.executemany(
                 "insert into fin_fx_rate values (?, ?, ?, ?)", [(*rate, name) for rate in rates]
             )
-            mtime = min(_moment(date(year, 12, 31) + timedelta(days=2), 5), latest - timedelta(hours=2))
-            files.append((name, "fx_rates", FORMATS[(index + 1) % len(FORMATS)], mtime, ""))
+            mtime = min(at(date(year, 12, 31) + timedelta(days=2), 5 * 3600), latest - timedelta(hours=2))
+            files.append(ExportFile(name, "fx_rates", FORMATS[(index + 1) % len(FORMATS)], mtime))
+        return files
 
-        for name, kind, fmt, mtime, replaces in files:
-            conn.execute(
-                "insert into fin_export_file values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name, kind, fmt.encoding, fmt.delimiter, fmt.decimal_sep, fmt.thousands_sep,
-                    fmt.negative_style, fmt.date_style, "crlf" if fmt.line_end == "\r\n" else "lf",
-                    mtime.isoformat(), replaces,
-                ),
-            )
 
-    def _number_gl_file(
-        self, conn: sqlite3.Connection, name: str, fmt: FileFormat, reasons: list[str], rng: random.Random
-    ) -> None:
-        rowids = [
-            row[0]
-            for row in conn.execute(
-                "select rowid from fin_gl_line where export_file = ? order by fiscal_year, fiscal_period, "
-                "posting_date, company_code, document_number, line_number",
-                (name,),
-            )
-        ]
-        breaks = {len(rowids) * (k + 1) // (len(reasons) + 1): reason for k, reason in enumerate(reasons)}
-        updates = []
-        line = 1
-        for position, rowid in enumerate(rowids):
-            if position in breaks:
-                line += 1
-                template = conn.execute(
-                    "select * from fin_gl_line where rowid = ?", (rowid,)
-                ).fetchone()
-                raw = _broken_line(template, fmt, breaks[position], rng)
-                conn.execute(
-                    "insert into fin_broken_row values (?, ?, ?, ?)", (name, line, raw, breaks[position])
-                )
-            line += 1
-            updates.append((line, rowid))
-        conn.executemany("update fin_gl_line set export_line = ? where rowid = ?", updates)
+@dataclass(frozen=True)
+class ExportFile:
+    """A ``fin_export_file`` row: what a file holds, whose it is, when and how it was written."""
 
-    def _correct_period(self, conn: sqlite3.Connection, month: date, name: str, rng: random.Random) -> None:
-        where = "fiscal_year = ? and fiscal_period = ?"
-        key = (month.year, month.month)
-        conn.execute(f"insert into fin_gl_line_superseded select * from fin_gl_line where {where}", key)
-        rows = conn.execute(
-            f"select rowid, amount, wbs_code from fin_gl_line where {where} order by export_line", key
-        ).fetchall()
-        removable = [rowid for rowid, _, wbs in rows if wbs not in UNMAPPED_WBS]
-        removed = removable[len(removable) // 2] if removable else rows[0][0]
-        conn.execute("delete from fin_gl_line where rowid = ?", (removed,))
-        line = 1
-        for position, (rowid, amount, _) in enumerate(rows):
-            if rowid == removed:
-                continue
-            line += 1
-            new_amount = Decimal(amount)
-            if position % 5 == 1:
-                new_amount = (new_amount * Decimal(rng.choice(("0.9", "1.07", "1.15")))).quantize(CENT, ROUND_HALF_UP)
-            conn.execute(
-                "update fin_gl_line set amount = ?, export_file = ?, export_line = ? where rowid = ?",
-                (str(new_amount), name, line, rowid),
-            )
+    name: str
+    kind: str
+    fmt: FileFormat
+    moment: datetime
+    company: str = ""
+    reason: str = ""
+    replaces_period: str = ""
+
+    def row(self) -> tuple[str, ...]:
+        fmt = self.fmt
+        return (
+            self.name, self.kind, self.company, self.moment.date().isoformat(), self.reason,
+            fmt.encoding, fmt.delimiter, fmt.decimal_sep, fmt.thousands_sep, fmt.negative_style,
+            fmt.date_style, "crlf" if fmt.line_end == "\r\n" else "lf", self.moment.isoformat(),
+            self.replaces_period,
+        )
+
+
+def _months_with_lines(conn: sqlite3.Connection) -> dict[str, list[date]]:
+    """Each company's months with GL lines, in order."""
+    months: dict[str, list[date]] = {}
+    for company, year, period in conn.execute(
+        "select distinct company_code, fiscal_year, fiscal_period from fin_gl_line order by 1, 2, 3"
+    ):
+        months.setdefault(company, []).append(date(year, period, 1))
+    return months
+
+
+def _correction(
+    conn: sqlite3.Connection, company: Company, month: date, late_rowids: set[int], rng: random.Random
+) -> Correction | None:
+    """Some amounts changed and one project line removed, or None when the period is too thin."""
+    rows = conn.execute(
+        "select rowid, wbs_code, currency, amount from fin_gl_line "
+        "where company_code = ? and fiscal_year = ? and fiscal_period = ? "
+        "order by posting_date, document_number, line_number",
+        (company.code, month.year, month.month),
+    ).fetchall()
+    # Never the CHF invoice or a late adjustment: the correction takes out an ordinary project line.
+    removable = [r[0] for r in rows if r[1] not in UNMAPPED_WBS and r[2] == company.currency and r[0] not in late_rowids]
+    if len(rows) < 3 or not removable:
+        return None
+    removed = removable[len(removable) // 2]
+    kept = [r for r in rows if r[0] != removed]
+    amounts = {
+        rowid: str((Decimal(amount) * Decimal(rng.choice(("0.9", "1.07", "1.15")))).quantize(CENT, ROUND_HALF_UP))
+        for position, (rowid, _, _, amount) in enumerate(kept)
+        if position % 5 == 1
+    }
+    return Correction(removed, amounts)
+
+
+def _project_number(line: GlLine) -> str:
+    """The project number a project line's description ends with."""
+    return line.description.rsplit(" ", 1)[-1]
 
 
 def _with_posting(line: GlLine, posting: date) -> GlLine:
@@ -363,33 +504,3 @@ def _with_posting(line: GlLine, posting: date) -> GlLine:
         line.company_code, posting, line.account, line.cost_center, line.wbs, line.vendor_id,
         line.vendor_name, line.expense_type, line.amount, line.currency, line.description,
     )
-
-
-def _half_end(file_name: str) -> date:
-    year, half = int(file_name[11:15]), int(file_name[16])
-    return date(year, 6, 30) if half == 1 else date(year, 12, 31)
-
-
-def _moment(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-def _broken_line(template: tuple, fmt: FileFormat, reason: str, rng: random.Random) -> str:
-    """A GL line that no parser should accept, for the given reason, in the file's own style."""
-    values = gl_values(template, fmt)
-    values[4] = f"9{rng.randint(0, 99_999_999):08d}"  # a document of its own, never in the truth
-    if reason == "unparseable amount":
-        values[12] = "12,3x4" if values[12] != "12,3x4" else "1x"
-    elif reason == "missing document_number":
-        values[4] = ""
-    elif reason == "invalid posting_date":
-        values[3] = fmt.bad_date(int(values[1]))
-    elif reason == "wrong column count":
-        values = values[:-2]
-    elif reason == "unknown currency":
-        values[13] = "XXX"
-    elif reason == "fiscal_period out of range":
-        values[2] = "17"
-    elif reason == "invalid fiscal_year":
-        values[1] = f"FY{values[1][2:]}"
-    return fmt.line(values)

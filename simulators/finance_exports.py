@@ -86,8 +86,9 @@ class FileFormat:
         return text.encode(self.encoding)
 
 
-# The variants finance really sends (docs/sources.md "Finance exports"): Excel "CSV UTF-8", SAP German locale,
-# Excel "Unicode text", US report writer with quoted thousands.
+# The variants finance really sends (docs/sources.md "Finance exports"): Excel "CSV UTF-8", SAP
+# German locale, Excel "Unicode text", US report writer with quoted thousands. Forecast and FX
+# files rotate through them.
 FORMATS = (
     FileFormat("utf-8-sig", ",", ".", "", "leading", "iso"),
     FileFormat("utf-8", ";", ",", ".", "trailing", "dmy_dots", "\n"),
@@ -95,6 +96,15 @@ FORMATS = (
     FileFormat("utf-8", ",", ".", ",", "parentheses", "mdy_slashes", "\n"),
     FileFormat("utf-8-sig", ";", ",", "", "leading", "dmy_dots"),
 )
+
+# Each legal entity exports its GL from its own system in its own locale, always the same way:
+# the US team saves Excel "CSV UTF-8", the German SAP system writes its German locale, the UK
+# team saves Excel "Unicode text".
+COMPANY_FORMATS: dict[str, FileFormat] = {
+    "US01": FileFormat("utf-8-sig", ",", ".", "", "leading", "iso"),
+    "DE01": FileFormat("utf-8", ";", ",", ".", "trailing", "dmy_dots", "\n"),
+    "GB01": FileFormat("utf-16", "\t", ".", "", "parentheses", "mdy_slashes"),
+}
 
 
 def format_of(row: sqlite3.Row | tuple) -> FileFormat:

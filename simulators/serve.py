@@ -42,8 +42,8 @@ SCALES = ("small", "medium", "large")
 # Every module whose code decides what a generated world file holds (simulators.world and what it
 # imports from this package, less the servers); tests/simulators/test_world.py keeps it complete.
 GENERATOR_MODULES = (
-    "advance", "finance", "finance_exports", "generation", "jira_static", "jira_world", "organisation",
-    "projects", "scales", "seeding", "staffing", "store", "timeline", "world",
+    "advance", "finance", "finance_exports", "generation", "gl_exports", "jira_static", "jira_world",
+    "organisation", "projects", "scales", "seeding", "staffing", "store", "timeline", "world",
 )
 
 

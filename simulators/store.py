@@ -25,9 +25,17 @@ Conventions every writer and reader of this file keeps:
   replaces them with its own base URL and its clock when it answers.
 - Finance truth (what the CSV exports encode) is kept in ``fin_*`` tables in canonical form, so
   tests can recompute KPIs from the simulator's own records instead of from our staging.
-  ``fin_gl_line`` holds the GL as finance means it now: where a corrected re-export replaced a
-  period, the lines first exported for it are in ``fin_gl_line_superseded``. ``fin_export_file``
-  says how each file is encoded, so a test can decode it without guessing.
+  Each company exports its own GL files (``gl_actuals_<company>_<YYYYMMDD>[_corrected].csv``), and
+  a company-period may be in several of them: its month-end export, again in full in the next
+  export after a late adjustment, and in a corrected re-export. The warehouse keeps, per
+  ``company_code × fiscal_year × fiscal_period``, only the lines of the newest file holding it
+  (later export date in the name, then the name), and the tables follow the same rule:
+  ``fin_gl_line`` holds each line once, as finance means it now, with the newest file and line
+  that hold it; every copy in an older file is in ``fin_gl_line_superseded`` (with that file's
+  amount). Together with ``fin_broken_row`` they give every line of every file.
+  ``fin_export_file`` says whose each file is, when it was exported and how it is encoded, so a
+  test can decode it without guessing. A GL line may be in a currency with no ``fin_fx_rate`` row
+  (``World.finance_lines_without_fx_rate``): the warehouse rejects it, it stays in the truth.
 - Times written by the generator and by ``advance()`` are whole seconds (ServiceNow) or whole
   milliseconds (Jira), never later than ``meta.now`` minus five minutes.
 """
@@ -42,7 +50,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: GL files per company; fin_export_file says whose and when
 
 DDL = """
 create table if not exists meta (
@@ -139,10 +147,13 @@ create table if not exists fin_gl_line (
     amount          text not null,   -- decimal string in the line's currency
     currency        text not null,
     description     text not null,
-    export_file     text not null,   -- the file it was written to
+    export_file     text not null,   -- the newest file holding the line (older copies: fin_gl_line_superseded)
     export_line     integer not null,-- physical line in that file (header = 1)
     primary key (company_code, fiscal_year, document_number, line_number)
 );
+-- a company-period's lines in file order: how the generator lays out files and readers find a period
+create index if not exists fin_gl_line_by_period
+    on fin_gl_line (company_code, fiscal_year, fiscal_period, posting_date, document_number, line_number);
 create table if not exists fin_forecast (
     fiscal_year  integer not null,
     version      text not null,     -- YYYY-MM
@@ -162,6 +173,8 @@ create table if not exists fin_fx_rate (
     export_file       text not null,
     primary key (period, currency)
 );
+-- Copies of GL lines in files a newer file replaced for their company-period, as those files
+-- wrote them (a corrected re-export may have changed the amount or dropped the line since).
 create table if not exists fin_gl_line_superseded (
     company_code    text not null,
     fiscal_year     integer not null,
@@ -185,6 +198,9 @@ create table if not exists fin_gl_line_superseded (
 create table if not exists fin_export_file (
     export_file     text primary key,
     kind            text not null,   -- gl_actuals | forecast | fx_rates
+    company_code    text not null,   -- the company whose GL the file holds; '' for forecast and FX files
+    export_date     text not null,   -- ISO date finance exported it (a GL file's name says it as YYYYMMDD)
+    export_reason   text not null,   -- GL: month_end | month_to_date | correction; '' for the others
     encoding        text not null,   -- utf-8-sig | utf-8 | utf-16 (LE with BOM)
     delimiter       text not null,
     decimal_sep     text not null,   -- '.' or ','
@@ -193,7 +209,7 @@ create table if not exists fin_export_file (
     date_style      text not null,   -- iso | dmy_dots | mdy_slashes
     line_end        text not null,   -- crlf | lf
     modified_at     text not null,   -- ISO UTC; the writer sets the file's mtime to it
-    replaces_period text not null    -- 'YYYY-PP' for a corrected re-export, else ''
+    replaces_period text not null    -- 'YYYY-PP' of the company's period a corrected re-export replaces, else ''
 );
 create table if not exists fin_broken_row (
     export_file text not null,
@@ -361,6 +377,14 @@ def drop_secondary_indexes(conn: sqlite3.Connection) -> None:
     """Drop every secondary index before a bulk load; ``conn.executescript(DDL)`` recreates them."""
     for name in SECONDARY_INDEXES:
         conn.execute(f"drop index if exists {name}")
+
+
+def create_secondary_index(conn: sqlite3.Connection, name: str) -> None:
+    """Build one of ``DDL``'s secondary indexes now, for a bulk writer that reads by it before the end."""
+    match = re.search(rf"create index if not exists {name}\b[^;]*;", DDL)
+    if match is None:
+        raise KeyError(f"no secondary index {name!r} in DDL")
+    conn.execute(match.group(0))
 
 
 def glide_datetime(moment: datetime) -> str:

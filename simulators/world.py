@@ -177,6 +177,22 @@ class World:
             )
         ]
 
+    def finance_lines_without_fx_rate(self) -> list[dict[str, object]]:
+        """GL lines in a currency with no ``fin_fx_rate`` row for their month (never the reporting one).
+
+        They are real lines, in ``fin_gl_line`` and in their file; the warehouse cannot convert them
+        and rejects them with a reason, so a KPI computed from the truth leaves them out.
+        """
+        cursor = self.conn.execute(
+            "select g.* from fin_gl_line g "
+            "where g.currency <> (select value from meta where key = 'reporting_currency') "
+            "and not exists (select 1 from fin_fx_rate f where f.currency = g.currency "
+            "and f.period = printf('%04d-%02d', g.fiscal_year, g.fiscal_period)) "
+            "order by g.company_code, g.fiscal_year, g.document_number, g.line_number"
+        )
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
+
     def close(self) -> None:
         self.conn.close()
 

@@ -10,6 +10,7 @@ import json
 import logging
 from decimal import Decimal
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -272,17 +273,18 @@ def test_finance_exports_load_with_every_broken_row_rejected_once(small_world_pa
     rejects = [json.loads(r) for r in landing.read("finance", "finance_rejects").column("record").to_pylist()]
     assert sorted((r["file_name"], r["line"]) for r in rejects) == sorted((f, line) for f, line, _ in broken)
     assert all(r["reason"] and r["raw_text"] for r in rejects)
-    # Staging's rule: per (fiscal_year, fiscal_period) only the rows of the newest file holding it.
+    # The warehouse's rule: per company × fiscal year × fiscal period only the rows of the newest
+    # file holding it; files that arrive together are ordered by the export date in their name.
     gl = [json.loads(r) for r in landing.read("finance", "gl_actuals").column("record").to_pylist()]
-    newest: dict[tuple[int, int], tuple[str, str]] = {}
+    newest: dict[tuple[str, int, int], tuple[str, str]] = {}
     for row in gl:
-        period = (row["fiscal_year"], row["fiscal_period"])
-        stamp = (row["file_modified_at"], row["file_name"])
+        period = (row["company_code"], row["fiscal_year"], row["fiscal_period"])
+        stamp = (re.search(r"(?<!\d)\d{8}(?!\d)", row["file_name"]).group(0), row["file_name"])
         newest[period] = max(newest.get(period, stamp), stamp)
     current = {
         (r["file_name"], r["line"]): Decimal(r["amount"])
         for r in gl
-        if newest[(r["fiscal_year"], r["fiscal_period"])][1] == r["file_name"]
+        if newest[(r["company_code"], r["fiscal_year"], r["fiscal_period"])][1] == r["file_name"]
     }
     assert current == {k: Decimal(v) for k, v in gl_truth.items()}
     assert len(gl) > len(current), "the world's exports include a corrected re-export"

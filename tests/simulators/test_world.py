@@ -375,7 +375,8 @@ def _gl_usd(conn: sqlite3.Connection) -> dict[str, dict[str, float]]:
         "select wbs_code, fiscal_year, fiscal_period, amount, currency from fin_gl_line"
     ):
         month = f"{year}-{period:02d}"
-        spent[wbs][f"{month}-01"] += float(amount) * rates[(month, currency)]
+        if (month, currency) in rates:  # a line no rate converts is rejected by the warehouse, not spend
+            spent[wbs][f"{month}-01"] += float(amount) * rates[(month, currency)]
     return spent
 
 
