@@ -61,12 +61,18 @@ class HttpPolicy:
     backoff_max: float = 60.0
     # Total time a single request may spend waiting between attempts before giving up.
     retry_budget_seconds: float = 300.0
+    # Until the source has answered once, a request gets only this much waiting: a URL on a
+    # closed port or an unknown host is a setting to fix, and the night should say so in seconds
+    # rather than minutes. Once it has answered, a refused connection is a blip and gets the
+    # whole budget above.
+    first_contact_budget_seconds: float = 8.0
     jitter: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("HttpPolicy.max_attempts must be at least 1")
-        if self.backoff_base < 0 or self.backoff_max < 0 or self.retry_budget_seconds < 0:
+        if (self.backoff_base < 0 or self.backoff_max < 0 or self.retry_budget_seconds < 0
+                or self.first_contact_budget_seconds < 0):
             raise ValueError("HttpPolicy backoff and budget values must not be negative")
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
@@ -202,8 +208,8 @@ class HttpClient:
     """One ``requests.Session`` with the policy applied; every API client owns one.
 
     ``source`` is the name used in messages ("Jira", "ServiceNow"); ``auth_hint`` names what to
-    check on a 401 (e.g. "JIRA_EMAIL and JIRA_API_TOKEN"); ``secrets`` are scrubbed from any text
-    taken from responses.
+    check on a 401 (e.g. "JIRA_EMAIL and JIRA_API_TOKEN"), ``url_hint`` what to check when nothing
+    answers (e.g. "JIRA_URL"); ``secrets`` are scrubbed from any text taken from responses.
     """
 
     def __init__(
@@ -213,6 +219,7 @@ class HttpClient:
         base_url: str,
         auth: tuple[str, str] | None,
         auth_hint: str,
+        url_hint: str = "",
         policy: HttpPolicy | None = None,
         verify: bool | str = True,
         secrets: Sequence[str] = (),
@@ -222,8 +229,12 @@ class HttpClient:
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.auth_hint = auth_hint
+        self.url_hint = url_hint or f"the {source} URL"
         self.policy = policy or HttpPolicy()
         self.stats = RequestStats()
+        # Whether the source has ever answered this client (any HTTP status): see
+        # HttpPolicy.first_contact_budget_seconds.
+        self._answered = False
         self._secrets = tuple(s for s in secrets if s)
         self._rng = random.Random()
         self._session = requests.Session()
@@ -294,6 +305,7 @@ class HttpClient:
                     timeout=(policy.connect_timeout, policy.read_timeout),
                 )
                 status = response.status_code
+                self._answered = True
                 self.stats.by_status[status] += 1
                 if 200 <= status < 300:
                     return self._decode(response), response
@@ -328,7 +340,10 @@ class HttpClient:
                     source=self.source, method=method, url=shown, status=None, attempts=attempt,
                 ) from None
 
-            remaining = policy.retry_budget_seconds - (time.monotonic() - started)
+            budget = policy.retry_budget_seconds
+            if not self._answered:
+                budget = min(budget, policy.first_contact_budget_seconds)
+            remaining = budget - (time.monotonic() - started)
             if attempt >= policy.max_attempts:
                 raise SourceError(
                     f"{self.source} {method} {shown} failed with {problem} after "
@@ -349,7 +364,7 @@ class HttpClient:
                 if remaining <= 0:
                     raise SourceError(
                         f"{self.source} {method} {shown} failed with {problem} and the "
-                        f"{policy.retry_budget_seconds:.0f} s retry budget is spent after {attempt} attempts — "
+                        f"{budget:.0f} s retry budget is spent after {attempt} attempts — "
                         f"{self._give_up_advice(status)}",
                         source=self.source, method=method, url=shown, status=status, attempts=attempt,
                     )
@@ -389,7 +404,7 @@ class HttpClient:
     def _give_up_advice(self, status: int | None) -> str:
         """What to do after retries ran out: no answer at all points at the URL and the network."""
         if status is None:
-            return f"check the {self.source} URL, the network and any proxy, or try again later"
+            return f"check {self.url_hint}, the network and any proxy, or try again later"
         return _status_advice(status, self.auth_hint)
 
     def _status_message(

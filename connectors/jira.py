@@ -203,6 +203,7 @@ class JiraClient:
             base_url=config.url,
             auth=(config.email, config.api_token),
             auth_hint="JIRA_EMAIL and JIRA_API_TOKEN",
+            url_hint="JIRA_URL",
             policy=policy,
             verify=config.verify,
             secrets=(config.api_token,),

@@ -150,6 +150,7 @@ class ServiceNowClient:
             base_url=config.url,
             auth=(config.user, config.password),
             auth_hint="SERVICENOW_USER and SERVICENOW_PASSWORD",
+            url_hint="SERVICENOW_URL",
             policy=policy,
             verify=config.verify,
             secrets=(config.password,),

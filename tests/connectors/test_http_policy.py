@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -167,3 +168,30 @@ def test_connection_refused_gives_up_with_source_error() -> None:
     assert "connection error" in str(caught.value)
     # Nothing answered: the advice points at the URL and the network, not at throttling.
     assert "check the Jira URL, the network" in str(caught.value) and "answered" not in str(caught.value)
+
+
+def test_a_source_that_never_answered_fails_within_seconds_naming_the_setting() -> None:
+    # A URL on a closed port is a setting to fix: the default policy gives it seconds, not minutes.
+    with ScriptedServer([]) as server:
+        url = server.url
+    client = HttpClient(source="Jira", base_url=url, auth=("me@example.com", SECRET),
+                        auth_hint="JIRA_EMAIL and JIRA_API_TOKEN", url_hint="JIRA_URL")
+    started = time.monotonic()
+    with pytest.raises(SourceError) as caught:
+        client.get_json("/rest/api/3/myself")
+    elapsed = time.monotonic() - started
+    assert elapsed < HttpPolicy().first_contact_budget_seconds + 2, elapsed
+    assert caught.value.attempts >= 2  # a blip still gets a retry
+    assert "check JIRA_URL, the network" in str(caught.value)
+
+
+def test_once_the_source_answered_a_refused_connection_gets_the_whole_budget() -> None:
+    policy = HttpPolicy(connect_timeout=2, read_timeout=2, max_attempts=8, backoff_base=0.1, backoff_max=0.1,
+                        retry_budget_seconds=30, first_contact_budget_seconds=0.05, jitter=False)
+    answers = [Answer(200, {"ok": 1}), Answer(reset=True), Answer(reset=True), Answer(reset=True), Answer(200, {"ok": 2})]
+    with ScriptedServer(answers) as server:
+        client = client_for(server.url, policy)
+        first, _ = client.get_json("/first")
+        second, _ = client.get_json("/second")
+    assert (first, second) == ({"ok": 1}, {"ok": 2})
+    assert client.stats.retries == 3  # 0.3 s of waiting: far beyond the first-contact budget
