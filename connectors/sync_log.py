@@ -6,8 +6,9 @@ synced for three days". Every sync (Dagster asset, CLI, test) appends here what 
 it ended, so the warehouse can show a "data as of" banner (kpi_source_freshness) and every run's
 failures (kpi_data_quality) even when nothing landed.
 
-``<raw root>/_sync_log/batch-<id>.parquet``: append-only, each batch written under a hidden
-temp name and renamed, like the landing. Messages are the one-line reasons the connectors raise,
+``<raw root>/_sync_log/log-<id>.parquet``: append-only, each file written under a hidden temp
+name and renamed, like the landing (named ``log-`` so nothing that reads landed ``batch-`` files
+mistakes it for data). Messages are the one-line reasons the connectors raise,
 which never carry a secret (connectors/http.py).
 """
 
@@ -43,7 +44,7 @@ SYNC_LOG_SCHEMA = pa.schema(
     ]
 )
 
-EMPTY_BATCH = "batch-00000000T000000000000Z-empty.parquet"
+EMPTY_BATCH = "log-00000000T000000000000Z-empty.parquet"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class SyncLog:
     def ensure(self) -> Path:
         """Make sure the folder holds a batch, so readers that glob it never fail."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        if not any(self.folder.glob("batch-*.parquet")):
+        if not any(self.folder.glob("log-*.parquet")):
             self._write(SYNC_LOG_SCHEMA.empty_table(), EMPTY_BATCH)
         return self.folder
 
@@ -102,11 +103,11 @@ class SyncLog:
         }
         table = pa.Table.from_pydict(columns, schema=SYNC_LOG_SCHEMA)
         batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-        return self._write(table, f"batch-{batch_id}.parquet")
+        return self._write(table, f"log-{batch_id}.parquet")
 
     def read(self) -> pa.Table:
         """Every attempt logged so far, in write order."""
-        files = sorted(self.folder.glob("batch-*.parquet")) if self.folder.is_dir() else []
+        files = sorted(self.folder.glob("log-*.parquet")) if self.folder.is_dir() else []
         if not files:
             return SYNC_LOG_SCHEMA.empty_table()
         return pa.concat_tables([pq.read_table(p, schema=SYNC_LOG_SCHEMA) for p in files])
