@@ -110,16 +110,16 @@ unioned as (
 final as (
     select
         cast(checked_at as timestamp) as checked_at,
-        cast(run_id as varchar) as run_id,
-        -- every row of a run carries the run's start: Dagster's, else its earliest sync
-        cast(min(run_started_candidate) over (partition by run_id) as timestamp) as run_started_at,
         cast(layer as varchar) as layer,
         cast(table_name as varchar) as table_name,
         cast(check_name as varchar) as check_name,
         cast(severity as varchar) as severity,
         cast(passed as boolean) as passed,
         cast(failing_rows as bigint) as failing_rows,
-        cast(detail as varchar) as detail
+        cast(detail as varchar) as detail,
+        cast(run_id as varchar) as run_id,
+        -- every row of a run carries the run's start: Dagster's, else its earliest sync
+        cast(min(run_started_candidate) over (partition by run_id) as timestamp) as run_started_at
     from unioned
 )
 

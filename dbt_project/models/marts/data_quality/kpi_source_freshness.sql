@@ -45,8 +45,11 @@ final as (
         cast(last_failures.last_failure_reason as varchar) as last_failure_reason,
         cast(date_diff('second', last_successes.last_success_at, {{ now_utc() }}) / 3600.0 as double)
             as hours_since_last_success,
+        -- stale: the newest attempt did not refresh it (failed, or the source is not configured),
+        -- or its last success is older than var stale_after_hours, or it never succeeded
         cast(
-            last_successes.last_success_at is null
+            last_attempts.status <> 'succeeded'
+            or last_successes.last_success_at is null
             or date_diff('second', last_successes.last_success_at, {{ now_utc() }})
                 > {{ var('stale_after_hours') }} * 3600
             as boolean
