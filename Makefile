@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: setup demo test benchmark clean
+.PHONY: setup demo test test-long benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,6 +28,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(ARGS)
+
+# Scenarios of several whole pipeline runs (minutes each); CI runs them after `make test`.
+test-long: setup
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -m long $(ARGS)
 
 benchmark: setup
 	$(VENV)/bin/pytest -m benchmark -p no:cacheprovider $(ARGS)

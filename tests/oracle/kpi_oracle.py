@@ -201,28 +201,48 @@ def epoch_ms_of_day(day: date) -> int:
     return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp() * 1000)
 
 
-def spread_plan_hours(start: date, end: date, planned_hours: float) -> dict[date, float]:
+def spread_plan_hours(
+    start: date, end: date, planned_hours: float, through: date | None = None
+) -> dict[date, float]:
     """A resource plan's hours by month: spread evenly over the Mon–Fri days from start to end.
 
-    A plan with no weekday in its range allocates nothing (there is no day to put the hours on).
+    With ``through``, only the hours of days up to it are counted (the per-day share stays the
+    whole plan's). A plan with no weekday in its range allocates nothing (there is no day to put
+    the hours on).
     """
     days = weekdays_between(start, end)
     if days == 0:
         return {}
     per_day = planned_hours / days
+    last = end if through is None else min(end, through)
     out: dict[date, float] = {}
     for month in months_from_to(start, end):
-        in_month = weekdays_between(max(start, month), min(end, month_end(month)))
+        in_month = weekdays_between(max(start, month), min(last, month_end(month)))
         if in_month:
             out[month] = per_day * in_month
     return out
 
 
-def capacity_hours(weekly_capacity_hours: float | None, month: date) -> float | None:
-    """``u_weekly_capacity_hours / 5 × Mon–Fri days of the whole month``."""
+def counted_month_end(month: date, as_of: date) -> date:
+    """docs/kpis.md "To date": the as-of month counts through ``as_of``, every other month to its end."""
+    return as_of if month == month_start(as_of) else month_end(month)
+
+
+def to_date_share(month: date, as_of: date) -> float:
+    """The share of a month's plan that counts to date: day(as_of) / days in the month for the
+    as-of month, 1 for every other month."""
+    if month != month_start(as_of):
+        return 1.0
+    return as_of.day / month_end(as_of).day
+
+
+def capacity_hours(weekly_capacity_hours: float | None, month: date, as_of: date | None = None) -> float | None:
+    """``u_weekly_capacity_hours / 5 × Mon–Fri days of the month`` (through ``as_of`` in the
+    as-of month, docs/kpis.md "To date")."""
     if is_missing(weekly_capacity_hours):
         return None
-    return weekly_capacity_hours / 5 * weekdays_between(month, month_end(month))
+    last = month_end(month) if as_of is None else counted_month_end(month, as_of)
+    return weekly_capacity_hours / 5 * weekdays_between(month, last)
 
 
 def risk_exposure(probability_code: str | None, estimated_cost: float | None) -> float | None:
@@ -557,16 +577,17 @@ class Facts:
     portfolios: pd.DataFrame  # sys_id, name
     users: pd.DataFrame  # sys_id, user_name, name, department_name, weekly_capacity
     gl: pd.DataFrame  # project, month, expense_type, currency, amount (reporting) — months ≤ as-of month
-    plan: pd.DataFrame  # project, month, expense_type, cost — the whole plan
+    plan: pd.DataFrame  # project, month, expense_type, cost, servicenow_actual — the whole plan
     benefit: pd.DataFrame  # project, month, planned, actual — monetary plans, the whole plan
     forecast: pd.DataFrame  # project, month, expense_type, amount — latest version, months after as-of month
     forecast_all: pd.DataFrame  # the same, every month of the latest version (kpi_budget_vs_actual)
     forecast_version: str | None
     hours: pd.DataFrame  # user, project, day, month, hours — counted cards, days ≤ as_of
-    allocation: pd.DataFrame  # user, project, month, hours — counted resource plans
+    allocation: pd.DataFrame  # user, project, month, hours (whole month), hours_to_date — counted resource plans
     risks: pd.DataFrame  # project, number, is_open, probability, impact, estimated_cost, exposure
     status: pd.DataFrame  # project, as_on, sys_created_on, sys_id, health
     demands: pd.DataFrame  # open, unconverted demands
+    gl_without_rate: list[str] = field(default_factory=list)  # GL lines rejected: no FX rate for their month
     problems: list[str] = field(default_factory=list)  # data the oracle had to guess about
 
 
@@ -688,20 +709,24 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
                 problems.append(f"wbs_code {wbs} is on more than one project")
             wbs_to_project[wbs] = sys_id
     gl_rows = []
+    gl_without_rate: list[str] = []
     for line in world.gl.to_dict("records"):
         month = gl_month(line["fiscal_year"], line["fiscal_period"])
         if month > as_of_month:
             continue
         rate = fx.rate(line["currency"], month)
         if rate is None:
-            problems.append(f"no {line['currency']} rate for {month:%Y-%m} (GL {line['document_number']})")
+            # Reading (docs/kpis.md "Money", docs/contract.md §4): a line with no rate for its month cannot be
+            # money in the reporting currency; it is rejected with a reason, never summed.
+            gl_without_rate.append(f"{line['company_code']} {line['document_number']}/{line['line_number']}")
+            continue
         gl_rows.append(
             {
                 "project": wbs_to_project.get(line["wbs_code"]),
                 "month": month,
                 "expense_type": str(line["expense_type"]).lower(),
                 "currency": line["currency"],
-                "amount": None if rate is None else float(line["amount"]) * rate,
+                "amount": float(line["amount"]) * rate,
             }
         )
     gl = pd.DataFrame.from_records(gl_rows, columns=["project", "month", "expense_type", "currency", "amount"])
@@ -711,7 +736,7 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
     plan_type = dict(zip(cost_plans["sys_id"], cost_plans["expense_type"]))
     plan_task = dict(zip(cost_plans["sys_id"], cost_plans["task"]))
     plan_rows = []
-    for b in world.table("cost_plan_breakdown", "cost_plan", "task", "fiscal_period", "cost").to_dict("records"):
+    for b in world.table("cost_plan_breakdown", "cost_plan", "task", "fiscal_period", "cost", "actual").to_dict("records"):
         month = months.get(b["fiscal_period"])
         if month is None:
             continue
@@ -723,11 +748,14 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
             {
                 "project": to_project.get(task),
                 "month": month,
-                "expense_type": str(plan_type.get(b["cost_plan"], "")).lower(),
+                "expense_type": str(plan_type.get(b["cost_plan"], "")).lower() or None,
                 "cost": parse_number(b["cost"]) or 0.0,
+                "servicenow_actual": parse_number(b["actual"]) or 0.0,
             }
         )
-    plan = pd.DataFrame.from_records(plan_rows, columns=["project", "month", "expense_type", "cost"])
+    plan = pd.DataFrame.from_records(
+        plan_rows, columns=["project", "month", "expense_type", "cost", "servicenow_actual"]
+    )
 
     # Monetary benefit ------------------------------------------------------------------------
     benefit_plans = world.table("benefit_plan", "task", "benefit_type")
@@ -792,8 +820,9 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
     hours = pd.DataFrame.from_records(hour_rows, columns=["user", "project", "day", "month", "hours"])
 
     # Allocation: counted resource plans spread over Mon–Fri days ------------------------------
-    # Reading: a plan is not a dated fact, so it is not cut at as_of (the as-of month counts the
-    # whole month's allocation); it only matters when as_of is not a month end.
+    # A plan is not a dated fact: ``hours`` is each month's whole allocation (it decides the row
+    # set); ``hours_to_date`` counts only the days through as_of (docs/kpis.md "To date": the as-of
+    # month's allocation over its Mon–Fri days from the 1st through as_of).
     allocation_rows = []
     for plan_row in world.table(
         "resource_plan", "user", "task", "start_date", "end_date", "planned_hours", "state"
@@ -806,11 +835,15 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
             continue
         if weekdays_between(start, end) == 0:
             problems.append(f"resource_plan {plan_row['number']} has no weekday between its dates")
+        to_date = spread_plan_hours(start, end, planned_hours, through=kpi_vars.as_of)
         for month, allocated in spread_plan_hours(start, end, planned_hours).items():
             allocation_rows.append(
-                {"user": plan_row["user"], "project": to_project.get(plan_row["task"]), "month": month, "hours": allocated}
+                {"user": plan_row["user"], "project": to_project.get(plan_row["task"]), "month": month,
+                 "hours": allocated, "hours_to_date": to_date.get(month, 0.0)}
             )
-    allocation = pd.DataFrame.from_records(allocation_rows, columns=["user", "project", "month", "hours"])
+    allocation = pd.DataFrame.from_records(
+        allocation_rows, columns=["user", "project", "month", "hours", "hours_to_date"]
+    )
 
     # Risks (current state; no history) -------------------------------------------------------
     risk_rows = []
@@ -866,6 +899,7 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
         risks=risks,
         status=status,
         demands=demands,
+        gl_without_rate=gl_without_rate,
         problems=problems,
     )
 
@@ -1052,13 +1086,21 @@ def project_scorecard(world: WorldFrames, facts: Facts) -> pd.DataFrame:
         open_risks = risks[risks["is_open"]]
 
         bac = total(plan["cost"])
-        pv = total(plan.loc[plan["month"] <= as_of_month, "cost"])
+        # "to date": the as-of month's plan counts day(as_of) / days in the month
+        pv = total(
+            cost * to_date_share(month, v.as_of)
+            for month, cost in zip(plan["month"], plan["cost"])
+            if month <= as_of_month
+        )
         ac = total(gl["amount"])
         evm = earned_value(bac, pv, ac, p["percent_complete"])
         budget_variance = ac - pv
         forecast_at_completion = ac + total(forecast["amount"])
         benefit_to_date = benefit[benefit["month"] <= as_of_month]
-        planned_benefit = total(benefit_to_date["planned"])
+        planned_benefit = total(
+            planned * to_date_share(month, v.as_of)
+            for month, planned in zip(benefit_to_date["month"], benefit_to_date["planned"])
+        )
         actual_benefit = total(benefit_to_date["actual"])
         cost_by_month = _sum_by_month(plan, "cost")
         benefit_by_month = _sum_by_month(benefit, "planned")
@@ -1169,12 +1211,20 @@ def portfolio_summary(facts: Facts) -> pd.DataFrame:
                 p for p in closed
                 if is_on_time(p["state_code"], p["work_end"], p["baseline_end_date"], v.on_time_tolerance_days)
             ]
-            planned_cost = total(plan.loc[plan["month"] <= month, "cost"])
+            # "to date" through the row's month; the as-of month (the last row) counts its plan
+            # only through as_of (docs/kpis.md "To date")
+            planned_cost = total(
+                cost * to_date_share(m, v.as_of) for m, cost in zip(plan["month"], plan["cost"]) if m <= month
+            )
             actual_cost = total(gl.loc[gl["month"] <= month, "amount"])
             variance = actual_cost - planned_cost
-            planned_benefit = total(benefit.loc[benefit["month"] <= month, "planned"])
+            planned_benefit = total(
+                planned * to_date_share(m, v.as_of)
+                for m, planned in zip(benefit["month"], benefit["planned"])
+                if m <= month
+            )
             actual_benefit = total(benefit.loc[benefit["month"] <= month, "actual"])
-            allocated_hours = total(allocation.loc[allocation["month"] == month, "hours"])
+            allocated_hours = total(allocation.loc[allocation["month"] == month, "hours_to_date"])
             actual_hours = total(hours.loc[hours["month"] == month, "hours"])
             health_cutoff = min(last_day, v.as_of)
             health = [latest_health(facts.status, p["sys_id"], health_cutoff) for p in active]
@@ -1202,6 +1252,7 @@ def portfolio_summary(facts: Facts) -> pd.DataFrame:
                     "red_project_count": health.count("red"),
                     "amber_project_count": health.count("amber"),
                     "green_project_count": health.count("green"),
+                    "is_partial_month": month == v.as_of_month,
                     "as_of_date": v.as_of,
                 }
             )
@@ -1233,12 +1284,13 @@ def capacity_utilization(facts: Facts) -> pd.DataFrame:
         return pd.DataFrame()
     hours = facts.hours.groupby(["user", "month"])["hours"].sum().to_dict() if not facts.hours.empty else {}
     allocated = (
-        facts.allocation.groupby(["user", "month"])["hours"].sum().to_dict() if not facts.allocation.empty else {}
+        facts.allocation.groupby(["user", "month"])["hours_to_date"].sum().to_dict()
+        if not facts.allocation.empty else {}
     )
     rows = []
     for user in facts.users.to_dict("records"):
         for month in months_from_to(first, v.as_of_month):
-            capacity = capacity_hours(user["weekly_capacity"], month)
+            capacity = capacity_hours(user["weekly_capacity"], month, v.as_of)
             actual_hours = float(hours.get((user["sys_id"], month), 0.0))
             allocated_hours = float(allocated.get((user["sys_id"], month), 0.0))
             rows.append(
@@ -1252,6 +1304,7 @@ def capacity_utilization(facts: Facts) -> pd.DataFrame:
                     "actual_hours": actual_hours,
                     "capacity_utilization": ratio(actual_hours, capacity),
                     "allocation_ratio": ratio(allocated_hours, capacity),
+                    "is_partial_month": month == v.as_of_month,
                     "as_of_date": v.as_of,
                 }
             )
@@ -1367,7 +1420,7 @@ def cumulative(by_month: Mapping[date, float], months: Sequence[date]) -> dict[d
 
 BUDGET_VS_ACTUAL_COLUMNS = [
     "project_id", "month_start_date", "expense_type", "planned_amount", "forecast_amount", "actual_amount",
-    "cumulative_planned_amount", "cumulative_actual_amount", "variance_amount",
+    "cumulative_planned_amount", "cumulative_actual_amount", "variance_amount", "is_partial_month",
 ]
 
 
@@ -1417,6 +1470,7 @@ def budget_vs_actual_rows(
                     "cumulative_planned_amount": cumulative_planned[month],
                     "cumulative_actual_amount": None if after else cumulative_actual[month],
                     "variance_amount": minus(actual_amount, planned_amount),
+                    "is_partial_month": month == as_of_month,
                 }
             )
     return sorted(rows, key=lambda r: (r["month_start_date"], r["expense_type"]))
@@ -1484,6 +1538,7 @@ def benefits_realization_rows(
                 "cumulative_planned_amount": cumulative_planned[month],
                 "cumulative_actual_amount": None if after else cumulative_actual[month],
                 "benefit_realization_ratio": None if after else ratio(cumulative_actual[month], cumulative_planned[month]),
+                "is_partial_month": month == as_of_month,
             }
         )
     return rows
@@ -1491,7 +1546,7 @@ def benefits_realization_rows(
 
 BENEFITS_REALIZATION_COLUMNS = [
     "project_id", "month_start_date", "planned_benefit_amount", "actual_benefit_amount",
-    "cumulative_planned_amount", "cumulative_actual_amount", "benefit_realization_ratio",
+    "cumulative_planned_amount", "cumulative_actual_amount", "benefit_realization_ratio", "is_partial_month",
 ]
 
 
@@ -1604,6 +1659,167 @@ def prioritization(facts: Facts) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# kpi_headline
+# --------------------------------------------------------------------------------------------
+
+HEADLINE_COLUMNS = [
+    "is_total", "portfolio_name", "month_start_date", "period_end_date", "is_partial_month",
+    "active_project_count", "on_time_window_start_date", "projects_closed_count",
+    "projects_closed_on_time_count", "on_time_delivery_rate", "planned_cost_to_date_amount",
+    "actual_cost_to_date_amount", "budget_variance_amount", "budget_variance_ratio",
+    "benefit_realization_ratio", "risk_exposure_amount", "red_project_count", "amber_project_count",
+    "green_project_count", "capacity_hours", "actual_hours", "capacity_utilization", "as_of_date",
+]
+
+
+def headline(summary: pd.DataFrame, capacity: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """kpi_headline: each portfolio's as-of month to date, the on-time rate over the twelve months
+    ending with the as-of month, and a total row (sums, then ratios of the sums) that alone carries
+    every person's capacity and hours of the as-of month to date.
+
+    Reading: the headline shows the month in progress (the as-of month, counted through as_of),
+    flagged partial; a portfolio without a row for the as-of month has no headline row.
+    """
+    as_of_month = month_start(as_of)
+    window_start = add_months(as_of_month, -11)
+    rows: list[dict[str, Any]] = []
+    if not summary.empty:
+        for name, own in summary.groupby("portfolio_name", sort=True):
+            latest = own[own["month_start_date"] == as_of_month]
+            if latest.empty:
+                continue
+            last = latest.iloc[0]
+            window = own[(own["month_start_date"] >= window_start) & (own["month_start_date"] <= as_of_month)]
+            rows.append(
+                {
+                    "is_total": False,
+                    "portfolio_name": name,
+                    "active_project_count": int(last["active_project_count"]),
+                    "projects_closed_count": int(window["projects_closed_count"].sum()),
+                    "projects_closed_on_time_count": int(window["projects_closed_on_time_count"].sum()),
+                    "planned_cost_to_date_amount": float(last["planned_cost_to_date_amount"]),
+                    "actual_cost_to_date_amount": float(last["actual_cost_to_date_amount"]),
+                    "planned_benefit": float(last["planned_benefit_to_date_amount"]),
+                    "actual_benefit": float(last["actual_benefit_to_date_amount"]),
+                    "risk_exposure_amount": float(last["risk_exposure_amount"]),
+                    "red_project_count": int(last["red_project_count"]),
+                    "amber_project_count": int(last["amber_project_count"]),
+                    "green_project_count": int(last["green_project_count"]),
+                    "capacity_hours": None,
+                    "actual_hours": None,
+                }
+            )
+    month_capacity = (
+        capacity[capacity["month_start_date"] == as_of_month] if not capacity.empty else capacity
+    )
+    summed = ("active_project_count", "projects_closed_count", "projects_closed_on_time_count",
+              "planned_cost_to_date_amount", "actual_cost_to_date_amount", "planned_benefit", "actual_benefit",
+              "risk_exposure_amount", "red_project_count", "amber_project_count", "green_project_count")
+    total_row = {key: sum(r[key] for r in rows) for key in summed}
+    total_row.update(
+        is_total=True,
+        portfolio_name="All portfolios",
+        capacity_hours=total(month_capacity["capacity_hours"]) if not month_capacity.empty else None,
+        actual_hours=total(month_capacity["actual_hours"]) if not month_capacity.empty else None,
+    )
+    out = []
+    for row in [*rows, total_row]:
+        variance = row["actual_cost_to_date_amount"] - row["planned_cost_to_date_amount"]
+        out.append(
+            {
+                **{k: row[k] for k in summed if k not in ("planned_benefit", "actual_benefit")},
+                "is_total": row["is_total"],
+                "portfolio_name": row["portfolio_name"],
+                "month_start_date": as_of_month,
+                "period_end_date": as_of,
+                "is_partial_month": True,
+                "on_time_window_start_date": window_start,
+                "on_time_delivery_rate": ratio(row["projects_closed_on_time_count"], row["projects_closed_count"]),
+                "budget_variance_amount": variance,
+                "budget_variance_ratio": ratio(variance, row["planned_cost_to_date_amount"]),
+                "benefit_realization_ratio": ratio(row["actual_benefit"], row["planned_benefit"]),
+                "capacity_hours": row["capacity_hours"],
+                "actual_hours": row["actual_hours"],
+                "capacity_utilization": ratio(row["actual_hours"], row["capacity_hours"]),
+                "as_of_date": as_of,
+            }
+        )
+    return pd.DataFrame(out, dtype=object, columns=HEADLINE_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# kpi_cost_reconciliation
+# --------------------------------------------------------------------------------------------
+
+RECONCILIATION_COLUMNS = [
+    "project_id", "month_start_date", "expense_type", "planned_amount", "servicenow_actual_amount",
+    "gl_actual_amount", "gl_line_count", "gl_vs_plan_amount", "servicenow_vs_gl_amount",
+    "servicenow_vs_gl_ratio", "tolerance_amount", "is_reconciled", "is_partial_month", "as_of_date",
+]
+RECONCILIATION_TOLERANCE_RATIO = 0.01
+RECONCILIATION_TOLERANCE_AMOUNT = 100.0
+
+
+def cost_reconciliation(facts: Facts) -> pd.DataFrame:
+    """kpi_cost_reconciliation: project × month × expense type through the as-of month, with a
+    cost plan breakdown (plan, ServiceNow's actual) or a GL line (the GL actual).
+
+    Reading: the tolerance is the larger of 1 % of the GL actual's absolute value (the GL is the
+    system of record) and 100; a project that is not a ServiceNow project (a breakdown's unknown
+    task, a GL WBS that maps to none) is the unknown project, project_id NULL; a GL line with no
+    FX rate is a reject, not an actual.
+    """
+    v = facts.kpi_vars
+    known = set(facts.projects["sys_id"])
+    number = dict(zip(facts.projects["sys_id"], facts.projects["project_id"]))
+    cells: dict[tuple[str | None, date, str | None], dict[str, float]] = defaultdict(
+        lambda: {"planned": 0.0, "servicenow": 0.0, "gl": 0.0, "lines": 0}
+    )
+
+    def key(project: str | None, month: date, expense_type: str | None) -> tuple:
+        return (number.get(project) if project in known else None, month, expense_type or None)
+
+    for project, month, expense_type, cost, actual in zip(
+        facts.plan["project"], facts.plan["month"], facts.plan["expense_type"], facts.plan["cost"],
+        facts.plan["servicenow_actual"],
+    ):
+        if month > v.as_of_month:
+            continue
+        cell = cells[key(project, month, expense_type)]
+        cell["planned"] += float(cost)
+        cell["servicenow"] += float(actual)
+    for project, month, expense_type, amount in zip(
+        facts.gl["project"], facts.gl["month"], facts.gl["expense_type"], facts.gl["amount"]
+    ):
+        cell = cells[key(project, month, expense_type)]
+        cell["gl"] += float(amount)
+        cell["lines"] += 1
+    rows = []
+    for (project_id, month, expense_type), cell in cells.items():
+        difference = cell["servicenow"] - cell["gl"]
+        tolerance = max(RECONCILIATION_TOLERANCE_RATIO * abs(cell["gl"]), RECONCILIATION_TOLERANCE_AMOUNT)
+        rows.append(
+            {
+                "project_id": project_id,
+                "month_start_date": month,
+                "expense_type": expense_type,
+                "planned_amount": cell["planned"],
+                "servicenow_actual_amount": cell["servicenow"],
+                "gl_actual_amount": cell["gl"],
+                "gl_line_count": cell["lines"],
+                "gl_vs_plan_amount": cell["gl"] - cell["planned"],
+                "servicenow_vs_gl_amount": difference,
+                "servicenow_vs_gl_ratio": ratio(difference, cell["gl"]),
+                "tolerance_amount": tolerance,
+                "is_reconciled": abs(difference) <= tolerance,
+                "is_partial_month": month == v.as_of_month,
+                "as_of_date": v.as_of,
+            }
+        )
+    return pd.DataFrame(rows, dtype=object, columns=RECONCILIATION_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
 # Everything at once
 # --------------------------------------------------------------------------------------------
 
@@ -1619,18 +1835,24 @@ class OracleResult:
     benefits_realization: pd.DataFrame
     risk_heatmap: pd.DataFrame
     prioritization: pd.DataFrame
+    headline: pd.DataFrame
+    cost_reconciliation: pd.DataFrame
 
 
 def compute_all(world: WorldFrames, kpi_vars: KpiVars) -> OracleResult:
     facts = build_facts(world, kpi_vars)
+    summary = portfolio_summary(facts)
+    capacity = capacity_utilization(facts)
     return OracleResult(
         facts=facts,
         scorecard=project_scorecard(world, facts),
-        portfolio_summary=portfolio_summary(facts),
-        capacity_utilization=capacity_utilization(facts),
+        portfolio_summary=summary,
+        capacity_utilization=capacity,
         delivery_flow=delivery_flow(world, kpi_vars),
         budget_vs_actual=budget_vs_actual(facts),
         benefits_realization=benefits_realization(facts),
         risk_heatmap=risk_heatmap(facts),
         prioritization=prioritization(facts),
+        headline=headline(summary, capacity, kpi_vars.as_of),
+        cost_reconciliation=cost_reconciliation(facts),
     )

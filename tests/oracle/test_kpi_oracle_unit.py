@@ -23,6 +23,8 @@ from oracle.kpi_oracle import (
     budget_vs_actual_rows,
     capacity_hours,
     compute_all,
+    cost_reconciliation,
+    headline,
     cumulative,
     dense_rank_descending,
     earned_value,
@@ -42,6 +44,7 @@ from oracle.kpi_oracle import (
     score_ranked_items,
     spread_plan_hours,
     status_at,
+    to_date_share,
     total,
     weekdays_between,
     wsjf,
@@ -99,6 +102,50 @@ def test_capacity_hours_uses_weekdays_of_the_whole_month():
     assert capacity_hours(40.0, date(2026, 6, 1)) == 8 * 22
     assert capacity_hours(20.0, date(2026, 2, 1)) == 4 * 20
     assert capacity_hours(None, date(2026, 6, 1)) is None
+
+
+def test_the_month_in_progress_counts_to_the_as_of_day():
+    as_of = date(2026, 6, 10)  # a Wednesday: June 1-10 holds 8 weekdays
+    assert to_date_share(date(2026, 6, 1), as_of) == pytest.approx(10 / 30)
+    assert to_date_share(date(2026, 5, 1), as_of) == 1.0
+    assert to_date_share(date(2026, 6, 1), date(2026, 6, 30)) == 1.0  # the last day counts in full
+    assert capacity_hours(40.0, date(2026, 6, 1), as_of) == 8 * 8
+    assert capacity_hours(40.0, date(2026, 5, 1), as_of) == 8 * 21
+    # Mon 2026-06-08 .. Fri 2026-06-19, 100 h: 10 h a weekday; to 10 June only the 8th-10th count.
+    assert spread_plan_hours(date(2026, 6, 8), date(2026, 6, 19), 100.0, through=as_of) == {
+        date(2026, 6, 1): pytest.approx(30.0)
+    }
+    # A plan that starts after as_of counts nothing to date.
+    assert spread_plan_hours(date(2026, 6, 15), date(2026, 6, 19), 50.0, through=as_of) == {}
+
+
+def test_headline_rolls_up_the_as_of_month_and_the_twelve_months_to_it():
+    as_of = date(2026, 6, 10)
+    base = {"active_project_count": 1, "planned_cost_to_date_amount": 100.0, "actual_cost_to_date_amount": 90.0,
+            "planned_benefit_to_date_amount": 0.0, "actual_benefit_to_date_amount": 0.0,
+            "risk_exposure_amount": 5.0, "red_project_count": 0, "amber_project_count": 0, "green_project_count": 1}
+    summary = pd.DataFrame([
+        {**base, "portfolio_name": "A", "month_start_date": date(2025, 6, 1),
+         "projects_closed_count": 4, "projects_closed_on_time_count": 4},  # outside the window
+        {**base, "portfolio_name": "A", "month_start_date": date(2025, 7, 1),
+         "projects_closed_count": 2, "projects_closed_on_time_count": 1},
+        {**base, "portfolio_name": "A", "month_start_date": date(2026, 6, 1),
+         "projects_closed_count": 1, "projects_closed_on_time_count": 1},
+        {**base, "portfolio_name": "B", "month_start_date": date(2026, 6, 1),
+         "projects_closed_count": 0, "projects_closed_on_time_count": 0, "actual_cost_to_date_amount": 130.0},
+    ])
+    capacity = pd.DataFrame([
+        {"month_start_date": date(2026, 6, 1), "capacity_hours": 64.0, "actual_hours": 48.0},
+        {"month_start_date": date(2026, 5, 1), "capacity_hours": 168.0, "actual_hours": 10.0},
+    ])
+    rows = headline(summary, capacity, as_of).set_index("portfolio_name")
+    assert rows.loc["A", "on_time_delivery_rate"] == pytest.approx(2 / 3)
+    assert rows.loc["B", "on_time_delivery_rate"] is None
+    assert rows.loc["A", "capacity_utilization"] is None  # capacity belongs to people
+    total_row = rows.loc["All portfolios"]
+    assert total_row["is_total"] and total_row["budget_variance_ratio"] == pytest.approx(20 / 200)
+    assert total_row["capacity_utilization"] == pytest.approx(0.75)
+    assert total_row["on_time_window_start_date"] == date(2025, 7, 1)
 
 
 def test_risk_exposure_probability_map():

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.xdist_group("small_warehouse")
 KPI_MARTS = [
     "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
     "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization", "kpi_data_quality",
+    "kpi_headline", "kpi_cost_reconciliation", "kpi_source_freshness", "kpi_run_health",
 ]
 
 
@@ -30,6 +31,27 @@ def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWareh
     for name in portfolios:
         assert name in out, f"portfolio {name} missing from the headline"
     assert "capacity utilisation" in out and "data quality" in out
+    # the month shown, and that it is the month in progress counted to the as-of day
+    assert "June 2026, to its last day" in out and "capacity utilisation (all people, June 2026 to date)" in out
+
+
+def test_the_cli_prints_the_latest_runs_counts_from_the_marts(small_warehouse: SmallWarehouse) -> None:
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        runs = conn.execute("select distinct run_id, run_started_at from marts.kpi_data_quality").fetchall()
+        health = conn.execute(
+            "select run_id, check_count, blocking_failure_count, warning_count from marts.kpi_run_health where is_latest_run"
+        ).fetchone()
+        counted = conn.execute(
+            "select count(*) filter (where severity <> 'info'), count(*) filter (where severity = 'warn' and not passed) "
+            "from marts.kpi_data_quality where run_id = ?", [health[0]],
+        ).fetchone()
+    finally:
+        conn.close()
+    assert len(runs) == 1, "every row of the demo's one run shares its run id and start"
+    run_id, checks, blocking, warnings = health
+    assert (checks, warnings) == counted and blocking == 0
+    assert f"data quality (latest run {run_id[:8]}, {checks} checks): 0 blocking, {warnings} warnings" in small_warehouse.stdout
 
 
 def test_published_file_has_every_kpi_mart_and_the_star_schema(small_warehouse: SmallWarehouse) -> None:
@@ -64,6 +86,7 @@ def test_kpi_data_quality_records_every_layer_and_the_known_warnings(small_wareh
         conn.close()
     assert list(frame.columns) == [
         "checked_at", "layer", "table_name", "check_name", "severity", "passed", "failing_rows", "detail",
+        "run_id", "run_started_at",
     ]
     assert {"raw", "warehouse", "marts"} <= set(frame["layer"])
     blocking_failures = frame[(frame["severity"] == "error") & ~frame["passed"]]

@@ -24,6 +24,8 @@ DBT = Path(sys.executable).with_name("dbt")
 
 # The as-of date the small world is generated around (tests/conftest.py TEST_ANCHOR).
 ANCHOR_AS_OF = date(2026, 6, 30)
+# A "today" in the middle of a month: the month in progress counts to date (docs/kpis.md "To date").
+MID_MONTH_AS_OF = date(2026, 6, 17)
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,9 @@ class DbtBuild:
         return duckdb.connect(str(self.database), read_only=True)
 
 
-@pytest.fixture(scope="session")
-def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log."""
+def land_world(world_path: Path, home: Path) -> Path:
+    """Serve ``world_path`` on loopback and sync all three sources into ``home/raw``, as production
+    does; ``home`` becomes a PWH_HOME-shaped folder with an empty ``quality/`` log."""
     from connectors.landing import RawLanding
     from connectors.sync import (
         JiraConfig,
@@ -65,9 +67,8 @@ def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFacto
     from quality.results import ensure_results_folder
     from simulators import start_simulators
 
-    home = tmp_path_factory.mktemp("landing")
     landing = RawLanding(home / "raw")
-    with start_simulators(small_world_path, finance_dir=home / "finance_drop") as sims:
+    with start_simulators(world_path, finance_dir=home / "finance_drop") as sims:
         jira = jira_client(JiraConfig(sims.jira_url, sims.jira_email, sims.jira_api_token))
         servicenow = servicenow_client(
             ServiceNowConfig(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password)
@@ -79,8 +80,15 @@ def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFacto
     return home
 
 
-def run_dbt_build(landing_home: Path, home: Path, as_of: date) -> DbtBuild:
-    """`dbt build` into `home/portfolio.duckdb` from the landing in `landing_home`, as of `as_of`."""
+@pytest.fixture(scope="session")
+def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log."""
+    return land_world(small_world_path, tmp_path_factory.mktemp("landing"))
+
+
+def run_dbt_build(landing_home: Path, home: Path, as_of: date, select: list[str] | None = None) -> DbtBuild:
+    """`dbt build` into `home/portfolio.duckdb` from the landing in `landing_home`, as of `as_of`
+    (only the `select`ed nodes when given)."""
     home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -103,6 +111,7 @@ def run_dbt_build(landing_home: Path, home: Path, as_of: date) -> DbtBuild:
             "--target-path", str(target),
             "--log-path", str(home / "dbt_logs"),
             "--vars", json.dumps(dbt_vars),
+            *(["--select", *select] if select else []),
         ],
         cwd=DBT_PROJECT,
         env=env,
@@ -133,3 +142,23 @@ def dbt_builder():
 def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
     """The small world built from an empty PWH_HOME, as of the world's anchor date."""
     return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_anchor"), ANCHOR_AS_OF)
+
+
+@pytest.fixture(scope="session")
+def mid_month_world_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small world whose today is the middle of a month (17 June 2026): its month-to-date finance
+    exports, time cards and status reports stop there, as they would on a real mid-month night."""
+    from simulators.world import World
+
+    from tests.conftest import TEST_SEED
+
+    path = tmp_path_factory.mktemp("world_mid_month") / "small.sqlite"
+    World.generate(path, scale="small", seed=TEST_SEED, anchor=MID_MONTH_AS_OF).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def mid_month_build(mid_month_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+    """The mid-month small world landed and built from an empty PWH_HOME, as of its today."""
+    landing = land_world(mid_month_world_path, tmp_path_factory.mktemp("landing_mid_month"))
+    return run_dbt_build(landing, tmp_path_factory.mktemp("build_mid_month"), MID_MONTH_AS_OF)
