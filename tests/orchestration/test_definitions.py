@@ -128,7 +128,11 @@ def test_jobs_split_sync_from_publishing(definitions, graph) -> None:
     assert dg.AssetKey(["marts", "kpi_project_scorecard"]) in nightly_keys
     assert dg.AssetKey(["serving", "published_warehouse"]) not in nightly_keys
     assert publish_keys == {
+        dg.AssetKey(["staging", "stg_quality__check_results"]),
+        dg.AssetKey(["staging", "stg_quality__sync_log"]),
         dg.AssetKey(["marts", "kpi_data_quality"]),
+        dg.AssetKey(["marts", "kpi_source_freshness"]),
+        dg.AssetKey(["marts", "kpi_run_health"]),
         dg.AssetKey(["serving", "published_warehouse"]),
         dg.AssetKey(["serving", "parquet_exports"]),
     }

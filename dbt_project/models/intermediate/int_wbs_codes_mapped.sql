@@ -8,6 +8,10 @@ gl_lines as (
     select * from {{ ref('stg_finance__gl_actuals') }}
 ),
 
+file_periods as (
+    select * from {{ ref('int_gl_file_periods') }}
+),
+
 forecast as (
     select * from {{ ref('stg_finance__forecast') }}
 ),
@@ -27,10 +31,17 @@ project_codes as (
     where wbs_code is not null
 ),
 
+-- GL lines in force only: a line a newer export replaced is not spend any more
 gl_codes as (
-    select upper(trim(wbs_code)) as wbs_code, count(*) as gl_line_count
+    select upper(trim(gl_lines.wbs_code)) as wbs_code, count(*) as gl_line_count
     from gl_lines
-    where wbs_code is not null
+    inner join file_periods
+        on gl_lines.company_code = file_periods.company_code
+        and gl_lines.fiscal_year = file_periods.fiscal_year
+        and gl_lines.fiscal_period = file_periods.fiscal_period
+        and gl_lines.file_sha256 = file_periods.file_sha256
+    where gl_lines.wbs_code is not null
+      and file_periods.is_in_force
     group by 1
 ),
 
