@@ -24,8 +24,8 @@ DBT = Path(sys.executable).with_name("dbt")
 
 # The as-of date the small world is generated around (tests/conftest.py TEST_ANCHOR).
 ANCHOR_AS_OF = date(2026, 6, 30)
-# A "today" in the middle of a month: the month in progress counts to date (docs/kpis.md "To date").
-MID_MONTH_AS_OF = date(2026, 6, 17)
+# An as-of date in the middle of a month and a week: the month in progress counts to date.
+MID_MONTH_AS_OF = date(2026, 3, 18)
 
 
 @dataclass(frozen=True)
@@ -144,21 +144,9 @@ def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -
     return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_anchor"), ANCHOR_AS_OF)
 
 
-@pytest.fixture(scope="session")
-def mid_month_world_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small world whose today is the middle of a month (17 June 2026): its month-to-date finance
-    exports, time cards and status reports stop there, as they would on a real mid-month night."""
-    from simulators.world import World
-
-    from tests.conftest import TEST_SEED
-
-    path = tmp_path_factory.mktemp("world_mid_month") / "small.sqlite"
-    World.generate(path, scale="small", seed=TEST_SEED, anchor=MID_MONTH_AS_OF).close()
-    return path
-
 
 @pytest.fixture(scope="session")
-def mid_month_build(mid_month_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
-    """The mid-month small world landed and built from an empty PWH_HOME, as of its today."""
-    landing = land_world(mid_month_world_path, tmp_path_factory.mktemp("landing_mid_month"))
-    return run_dbt_build(landing, tmp_path_factory.mktemp("build_mid_month"), MID_MONTH_AS_OF)
+def mid_month_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+    """The small world built as of Wednesday 18 March 2026: mid-month and mid-week, so the month in
+    progress counts to date (docs/kpis.md "To date") and every cut falls inside a period."""
+    return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_mid_month"), MID_MONTH_AS_OF)

@@ -22,10 +22,10 @@ EARLY_WEEK = EARLY - timedelta(days=EARLY.weekday())
 
 
 @pytest.fixture(scope="module")
-def early_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory, dbt_builder):
-    build = dbt_builder(small_landing, tmp_path_factory.mktemp("build_early"), EARLY)
-    assert build.returncode == 0, build.output[-6000:]
-    return build
+def early_build(mid_month_build):
+    assert mid_month_build.as_of == EARLY
+    assert mid_month_build.returncode == 0, mid_month_build.output[-6000:]
+    return mid_month_build
 
 
 @pytest.fixture(scope="module")

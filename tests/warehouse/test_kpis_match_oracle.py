@@ -75,7 +75,9 @@ from oracle.kpi_oracle import (
     load_world,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("small_warehouse")]  # one worker builds the session's small warehouse; its tests run there
+# The month-end comparisons run on the worker that builds the session's small warehouse, the
+# mid-month ones on the worker that builds the small landing for the dbt tests (see `warehouse`).
+pytestmark = [pytest.mark.slow]
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-6
@@ -88,11 +90,19 @@ class BuiltWarehouse:
     as_of: date
 
 
-@pytest.fixture(scope="module", params=["month_end", "mid_month"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("month_end", marks=pytest.mark.xdist_group("small_warehouse")),
+        # the mid-month build shares the worker that builds the small landing for the dbt tests
+        pytest.param("mid_month", marks=pytest.mark.xdist_group("dbt_builds")),
+    ],
+)
 def warehouse(request: pytest.FixtureRequest) -> BuiltWarehouse:
     """Each comparison runs twice: on the lead's ``small_warehouse`` (the real pipeline, as of the
-    world's month end) and on a small world whose today is mid-month, built by dbt as of that day
-    (the month in progress counts to date). PWH_ORACLE_* vars name a warehouse built by hand."""
+    world's month end) and on the same world built by dbt as of Wednesday 18 March 2026, mid-month
+    and mid-week (the month in progress counts to date). PWH_ORACLE_* vars name a warehouse built
+    by hand."""
     if os.environ.get("PWH_ORACLE_PUBLISHED_DB"):
         if request.param != "month_end":
             pytest.skip("a warehouse named by PWH_ORACLE_* is compared once")
@@ -104,7 +114,7 @@ def warehouse(request: pytest.FixtureRequest) -> BuiltWarehouse:
     if request.param == "mid_month":
         build = request.getfixturevalue("mid_month_build")
         assert build.returncode == 0, build.output[-3000:]
-        return BuiltWarehouse(build.database, request.getfixturevalue("mid_month_world_path"), build.as_of)
+        return BuiltWarehouse(build.database, request.getfixturevalue("small_world_path"), build.as_of)
     built = request.getfixturevalue("small_warehouse")
     return BuiltWarehouse(Path(built.published_db), Path(built.world_path), built.as_of)
 
