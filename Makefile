@@ -14,6 +14,13 @@ export DAGSTER_DISABLE_TELEMETRY := true
 .PHONY: setup demo test test-long benchmark clean
 
 $(UV):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "make: $(PYTHON) not found. This project needs Python 3.11: install it (e.g. apt install python3.11, pyenv install 3.11)," >&2; \
+		echo "      or point make at one you have: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11" >&2; \
+		exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
+		echo "make: $(PYTHON) is not Python 3.11 ($$($(PYTHON) --version 2>&1)); run make $(MAKECMDGOALS) PYTHON=/path/to/python3.11" >&2; \
+		exit 2; }
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 

@@ -2,31 +2,29 @@
 
     pwh demo      simulated Jira + ServiceNow + finance drop, the whole pipeline, headline KPIs
     pwh run       the nightly job against the configured sources (env vars / .env)
+    pwh check     in seconds: can each configured source be read, is PWH_HOME writable?
     pwh simulate  serve the simulators alone
-    pwh ui        the Dagster UI on 127.0.0.1
+    pwh ui        the Dagster UI on 127.0.0.1, to look around (automations off)
+    pwh serve     production: Dagster webserver and daemon, schedule and sensors on
     pwh export    the published marts as Parquet or Excel files
 
 Exit code 0 only when every asset materialised and every blocking check passed; 1 when the
 pipeline ran and something failed (one line per failure on stderr); 2 when it could not start
-(configuration, usage).
+(configuration, a busy PWH_HOME or port, usage); 130 / 143 when interrupted by SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import signal
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from orchestration.settings import Settings
-
-if TYPE_CHECKING:  # resources import Dagster, which `pwh --help` should not wait for
-    from orchestration.defs.resources import NotConfigured
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
 
@@ -54,12 +52,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    from orchestration.lifecycle import Interrupted, RunBusy
+    from orchestration.servers import CannotServe
+    from orchestration.settings import ConfigError
+
     try:
         return int(args.handler(args))
+    except Interrupted as exc:
+        run = f"run {exc.run_id[:8]} canceled; " if exc.run_id else ""
+        print(f"pwh: interrupted by {signal.Signals(exc.signum).name}: {run}the published warehouse and the raw "
+              "landing are whole (the next run carries on from what landed)", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_FAILED
-    except UserFacingError as exc:
+        print("pwh: interrupted before anything ran", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except (UserFacingError, ConfigError, RunBusy, CannotServe) as exc:
         print(f"pwh: {exc}", file=sys.stderr)
         return EXIT_CANNOT_START
     except Exception as exc:
@@ -90,20 +97,62 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
     demo.set_defaults(handler=cmd_demo)
 
-    run = sub.add_parser("run", help="the nightly job against the configured sources")
-    run.add_argument("--full", action="store_true", help="re-read everything and detect deletes")
+    run = sub.add_parser(
+        "run",
+        help="the nightly job against the configured sources",
+        description="Sync every configured source (JIRA_*, SERVICENOW_*, FINANCE_EXPORT_DIR; env vars or .env) "
+        "into PWH_HOME's raw landing, rebuild the star schema and KPI marts, check them and publish them. "
+        "Each source is asked the preflight questions first (see `pwh check`). One run at a time per PWH_HOME.",
+    )
+    run.add_argument("--full", action="store_true", help="re-read everything from the sources and detect deleted records")
     run.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
+    run.add_argument("--wait", action="store_true",
+                     help="when another run holds PWH_HOME, wait for it to end instead of exiting with 2")
     run.set_defaults(handler=cmd_run)
+
+    check = sub.add_parser(
+        "check",
+        help="in seconds: can each configured source be read, is PWH_HOME writable?",
+        description="For each configured source: reachable, TLS verified, credentials accepted, one page of every "
+        "endpoint or table the sync reads; the finance drop folder readable; PWH_HOME writable with free "
+        "space. Prints a table; exit 0 when everything configured passes, 1 otherwise.",
+    )
+    check.set_defaults(handler=cmd_check)
 
     # Dispatched to simulators.serve before parsing (see main); listed here for `pwh --help`.
     sub.add_parser("simulate", help="serve the simulated Jira and ServiceNow, write finance exports (pwh simulate --help)")
 
-    ui = sub.add_parser("ui", help="the Dagster UI (dagster dev) on 127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui = sub.add_parser(
+        "ui",
+        help="the Dagster UI (dagster dev) on 127.0.0.1, to look around: lineage, runs, checks",
+        description="Starts `dagster dev` on this project's workspace with PWH_HOME's Dagster instance. The "
+        "nightly schedule and the sensors start switched off, so nothing runs by itself while you look "
+        "around; for production use `pwh serve`.",
+    )
+    ui.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default: 3000)")
+    ui.add_argument("--with-automations", action="store_true",
+                    help="start the nightly schedule and the sensors switched on, as `pwh serve` does")
     ui.set_defaults(handler=cmd_ui)
 
-    export = sub.add_parser("export", help="the published marts as files for Power BI / Excel")
-    export.add_argument("--format", choices=("parquet", "xlsx"), default="parquet")
+    serve = sub.add_parser(
+        "serve",
+        help="production: the Dagster webserver and daemon, nightly schedule and sensors on",
+        description="Runs `dagster-webserver` and `dagster-daemon` over this workspace with PWH_HOME's Dagster "
+        "instance: the nightly schedule, the finance drop-folder sensor and the publish sensors are on. "
+        "Stops both on SIGINT/SIGTERM. See docs/operations.md for systemd and containers.",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind the webserver to (default: 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    serve.add_argument("--port", type=int, default=3000, help="webserver port (default: 3000)")
+    serve.set_defaults(handler=cmd_serve)
+
+    export = sub.add_parser(
+        "export",
+        help="the published marts as files for Power BI / Excel",
+        description="Writes every table of the published warehouse (PWH_HOME/published/portfolio.duckdb, "
+        "schema marts) as files: one Parquet file per table, or one Excel workbook.",
+    )
+    export.add_argument("--format", choices=("parquet", "xlsx"), default="parquet", help="file format (default: parquet)")
     export.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/exports/<format>)")
     export.set_defaults(handler=cmd_export)
     return parser
@@ -120,35 +169,47 @@ def _date(text: str) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.pipeline import configured_sources, run_pipeline
+    from orchestration.preflight import ensure_home_writable
+
     if args.as_of:
         os.environ["PWH_AS_OF"] = args.as_of.isoformat()
     settings = _settings()
-    unconfigured = unconfigured_sources()
-    if len(unconfigured) == 3 and not _has_landed_data(settings):
+    ensure_home_writable(settings.paths)
+    sources = configured_sources()
+    unconfigured = [s.config for s in sources if not s.configured]
+    if len(unconfigured) == len(sources):
         missing = "; ".join(f"{c.source} needs {', '.join(c.missing)}" for c in unconfigured)
-        raise UserFacingError(
-            f"nothing to run: no source is configured and nothing has landed in {settings.paths.raw} — "
-            f"{missing} (see README), or try `pwh demo`"
-        )
-    for source in unconfigured:
-        print(f"warning: {source.message}", file=sys.stderr)
-    return run_pipeline(settings, full=args.full)
+        raise UserFacingError(f"nothing to run: no source is configured — {missing} (see README), or try `pwh demo`")
+    for config in unconfigured:
+        print(f"warning: {config.message}", file=sys.stderr)
+    return run_pipeline(settings, full=args.full, command="pwh run" + (" --full" if args.full else ""), wait=args.wait)
 
 
-def _has_landed_data(settings: Settings) -> bool:
-    """Whether any real batch landed before (the zero-row placeholders do not count)."""
-    return any(
-        not path.name.endswith("-empty.parquet") for path in settings.paths.raw.glob("*/*/batch-*.parquet")
-    )
+def cmd_check(args: argparse.Namespace) -> int:
+    from orchestration.pipeline import configured_sources
+    from orchestration.preflight import check_home, check_sources, print_table
+
+    settings = _settings()
+    sources = configured_sources()
+    outcomes = [check_home(settings.paths), *check_sources(sources)]
+    print_table(outcomes, sys.stdout)
+    if not any(s.configured for s in sources):
+        print("pwh: no source is configured: set JIRA_*, SERVICENOW_* or FINANCE_EXPORT_DIR (see README)", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.pipeline import run_pipeline
+    from orchestration.preflight import ensure_home_writable
     from simulators import start_simulators
     from simulators.serve import ensure_world
 
     if args.as_of:
         os.environ["PWH_AS_OF"] = args.as_of.isoformat()
     settings = _settings()  # PWH_AS_OF from the environment or .env, else today (UTC)
+    ensure_home_writable(settings.paths)
     as_of = settings.as_of
     paths = settings.paths
     started = time.monotonic()
@@ -168,7 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             }
         )
         print(f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}", flush=True)
-        code = run_pipeline(_settings(), full=False)
+        code = run_pipeline(_settings(), full=False, command=f"pwh demo --scale {args.scale}")
     print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
     print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")
     print(f"  Parquet exports: {paths.exports / 'parquet'}")
@@ -177,15 +238,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from orchestration.runner import prepare_dagster_home
+    return _serve("ui", "127.0.0.1", args.port, automations=args.with_automations)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return _serve("serve", args.host, args.port, automations=True)
+
+
+def _serve(kind: str, host: str, port: int, *, automations: bool) -> int:
+    from dagster import DagsterInstance
+
+    from orchestration.lifecycle import daemon_alive, prepare_dagster_home
+    from orchestration.preflight import ensure_home_writable
+    from orchestration.servers import commands, ensure_can_serve, supervise
 
     settings = _settings()
+    ensure_home_writable(settings.paths)
     home = prepare_dagster_home(settings.paths)
-    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PWH_HOME": str(settings.home)}
-    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C to stop.", flush=True)
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(args.port)]
-    return subprocess.call(command, env=env, cwd=workspace.parent)
+    os.environ["DAGSTER_HOME"] = str(home)
+    with DagsterInstance.get() as instance:
+        ensure_can_serve(host, port, daemon_alive(instance), settings.home)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PWH_HOME": str(settings.home),
+           "PWH_AUTOMATIONS": "on" if automations else "off"}
+    state = "on" if automations else "off (switch them on in the UI, or use --with-automations)"
+    print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); schedule and sensors {state}; "
+          "Ctrl-C to stop.", flush=True)
+    return supervise(commands(kind, host, port), env)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -218,56 +296,6 @@ def _settings() -> Settings:
     os.environ["PWH_AS_OF"] = settings.as_of.isoformat()
     os.environ["PWH_REPORTING_CURRENCY"] = settings.reporting_currency
     return settings
-
-
-def unconfigured_sources() -> list[NotConfigured]:
-    from orchestration.defs.resources import (
-        FinanceDropResource,
-        JiraResource,
-        NotConfigured,
-        ServiceNowResource,
-    )
-
-    configs = [JiraResource().config(), ServiceNowResource().config(), FinanceDropResource().config()]
-    return [c for c in configs if isinstance(c, NotConfigured)]
-
-
-def run_pipeline(settings: Settings, *, full: bool) -> int:
-    """nightly_sync, then publish (always: kpi_data_quality must record a failed run too)."""
-    from dagster import DagsterInstance
-
-    from orchestration.console import child_output_to
-    from orchestration.defs.automation.jobs import NIGHTLY_JOB, PUBLISH_JOB, publish_tags, sync_tags
-    from orchestration.defs.transform.project import prepare_manifest
-    from orchestration.progress import ProgressPrinter
-    from orchestration.report import print_headline
-    from orchestration.runner import prepare_dagster_home, run_job
-
-    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
-    log_path = settings.paths.home / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
-    mode = "full" if full else "incremental"
-    print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
-    print(f"  step and dbt logs: {log_path}", flush=True)
-    with child_output_to(log_path) as (out, err):
-        # Parse with this run's environment, so every dbt step can reuse the parse.
-        prepare_manifest()
-        printer = ProgressPrinter(out)
-        with DagsterInstance.get() as instance:
-            nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
-            publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer)
-    failures = [*nightly.failures, *publish.failures]
-    if nightly.success and publish.success:
-        print_headline(settings.paths.published_db, sys.stdout)
-        return EXIT_OK
-    for check in nightly.failed_checks:
-        if check.endswith("(error)"):
-            print(f"pwh: blocking check failed: {check} — KPI marts kept their last good version", file=sys.stderr)
-    for failure in failures:
-        print(f"pwh: {failure}", file=sys.stderr)
-    print(f"pwh: details in {log_path} and in `pwh ui` (run {nightly.run_id})", file=sys.stderr)
-    if settings.paths.published_db.exists():
-        print_headline(settings.paths.published_db, sys.stdout)
-    return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,18 @@ class PublishResult:
     mode: str  # "full" or "data_quality_only"
 
 
+def remove_stale_temp_files(published_db: Path) -> list[Path]:
+    """Temp files a killed publish left beside the published file (and their WAL); removed.
+
+    Only call while no publish runs (pwh holds the run lock): a live publish's temp file has the
+    same shape."""
+    removed = []
+    for path in sorted(published_db.parent.glob(f".{published_db.name}.*.tmp*")):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def _tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     rows = conn.execute(
         "select table_name from duckdb_tables() where database_name = ? and schema_name = ? order by table_name",

@@ -46,12 +46,12 @@ def _money(value: float | None) -> str:
 
 
 def month_label(month_start: date, period_end: date) -> str:
-    """"June 2026, to 17 June (day 17 of 30)": which month the figures are, and how much of it."""
+    """Which month the figures are, and how much of it: the as-of month is always in progress."""
     days = calendar.monthrange(month_start.year, month_start.month)[1]
     name = f"{calendar.month_name[month_start.month]} {month_start.year}"
     if period_end.day == days:
-        return f"{name}, to its last day (the month's books may still be open)"
-    return f"{name}, month to date: to {period_end.day} {calendar.month_name[month_start.month]} (day {period_end.day} of {days})"
+        return f"{name} through its last day (still the month in progress until its books close)"
+    return f"{name} to date, 1–{period_end.day} {calendar.month_name[month_start.month]} (day {period_end.day} of {days})"
 
 
 def print_headline(published_db: Path, out: TextIO) -> None:
@@ -89,7 +89,7 @@ def print_headline(published_db: Path, out: TextIO) -> None:
 def _print_portfolios(rows: list[tuple], published_db: Path, out: TextIO) -> None:
     month_start, period_end, window_start, as_of = rows[0][9], rows[0][10], rows[0][11], rows[0][12]
     print(f"\nPortfolio headline as of {as_of} (published: {published_db})", file=out)
-    print(f"  {month_label(month_start, period_end)}: plan and capacity counted to the same day as actuals", file=out)
+    print(f"  {month_label(month_start, period_end)}; plan and capacity count to the same day as actuals", file=out)
     window = f"on-time ({window_start:%b %Y}–{month_start:%b %Y})"
     header = ("portfolio", "active", window, "budget var.", "benefit ratio", "risk exposure", "red")
     table = [header] + [

@@ -109,3 +109,73 @@ def executor_choice(environ: Mapping[str, str] | None = None) -> str:
 
 class ConfigError(ValueError):
     """A setting a user must fix; the message names the variable."""
+
+
+def automations_on(environ: Mapping[str, str] | None = None) -> bool:
+    """PWH_AUTOMATIONS: whether the schedule and sensors start switched on (``on``, the default
+    for a daemon that runs the nightly job) or off (``off``: `pwh ui`, for looking around without
+    a run starting by itself). Either way they can be switched in the Dagster UI."""
+    value = (load_environment(environ).get("PWH_AUTOMATIONS") or "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ConfigError(f"PWH_AUTOMATIONS must be on or off, not {value!r}")
+    return value == "on"
+
+
+# --- the sources -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotConfigured:
+    """A source that cannot run, and the variables a user must set."""
+
+    source: str
+    missing: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"{self.source} not configured: set {', '.join(self.missing)} (source skipped; its marts keep the last loaded data)"
+
+
+def _missing(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in names if not env.get(name))
+
+
+def jira_config(env: Mapping[str, str]):  # noqa: ANN201 (JiraConfig | NotConfigured)
+    """Jira Cloud from JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE and PWH_CA_BUNDLE."""
+    from connectors.jira import JiraConfig
+
+    missing = _missing(env, ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"))
+    if missing:
+        return NotConfigured("Jira", missing)
+    return JiraConfig(
+        url=env["JIRA_URL"].rstrip("/"),
+        email=env["JIRA_EMAIL"],
+        api_token=env["JIRA_API_TOKEN"],
+        jql_scope=env.get("JIRA_JQL_SCOPE") or None,
+        verify=env.get("PWH_CA_BUNDLE") or True,
+    )
+
+
+def servicenow_config(env: Mapping[str, str]):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
+    """The ServiceNow Table API from SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD, PWH_CA_BUNDLE."""
+    from connectors.servicenow import ServiceNowConfig
+
+    missing = _missing(env, ("SERVICENOW_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD"))
+    if missing:
+        return NotConfigured("ServiceNow", missing)
+    return ServiceNowConfig(
+        url=env["SERVICENOW_URL"].rstrip("/"),
+        user=env["SERVICENOW_USER"],
+        password=env["SERVICENOW_PASSWORD"],
+        verify=env.get("PWH_CA_BUNDLE") or True,
+    )
+
+
+def finance_config(env: Mapping[str, str]):  # noqa: ANN201 (FinanceConfig | NotConfigured)
+    """The finance drop folder from FINANCE_EXPORT_DIR."""
+    from connectors.finance_csv import FinanceConfig
+
+    folder = env.get("FINANCE_EXPORT_DIR")
+    if not folder:
+        return NotConfigured("Finance exports", ("FINANCE_EXPORT_DIR",))
+    return FinanceConfig(folder=Path(folder).expanduser().resolve())

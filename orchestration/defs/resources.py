@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -18,23 +17,15 @@ from dagster_dbt import DbtCliResource
 
 from connectors.sync import FinanceConfig, JiraConfig, ServiceNowConfig
 from orchestration.defs.transform.project import dbt_project
-from orchestration.settings import Settings, WarehousePaths, load_environment
-
-
-@dataclass(frozen=True)
-class NotConfigured:
-    """A source that cannot run, and the variables a user must set."""
-
-    source: str
-    missing: tuple[str, ...]
-
-    @property
-    def message(self) -> str:
-        return f"{self.source} not configured: set {', '.join(self.missing)} (source skipped; its marts keep the last loaded data)"
-
-
-def _missing(env: dict[str, str], names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in names if not env.get(name))
+from orchestration.settings import (
+    NotConfigured,
+    Settings,
+    WarehousePaths,
+    finance_config,
+    jira_config,
+    load_environment,
+    servicenow_config,
+)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -52,44 +43,21 @@ class JiraResource(dg.ConfigurableResource):
     """Jira Cloud: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE."""
 
     def config(self) -> JiraConfig | NotConfigured:
-        env = load_environment()
-        missing = _missing(env, ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"))
-        if missing:
-            return NotConfigured("Jira", missing)
-        return JiraConfig(
-            url=env["JIRA_URL"].rstrip("/"),
-            email=env["JIRA_EMAIL"],
-            api_token=env["JIRA_API_TOKEN"],
-            jql_scope=env.get("JIRA_JQL_SCOPE") or None,
-            verify=env.get("PWH_CA_BUNDLE") or True,
-        )
+        return jira_config(load_environment())
 
 
 class ServiceNowResource(dg.ConfigurableResource):
     """ServiceNow Table API: SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD."""
 
     def config(self) -> ServiceNowConfig | NotConfigured:
-        env = load_environment()
-        missing = _missing(env, ("SERVICENOW_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD"))
-        if missing:
-            return NotConfigured("ServiceNow", missing)
-        return ServiceNowConfig(
-            url=env["SERVICENOW_URL"].rstrip("/"),
-            user=env["SERVICENOW_USER"],
-            password=env["SERVICENOW_PASSWORD"],
-            verify=env.get("PWH_CA_BUNDLE") or True,
-        )
+        return servicenow_config(load_environment())
 
 
 class FinanceDropResource(dg.ConfigurableResource):
     """The finance drop folder: FINANCE_EXPORT_DIR."""
 
     def config(self) -> FinanceConfig | NotConfigured:
-        env = load_environment()
-        folder = env.get("FINANCE_EXPORT_DIR")
-        if not folder:
-            return NotConfigured("Finance exports", ("FINANCE_EXPORT_DIR",))
-        return FinanceConfig(folder=Path(folder).expanduser().resolve())
+        return finance_config(load_environment())
 
 
 def dbt_resource() -> DbtCliResource:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from types import SimpleNamespace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -146,6 +147,32 @@ def test_headline_rolls_up_the_as_of_month_and_the_twelve_months_to_it():
     assert total_row["is_total"] and total_row["budget_variance_ratio"] == pytest.approx(20 / 200)
     assert total_row["capacity_utilization"] == pytest.approx(0.75)
     assert total_row["on_time_window_start_date"] == date(2025, 7, 1)
+
+
+def test_cost_reconciliation_tolerance_and_unknown_project():
+    as_of = date(2026, 3, 31)
+    facts = SimpleNamespace(
+        kpi_vars=KpiVars(as_of=as_of),
+        projects=pd.DataFrame({"sys_id": ["p1"], "project_id": ["PRJ1"]}),
+        plan=pd.DataFrame([
+            {"project": "p1", "month": date(2026, 2, 1), "expense_type": "capex", "cost": 10000.0, "servicenow_actual": 10050.0},
+            {"project": "p1", "month": date(2026, 3, 1), "expense_type": "capex", "cost": 15000.0, "servicenow_actual": 20000.0},
+            {"project": "p1", "month": date(2026, 4, 1), "expense_type": "capex", "cost": 5000.0, "servicenow_actual": 0.0},
+        ]),
+        gl=pd.DataFrame([
+            {"project": "p1", "month": date(2026, 2, 1), "expense_type": "capex", "amount": 10000.0},
+            {"project": "p1", "month": date(2026, 3, 1), "expense_type": "capex", "amount": 18000.0},
+            {"project": None, "month": date(2026, 3, 1), "expense_type": "opex", "amount": 700.0},
+        ]),
+    )
+    rows = cost_reconciliation(facts).set_index(["project_id", "month_start_date", "expense_type"])
+    assert len(rows) == 3  # April is after the as-of month
+    february = rows.loc[("PRJ1", date(2026, 2, 1), "capex")]
+    assert february["tolerance_amount"] == 100.0 and february["is_reconciled"]  # 50 apart, within the floor
+    march = rows.loc[("PRJ1", date(2026, 3, 1), "capex")]
+    assert march["tolerance_amount"] == pytest.approx(180.0) and not march["is_reconciled"]  # 1 % of the GL
+    unknown = rows.loc[(None, date(2026, 3, 1), "opex")]
+    assert unknown["gl_actual_amount"] == 700.0 and unknown["servicenow_vs_gl_amount"] == -700.0
 
 
 def test_risk_exposure_probability_map():

@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 import pandas as pd
+import pytest
 
 from connectors.landing import RawLanding, RawRecord
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh

@@ -32,7 +32,7 @@ def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWareh
         assert name in out, f"portfolio {name} missing from the headline"
     assert "capacity utilisation" in out and "data quality" in out
     # the month shown, and that it is the month in progress counted to the as-of day
-    assert "June 2026, to its last day" in out and "capacity utilisation (all people, June 2026 to date)" in out
+    assert "June 2026 through its last day" in out and "capacity utilisation (all people, June 2026 to date)" in out
 
 
 def test_the_cli_prints_the_latest_runs_counts_from_the_marts(small_warehouse: SmallWarehouse) -> None:

@@ -8,8 +8,16 @@ from pathlib import Path
 import dagster as dg
 
 from connectors.finance_csv import file_kind
-from orchestration.defs.automation.jobs import finance_refresh, nightly_sync, publish, publish_tags
-from orchestration.settings import load_environment
+from orchestration.defs.automation.jobs import (
+    finance_refresh,
+    nightly_sync,
+    publish,
+    publish_tags,
+)
+from orchestration.settings import automations_on, load_environment
+
+# `pwh ui` starts them switched off (PWH_AUTOMATIONS=off); `pwh serve` and the daemon, on.
+SENSOR_STATUS = dg.DefaultSensorStatus.RUNNING if automations_on() else dg.DefaultSensorStatus.STOPPED
 
 # A file modified less than this long ago may still be being written (a finance system copying a
 # large export, a user saving from Excel); the sensor waits for it to settle.
@@ -50,7 +58,7 @@ def settled_exports(folder: Path, *, now: float, settle_seconds: float = SETTLE_
     name="finance_drop_sensor",
     job=finance_refresh,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=SENSOR_STATUS,
     description="Runs finance_refresh when a new or changed export appears in FINANCE_EXPORT_DIR (files still being written are left for the next tick).",
 )
 def finance_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
@@ -81,7 +89,7 @@ def finance_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult 
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[nightly_sync, finance_refresh],
     request_job=publish,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=SENSOR_STATUS,
     description="Publishes the new marts after a successful sync run.",
 )
 def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest:
@@ -94,7 +102,7 @@ def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     run_status=dg.DagsterRunStatus.FAILURE,
     monitored_jobs=[nightly_sync, finance_refresh],
     request_job=publish,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=SENSOR_STATUS,
     description="After a failed or blocked sync: republish only kpi_data_quality, so BI users see why the marts did not move.",
 )
 def publish_after_failure(context: dg.RunStatusSensorContext) -> dg.RunRequest:

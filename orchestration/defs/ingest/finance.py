@@ -15,7 +15,8 @@ from orchestration.defs.ingest.landing_assets import (
     skipped,
     source_errors,
 )
-from orchestration.defs.resources import FinanceDropResource, NotConfigured, WarehouseResource
+from orchestration.defs.resources import FinanceDropResource, WarehouseResource
+from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
     "gl_actuals": "GL posting lines from gl_actuals_*.csv, parsed to canonical values (amount, dates, currency).",

@@ -18,7 +18,8 @@ from orchestration.defs.ingest.landing_assets import (
     skipped,
     source_errors,
 )
-from orchestration.defs.resources import JiraResource, NotConfigured, WarehouseResource
+from orchestration.defs.resources import JiraResource, WarehouseResource
+from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
     "projects": "Jira projects (/project/search). Snapshot entity: only changed records land.",

@@ -18,7 +18,8 @@ from orchestration.defs.ingest.landing_assets import (
     skipped,
     source_errors,
 )
-from orchestration.defs.resources import NotConfigured, ServiceNowResource, WarehouseResource
+from orchestration.defs.resources import ServiceNowResource, WarehouseResource
+from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
     table: f"ServiceNow table `{table}` (Table API), incremental on `sys_updated_on`; `--full` adds tombstones for deleted records."

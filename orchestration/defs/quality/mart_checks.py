@@ -17,7 +17,13 @@ import dagster as dg
 from orchestration.defs.quality.run_identity import run_identity
 from orchestration.defs.resources import WarehouseResource
 from quality import DuckDBTable, run_suite, suites
-from quality.results import CheckRow, ensure_results_folder, latest_row_counts, to_check_rows, write_check_rows
+from quality.results import (
+    CheckRow,
+    ensure_results_folder,
+    latest_row_counts,
+    to_check_rows,
+    write_check_rows,
+)
 
 MART_SUITES = [s for s in suites() if s.layer in ("marts", "warehouse")]
 

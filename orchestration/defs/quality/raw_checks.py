@@ -27,7 +27,12 @@ from orchestration.settings import Settings
 from quality import get_suite, raw_suite_names, run_suite
 from quality.finance_params import fx_currencies, loaded_rows_per_file
 from quality.raw_scope import mark_validated, pending_rows, read_validated
-from quality.results import CheckRow, ensure_results_folder, to_check_rows, write_check_rows
+from quality.results import (
+    CheckRow,
+    ensure_results_folder,
+    to_check_rows,
+    write_check_rows,
+)
 
 RAW_ENTITIES: tuple[tuple[str, str], ...] = (
     *(("jira", e) for e in JIRA_ENTITIES),

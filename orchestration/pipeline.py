@@ -1,0 +1,135 @@
+"""`pwh run` and `pwh demo`: one night of the pipeline, from the command line.
+
+In order: take PWH_HOME's run lock (one run at a time); clean up after a run that was killed
+(orchestration/lifecycle.py); ask every configured source the preflight questions
+(orchestration/preflight.py) — a source that fails is reported in seconds, logged as a failed run
+and published to the data-quality marts, and the night stops there; otherwise run `nightly_sync`
+and then `publish` (always: kpi_data_quality must record a failed night too) and print the
+headline. SIGINT and SIGTERM cancel the run cleanly (orchestration/runner.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from typing import TextIO
+
+from orchestration.settings import Settings
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = False) -> int:
+    from orchestration.lifecycle import prepare_dagster_home, run_lock
+
+    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
+    # The lock first: a second run says so in a second, before Dagster is even imported.
+    with run_lock(settings.paths, command, wait=wait):
+        from dagster import DagsterInstance
+
+        from orchestration.lifecycle import (
+            RunBusy,
+            daemon_alive,
+            daemon_runs_in_progress,
+            recover_crashed_runs,
+        )
+        from orchestration.publish import remove_stale_temp_files
+
+        with DagsterInstance.get() as instance:
+            for note in recover_crashed_runs(instance, daemon_alive=daemon_alive(instance)):
+                print(f"pwh: {note}", file=sys.stderr, flush=True)
+            for path in remove_stale_temp_files(settings.paths.published_db):
+                print(f"pwh: removed {path.name}, left by a publish that was killed", file=sys.stderr, flush=True)
+            _wait_for_daemon_runs(instance, wait, RunBusy, daemon_runs_in_progress)
+            return _night(settings, instance, full=full)
+
+
+def _wait_for_daemon_runs(instance, wait: bool, busy: type[Exception], in_progress) -> None:  # noqa: ANN001
+    import time
+
+    while True:
+        running = in_progress(instance)
+        if not running:
+            return
+        if not wait:
+            raise busy(f"the Dagster daemon is running {', '.join(running)}; wait for it, or run with --wait")
+        time.sleep(5)
+
+
+def _night(settings: Settings, instance, *, full: bool) -> int:  # noqa: ANN001 (DagsterInstance)
+    from orchestration.console import child_output_to
+    from orchestration.defs.automation.jobs import (
+        NIGHTLY_JOB,
+        PUBLISH_JOB,
+        publish_tags,
+        sync_tags,
+    )
+    from orchestration.defs.transform.project import prepare_manifest
+    from orchestration.preflight import check_sources, record_failures
+    from orchestration.progress import ProgressPrinter
+    from orchestration.report import print_headline
+    from orchestration.runner import interrupts_raise, run_job
+
+    paths = settings.paths
+    started = datetime.now(UTC)
+    log_path = paths.home / "logs" / f"run-{started:%Y%m%dT%H%M%SZ}.log"
+    mode = "full" if full else "incremental"
+    print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
+    print(f"  step and dbt logs: {log_path}", flush=True)
+    with interrupts_raise(), child_output_to(log_path) as (out, err):
+        printer = ProgressPrinter(out)
+        # Retries and warnings of the preflight go to the log; the verdict to the terminal.
+        failed = [o for o in check_sources(configured_sources()) if not o.ok]
+        if failed:
+            # Said at once: the night cannot work. Then put it on record for BI.
+            for outcome in failed:
+                print(f"pwh: {outcome.source} cannot be read: {outcome.detail}", file=err, flush=True)
+            run_id = record_failures(paths.raw, failed, started)
+            print(f"  recording the failed run {run_id} in the data-quality marts", file=out, flush=True)
+            publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(False, run_id), on_event=printer)
+            nightly = None
+        else:
+            # Parse with this run's environment, so every dbt step can reuse the parse.
+            prepare_manifest()
+            nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
+            publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer)
+    if nightly is not None and nightly.success and publish.success:
+        print_headline(paths.published_db, sys.stdout)
+        return EXIT_OK
+    _report_failures(nightly, publish, log_path, sys.stderr)
+    if paths.published_db.exists():
+        print_headline(paths.published_db, sys.stdout)
+    return EXIT_FAILED
+
+
+def _report_failures(nightly, publish, log_path, err: TextIO) -> None:  # noqa: ANN001 (RunOutcome)
+    if nightly is not None:
+        for check in nightly.failed_checks:
+            if check.endswith("(error)"):
+                print(f"pwh: blocking check failed: {check} — KPI marts kept their last good version", file=err)
+        for failure in nightly.failures:
+            print(f"pwh: {failure}", file=err)
+    for failure in publish.failures:
+        print(f"pwh: {failure}", file=err)
+    run = f" (run {nightly.run_id})" if nightly is not None else ""
+    print(f"pwh: details in {log_path} and in `pwh ui`{run}", file=err)
+
+
+def configured_sources():  # noqa: ANN201 (list[SourceSetting])
+    """Each source with its config, or what a user must set (no Dagster import: `pwh check` is quick)."""
+    from orchestration.preflight import SourceSetting
+    from orchestration.settings import (
+        NotConfigured,
+        finance_config,
+        jira_config,
+        load_environment,
+        servicenow_config,
+    )
+
+    env = load_environment()
+    out = []
+    for name, read in (("Jira", jira_config), ("ServiceNow", servicenow_config), ("Finance exports", finance_config)):
+        config = read(env)
+        out.append(SourceSetting(name, config, not isinstance(config, NotConfigured)))
+    return out

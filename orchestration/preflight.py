@@ -1,0 +1,123 @@
+"""`pwh check`, and the same questions before every `pwh run`: can this night work at all?
+
+PWH_HOME must be writable with room to spare, and every configured source must answer the
+questions its sync will ask (connectors/preflight.py). A problem is found in seconds and named
+with the setting to fix, instead of minutes into a run. A source that fails here is still a run
+on record: its entities are logged as failed in the sync log, so kpi_data_quality and
+kpi_source_freshness show it (docs/kpis.md "Data quality and run health").
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from connectors.preflight import (
+    PREFLIGHT_POLICY,
+    CheckOutcome,
+    check_finance_folder,
+    check_jira,
+    check_servicenow,
+)
+from connectors.sync import (
+    FINANCE_ENTITIES,
+    JIRA_ENTITIES,
+    SERVICENOW_TABLES,
+    jira_client,
+    servicenow_client,
+)
+from connectors.sync_log import SyncAttempt, SyncLog
+from orchestration.settings import ConfigError, NotConfigured, WarehousePaths
+
+# Below this much free space a night may fail half-way through writing Parquet or DuckDB.
+MIN_FREE_BYTES = 1 << 30
+# The sync log's name for each source, and the entities a failed preflight fails.
+SOURCE_ENTITIES = {
+    "Jira": ("jira", JIRA_ENTITIES),
+    "ServiceNow": ("servicenow", SERVICENOW_TABLES),
+    "Finance exports": ("finance", FINANCE_ENTITIES),
+}
+
+
+@dataclass(frozen=True)
+class SourceSetting:
+    """A source as configured: its config, or what is missing (settings.NotConfigured)."""
+
+    name: str
+    config: object
+    configured: bool
+
+
+def check_home(paths: WarehousePaths) -> CheckOutcome:
+    """PWH_HOME exists or can be made, a file can be written in it, and it has room."""
+    try:
+        ensure_home_writable(paths)
+    except ConfigError as exc:
+        return CheckOutcome("PWH_HOME", "writable", False, str(exc))
+    free = shutil.disk_usage(paths.home).free
+    if free < MIN_FREE_BYTES:
+        return CheckOutcome("PWH_HOME", "free space", False,
+                            f"only {free / 2**20:,.0f} MiB free under {paths.home} — free space or move PWH_HOME")
+    return CheckOutcome("PWH_HOME", "writable", True, f"{paths.home} ({free / 2**30:,.1f} GiB free)")
+
+
+def ensure_home_writable(paths: WarehousePaths) -> None:
+    """Raise ConfigError naming PWH_HOME when it cannot be created or written."""
+    probe = paths.home / f".pwh-write-test-{uuid.uuid4().hex[:8]}"
+    try:
+        paths.home.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"PWH_HOME {paths.home} is not writable ({exc.strerror or exc}) — set PWH_HOME to a folder this user can write"
+        ) from None
+
+
+def check_sources(settings: Sequence[SourceSetting]) -> list[CheckOutcome]:
+    """Every configured source's preflight; unconfigured ones say what to set (not a failure)."""
+    outcomes: list[CheckOutcome] = []
+    for source in settings:
+        config = source.config
+        if isinstance(config, NotConfigured):
+            outcomes.append(CheckOutcome(source.name, "configured", True, f"not configured (set {', '.join(config.missing)}): skipped"))
+        elif source.name == "Jira":
+            with closing(jira_client(config, policy=PREFLIGHT_POLICY)) as client:  # type: ignore[arg-type]
+                outcomes.extend(check_jira(client))
+        elif source.name == "ServiceNow":
+            with closing(servicenow_client(config, policy=PREFLIGHT_POLICY)) as client:  # type: ignore[arg-type]
+                outcomes.extend(check_servicenow(client))
+        else:
+            outcomes.extend(check_finance_folder(Path(config.folder)))  # type: ignore[attr-defined]
+    return outcomes
+
+
+def record_failures(raw_root: Path, outcomes: Iterable[CheckOutcome], started: datetime) -> str:
+    """Log every entity of each source that failed its preflight as a failed sync attempt under
+    a new run id, which is returned (the run that never got past the preflight)."""
+    run_id = f"preflight-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    failed = {o.source: o.detail for o in outcomes if not o.ok and o.source in SOURCE_ENTITIES}
+    finished = datetime.now(UTC)
+    SyncLog(raw_root).append(
+        SyncAttempt(run_id, SOURCE_ENTITIES[name][0], entity, started, finished, "failed", detail=reason)
+        for name, reason in failed.items()
+        for entity in SOURCE_ENTITIES[name][1]
+    )
+    return run_id
+
+
+def print_table(outcomes: Sequence[CheckOutcome], out: TextIO) -> None:
+    rows = [("source", "check", "result", "detail")] + [
+        (o.source, o.check, "ok" if o.ok else "FAILED", o.detail) for o in outcomes
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for index, row in enumerate(rows):
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3], file=out)
+        if index == 0:
+            print("  " + "  ".join("-" * w for w in widths) + "  " + "-" * 6, file=out)

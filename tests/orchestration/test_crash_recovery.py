@@ -1,0 +1,60 @@
+"""A run killed hard (OOM, reboot, kill -9) never wedges the nights after it.
+
+The kill takes the whole process group at a real moment — while dbt builds, while the published
+file is written — so nothing gets to clean up. The next `pwh run` must notice the dead run, free
+the `duckdb` pool slot it held (without that, every later run waits forever at "Step blocked by
+limit for pool duckdb"), remove what the killed publish left, and end with the same marts an
+uninterrupted run gives.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from simulators import start_simulators
+from tests.conftest import SmallWarehouse, pwh_env, run_pwh
+
+pytestmark = [pytest.mark.long, pytest.mark.xdist_group("small_warehouse")]
+
+PWH = Path(sys.executable).with_name("pwh")
+COMPARED = ("kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
+            "kpi_headline", "kpi_cost_reconciliation", "fct_spend", "fct_timesheet_hours")
+
+
+def marts(published: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(published), read_only=True) as conn:
+        return {t: conn.execute(f"select * from marts.{t} order by all").fetchall() for t in COMPARED}
+
+
+@pytest.mark.parametrize("moment", ["▶ dbt_core_models", "▶ serving__published_warehouse"])
+def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(small_warehouse: SmallWarehouse, tmp_path: Path, moment: str) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(small_warehouse.home, home, ignore=shutil.ignore_patterns("logs", "exports"))
+    uninterrupted = marts(home / "published" / "portfolio.duckdb")
+    with start_simulators(small_warehouse.world_path) as sims:
+        env = pwh_env(home, JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email, JIRA_API_TOKEN=sims.jira_api_token,
+                      SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
+                      SERVICENOW_PASSWORD=sims.servicenow_password)
+        victim = subprocess.Popen([str(PWH), "run", "--as-of", "2026-06-30"], env=env, cwd=home,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        for line in victim.stdout:  # type: ignore[union-attr]
+            if line.strip().startswith(moment.strip()):
+                break
+        os.killpg(victim.pid, signal.SIGKILL)  # pwh, its steps, dbt: all at once, as an OOM kill or a reboot
+        victim.wait(timeout=30)
+
+        survivor = run_pwh(["run", "--as-of", "2026-06-30"], env, cwd=home, timeout=900)
+
+    assert survivor.returncode == 0, survivor.stdout[-2000:] + survivor.stderr[-2000:]
+    notes = [line for line in survivor.stderr.splitlines() if "left unfinished" in line]
+    assert len(notes) == 1 and "marked failed, pool slots freed" in notes[0], survivor.stderr
+    assert not list((home / "published").glob(".portfolio.duckdb.*")), "a killed publish left files behind"
+    assert marts(home / "published" / "portfolio.duckdb") == uninterrupted
