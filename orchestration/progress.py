@@ -25,7 +25,11 @@ class ProgressPrinter:
             message = entry.user_message
             if message.startswith("Dependencies for step"):
                 return
-            if entry.level >= 30 or "records so far" in message:
+            if entry.level >= 40:
+                self._say(f"  ✗ {message}")
+            elif entry.level >= 30:
+                self._say(f"  ! {message}")
+            elif "records so far" in message:
                 self._say(f"  {message}")
             return
         kind = event.event_type
@@ -45,11 +49,6 @@ class ProgressPrinter:
                     extra = f", {tombstones:,} deleted" if tombstones else ""
                     extra += f", {retries} retries" if retries else ""
                     self._say(f"  ✓ {key}: {records:,} records{extra}")
-                    # What the sync noticed (a file skipped, an encoding guessed, …): once here,
-                    # once in the run log, once in kpi_data_quality (check sync_warning).
-                    warnings = _value_text(meta.get("warnings"))
-                    for warning in warnings.splitlines():
-                        self._say(f"  ! {key}: {warning.removeprefix('- ')}")
             else:
                 self.models[event.step_key or ""] = self.models.get(event.step_key or "", 0) + 1
         elif kind == DagsterEventType.STEP_SUCCESS:
@@ -70,11 +69,6 @@ class ProgressPrinter:
 
     def _say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
-
-
-def _value_text(meta_value: object) -> str:
-    value = getattr(meta_value, "value", getattr(meta_value, "md_str", meta_value))
-    return str(value or "")
 
 
 def _value(meta_value: object) -> int:

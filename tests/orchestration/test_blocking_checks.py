@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from connectors.landing import RawLanding, RawRecord
+from simulators import start_simulators
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
 # one worker builds the session's small warehouse; its tests run there
@@ -49,8 +50,12 @@ def test_a_corrupt_raw_batch_blocks_the_kpi_marts_and_is_recorded(small_warehous
     before_build = _marts(home / "portfolio.duckdb")
     key = _corrupt_time_cards(home)
 
-    # No source configured: the run reads nothing new, so only the corrupt batch is in question.
-    result = run_pwh(["run", "--as-of", "2026-06-30"], pwh_env(home), cwd=home)
+    # The simulators serve the same world: the run reads nothing new, so only the corrupt batch
+    # is in question.
+    with start_simulators(small_warehouse.world_path) as sims:
+        env = pwh_env(home, SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
+                      SERVICENOW_PASSWORD=sims.servicenow_password)
+        result = run_pwh(["run", "--as-of", "2026-06-30"], env, cwd=home)
 
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     reasons = [line for line in result.stderr.splitlines() if "blocking check failed" in line]

@@ -97,24 +97,27 @@ def test_after_five_runs_the_cli_reports_the_last_runs_counts_exactly(small_ware
     home = copy_home(small_warehouse, tmp_path)
     published = home / "published" / "portfolio.duckdb"
     seen: list[str] = []
-    for night in range(5):
-        # No source configured: each run skips them (warnings), checks and rebuilds what landed.
-        result = run_pwh(["run", "--as-of", "2026-06-30"], pwh_env(home), cwd=home)
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-        match = DATA_QUALITY_LINE.search(result.stdout)
-        assert match, result.stdout[-2000:]
-        short_id, checks = match.group(1), int(match.group(2))
-        blocking, warnings = int(match.group(3) or 0), int(match.group(4) or 0)
-        with duckdb.connect(str(published), read_only=True) as conn:
-            runs = conn.execute(
-                "select run_id, count(*) filter (where severity <> 'info'), "
-                "count(*) filter (where severity = 'error' and not passed), "
-                "count(*) filter (where severity = 'warn' and not passed), count(distinct run_started_at) "
-                "from marts.kpi_data_quality group by 1 order by min(run_started_at)"
-            ).fetchall()
-        assert len(runs) == night + 2  # the demo's run and each of these
-        run_id, run_checks, run_blocking, run_warnings, starts = runs[-1]
-        assert starts == 1  # every row of a run carries the run's start
-        assert run_id.startswith(short_id) and run_id not in seen
-        assert (checks, blocking, warnings) == (run_checks, run_blocking, run_warnings)
-        seen.append(run_id)
+    with start_simulators(small_warehouse.world_path) as sims:
+        # ServiceNow answers (nothing new); Jira and finance are skipped, with a warning each night.
+        env = pwh_env(home, SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
+                      SERVICENOW_PASSWORD=sims.servicenow_password)
+        for night in range(5):
+            result = run_pwh(["run", "--as-of", "2026-06-30"], env, cwd=home)
+            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+            match = DATA_QUALITY_LINE.search(result.stdout)
+            assert match, result.stdout[-2000:]
+            short_id, checks = match.group(1), int(match.group(2))
+            blocking, warnings = int(match.group(3) or 0), int(match.group(4) or 0)
+            with duckdb.connect(str(published), read_only=True) as conn:
+                runs = conn.execute(
+                    "select run_id, count(*) filter (where severity <> 'info'), "
+                    "count(*) filter (where severity = 'error' and not passed), "
+                    "count(*) filter (where severity = 'warn' and not passed), count(distinct run_started_at) "
+                    "from marts.kpi_data_quality group by 1 order by min(run_started_at)"
+                ).fetchall()
+            assert len(runs) == night + 2  # the demo's run and each of these
+            run_id, run_checks, run_blocking, run_warnings, starts = runs[-1]
+            assert starts == 1  # every row of a run carries the run's start
+            assert run_id.startswith(short_id) and run_id not in seen
+            assert (checks, blocking, warnings) == (run_checks, run_blocking, run_warnings)
+            seen.append(run_id)

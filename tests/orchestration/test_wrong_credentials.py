@@ -1,4 +1,4 @@
-"""A wrong Jira token: `pwh run` fails, names Jira and 401, and shows no secret."""
+"""A wrong Jira token: `pwh run` fails in its preflight, names Jira and 401, and shows no secret."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ def test_wrong_jira_token_exits_non_zero_naming_jira_and_401_without_secrets(sma
         real_token = sims.jira_api_token
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
-    failure_lines = [line for line in result.stderr.splitlines() if "raw_jira" in line]
-    assert failure_lines, result.stderr
-    assert "Jira" in failure_lines[0] and "401" in failure_lines[0], failure_lines[0]
-    assert "JIRA_API_TOKEN" in failure_lines[0]  # says what to fix
+    # The preflight finds it before anything syncs: one line, naming Jira, 401 and what to fix.
+    failure_lines = [line for line in result.stderr.splitlines() if line.startswith("pwh: Jira cannot be read")]
+    assert len(failure_lines) == 1, result.stderr
+    assert "401" in failure_lines[0] and "JIRA_API_TOKEN" in failure_lines[0], failure_lines[0]
     assert "Traceback" not in result.stderr
     # No secret anywhere: not on the terminal, not in the step logs, not in landed data.
     assert WRONG_TOKEN not in output and real_token not in output

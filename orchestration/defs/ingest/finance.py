@@ -49,4 +49,4 @@ def raw_finance(
             config.folder, landing, settle_seconds=config.settle_seconds, progress=progress_logger(context),
             run_id=context.run.run_id,
         )
-    yield from materializations("finance", results, full=False)
+    yield from materializations(context, "finance", results, full=False)

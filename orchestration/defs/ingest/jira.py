@@ -55,4 +55,4 @@ def raw_jira(
             client, landing, full=full, entities=entities, progress=progress_logger(context),
             run_id=context.run.run_id,
         )
-    yield from materializations("jira", results, full)
+    yield from materializations(context, "jira", results, full)

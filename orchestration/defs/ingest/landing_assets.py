@@ -78,8 +78,14 @@ def progress_logger(context: dg.AssetExecutionContext) -> Callable[[str, int], N
     return report
 
 
-def materializations(source: str, results: Sequence[EntityResult], full: bool) -> Iterator[dg.MaterializeResult]:
+def materializations(
+    context: dg.AssetExecutionContext, source: str, results: Sequence[EntityResult], full: bool
+) -> Iterator[dg.MaterializeResult]:
     for result in results:
+        # What the sync noticed (a file skipped, an encoding guessed, an empty read): once in the
+        # run log and on the terminal (a warning), once in kpi_data_quality (via the sync log).
+        for warning in result.warnings:
+            context.log.warning(f"raw/{source}/{result.entity}: {warning}")
         metadata: dict[str, dg.RawMetadataValue] = {
             "dagster/row_count": result.records,
             "records": result.records,

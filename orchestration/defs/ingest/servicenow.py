@@ -50,4 +50,4 @@ def raw_servicenow(
             client, landing, full=full, tables=tables, progress=progress_logger(context),
             run_id=context.run.run_id,
         )
-    yield from materializations("servicenow", results, full)
+    yield from materializations(context, "servicenow", results, full)
