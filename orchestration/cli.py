@@ -61,8 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as exc:
         run = f"run {exc.run_id[:8]} canceled; " if exc.run_id else ""
         print(f"pwh: interrupted by {signal.Signals(exc.signum).name}: {run}the published warehouse and the raw "
-              "landing are whole (the next run carries on from what landed)", file=sys.stderr)
-        return 128 + exc.signum
+              "landing are whole (the next run carries on from what landed)", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # Exit now: a step thread still winding down must not print Dagster's log lines on the
+        # terminal after the one line that says what happened (the run is canceled already).
+        os._exit(128 + exc.signum)
     except KeyboardInterrupt:
         print("pwh: interrupted before anything ran", file=sys.stderr)
         return 128 + signal.SIGINT
