@@ -41,7 +41,9 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
                 print(f"pwh: {note}", file=sys.stderr, flush=True)
             for path in remove_stale_temp_files(settings.paths.published_db):
                 print(f"pwh: removed {path.name}, left by a publish that was killed", file=sys.stderr, flush=True)
-            _wait_for_daemon_runs(instance, wait, RunBusy, daemon_runs_in_progress)
+            # A daemon that no longer runs will never run what it queued: only a live one's runs count.
+            if daemon_alive(instance):
+                _wait_for_daemon_runs(instance, wait, RunBusy, daemon_runs_in_progress)
             return _night(settings, instance, full=full)
 
 
