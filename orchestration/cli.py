@@ -189,7 +189,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from orchestration.publish import export
+    from serving.exports import export
 
     settings = _settings()
     out = args.out or settings.paths.exports / args.format

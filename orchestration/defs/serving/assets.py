@@ -5,7 +5,8 @@ import dagster as dg
 from orchestration.defs.automation.jobs import PUBLISH_MODE_TAG
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.transform.project import mart_names
-from orchestration.publish import export, publish
+from serving.exports import export
+from serving.publish import publish
 
 KPI_MARTS = mart_names("kpi")
 # Rebuilt after every run, failed or not (kpi_data_quality, kpi_source_freshness, kpi_run_health)
@@ -54,3 +55,4 @@ def parquet_exports(warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths
     written = export(paths.published_db, paths.exports / "parquet", "parquet")
     return dg.MaterializeResult(metadata={"files": len(written), "folder": dg.MetadataValue.path(str(paths.exports / "parquet"))})
+
