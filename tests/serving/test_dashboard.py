@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -184,8 +183,8 @@ def same(value: Any, shown: dict) -> bool:
         return abs(_number(text) - number * 100) <= 0.051
     if kind == "money":
         return abs(_number(text) - number) <= 0.51
-    if kind in ("index", "days"):
-        return abs(_number(text) - number) <= 0.0051 if kind == "index" else abs(_number(text) - number) <= 0.051
+    if kind == "index":
+        return abs(_number(text) - number) <= 0.0051
     return abs(_number(text) - number) <= 0.051
 
 
