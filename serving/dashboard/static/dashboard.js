@@ -411,12 +411,13 @@ const PAGES = {
       const text = [1, 2, 3, 4, 5].map(() => ["", "", "", "", ""]);
       for (const c of mine) {
         z[c.probability_bucket - 1][c.impact_bucket - 1] = c.exposure_amount;
-        text[c.probability_bucket - 1][c.impact_bucket - 1] = `${c.open_risk_count} risks<br>${format(c.exposure_amount, "money")}`;
+        text[c.probability_bucket - 1][c.impact_bucket - 1] = `open: ${c.open_risk_count}<br>${format(c.exposure_amount, "money")}`;
       }
       maps.append(chart(`${name}: open risks and exposure`, [{
         type: "heatmap", x: [1, 2, 3, 4, 5], y: [1, 2, 3, 4, 5], z, text, texttemplate: "%{text}", hoverinfo: "text",
-        colorscale: "YlOrRd", showscale: false, xgap: 2, ygap: 2,
-      }], { xaxis: { title: { text: "impact (5 = highest)" }, dtick: 1 }, yaxis: { title: { text: "probability (5 = highest)" }, dtick: 1 }, height: 380 }));
+        // plotly.js's YlOrRd runs from dark red to yellow: reversed, the biggest exposure is the darkest cell.
+        colorscale: "YlOrRd", reversescale: true, showscale: false, xgap: 2, ygap: 2,
+      }], { xaxis: { title: { text: "impact (5 = highest)" }, dtick: 1 }, yaxis: { title: { text: "probability (5 = highest)" }, dtick: 1 }, height: 400, margin: { l: 60, r: 20, t: 40, b: 60 } }));
     }
     out.push(maps);
     if (!cells.length) out.push(el("p", { class: "note", text: "No open risks." }));
