@@ -173,7 +173,8 @@ select resource_id, resource_name, department, month_start_date, is_partial_mont
        allocated_hours, actual_hours, allocation_ratio, capacity_utilization
 from marts.kpi_capacity_utilization
 where month_start_date >= (select max(month_start_date) from marts.kpi_capacity_utilization) - interval 1 month
-  and (allocation_ratio > 1 or capacity_utilization > 1)
+  -- rounded for the comparison only, so that floating-point noise on exactly 100 % does not count
+  and (round(allocation_ratio, 6) > 1 or round(capacity_utilization, 6) > 1)
 order by month_start_date desc, allocation_ratio desc nulls last, resource_id
 """
 

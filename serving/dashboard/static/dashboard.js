@@ -506,7 +506,9 @@ const PAGES = {
       holder.replaceChildren(chart("Utilisation (actual / capacity hours) per person and month, grouped by department", [{
         type: "heatmap", x: monthsShown, y: people.map(label),
         z: people.map((id) => monthsShown.map((m) => (cell.get(`${id}|${m}`) || {}).capacity_utilization ?? null)),
-        colorscale: "RdYlGn", reversescale: true, zmin: 0, zmax: 1.5, colorbar: { tickformat: ".0%" },
+        // light = idle, blue = fully used (100 % sits at two thirds of the scale), red = above capacity
+        colorscale: [[0, "#f7fbff"], [0.4, "#9ecae1"], [0.6667, "#2171b5"], [0.7, "#f79009"], [1, "#b42318"]],
+        zmin: 0, zmax: 1.5, colorbar: { tickformat: ".0%" },
         hovertemplate: "%{y}<br>%{x}: %{z:.1%}<extra></extra>",
       }], { height: Math.max(360, 18 * people.length + 120), margin: { l: 260, r: 20, t: 40, b: 60 }, yaxis: { autorange: "reversed" } }));
     };
