@@ -6,7 +6,9 @@
     pwh simulate  serve the simulators alone
     pwh ui        the Dagster UI on 127.0.0.1, to look around (automations off)
     pwh serve     production: Dagster webserver and daemon, schedule and sensors on
-    pwh export    the published marts as Parquet or Excel files
+    pwh export    the published marts as Parquet or Excel files, or a Power BI project
+    pwh dashboard the static dashboard from the published marts
+    pwh docs      generate and serve the dbt docs site (lineage) on 127.0.0.1
 
 Exit code 0 only when every asset materialised and every blocking check passed; 1 when the
 pipeline ran and something failed (one line per failure on stderr); 2 when it could not start
@@ -153,11 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="the published marts as files for Power BI / Excel",
         description="Writes every table of the published warehouse (PWH_HOME/published/portfolio.duckdb, "
-        "schema marts) as files: one Parquet file per table, or one Excel workbook.",
+        "schema marts) as files: one Parquet file per table, one Excel workbook, or a Power BI project.",
     )
-    export.add_argument("--format", choices=("parquet", "xlsx"), default="parquet", help="file format (default: parquet)")
+    export.add_argument("--format", choices=("parquet", "xlsx", "powerbi"), default="parquet",
+                        help="parquet: one file per mart with a manifest.json; xlsx: one workbook; powerbi: a Power BI "
+                        "project (PBIP, TMDL model) over the Parquet exports in PWH_HOME/exports/parquet (default: parquet)")
     export.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/exports/<format>)")
     export.set_defaults(handler=cmd_export)
+
+    dashboard = sub.add_parser("dashboard", help="(re)write the static dashboard from the published marts")
+    dashboard.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/reports)")
+    dashboard.set_defaults(handler=cmd_dashboard)
+
+    docs = sub.add_parser("docs", help="generate and serve the dbt docs site (lineage) on 127.0.0.1")
+    docs.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default: 8080)")
+    docs.set_defaults(handler=cmd_docs)
     return parser
 
 
@@ -236,6 +248,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
     print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")
     print(f"  Parquet exports: {paths.exports / 'parquet'}")
+    print(f"  dashboard (open in a browser): {paths.home / 'reports' / 'index.html'}")
     print(f"  data-quality results: {paths.quality / 'check_results'} (and marts.kpi_data_quality)")
     return code
 
@@ -270,17 +283,66 @@ def _serve(kind: str, host: str, port: int, *, automations: bool) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from orchestration.publish import export
+    from serving.exports import export
 
     settings = _settings()
     out = args.out or settings.paths.exports / args.format
     try:
+        if args.format == "powerbi":
+            return _export_powerbi(settings, out)
         written = export(settings.paths.published_db, out, args.format)
     except FileNotFoundError as exc:
         raise UserFacingError(str(exc)) from exc
     for path in written:
         print(path)
     return EXIT_OK
+
+
+def _export_powerbi(settings: Settings, out: Path) -> int:
+    """Refresh the Parquet exports the project reads, then write the project from dbt's manifest."""
+    from orchestration.defs.transform.project import ensure_manifest
+    from serving.exports import export
+    from serving.powerbi import write_project
+
+    parquet = settings.paths.exports / "parquet"
+    export(settings.paths.published_db, parquet, "parquet")
+    result = write_project(ensure_manifest(), parquet, out, currency=settings.reporting_currency)
+    print(result.pbip)
+    print(f"{result.tables} tables, {result.relationships} relationships, {result.measures} measures; "
+          f"Parquet folder parameter: {parquet}")
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from serving.dashboard import build_dashboard
+
+    settings = _settings()
+    out = args.out or settings.paths.home / "reports"
+    try:
+        result = build_dashboard(settings.paths.published_db, out, currency=settings.reporting_currency)
+    except FileNotFoundError as exc:
+        raise UserFacingError(str(exc)) from exc
+    print(result.pages[0])
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """`dbt docs generate` into PWH_HOME/dbt_docs, then `dbt docs serve` there, on 127.0.0.1 only."""
+    from orchestration.defs.transform.project import DBT_PROJECT_DIR
+
+    settings = _settings()
+    if not settings.paths.build_db.exists():
+        raise UserFacingError(f"no warehouse at {settings.paths.build_db}: run `pwh run` (or `pwh demo`) first")
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    target = settings.paths.home / "dbt_docs"
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]
+    print(f"Generating the dbt docs site into {target} …", flush=True)
+    generated = subprocess.call([dbt, "docs", "generate", *common], cwd=DBT_PROJECT_DIR)
+    if generated != 0:
+        return EXIT_FAILED
+    print(f"dbt docs on http://127.0.0.1:{args.port} (lineage: the graph button, bottom right); Ctrl-C to stop.", flush=True)
+    return subprocess.call([dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(args.port), "--no-browser"],
+                           cwd=DBT_PROJECT_DIR)
 
 
 # --- the pipeline -----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
             daemon_runs_in_progress,
             recover_crashed_runs,
         )
-        from orchestration.publish import remove_stale_temp_files
+        from serving.publish import remove_stale_temp_files
 
         with DagsterInstance.get() as instance:
             for note in recover_crashed_runs(instance, daemon_alive=daemon_alive(instance)):

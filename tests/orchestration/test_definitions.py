@@ -135,6 +135,7 @@ def test_jobs_split_sync_from_publishing(definitions, graph) -> None:
         dg.AssetKey(["marts", "kpi_run_health"]),
         dg.AssetKey(["serving", "published_warehouse"]),
         dg.AssetKey(["serving", "parquet_exports"]),
+        dg.AssetKey(["serving", "dashboard"]),
     }
 
 

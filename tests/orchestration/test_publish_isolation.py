@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import publish
+from serving.publish import publish
 from tests.conftest import SmallWarehouse
 
 # one worker builds the session's small warehouse; its tests run there

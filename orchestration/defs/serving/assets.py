@@ -1,11 +1,12 @@
-"""What BI reads: the published read-only DuckDB file and the Parquet exports."""
+"""What BI reads: the published read-only DuckDB file, the Parquet exports and the dashboard."""
 
 import dagster as dg
 
 from orchestration.defs.automation.jobs import PUBLISH_MODE_TAG
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.transform.project import mart_names
-from orchestration.publish import export, publish
+from serving.exports import export
+from serving.publish import publish
 
 KPI_MARTS = mart_names("kpi")
 # Rebuilt after every run, failed or not (kpi_data_quality, kpi_source_freshness, kpi_run_health)
@@ -54,3 +55,28 @@ def parquet_exports(warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths
     written = export(paths.published_db, paths.exports / "parquet", "parquet")
     return dg.MaterializeResult(metadata={"files": len(written), "folder": dg.MetadataValue.path(str(paths.exports / "parquet"))})
+
+
+@dg.asset(
+    key=dg.AssetKey(["serving", "dashboard"]),
+    group_name="serving",
+    deps=[PUBLISHED_KEY],
+    kinds={"html"},
+    description=(
+        "PWH_HOME/reports/index.html and its pages: the static portfolio dashboard, written from the published "
+        "marts after a good run. After a failed or blocked sync it is not rewritten: the last one stays, with the "
+        "numbers of the last good run (the published data-quality marts say why nothing moved)."
+    ),
+)
+def dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from serving.dashboard import build_dashboard
+
+    paths = warehouse.paths
+    folder = paths.home / "reports"
+    if context.run.tags.get(PUBLISH_MODE_TAG, "full") != "full":
+        context.log.warning("the sync run failed or was blocked: the dashboard keeps the last good run's pages")
+        return dg.MaterializeResult(metadata={"written": False, "folder": dg.MetadataValue.path(str(folder))})
+    result = build_dashboard(paths.published_db, folder, currency=warehouse.settings().reporting_currency)
+    return dg.MaterializeResult(
+        metadata={"written": True, "pages": len(result.pages), "index": dg.MetadataValue.path(str(result.pages[0]))}
+    )

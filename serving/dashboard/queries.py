@@ -1,0 +1,273 @@
+"""The mart rows each dashboard page shows, chosen but never computed.
+
+Every query here selects columns of published marts, filters and orders rows, and joins a
+dimension only to learn a row's portfolio. None adds, divides or averages: every number on the
+dashboard is a value of a mart row (docs/dashboard.md "Where every number comes from"). Where a
+page would need a figure no mart has, the page says so instead of computing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+# kpi_portfolio_summary months shown as trends: the as-of month and the eleven before it.
+TREND_MONTHS = 12
+# kpi_delivery_flow weeks shown per Jira project.
+FLOW_WEEKS = 26
+# Risks listed per portfolio, biggest exposure first.
+TOP_RISKS = 15
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A query's result as columns + rows: compact in the page, turned into objects by its script."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"columns": self.columns, "rows": [[_json_value(v) for v in row] for row in self.rows]}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def select(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Rows:
+    cursor = conn.execute(sql, params or [])
+    return Rows([d[0] for d in cursor.description], [list(r) for r in cursor.fetchall()])
+
+
+# --- shared by every page -----------------------------------------------------------------------
+
+PORTFOLIOS = """
+select portfolio_name from marts.kpi_headline where not is_total order by portfolio_name
+"""
+
+FRESHNESS = """
+select source_name, entity, last_attempt_at, last_attempt_status, last_success_at, records_last_run,
+       hours_since_last_success, is_stale, last_failure_reason
+from marts.kpi_source_freshness
+order by is_stale desc, source_name, entity
+"""
+
+LATEST_RUN = """
+select run_id, run_started_at, last_checked_at, check_count, passed_count, blocking_failure_count, warning_count,
+       info_count, failed_entity_count, failed_sources
+from marts.kpi_run_health
+where is_latest_run
+"""
+
+# --- overview ------------------------------------------------------------------------------------
+
+HEADLINE = """
+select is_total, portfolio_name, month_start_date, period_end_date, is_partial_month, active_project_count,
+       on_time_window_start_date, projects_closed_count, projects_closed_on_time_count, on_time_delivery_rate,
+       planned_cost_to_date_amount, actual_cost_to_date_amount, budget_variance_amount, budget_variance_ratio,
+       benefit_realization_ratio, risk_exposure_amount, red_project_count, amber_project_count,
+       green_project_count, capacity_hours, actual_hours, capacity_utilization, as_of_date
+from marts.kpi_headline
+order by is_total, portfolio_name
+"""
+
+# The last month that is not the month in progress: "the last complete month".
+LAST_COMPLETE_MONTH = """
+select max(month_start_date) as month_start_date from marts.kpi_portfolio_summary where not is_partial_month
+"""
+
+PORTFOLIO_MONTHS = """
+select portfolio_name, month_start_date, is_partial_month, active_project_count, projects_closed_count,
+       projects_closed_on_time_count, on_time_delivery_rate, planned_cost_to_date_amount,
+       actual_cost_to_date_amount, budget_variance_amount, budget_variance_ratio, planned_benefit_to_date_amount,
+       actual_benefit_to_date_amount, benefit_realization_ratio, allocated_hours, actual_hours,
+       hours_vs_allocation_ratio, risk_exposure_amount, red_project_count, amber_project_count, green_project_count
+from marts.kpi_portfolio_summary
+where month_start_date > (select max(month_start_date) from marts.kpi_portfolio_summary) - to_months(?)
+order by portfolio_name, month_start_date
+"""
+
+# --- financials, benefits ------------------------------------------------------------------------
+
+SCORECARD = """
+select project_id, project_name, portfolio_name, program_name, state, phase, overall_health, planned_end_date,
+       baseline_end_date, percent_complete, bac_amount, pv_amount, ev_amount, ac_amount, cpi, spi, eac_amount,
+       etc_amount, vac_amount, planned_cost_to_date_amount, actual_cost_to_date_amount, budget_variance_amount,
+       budget_variance_ratio, forecast_at_completion_amount, forecast_variance_amount, capex_actual_amount,
+       opex_actual_amount, planned_benefit_to_date_amount, actual_benefit_to_date_amount,
+       benefit_realization_ratio, open_risk_count, risk_exposure_amount, priority_rank
+from marts.kpi_project_scorecard
+order by portfolio_name, project_id
+"""
+
+BUDGET_MONTHS = """
+select b.project_id, b.month_start_date, b.expense_type, b.planned_amount, b.forecast_amount, b.actual_amount,
+       b.cumulative_planned_amount, b.cumulative_actual_amount, b.is_partial_month
+from marts.kpi_budget_vs_actual b
+order by b.project_id, b.expense_type, b.month_start_date
+"""
+
+BENEFIT_MONTHS = """
+select project_id, month_start_date, planned_benefit_amount, actual_benefit_amount, cumulative_planned_amount,
+       cumulative_actual_amount, benefit_realization_ratio, is_partial_month
+from marts.kpi_benefits_realization
+order by project_id, month_start_date
+"""
+
+# --- schedule ------------------------------------------------------------------------------------
+
+# Milestones not closed whose current planned end lies after their baseline end.
+SLIPPING_MILESTONES = """
+select p.portfolio_name, m.project_id, p.project_name, m.milestone_id, m.milestone_name, m.state,
+       m.percent_complete, m.baseline_end_date, m.planned_end_date
+from marts.fct_milestone m
+join marts.dim_project p on p.project_key = m.project_key
+where m.state not in ('closed complete', 'closed incomplete', 'closed skipped')
+  and m.planned_end_date > m.baseline_end_date
+order by m.planned_end_date, m.milestone_id
+"""
+
+# --- risk ----------------------------------------------------------------------------------------
+
+HEATMAP = """
+select portfolio_name, probability_bucket, impact_bucket, open_risk_count, exposure_amount
+from marts.kpi_risk_heatmap
+order by portfolio_name, probability_bucket, impact_bucket
+"""
+
+TOP_RISKS_SQL = """
+select coalesce(f.portfolio_name, 'Unknown') as portfolio_name, r.risk_id, r.risk_name, r.project_id, r.state,
+       r.probability_bucket, r.impact_bucket, r.estimated_cost_amount, r.exposure_amount
+from marts.fct_risk r
+left join marts.dim_portfolio f on f.portfolio_key = r.portfolio_key
+where r.is_open
+qualify row_number() over (partition by coalesce(f.portfolio_name, 'Unknown')
+                           order by r.exposure_amount desc nulls last, r.risk_id) <= ?
+order by r.exposure_amount desc nulls last, r.risk_id
+"""
+
+# --- capacity ------------------------------------------------------------------------------------
+
+CAPACITY = """
+select resource_id, resource_name, department, month_start_date, capacity_hours, allocated_hours, actual_hours,
+       capacity_utilization, allocation_ratio, is_partial_month
+from marts.kpi_capacity_utilization
+where month_start_date > (select max(month_start_date) from marts.kpi_capacity_utilization) - to_months(?)
+order by department nulls last, resource_name, month_start_date
+"""
+
+# People whose allocation or booked hours exceed their capacity, in the last complete month and the
+# month in progress.
+OVER_ALLOCATED = """
+select resource_id, resource_name, department, month_start_date, is_partial_month, capacity_hours,
+       allocated_hours, actual_hours, allocation_ratio, capacity_utilization
+from marts.kpi_capacity_utilization
+where month_start_date >= (select max(month_start_date) from marts.kpi_capacity_utilization) - interval 1 month
+  -- rounded for the comparison only, so that floating-point noise on exactly 100 % does not count
+  and (round(allocation_ratio, 6) > 1 or round(capacity_utilization, 6) > 1)
+order by month_start_date desc, allocation_ratio desc nulls last, resource_id
+"""
+
+# --- delivery flow -------------------------------------------------------------------------------
+
+FLOW = """
+select coalesce(p.portfolio_name, 'Unknown') as portfolio_name, f.jira_project_key, j.jira_project_name,
+       f.week_start_date, f.throughput, f.wip, f.cycle_time_p50_days, f.cycle_time_p85_days, f.lead_time_p50_days
+from marts.kpi_delivery_flow f
+left join marts.dim_jira_project j on j.jira_project_key = f.jira_project_key
+left join marts.dim_project p on p.project_key = j.project_key
+where f.week_start_date > (select max(week_start_date) from marts.kpi_delivery_flow) - to_weeks(?)
+order by f.jira_project_key, f.week_start_date
+"""
+
+# --- prioritisation ------------------------------------------------------------------------------
+
+SLATE = """
+select portfolio_name, priority_rank, item_type, item_id, item_name, priority_score, wsjf, npv_amount,
+       strategic_alignment, business_value, time_criticality, risk_reduction, job_size
+from marts.kpi_prioritization
+order by portfolio_name, priority_rank nulls last, item_id
+"""
+
+# --- data health ---------------------------------------------------------------------------------
+
+LATEST_CHECKS = """
+select checked_at, layer, table_name, check_name, severity, passed, failing_rows, detail
+from marts.kpi_data_quality
+where run_id = (select run_id from marts.kpi_run_health where is_latest_run)
+order by passed, case severity when 'error' then 0 when 'warn' then 1 else 2 end, layer, table_name, check_name
+"""
+
+REJECTS = """
+select reject_stage, file_name, file_line, reason, raw_text, loaded_at
+from marts.finance_rejects
+order by loaded_at desc, file_name, file_line
+"""
+
+
+def page_data(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Every page's rows, keyed by page then by dataset name (a JSON-ready dict)."""
+    last_complete = conn.execute(LAST_COMPLETE_MONTH).fetchone()[0]
+    portfolio_months = select(conn, PORTFOLIO_MONTHS, [TREND_MONTHS]).as_json()
+    headline = select(conn, HEADLINE).as_json()
+    scorecard = select(conn, SCORECARD).as_json()
+    freshness = select(conn, FRESHNESS).as_json()
+    latest_run = select(conn, LATEST_RUN).as_json()
+    return {
+        "overview": {
+            "headline": headline,
+            "months": portfolio_months,
+            "last_complete_month": _json_value(last_complete),
+        },
+        "financials": {
+            "headline": headline,
+            "months": portfolio_months,
+            "scorecard": scorecard,
+            "budget": select(conn, BUDGET_MONTHS).as_json(),
+        },
+        "schedule": {
+            "months": portfolio_months,
+            "scorecard": scorecard,
+            "milestones": select(conn, SLIPPING_MILESTONES).as_json(),
+        },
+        "risk": {
+            "heatmap": select(conn, HEATMAP).as_json(),
+            "risks": select(conn, TOP_RISKS_SQL, [TOP_RISKS]).as_json(),
+        },
+        "benefits": {
+            "months": portfolio_months,
+            "scorecard": scorecard,
+            "benefits": select(conn, BENEFIT_MONTHS).as_json(),
+        },
+        "capacity": {
+            "capacity": select(conn, CAPACITY, [TREND_MONTHS]).as_json(),
+            "over_allocated": select(conn, OVER_ALLOCATED).as_json(),
+            "headline": headline,
+        },
+        "delivery": {
+            "flow": select(conn, FLOW, [FLOW_WEEKS]).as_json(),
+        },
+        "prioritisation": {
+            "slate": select(conn, SLATE).as_json(),
+        },
+        "data_health": {
+            "freshness": freshness,
+            "latest_run": latest_run,
+            "checks": select(conn, LATEST_CHECKS).as_json(),
+            "rejects": select(conn, REJECTS).as_json(),
+        },
+        "_banner": {
+            "freshness": freshness,
+            "latest_run": latest_run,
+        },
+    }
