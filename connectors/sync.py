@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -49,7 +48,8 @@ import pyarrow.compute as pc
 from connectors.finance_csv import (
     FinanceConfig,
     FinanceFileReader,
-    file_modified_at,
+    NotARegularFile,
+    copy_regular_file,
     hash_and_sniff_encoding,
     scan_drop_folder,
 )
@@ -890,17 +890,20 @@ def _sync_finance_locked(
         for path in scan.ready:
             copy = Path(scratch) / path.name
             try:
-                before = path.stat()
-                shutil.copyfile(path, copy)
-                after = path.stat()
+                before, after = copy_regular_file(path, copy)
             except FileNotFoundError:
                 results["files"].warnings.append(f"{path.name}: disappeared before it could be read; skipped")
+                continue
+            except NotARegularFile as exc:  # swapped for a link or a pipe after the folder was scanned
+                results["files"].warnings.append(str(exc))
+                copy.unlink(missing_ok=True)
                 continue
             if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
                 results["files"].warnings.append(f"{path.name}: changed while being copied; skipped this run")
                 copy.unlink(missing_ok=True)
                 continue
-            modified = file_modified_at(path)
+            # For lineage only: which file is newer is decided by arrival (docs/contract.md §4).
+            modified = datetime.fromtimestamp(before.st_mtime, tz=UTC)
             sha256, encoding, size, warning = hash_and_sniff_encoding(copy)
             if sha256 in landed or sha256 in loaded_now:
                 results["files"].skipped_unchanged += 1
