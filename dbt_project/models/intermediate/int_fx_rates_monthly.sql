@@ -1,7 +1,9 @@
 with
 
+-- the rate of each month and currency from the newest file holding it
 rates as (
-    select * from {{ ref('stg_finance__fx_rates') }}
+    select * exclude (is_in_force) from {{ ref('stg_finance__fx_rates') }}
+    where is_in_force
 ),
 
 -- The finance export quotes every currency against its own base. When var reporting_currency
