@@ -12,7 +12,7 @@ rates as (
 reporting_currency_rates as (
     select month_start_date, rate_to_reporting as reporting_currency_rate
     from rates
-    where currency = '{{ var("reporting_currency") }}'
+    where currency = {{ sql_string(var("reporting_currency")) }}
 ),
 
 has_reporting_currency_rates as (
@@ -25,7 +25,7 @@ cross_rated as (
         rates.month_start_date,
         rates.period,
         case
-            when rates.currency = '{{ var("reporting_currency") }}' then cast(1 as decimal(38, 10))
+            when rates.currency = {{ sql_string(var("reporting_currency")) }} then cast(1 as decimal(38, 10))
             when not has_reporting_currency_rates.has_rows then rates.rate_to_reporting
             else cast(rates.rate_to_reporting / reporting_currency_rates.reporting_currency_rate as decimal(38, 10))
         end as rate_to_reporting_currency
