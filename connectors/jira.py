@@ -18,7 +18,11 @@ Traps handled here (docs/sources.md "Jira Cloud"):
 - Timestamps come in the API user's offset (``2024-01-05T10:15:30.000-0800``): parsed
   offset-aware and converted to UTC; the record JSON is kept exactly as Jira returned it.
 - The token loop stops on ``isLast``, a missing token or an empty page, refuses a token it has
-  seen before, and stops with an error at a page cap rather than looping forever.
+  seen before and a page that repeats the previous one under a new token, and stops with an
+  error at a page limit rather than looping forever: what the API's own count needs where it
+  gives one (``/project/search`` ``total``), else a fixed cap (``UNCOUNTED_PAGE_CAP``).
+- ``JIRA_JQL_SCOPE`` must stand on its own inside parentheses (:func:`checked_jql_scope`), so it
+  cannot escape the ``updated`` bound.
 - Worklogs come from ``/worklog/updated`` + ``/worklog/list`` (issue-embedded worklogs are
   truncated), deletions from ``/worklog/deleted``; a page of 1000 worklogs that share one
   ``updatedTime`` cannot be paged past (Jira's ``since`` would not advance) and is reported as an

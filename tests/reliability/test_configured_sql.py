@@ -16,8 +16,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from quality.inputs import quote_identifier
-
 pytestmark = pytest.mark.slow
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -53,7 +51,7 @@ def test_names_in_python_built_sql_are_quoted_identifiers() -> None:
     conn.execute('create table "odd""schema"."t; drop table x" (v integer)')
     conn.execute('insert into "odd""schema"."t; drop table x" values (1)')
 
-    from quality.inputs import read_table
+    from quality.inputs import quote_identifier, read_table
 
     assert quote_identifier('a"b') == '"a""b"'
     assert read_table(conn, 'odd"schema', "t; drop table x")["v"].tolist() == [1]
