@@ -45,13 +45,15 @@ def test_configured_paths_and_codes_stay_inside_their_sql_literals(tmp_path: Pat
     assert duckdb.connect().execute("select 'USD'' or 1=1 --'").fetchone()[0] == dbt_vars["reporting_currency"]
 
 
-def test_names_in_python_built_sql_are_quoted_identifiers() -> None:
-    conn = duckdb.connect()
-    conn.execute('create schema "odd""schema"')
-    conn.execute('create table "odd""schema"."t; drop table x" (v integer)')
-    conn.execute('insert into "odd""schema"."t; drop table x" values (1)')
+def test_names_in_python_built_sql_are_quoted_identifiers(tmp_path: Path) -> None:
+    from quality.inputs import DuckDBTable, read_table
 
-    from quality.inputs import quote_identifier, read_table
-
-    assert quote_identifier('a"b') == '"a""b"'
-    assert read_table(conn, 'odd"schema', "t; drop table x")["v"].tolist() == [1]
+    database = tmp_path / "odd.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute('create schema "odd""schema"')
+        conn.execute('create table "odd""schema"."t; drop table x" (v integer)')
+        conn.execute('insert into "odd""schema"."t; drop table x" values (1)')
+        assert read_table(conn, 'odd"schema', "t; drop table x")["v"].tolist() == [1]
+    table = DuckDBTable(database, 'odd"schema', "t; drop table x")
+    assert table.qualified_name == '"odd""schema"."t; drop table x"'
+    assert table.read()["v"].tolist() == [1]
