@@ -37,12 +37,15 @@ import codecs
 import csv
 import hashlib
 import logging
+import os
 import re
+import shutil
+import stat
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -87,6 +90,11 @@ ISO_4217 = frozenset(
 
 EXPENSE_TYPES = frozenset({"CAPEX", "OPEX"})
 MAX_RAW_TEXT = 4000  # a runaway quoted field can swallow the rest of a file; keep rejects readable
+# Amounts (and rates) must be below this in absolute value: fifteen integer digits, far beyond any
+# real posting even in currencies of small units, and far inside what the warehouse's
+# decimal(38, 6) money columns hold after conversion and summing (docs/contract.md §4). A value
+# beyond it is a typo or a corrupt export: a reject with its reason, not a failed build.
+MAX_ABS_AMOUNT = Decimal(10) ** 15
 
 _SPACES = "\u00a0\u202f\u2009\u2007 \t"
 _MINUS_SIGNS = "\u2212\u2012\u2013\ufe63\uff0d"
@@ -198,6 +206,11 @@ def parse_number(text: str, decimal_sep: str = ".") -> Decimal:
         value = Decimal(canonical)
     except InvalidOperation:
         raise ValueError(f"not a number: {original!r}") from None
+    if value >= MAX_ABS_AMOUNT:
+        raise ValueError(
+            f"{original.strip()!r} is implausibly large: amounts must be below 10^15 "
+            "(at most 15 digits before the decimal separator)"
+        )
     return -value if negative and value != 0 else value
 
 
@@ -396,25 +409,80 @@ class _LineTap:
         self._handle = handle
         self.consumed = 0
         self.pending: list[str] = []
+        # Set once the reader asked past the last line: the record it returns then ran to the end.
+        self.exhausted = False
 
     def __iter__(self) -> _LineTap:
         return self
 
     def __next__(self) -> str:
-        line = next(self._handle)
+        try:
+            line = next(self._handle)
+        except StopIteration:
+            self.exhausted = True
+            raise
         self.consumed += 1
         self.pending.append(line)
         return line
 
-    def take(self) -> str:
-        text = "".join(self.pending)
-        self.pending = []
-        text = text.rstrip("\r\n")
-        return text if len(text) <= MAX_RAW_TEXT else text[:MAX_RAW_TEXT] + "…[truncated]"
+    def take(self) -> tuple[str, ...]:
+        lines, self.pending = tuple(self.pending), []
+        return lines
 
 
-def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
-    """(first physical line, raw text, fields or None, csv error) for every record, header first."""
+def _shown(text: str) -> str:
+    """Raw text as a reject keeps it: without the line end, cut short if a runaway field made it huge."""
+    text = text.rstrip("\r\n")
+    return text if len(text) <= MAX_RAW_TEXT else text[:MAX_RAW_TEXT] + "…[truncated]"
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One CSV record as read: its first physical line, its physical lines (with their line ends),
+    and its fields — or None with the reason it could not be read."""
+
+    start: int
+    lines: tuple[str, ...]
+    fields: list[str] | None
+    error: str | None = None
+    # A quote opened in this record is never closed: csv read every later line into one field
+    # until the end of the file (it does not complain unless strict, and strict refuses more).
+    unclosed_quote: bool = False
+
+    @property
+    def raw(self) -> str:
+        return _shown("".join(self.lines))
+
+    @property
+    def end(self) -> int:
+        return self.start + max(len(self.lines), 1) - 1
+
+
+def _ends_inside_quotes(text: str, delimiter: str, quote: str = '"') -> bool:
+    """Whether a record's text ends inside a quoted field, read the way csv's default dialect
+    reads it: a quote opens a field only at its start, and "" inside a quoted field is a quote."""
+    inside = False
+    at_field_start = True
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if inside:
+            if char == quote:
+                if text[index + 1:index + 2] == quote:
+                    index += 1  # an escaped quote
+                else:
+                    inside = False
+        elif char == quote and at_field_start:
+            inside = True
+            at_field_start = False
+        else:
+            at_field_start = char == delimiter or char in "\r\n"
+        index += 1
+    return inside
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[_Record]:
+    """Every record of the file, header first, with its physical lines."""
     with open(path, encoding=encoding, newline="") as handle:
         tap = _LineTap(handle)
         reader = csv.reader(tap, delimiter=delimiter)
@@ -425,9 +493,23 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, s
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, tap.take(), None, f"unreadable CSV record: {exc}"
+                yield _Record(start, tap.take(), None, f"unreadable CSV record: {exc}")
                 continue
-            yield start, tap.take(), fields, None
+            lines = tap.take()
+            # Only a record that ran to the end of the file can end inside a quote.
+            if tap.exhausted and _ends_inside_quotes("".join(lines), delimiter):
+                yield _Record(start, lines, None, _unclosed_quote_reason(start, start + len(lines) - 1),
+                              unclosed_quote=True)
+                continue
+            yield _Record(start, lines, fields)
+
+
+def _unclosed_quote_reason(first: int, last: int) -> str:
+    where = f"lines {first}–{last} ran together" if last > first else f"line {first} runs"
+    return (
+        f"a quote opened on line {first} is never closed, so {where} to the end of the file as one "
+        "record; rejected rather than guessed — close the quote and export again"
+    )
 
 
 class FinanceFileReader:
@@ -471,18 +553,19 @@ class FinanceFileReader:
         date_votes: dict[str, Counter[str]] = {}
 
         # Pass 1: header check and format evidence.
-        for line, raw, fields, error in _records(report.path, report.encoding, report.delimiter):
+        for record in _records(report.path, report.encoding, report.delimiter):
+            fields = record.fields
             if header is None:
                 if fields is None:
                     report.status = "rejected"
-                    yield self._reject(line, raw, f"header is not readable CSV: {error}")
+                    yield self._reject(record.start, record.raw, f"header is not readable CSV: {record.error}")
                     return
                 header = fields
                 columns = [_normalise_header(n) for n in header]
                 problem = self._header_problem(columns)
                 if problem:
                     report.status = "rejected"
-                    yield self._reject(line, raw, problem)
+                    yield self._reject(record.start, record.raw, problem)
                     return
                 continue
             if fields is None or len(fields) != len(columns):
@@ -507,15 +590,33 @@ class FinanceFileReader:
 
         # Pass 2: parse.
         first = True
-        for line, raw, fields, error in _records(report.path, report.encoding, report.delimiter):
+        # A digest of each data line's values -> its physical line: a line exported twice is a
+        # reject the second time, never counted twice.
+        seen_lines: dict[bytes, int] = {}
+        for record in _records(report.path, report.encoding, report.delimiter):
             if first:
                 first = False
                 continue
+            if record.unclosed_quote:
+                # Every physical line the open quote swallowed is a reject of its own, so each
+                # keeps its line number and text and counts toward the file's reject share.
+                for offset, text in enumerate(record.lines):
+                    if text.strip(_SPACES + "\r\n"):
+                        yield self._reject(record.start + offset, _shown(text), record.error or "")
+                continue
+            fields, line, raw = record.fields, record.start, record.raw
             if fields is None:
-                yield self._reject(line, raw, error or "unreadable CSV record")
+                yield self._reject(line, raw, record.error or "unreadable CSV record")
                 continue
             if not any(f.strip(_SPACES) for f in fields):
                 continue  # a blank line carries no data
+            digest = hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
+            original = seen_lines.setdefault(digest, line)
+            if original != line:
+                yield self._reject(
+                    line, raw, f"duplicate of line {original}: the same values in every column, counted once"
+                )
+                continue
             if len(fields) != len(columns):
                 yield self._reject(
                     line, raw, f"wrong number of columns: expected {len(columns)}, found {len(fields)}"
@@ -523,12 +624,12 @@ class FinanceFileReader:
                 continue
             row = dict(zip(columns, fields, strict=True))
             try:
-                record = self._parse(row)
+                parsed = self._parse(row)
             except ValueError as exc:
                 yield self._reject(line, raw, str(exc))
                 continue
             report.rows += 1
-            yield ParsedRow(report.kind, line, {**record, **self._meta(line)})
+            yield ParsedRow(report.kind, line, {**parsed, **self._meta(line)})
 
     def _first_line(self) -> str | None:
         with open(self.report.path, encoding=self.report.encoding, newline="") as handle:
@@ -661,21 +762,94 @@ class FolderScan:
     warnings: list[str] = field(default_factory=list)
 
 
+class NotARegularFile(ValueError):
+    """A drop-folder entry that is a link, a pipe, a device or a socket: never read."""
+
+
+def entry_mode(path: Path) -> int | None:
+    """The file type bits of ``path`` itself, never of what a link points at (None: gone)."""
+    try:
+        return path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` itself is a regular file (a link to one is not)."""
+    mode = entry_mode(path)
+    return mode is not None and stat.S_ISREG(mode)
+
+
+def describe_non_regular(name: str, mode: int) -> str:
+    """Why a drop-folder entry is not read: the loader takes regular files only. A link could point
+    anywhere this process may read (/proc/self/environ holds every secret of its environment),
+    and a pipe or a device would block the load or read something that is not an export."""
+    if stat.S_ISLNK(mode):
+        what = "a symbolic link"
+    elif stat.S_ISFIFO(mode):
+        what = "a named pipe"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a device"
+    elif stat.S_ISSOCK(mode):
+        what = "a socket"
+    else:
+        what = "not a regular file"
+    return f"{name}: {what}, not a regular file; not read — the drop folder takes regular files only"
+
+
+def copy_regular_file(path: Path, target: Path) -> tuple[os.stat_result, os.stat_result]:
+    """Copy ``path`` to ``target`` if it is a regular file; (status before, status after) of what
+    was read, to tell whether it changed meanwhile.
+
+    The file is opened without following a link (O_NOFOLLOW: a link swapped in after the folder
+    was scanned is refused too) and without blocking (O_NONBLOCK: a pipe would otherwise wait
+    for a writer), and checked to be a regular file before a byte is read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    mode = entry_mode(path)
+    if mode is None:
+        raise FileNotFoundError(path)
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(describe_non_regular(path.name, mode))
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        swapped = entry_mode(path)
+        if swapped is not None and not stat.S_ISREG(swapped):
+            raise NotARegularFile(describe_non_regular(path.name, swapped)) from None
+        raise exc
+    with open(descriptor, "rb", closefd=True) as source:
+        before = os.fstat(descriptor)
+        if not stat.S_ISREG(before.st_mode):
+            raise NotARegularFile(describe_non_regular(path.name, before.st_mode))
+        with open(target, "wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 20)
+        after = os.fstat(descriptor)
+    return before, after
+
+
 def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan:
     """The export files in ``folder`` that are complete, oldest name first.
 
-    A file with a partial-download name, or whose size or modification time changes while it is
-    watched (only files modified within the last ``settle_seconds`` are watched), is still being
-    written: it is skipped with a warning and picked up by the next run.
+    Only regular files are candidates: a link, a pipe or a device with an export's name is
+    skipped with a warning and never opened (see :func:`describe_non_regular`). A file with a
+    partial-download name, or whose size or modification time changes while it is watched (only
+    files modified within the last ``settle_seconds`` are watched), is still being written: it is
+    skipped with a warning and picked up by the next run.
     """
     scan = FolderScan()
     if not folder.is_dir():
         raise SourceConfigError(f"finance drop folder {folder} does not exist — check FINANCE_EXPORT_DIR")
     candidates: dict[Path, tuple[int, int]] = {}
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith((".", "~$")):
+        mode = entry_mode(path)
+        if mode is None or stat.S_ISDIR(mode) or path.name.startswith((".", "~$")):
             continue
         lower = path.name.lower()
+        if not stat.S_ISREG(mode):
+            if file_kind(path.name) is not None or lower.endswith(".csv"):
+                scan.warnings.append(describe_non_regular(path.name, mode))
+            continue
         if lower.endswith(PARTIAL_SUFFIXES):
             if file_kind(path.name[: path.name.rfind(".")]) or any(lower.startswith(f"{k}_") for k in FILE_KINDS):
                 scan.warnings.append(f"{path.name}: still being written (partial-file name); skipped this run")
@@ -686,7 +860,7 @@ def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan
                     f"{path.name}: not a known export name (gl_actuals_*, forecast_*, fx_rates_*.csv); ignored"
                 )
             continue
-        st = path.stat()
+        st = path.lstat()
         candidates[path] = (st.st_size, st.st_mtime_ns)
     now_ns = time.time_ns()
     recent = [p for p, (_, mtime) in candidates.items() if now_ns - mtime < settle_seconds * 1e9]
@@ -695,7 +869,7 @@ def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan
     for path, before in candidates.items():
         if path in recent:
             try:
-                st = path.stat()
+                st = path.lstat()
             except FileNotFoundError:
                 scan.warnings.append(f"{path.name}: disappeared while the folder was read; skipped")
                 continue
@@ -704,7 +878,3 @@ def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan
                 continue
         scan.ready.append(path)
     return scan
-
-
-def file_modified_at(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)

@@ -14,6 +14,10 @@ rules live here once:
   message saying so, instead of sleeping and failing later.
 - Give-up: one exception type, :class:`SourceError`, whose message names the source, the method,
   the URL (credentials stripped) and the status, and says what to check.
+- Redirects: followed only on the configured origin (scheme, host and port of the base URL) and
+  only where the method survives (any GET; a POST on 307/308). A redirect to another origin is
+  refused with a :class:`SourceError` naming the URL setting: the answer would come from another
+  site, and a full sync would take that site's records for the source's and delete the rest.
 
 Secrets (API tokens, passwords) never reach a message, a log line or a repr: URLs are stripped of
 user info and secret-looking query parameters, and any text taken from a response body is
@@ -25,6 +29,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import random
 import time
 from collections import Counter
@@ -32,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -48,6 +53,16 @@ _SECRET_PARAMS = frozenset(
 )
 
 USER_AGENT = "portfolio-warehouse/0.1 (+https://github.com/portfolio-warehouse)"
+
+# A paged read may take this much more than the source's own count of rows says: rows added while
+# it pages, and pages that ACLs or filters leave short. Beyond it the source is inventing pages.
+COUNT_MARGIN_RATIO = 0.1
+COUNT_MARGIN_PAGES = 5
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Redirects that keep the method and body; the others turn a POST into a GET without its body.
+METHOD_KEEPING_REDIRECTS = frozenset({307, 308})
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,19 @@ def safe_url(url: str) -> str:
             [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe=",^=/:*"
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def pages_for_count(count: int, page_size: int) -> int:
+    """How many pages a read of ``count`` rows (the source's own count) may take, margin included."""
+    return math.ceil(max(count, 0) * (1 + COUNT_MARGIN_RATIO) / max(page_size, 1)) + COUNT_MARGIN_PAGES
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit: what "the same site" means here."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -296,14 +324,7 @@ class HttpClient:
             status: int | None = None
             retry_after: float | None = None
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    verify=self._verify,
-                    timeout=(policy.connect_timeout, policy.read_timeout),
-                )
+                response = self._send(method, url, params, json_body)
                 status = response.status_code
                 self._answered = True
                 self.stats.by_status[status] += 1
@@ -374,6 +395,68 @@ class HttpClient:
             )
             time.sleep(delay)
             waited += delay
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None,
+        json_body: Any,
+    ) -> requests.Response:
+        """One request, following redirects that stay on the configured site (see the module doc)."""
+        policy = self.policy
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                verify=self._verify,
+                timeout=(policy.connect_timeout, policy.read_timeout),
+                # requests would follow any redirect, to any host, and turn a POST into a GET
+                allow_redirects=False,
+            )
+            if response.status_code not in REDIRECT_STATUSES:
+                return response
+            self._answered = True
+            self.stats.by_status[response.status_code] += 1
+            target = self._redirect_target(method, response)
+            response.close()
+            # The Location carries its own query string.
+            url, params = target, None
+        raise SourceError(
+            f"{self.source} redirected {method} {safe_url(url)} more than {MAX_REDIRECTS} times — "
+            f"check {self.url_hint}",
+            source=self.source, method=method, url=safe_url(url), status=None,
+        )
+
+    def _redirect_target(self, method: str, response: requests.Response) -> str:
+        """Where a redirect points, if it may be followed; otherwise a SourceError saying why not."""
+        status = response.status_code
+        shown = safe_url(response.url)
+        location = response.headers.get("Location", "")
+        if not location:
+            raise SourceError(
+                f"{self.source} answered {status} for {method} {shown} without a Location — check {self.url_hint}",
+                source=self.source, method=method, url=shown, status=status,
+            )
+        target = urljoin(response.url, location)
+        if origin(target) != origin(self.base_url):
+            # Whatever the other site answers is not this source's data: a full sync would land it
+            # and tombstone every real record it lacks. requests would also drop our credentials
+            # on the way, so the other site answers as an anonymous caller.
+            raise SourceError(
+                f"{self.source} redirected {method} {shown} to another site, {safe_url(target)}; "
+                f"not followed — check {self.url_hint} (if the site moved, set it to the new address)",
+                source=self.source, method=method, url=shown, status=status,
+            )
+        if method != "GET" and status not in METHOD_KEEPING_REDIRECTS:
+            raise SourceError(
+                f"{self.source} redirected {method} {shown} with {status}, which would resend it as a GET "
+                f"without its body; not followed — check {self.url_hint}",
+                source=self.source, method=method, url=shown, status=status,
+            )
+        return target
 
     def _decode(self, response: requests.Response) -> Any:
         # response.content was read in full by requests (stream=False); a short body already

@@ -18,7 +18,11 @@ Traps handled here (docs/sources.md "Jira Cloud"):
 - Timestamps come in the API user's offset (``2024-01-05T10:15:30.000-0800``): parsed
   offset-aware and converted to UTC; the record JSON is kept exactly as Jira returned it.
 - The token loop stops on ``isLast``, a missing token or an empty page, refuses a token it has
-  seen before, and stops with an error at a page cap rather than looping forever.
+  seen before and a page that repeats the previous one under a new token, and stops with an
+  error at a page limit rather than looping forever: what the API's own count needs where it
+  gives one (``/project/search`` ``total``), else a fixed cap (``UNCOUNTED_PAGE_CAP``).
+- ``JIRA_JQL_SCOPE`` must stand on its own inside parentheses (:func:`checked_jql_scope`), so it
+  cannot escape the ``updated`` bound.
 - Worklogs come from ``/worklog/updated`` + ``/worklog/list`` (issue-embedded worklogs are
   truncated), deletions from ``/worklog/deleted``; a page of 1000 worklogs that share one
   ``updatedTime`` cannot be paged past (Jira's ``since`` would not advance) and is reported as an
@@ -29,13 +33,14 @@ Traps handled here (docs/sources.md "Jira Cloud"):
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.http import HttpClient, HttpPolicy, SourceConfigError, SourceError
+from connectors.http import HttpClient, HttpPolicy, SourceConfigError, SourceError, pages_for_count
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,10 @@ SPRINT_FIELD_NAMES = ("Sprint",)
 WORKLOG_LIST_CHUNK = 1000
 CHANGELOG_ISSUE_CHUNK = 1000
 WORKLOG_PAGE_SIZE = 1000  # /worklog/updated and /worklog/deleted return at most this per page
+# Pages one read may take where Jira gives no count (/search/jql, /users/search, the worklog
+# feeds, /changelog/bulkfetch): two million issues at 100 a page. A server that keeps inventing
+# pages stops here instead of running all night; a bigger site passes max_pages to the client.
+UNCOUNTED_PAGE_CAP = 20_000
 
 
 @dataclass(frozen=True)
@@ -113,21 +122,76 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+
+
+def checked_jql_scope(scope: str | None) -> str | None:
+    """``JIRA_JQL_SCOPE`` as one self-contained filter (None when empty), or a SourceConfigError.
+
+    The scope is written into ``updated >= <bound> AND (<scope>) ORDER BY ...``. A scope that
+    closes the parenthesis early (``A) OR (B``) would turn that into ``(bound AND A) OR B`` and
+    escape the bound; a quote left open would swallow the ORDER BY; an ORDER BY of its own would
+    reorder the pages the cursor relies on. So, outside quoted strings, parentheses must balance
+    and never close one the scope did not open, quotes must close, and there is no ORDER BY.
+    """
+    if scope is None or not scope.strip():
+        return None
+    cleaned = scope.strip()
+    problem = _jql_scope_problem(cleaned)
+    if problem:
+        raise SourceConfigError(
+            f"JIRA_JQL_SCOPE must be a filter that stands on its own inside parentheses: it {problem} "
+            f"(got {cleaned!r}); the connector adds the updated bound and orders by updated, key itself"
+        )
+    return cleaned
+
+
+def _jql_scope_problem(scope: str) -> str | None:
+    """What makes ``scope`` unsafe to wrap in parentheses, or None."""
+    depth = 0
+    quote: str | None = None
+    escaped = False
+    unquoted: list[str] = []
+    for char in scope:
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+            unquoted.append(" ")
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return "closes a parenthesis it did not open"
+        unquoted.append(char)
+    if quote is not None:
+        return f"leaves a {quote} quote open"
+    if depth:
+        return "leaves a parenthesis open"
+    if _ORDER_BY.search("".join(unquoted)):
+        return "has an ORDER BY"
+    return None
+
+
 def build_issue_jql(updated_since: datetime | None, scope: str | None = None) -> str:
     """The bounded, time-zone-proof JQL for an issue sync.
 
     ``updated >= <epoch ms>`` unquoted (``updated >= 0`` in full mode: bounded, matches all), the
-    optional scope in parentheses, ordered by ``updated`` then ``key`` so the order is total.
+    optional scope (checked by :func:`checked_jql_scope`) in parentheses, ordered by ``updated``
+    then ``key`` so the order is total.
     """
     bound = 0 if updated_since is None else max(0, epoch_ms(updated_since))
     jql = f"updated >= {bound}"
-    if scope is not None and scope.strip():
-        cleaned = scope.strip()
-        if "order by" in " ".join(cleaned.lower().split()):
-            raise SourceConfigError(
-                "JIRA_JQL_SCOPE must be a filter without ORDER BY (the connector orders by updated, key); "
-                f"got {cleaned!r}"
-            )
+    cleaned = checked_jql_scope(scope)
+    if cleaned is not None:
         jql += f" AND ({cleaned})"
     return jql + " ORDER BY updated ASC, key ASC"
 
@@ -155,17 +219,29 @@ def paginate_tokens(
     *,
     max_pages: int,
     what: str,
+    item_key: Callable[[Any], Any] | None = None,
 ) -> Iterator[list[Any]]:
     """Drive a ``nextPageToken`` loop: ``fetch(token) -> (items, next_token, is_last)``.
 
     Stops after a page with ``is_last``, without a token, or with no items. A token seen before
-    would replay pages forever (reported against Jira Cloud), so it is an error; so is running
-    into ``max_pages``.
+    would replay pages forever (reported against Jira Cloud), so it is an error; so is a page
+    that repeats the previous page's items under a new token (with ``item_key``), and so is
+    running into ``max_pages``.
     """
     token: str | None = None
     seen: set[str] = set()
+    previous: list[Any] | None = None
     for _ in range(max_pages):
         items, next_token, is_last = fetch(token)
+        if item_key is not None and items:
+            keys = [item_key(item) for item in items]
+            if keys == previous:
+                raise SourceError(
+                    f"Jira returned the same page of {what} again under a new nextPageToken; "
+                    "stopping instead of looping — retry the sync, and report it if it persists",
+                    source=SOURCE,
+                )
+            previous = keys
         if items:
             yield items
         if is_last or not next_token or not items:
@@ -178,10 +254,15 @@ def paginate_tokens(
             )
         seen.add(next_token)
         token = next_token
-    raise SourceError(
-        f"Jira paging of {what} hit the page cap of {max_pages} pages without reaching the last page — "
-        "narrow JIRA_JQL_SCOPE",
-        source=SOURCE,
+    raise SourceError(_page_cap_message(what, max_pages), source=SOURCE)
+
+
+def _page_cap_message(what: str, max_pages: int) -> str:
+    return (
+        f"Jira paging of {what} hit the page cap of {max_pages} pages without reaching the last page "
+        "(Jira gives no count for this read, so the cap is fixed) — if the site really holds that much, "
+        "narrow JIRA_JQL_SCOPE or raise the client's max_pages; otherwise Jira keeps inventing pages: "
+        "report it"
     )
 
 
@@ -194,7 +275,7 @@ class JiraClient:
         *,
         policy: HttpPolicy | None = None,
         search_page_size: int = 100,
-        max_pages: int = 100_000,
+        max_pages: int = UNCOUNTED_PAGE_CAP,
         extra_issue_fields: Sequence[str] = (),
     ) -> None:
         self.config = config
@@ -208,8 +289,13 @@ class JiraClient:
             verify=config.verify,
             secrets=(config.api_token,),
         )
+        checked_jql_scope(config.jql_scope)  # a scope that cannot work fails before anything is read
         self.search_page_size = search_page_size
+        # Pages a read may take where Jira gives no count (with a count, the count decides).
         self.max_pages = max_pages
+        # What /project/search counted in the latest projects() read: a full read is only trusted
+        # to detect deletions when it saw that many (connectors/sync.py).
+        self.project_total: int | None = None
         self.extra_issue_fields = tuple(extra_issue_fields)
         self.pages = 0
         self.warnings: list[str] = []
@@ -283,7 +369,13 @@ class JiraClient:
     def projects(self, page_size: int = 50) -> Iterator[list[dict[str, Any]]]:
         """``/project/search`` pages (``startAt``/``maxResults``) until ``isLast``."""
         start = 0
-        for _ in range(self.max_pages):
+        pages = 0
+        limit = self.max_pages
+        self.project_total = None
+        while True:
+            if pages >= limit:
+                raise self._project_paging_error(limit)
+            pages += 1
             data = self._get(
                 "/project/search",
                 # Archived projects only come back when asked for; without them a full sync
@@ -297,6 +389,12 @@ class JiraClient:
                     "Jira /project/search did not return a page of values — check JIRA_URL",
                     source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
                 )
+            total = data.get("total")
+            if isinstance(total, int) and not isinstance(total, bool):
+                self.project_total = total
+                served = data.get("maxResults")
+                size = min(page_size, served) if isinstance(served, int) and served > 0 else page_size
+                limit = pages_for_count(total, size)
             if values:
                 yield values
             if data.get("isLast", True):
@@ -308,8 +406,14 @@ class JiraClient:
                     source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
                 )
             start += len(values)
-        raise SourceError(
-            f"Jira /project/search hit the page cap of {self.max_pages} pages", source=SOURCE
+
+    def _project_paging_error(self, limit: int) -> SourceError:
+        if self.project_total is None:
+            return SourceError(_page_cap_message("projects", limit), source=SOURCE)
+        return SourceError(
+            f"Jira /project/search went past {limit} pages, more than its own total of "
+            f"{self.project_total} projects needs; stopping instead of looping — retry the sync",
+            source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
         )
 
     def users(self, page_size: int = 1000) -> Iterator[list[dict[str, Any]]]:
@@ -327,7 +431,7 @@ class JiraClient:
                 return
             yield data
             start += len(data)
-        raise SourceError(f"Jira /users/search hit the page cap of {self.max_pages} pages", source=SOURCE)
+        raise SourceError(_page_cap_message("users", self.max_pages), source=SOURCE)
 
     # --- issues ---------------------------------------------------------------------------
 
@@ -355,7 +459,9 @@ class JiraClient:
                 )
             return data["issues"], data.get("nextPageToken"), bool(data.get("isLast", False))
 
-        yield from paginate_tokens(fetch, max_pages=self.max_pages, what=f"issues ({jql})")
+        yield from paginate_tokens(
+            fetch, max_pages=self.max_pages, what=f"issues ({jql})", item_key=lambda issue: issue.get("id")
+        )
 
     # --- worklogs -------------------------------------------------------------------------
 
@@ -386,7 +492,7 @@ class JiraClient:
                     source=SOURCE, method="GET", url=self.http.url(f"{API}{path}"),
                 )
             since_ms = next_since
-        raise SourceError(f"Jira {path} hit the page cap of {self.max_pages} pages", source=SOURCE)
+        raise SourceError(_page_cap_message(path, self.max_pages), source=SOURCE)
 
     def worklogs(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Worklogs updated after ``since`` (all when None): ids from ``/worklog/updated``,
@@ -474,7 +580,7 @@ def _paginate_allow_empty(
             )
         seen.add(next_token)
         token = next_token
-    raise SourceError(f"Jira paging of {what} hit the page cap of {max_pages} pages", source=SOURCE)
+    raise SourceError(_page_cap_message(what, max_pages), source=SOURCE)
 
 
 def _next_since(page: dict[str, Any]) -> int | None:

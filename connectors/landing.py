@@ -200,6 +200,35 @@ class RawLanding:
                 best = value
         return best
 
+    def newest_update_until(
+        self, source: str, entity: str, until: datetime
+    ) -> tuple[datetime | None, list[tuple[str, datetime]]]:
+        """The newest landed source-updated time at or before ``until``, and every (key, time) after it.
+
+        A source whose clock is off can date a record years ahead; taken as the cursor, it would
+        make every later incremental read start in the future and land nothing. Footer statistics
+        answer for the files with nothing after ``until``; only a file holding such a row is read.
+        """
+        best: datetime | None = None
+        beyond: dict[str, datetime] = {}
+        for path in self.batch_files(source, entity):
+            newest = _file_max_updated(path)
+            if newest is None:
+                continue
+            if newest <= until:
+                best = newest if best is None or newest > best else best
+                continue
+            table = pq.read_table(path, columns=["natural_key", "source_updated_at"], schema=RAW_SCHEMA)
+            for key, updated in zip(table.column("natural_key").to_pylist(),
+                                    table.column("source_updated_at").to_pylist(), strict=True):
+                if updated is None:
+                    continue
+                if updated > until:
+                    beyond[key] = max(updated, beyond.get(key, updated))
+                elif best is None or updated > best:
+                    best = updated
+        return best, sorted(beyond.items(), key=lambda item: (item[1], item[0]))
+
     def read(self, source: str, entity: str, columns: list[str] | None = None) -> pa.Table:
         """Every landed row of an entity (all versions, tombstones included)."""
         files = self.batch_files(source, entity)

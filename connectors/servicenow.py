@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from connectors.http import HttpClient, HttpPolicy, SourceError
+from connectors.http import HttpClient, HttpPolicy, SourceError, pages_for_count
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,9 @@ TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 })
 
 GLIDE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Pages one table read may take when the instance sends no X-Total-Count (with a count, the count
+# decides): twenty million rows at the default page size. More means the paging loops.
+UNCOUNTED_PAGE_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class TableScan:
     records: int = 0
     first_total: int | None = None
     last_total: int | None = None
+    max_total: int | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -140,7 +144,7 @@ class ServiceNowClient:
         policy: HttpPolicy | None = None,
         page_size: int = 2000,
         fields: Mapping[str, Sequence[str]] | None = None,
-        max_pages: int = 1_000_000,
+        max_pages: int = UNCOUNTED_PAGE_CAP,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -195,7 +199,11 @@ class ServiceNowClient:
             ("sysparm_offset", 0),
         ]
         offset = 0
-        for _ in range(self.max_pages):
+        while True:
+            limit = self._page_limit(scan)
+            if scan.pages >= limit:
+                raise SourceError(self._page_limit_message(scan, limit), source=SOURCE, method="GET",
+                                  url=self.http.url(path))
             data, response = self.http.get_json(path, params)
             scan.pages += 1
             result = data.get("result") if isinstance(data, dict) else None
@@ -216,6 +224,7 @@ class ServiceNowClient:
                         f"a row — the next sync re-reads changed rows, a --full sync repairs any gap)"
                     )
                 scan.last_total = total
+                scan.max_total = total if scan.max_total is None else max(scan.max_total, total)
             scan.records += len(result)
             if result:
                 yield result
@@ -236,13 +245,6 @@ class ServiceNowClient:
                 )
             offset = next_offset if next_offset is not None else offset + self.page_size
             params = next_params
-        else:
-            raise SourceError(
-                f"ServiceNow table {table} hit the page cap of {self.max_pages} pages of {self.page_size} "
-                "rows without a last page — the instance keeps adding rows or its paging loops; check "
-                "the table in ServiceNow",
-                source=SOURCE,
-            )
         if scan.last_total is not None and scan.records < scan.last_total:
             scan.warnings.append(
                 f"ServiceNow {table}: read {scan.records} of {scan.last_total} counted rows "
@@ -250,6 +252,26 @@ class ServiceNowClient:
             )
         for warning in scan.warnings:
             log.warning(warning)
+
+    def _page_limit(self, scan: TableScan) -> int:
+        """Pages this read may take: what the largest X-Total-Count seen needs, plus a margin (rows
+        added while paging); the fixed cap only while the instance has sent no count."""
+        if scan.max_total is None:
+            return self.max_pages
+        return pages_for_count(scan.max_total, self.page_size)
+
+    def _page_limit_message(self, scan: TableScan, limit: int) -> str:
+        if scan.max_total is None:
+            return (
+                f"ServiceNow table {scan.table} hit the page cap of {limit} pages of {self.page_size} rows "
+                "without a last page and without an X-Total-Count — its paging loops or the table is "
+                "bigger than expected; check the table in ServiceNow (or raise the client's max_pages)"
+            )
+        return (
+            f"ServiceNow table {scan.table} went past {limit} pages of {self.page_size} rows, more than its own "
+            f"X-Total-Count of {scan.max_total} needs (with a margin for rows added while paging); its "
+            "paging keeps going — stopping instead of looping; check the table in ServiceNow"
+        )
 
 
 def _int_header(value: str | None) -> int | None:

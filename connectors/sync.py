@@ -5,16 +5,22 @@ The Dagster assets (and the CLI) call :func:`sync_jira`, :func:`sync_servicenow`
 
 How an entity syncs (docs/internals.md, docs/architecture.md decisions 1–2):
 
-- The cursor is what landed: ``landing.max_source_updated_at`` minus an overlap window (Jira
+- The cursor is what landed: the newest landed source-updated time minus an overlap window (Jira
   issues and worklogs 5 min: JQL and the worklog feed are minute-grained and eventually
-  consistent; ServiceNow 1 s: ``sys_updated_on`` has second precision). Re-read records whose
-  exact version already landed are skipped, so a second sync right after lands nothing.
+  consistent; ServiceNow 1 s: ``sys_updated_on`` has second precision). Times beyond now +
+  ``CLOCK_SKEW_TOLERANCE`` are a source clock problem: left out of the cursor, with a warning
+  naming the keys. Re-read records whose exact version already landed are skipped, so a second
+  sync right after lands nothing.
 - Snapshot entities (Jira projects, statuses, fields, users) are read in full every run; only
   records whose JSON differs from the latest landed version land, plus tombstones for keys that
   vanished.
 - ``full=True`` re-reads everything and tombstones keys live in the landing but absent from the
   source (issues and their changelogs, every ServiceNow table). Worklog deletions come from
-  ``/worklog/deleted`` in both modes.
+  ``/worklog/deleted`` in both modes. Only a complete read may tombstone: one that saw fewer
+  records than the source's own count (ServiceNow ``X-Total-Count``, Jira's project ``total``)
+  lands what it read, tombstones nothing and fails the entity; the other entities still sync,
+  and the sync raises at the end. (A redirect to another site never gets this far: the HTTP
+  client refuses it.)
 - A tombstone written by a full sync carries the key's latest landed ``source_updated_at`` (not
   the wall clock): it wins the staging order by ``loaded_at`` without moving the cursor.
 - Batches are bounded (``batch_rows``); every write is an atomic batch file. Ordering makes a
@@ -28,7 +34,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -43,7 +48,8 @@ import pyarrow.compute as pc
 from connectors.finance_csv import (
     FinanceConfig,
     FinanceFileReader,
-    file_modified_at,
+    NotARegularFile,
+    copy_regular_file,
     hash_and_sniff_encoding,
     scan_drop_folder,
 )
@@ -80,6 +86,11 @@ FINANCE_ENTITIES: tuple[str, ...] = ("gl_actuals", "forecast", "fx_rates", "fina
 
 JIRA_OVERLAP = timedelta(minutes=5)
 SERVICENOW_OVERLAP = timedelta(seconds=1)
+# A record dated further ahead of our clock than this is a clock problem at the source, not an
+# update: the incremental cursor ignores it (and says so), or it would start every later read in
+# the future and land nothing (docs/internals.md "Raw entities").
+CLOCK_SKEW_TOLERANCE = timedelta(days=1)
+SKEWED_KEYS_SHOWN = 10
 # A batch is also cut at this much record JSON, so a batch of big records (Jira issues run to
 # several KB) keeps memory flat whatever batch_rows says.
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
@@ -105,6 +116,9 @@ class EntityResult:
     files: int = 0
     skipped_unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Why the entity failed although what it read has landed (a --full read that cannot be
+    # trusted to detect deletions); empty when it succeeded. The sync raises once every entity ran.
+    failure: str = ""
 
     def as_metadata(self) -> dict[str, Any]:
         """Plain values (no secrets are ever held here) for Dagster metadata or JSON."""
@@ -114,7 +128,7 @@ class EntityResult:
             "retries": self.retries,
             "watermark": self.watermark.isoformat() if self.watermark else None,
             "rejects": self.rejects, "files": self.files, "skipped_unchanged": self.skipped_unchanged,
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "failure": self.failure,
         }
 
 
@@ -215,9 +229,36 @@ def _vanished(versions: LandedVersions, seen: pa.Array) -> list[RawRecord]:
     ]
 
 
-def _cursor(landing: RawLanding, source: str, entity: str, overlap: timedelta) -> datetime | None:
-    newest = landing.max_source_updated_at(source, entity)
+def _cursor(landing: RawLanding, result: EntityResult, overlap: timedelta) -> datetime | None:
+    """Where an incremental read of the entity starts: its newest trusted update minus the overlap.
+
+    Records dated beyond now + CLOCK_SKEW_TOLERANCE are left out, and named in a warning (which
+    the sync log carries into kpi_data_quality), so one skewed record cannot freeze the entity.
+    """
+    newest = _newest_trusted_update(landing, result, warn=True)
     return None if newest is None else newest - overlap
+
+
+def _newest_trusted_update(landing: RawLanding, result: EntityResult, *, warn: bool = False) -> datetime | None:
+    limit = datetime.now(UTC) + CLOCK_SKEW_TOLERANCE
+    newest, beyond = landing.newest_update_until(result.source, result.entity, limit)
+    if beyond and warn:
+        shown = ", ".join(f"{key} ({updated:%Y-%m-%d %H:%M:%S})" for key, updated in beyond[:SKEWED_KEYS_SHOWN])
+        more = f" and {len(beyond) - SKEWED_KEYS_SHOWN} more" if len(beyond) > SKEWED_KEYS_SHOWN else ""
+        result.warnings.append(
+            f"{result.source}/{result.entity}: {len(beyond)} record{'s' if len(beyond) > 1 else ''} dated after "
+            f"{limit:%Y-%m-%d %H:%M} UTC (now + {CLOCK_SKEW_TOLERANCE.days} day) left out of the incremental "
+            f"cursor, which would otherwise start in the future: {shown}{more} — check the source's clock "
+            "and these records"
+        )
+    return newest
+
+
+def _raise_failures(source: str, results: Sequence[EntityResult]) -> None:
+    """Fail the sync once every entity ran if any of them failed (their results say which)."""
+    failed = [r for r in results if r.failure]
+    if failed:
+        raise SourceError("; ".join(r.failure for r in failed), source=source)
 
 
 def _start(landing: RawLanding, source: str, every: Iterable[str], locked: Iterable[str]) -> None:
@@ -253,6 +294,26 @@ def _selected(requested: Sequence[str] | None, known: Sequence[str], what: str) 
     return [e for e in known if e in requested]
 
 
+def _distinct(keys: pa.Array) -> int:
+    return pc.count_distinct(keys).as_py() if len(keys) else 0
+
+
+def _incomplete_read(result: EntityResult, seen: int, counted: int | None, count_name: str) -> str:
+    """Why a full read cannot be trusted to detect deletions (empty when it can).
+
+    Deletion detection turns every live key a full read did not see into a tombstone, so it
+    needs the read to be complete: fewer records than the source's own count means rows were
+    hidden (ACLs) or lost, and tombstoning them would delete real records from the warehouse.
+    """
+    if counted is None or seen >= counted:
+        return ""
+    return (
+        f"{result.source}/{result.entity}: the full read saw {seen} of the {counted} records the source "
+        f"counted ({count_name}), so no deletions were recorded from it — grant the integration user read "
+        "access to every record (ACLs hide the rest), or sync again if records were deleted meanwhile"
+    )
+
+
 def _guard_empty_read(result: EntityResult, tombstones: list[RawRecord], seen: int, live: int) -> list[RawRecord]:
     # A read that returned nothing while the landing holds live keys is far more likely a lost
     # permission or a wrong scope than a source emptied overnight: keep the data, say so.
@@ -284,8 +345,10 @@ def _attempt(result: EntityResult, run_id: str, started: datetime, finished: dat
         detail += f" and {result.tombstones} tombstones"
     if result.files:
         detail += f" from {result.files} files"
+    if result.failure:
+        detail = f"{result.failure} ({detail})"
     return SyncAttempt(
-        run_id, result.source, result.entity, started, finished, "succeeded",
+        run_id, result.source, result.entity, started, finished, "failed" if result.failure else "succeeded",
         records=result.records, tombstones=result.tombstones, rejects=result.rejects,
         detail=detail, warnings=list(result.warnings),
     )
@@ -371,8 +434,12 @@ def _sync_snapshot(
     *,
     batch_rows: int,
     progress: Progress | None,
+    counted: Callable[[], int | None] = lambda: None,
 ) -> EntityResult:
-    """Full read; land records whose JSON changed, tombstones for vanished keys."""
+    """Full read; land records whose JSON changed, tombstones for vanished keys.
+
+    ``counted`` gives the source's own count of the read once it is done (None when the API
+    gives none); a read short of it writes no tombstones and fails the entity."""
     result = EntityResult(source, entity)
     latest: dict[str, tuple[str | None, bool, str]] = {}
     table = landing.read(source, entity, columns=["natural_key", "batch_id", "is_deleted", "record"])
@@ -397,8 +464,10 @@ def _sync_snapshot(
                     continue
                 writer.add(RawRecord(key, None, record))
         live = [k for k, (_, gone, _) in latest.items() if not gone]
-        tombstones = [RawRecord(k, None, None, is_deleted=True) for k in live if k not in seen]
-        writer.add_all(_guard_empty_read(result, tombstones, len(seen), len(live)))
+        result.failure = _incomplete_read(result, len(seen), counted(), "total")
+        if not result.failure:
+            tombstones = [RawRecord(k, None, None, is_deleted=True) for k in live if k not in seen]
+            writer.add_all(_guard_empty_read(result, tombstones, len(seen), len(live)))
     result.records = writer.stats.records
     result.tombstones = writer.stats.tombstones
     if progress is not None:
@@ -433,6 +502,7 @@ def sync_jira(
                 client, landing, selected, results,
                 full=full, batch_rows=batch_rows, progress=progress, overlap=overlap,
             )
+        _raise_failures("Jira", results)
         return results
 
 
@@ -458,13 +528,16 @@ def _sync_jira_locked(
         "fields": (client.fields, "id"),
         "users": (client.users, "accountId"),
     }
+    # Only /project/search counts what it returns (`total`).
+    counts = {"projects": lambda: client.project_total}
     for entity in ("projects", "statuses", "fields", "users"):
         if entity not in selected:
             continue
         pages_before = client.pages
         method, key_field = snapshot_sources[entity]
         result = _sync_snapshot(
-            landing, "jira", entity, method(), key_field, batch_rows=batch_rows, progress=progress
+            landing, "jira", entity, method(), key_field, batch_rows=batch_rows, progress=progress,
+            counted=counts.get(entity, lambda: None),
         )
         meter.apply(result)
         meter = _Meter(client.http.stats)
@@ -495,7 +568,7 @@ def _sync_jira_locked(
         if result.entity == "issues":
             result.warnings.extend(client.warnings)
         if result.entity in ("issues", "issue_changelogs", "worklogs"):
-            result.watermark = landing.max_source_updated_at("jira", result.entity)
+            result.watermark = _newest_trusted_update(landing, result)
 
 
 def _sync_issues(
@@ -511,7 +584,7 @@ def _sync_issues(
 ) -> list[EntityResult]:
     issues_result = EntityResult("jira", "issues")
     changelog_result = EntityResult("jira", "issue_changelogs")
-    since = None if full else _cursor(landing, "jira", "issues", overlap)
+    since = None if full else _cursor(landing, issues_result, overlap)
     issue_versions = LandedVersions.load(landing, "jira", "issues", since=since)
     # Changelogs of a changed issue include its old histories, of any age: check them against
     # every landed history, not just a recent window.
@@ -638,7 +711,7 @@ def _sync_worklogs(
     result = EntityResult("jira", "worklogs")
     meter = _Meter(client.http.stats)
     pages_before = client.pages
-    since = None if full else _cursor(landing, "jira", "worklogs", overlap)
+    since = None if full else _cursor(landing, result, overlap)
     versions = LandedVersions.load(landing, "jira", "worklogs", since=since)
     with landing.writer("jira", "worklogs", sync_mode=mode, batch_rows=batch_rows) as writer:
         lander = _Lander(
@@ -701,6 +774,7 @@ def sync_servicenow(
                     _sync_table(client, landing, table, full=full, batch_rows=batch_rows, progress=progress,
                                 overlap=overlap)
                 )
+        _raise_failures("ServiceNow", results)
         return results
 
 
@@ -717,7 +791,7 @@ def _sync_table(
     mode = "full" if full else "incremental"
     result = EntityResult("servicenow", table)
     meter = _Meter(client.http.stats)
-    since = None if full else _cursor(landing, "servicenow", table, overlap)
+    since = None if full else _cursor(landing, result, overlap)
     versions = LandedVersions.load(landing, "servicenow", table, since=since)
     with landing.writer("servicenow", table, sync_mode=mode, batch_rows=batch_rows) as writer:
         lander = _Lander(
@@ -733,12 +807,15 @@ def _sync_table(
             result.warnings.extend(scan.warnings)
         if full:
             seen = lander.seen_keys()
-            gone = _guard_empty_read(result, _vanished(versions, seen), len(seen), versions.live().num_rows)
-            writer.add_all(gone)
+            counted = scan.last_total if scan is not None else None
+            result.failure = _incomplete_read(result, _distinct(seen), counted, "X-Total-Count")
+            if not result.failure:
+                gone = _guard_empty_read(result, _vanished(versions, seen), len(seen), versions.live().num_rows)
+                writer.add_all(gone)
     result.records = writer.stats.records
     result.tombstones = writer.stats.tombstones
     result.skipped_unchanged = lander.skipped
-    result.watermark = landing.max_source_updated_at("servicenow", table)
+    result.watermark = _newest_trusted_update(landing, result)
     meter.apply(result)
     return result
 
@@ -813,17 +890,20 @@ def _sync_finance_locked(
         for path in scan.ready:
             copy = Path(scratch) / path.name
             try:
-                before = path.stat()
-                shutil.copyfile(path, copy)
-                after = path.stat()
+                before, after = copy_regular_file(path, copy)
             except FileNotFoundError:
                 results["files"].warnings.append(f"{path.name}: disappeared before it could be read; skipped")
+                continue
+            except NotARegularFile as exc:  # swapped for a link or a pipe after the folder was scanned
+                results["files"].warnings.append(str(exc))
+                copy.unlink(missing_ok=True)
                 continue
             if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
                 results["files"].warnings.append(f"{path.name}: changed while being copied; skipped this run")
                 copy.unlink(missing_ok=True)
                 continue
-            modified = file_modified_at(path)
+            # For lineage only: which file is newer is decided by arrival (docs/contract.md §4).
+            modified = datetime.fromtimestamp(before.st_mtime, tz=UTC)
             sha256, encoding, size, warning = hash_and_sniff_encoding(copy)
             if sha256 in landed or sha256 in loaded_now:
                 results["files"].skipped_unchanged += 1

@@ -20,6 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+def quote_identifier(name: str) -> str:
+    """A schema, table or column name as a SQL identifier: in double quotes, inner quotes doubled,
+    so a name can never end the identifier and run as SQL (DuckDB binds values, not names)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 @dataclass(frozen=True)
 class DuckDBTable:
     """A table in a DuckDB file, read read-only (never while another process writes the file)."""
@@ -31,7 +37,7 @@ class DuckDBTable:
     @property
     def qualified_name(self) -> str:
         """``"schema"."table"``, quoted for SQL."""
-        return f'"{self.schema}"."{self.table}"'
+        return f"{quote_identifier(self.schema)}.{quote_identifier(self.table)}"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection (fails while another process holds the file for writing)."""
@@ -45,7 +51,7 @@ class DuckDBTable:
 
 def read_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:
     """A whole table as a DataFrame (KPI marts and dimensions are small enough)."""
-    return conn.sql(f'select * from "{schema}"."{table}"').df()
+    return conn.sql(f"select * from {quote_identifier(schema)}.{quote_identifier(table)}").df()
 
 
 SuiteData = pd.DataFrame | Path | str | Sequence[Path | str] | DuckDBTable

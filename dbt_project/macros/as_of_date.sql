@@ -7,5 +7,5 @@
     {%- if value is none or (value | string | trim) == '' -%}
         {%- set value = run_started_at.astimezone(modules.pytz.utc).date().isoformat() -%}
     {%- endif -%}
-    cast('{{ value | string | trim }}' as date)
+    cast({{ sql_string(value | string | trim) }} as date)
 {%- endmacro %}

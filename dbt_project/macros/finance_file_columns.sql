@@ -23,13 +23,16 @@
     {{ alias }}.file_sha256 desc
 {%- endmacro %}
 
-{#- Keep, per period, only the rows of the newest file that contains the period: a corrected
-    re-export replaces what an earlier file said about that period (docs/contract.md §4), in
-    the order of finance_file_order. `relation` is a CTE with the period columns and
-    file_sha256. Used for forecast versions and FX rates; GL lines are replaced per company
-    and period in int_gl_file_periods, which also reports each replacement. -#}
-{% macro newest_file_per_period(relation, period_columns) %}
-    select {{ relation }}.*
+{#- Every row of `relation`, with is_in_force: whether its file is the newest (finance_file_order)
+    of the files holding its period. A corrected re-export replaces what an earlier file said
+    about that period (docs/contract.md §4); the older rows stay, flagged, so the file they came
+    from can be judged as superseded (int_finance_files). `relation` is a CTE with the period
+    columns and file_sha256. Used for forecast versions and FX rates; GL lines are replaced per
+    company and period in int_gl_file_periods, which also reports each replacement. -#}
+{% macro flag_newest_file_per_period(relation, period_columns) %}
+    select
+        {{ relation }}.*,
+        current_files.file_rank = 1 as is_in_force
     from {{ relation }}
     inner join (
         select
@@ -52,5 +55,4 @@
         ) as file_versions
     ) as current_files
         on {% for column in period_columns %}{{ relation }}.{{ column }} = current_files.{{ column }} and {% endfor %}{{ relation }}.file_sha256 = current_files.file_sha256
-    where current_files.file_rank = 1
 {% endmacro %}

@@ -17,7 +17,7 @@
 
 {% macro fx_rate(fx_alias, currency_column) -%}
     case
-        when {{ currency_column }} = '{{ var("reporting_currency") }}' then cast(1 as decimal(38, 10))
+        when {{ currency_column }} = {{ sql_string(var("reporting_currency")) }} then cast(1 as decimal(38, 10))
         else {{ fx_alias }}.rate_to_reporting_currency
     end
 {%- endmacro %}

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from quality.inputs import DuckDBTable, SuiteData, load_frame, read_table
+from quality.inputs import DuckDBTable, SuiteData, load_frame, quote_identifier, read_table
 from quality.suites.spec import (
     ExpectationSpec,
     Prepared,
@@ -218,7 +218,7 @@ MART_RULES: tuple[MartRules, ...] = (
 )
 
 ACTIVE_PROJECTS_SQL = """
-select distinct project_id from "{schema}"."dim_project"
+select distinct project_id from {schema}."dim_project"
 where is_current and is_active_state and project_id is not null
 """
 
@@ -294,12 +294,12 @@ class Dimensions:
     schema: str
 
     def keys(self, fk: ForeignKey) -> list[Any]:
-        sql = (f'select distinct "{fk.dimension_column}" from "{self.schema}"."{fk.dimension}" '
-               f'where "{fk.dimension_column}" is not null')
+        column, table = quote_identifier(fk.dimension_column), quote_identifier(fk.dimension)
+        sql = f"select distinct {column} from {quote_identifier(self.schema)}.{table} where {column} is not null"
         return [row[0] for row in self.conn.execute(sql).fetchall()]
 
     def active_project_ids(self) -> list[str]:
-        sql = ACTIVE_PROJECTS_SQL.format(schema=self.schema)
+        sql = ACTIVE_PROJECTS_SQL.format(schema=quote_identifier(self.schema))
         return [row[0] for row in self.conn.execute(sql).fetchall()]
 
 

@@ -292,46 +292,10 @@ def flatten_raw(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
 
 
 # --- finance rejects ------------------------------------------------------------------------------
-
-MAX_REJECT_RATIO = 0.05  # docs/contract.md §4: a file with more than 5 % rejected rows blocks the KPI marts
-
-
-@dataclass(frozen=True)
-class RejectRateSuite:
-    """Blocking: no finance file may have more than 5 % of its rows rejected (docs/contract.md §4).
-
-    Validates one row per file that has rejects in this run's ``finance_rejects`` batches. Params:
-    ``loaded_rows`` maps a file's sha256 to the rows of that file that did load (gl_actuals,
-    forecast or fx_rates); a file missing from it loaded nothing. failing_rows counts files.
-    """
-
-    info: SuiteInfo = SuiteInfo(
-        name="raw_finance_reject_rate",
-        layer="raw",
-        target="finance/finance_rejects",
-        severity="error",
-        description="No finance export file has more than 5 % of its rows rejected (docs/contract.md §4).",
-    )
-
-    def prepare(self, data: SuiteData, params: Mapping[str, Any]) -> Prepared:
-        rejects = _live(flatten_raw(load_frame(data), ["file_sha256", "file_name"]))
-        loaded = {str(k): int(v) for k, v in (params.get("loaded_rows") or {}).items()}
-        per_file = (
-            rejects.groupby("file_sha256", sort=True, dropna=False)
-            .agg(file_name=("file_name", "first"), rejected_rows=("natural_key", "size"))
-            .reset_index()
-        )
-        per_file["loaded_rows"] = [loaded.get(str(sha), 0) for sha in per_file["file_sha256"]]
-        total = per_file["rejected_rows"] + per_file["loaded_rows"]
-        per_file["reject_ratio"] = per_file["rejected_rows"] / total
-        spec = ExpectationSpec(
-            name="file_reject_ratio_at_most_5_percent",
-            description="rejected rows are at most 5 % of a file's rows",
-            gx_type="ExpectColumnValuesToBeBetween",
-            kwargs={"column": "reject_ratio", "min_value": 0.0, "max_value": MAX_REJECT_RATIO},
-            columns=("file_name", "reject_ratio"),
-        )
-        return Prepared(per_file, [spec])
+# The blocking rule "no file in force with more than 5 % of its rows rejected" is not a raw suite:
+# whether a file is still in force (a corrected re-export supersedes it) is decided in the
+# warehouse, so the rule lives there too — dbt model int_finance_files and its error-severity
+# test, which fails the core dbt step and so holds the KPI marts back (docs/contract.md §4).
 
 
 @dataclass(frozen=True)
@@ -357,8 +321,7 @@ def _live(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["is_deleted"].astype(bool)]
 
 
-RAW_SUITES: tuple[RawSuite | RejectRateSuite | RejectCountSuite, ...] = (
+RAW_SUITES: tuple[RawSuite | RejectCountSuite, ...] = (
     *(RawSuite(entity) for entity in RAW_ENTITIES),
-    RejectRateSuite(),
     RejectCountSuite(),
 )

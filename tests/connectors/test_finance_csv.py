@@ -225,3 +225,42 @@ def test_partial_and_unknown_files_are_skipped_with_warnings(tmp_path: Path) -> 
 def test_amounts_keep_their_scale() -> None:
     assert format_decimal(Decimal("-0.00")) == "0.00"
     assert format_decimal(parse_number("1.5", ".")) == "1.5"
+
+
+def test_amounts_of_fifteen_integer_digits_or_more_are_refused() -> None:
+    assert parse_number("999999999999999.99", ".") == Decimal("999999999999999.99")
+    for text in ("1000000000000000", "1.000.000.000.000.000,00", "-1" + "0" * 40):
+        with pytest.raises(ValueError, match="implausibly large"):
+            parse_number(text, "," if "," in text else ".")
+
+
+def test_an_open_quote_on_the_last_line_without_a_line_end_is_a_reject(tmp_path: Path) -> None:
+    path = tmp_path / "gl_actuals_q.csv"
+    good = gl_line(",", line=1, amount="1.00")
+    path.write_text(",".join(GL_COLUMNS) + "\n" + good + "\n" + gl_line(",", line=2, amount="2.00", desc='"x'),
+                    encoding="utf-8")
+    _, rows, _ = read(path)
+    assert [(r.entity, r.line) for r in rows] == [("gl_actuals", 2), ("finance_rejects", 3)]
+    assert "never closed" in rows[1].record["reason"]
+
+
+def test_quoted_fields_and_escaped_quotes_are_not_open_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "gl_actuals_q.csv"
+    lines = [",".join(GL_COLUMNS), gl_line(",", line=1, amount="1.00", desc='"say ""hi"", then\nleave"'),
+             gl_line(",", line=2, amount="2.00", desc='12" screen')]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    _, rows, _ = read(path)
+    assert [(r.entity, r.line) for r in rows] == [("gl_actuals", 2), ("gl_actuals", 4)]
+    assert rows[0].record["description"] == 'say "hi", then\nleave'
+
+
+def test_a_symlink_to_an_export_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("period,currency,rate_to_reporting\n")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "fx_rates_2026.csv").symlink_to(elsewhere)
+    scan = scan_drop_folder(drop, settle_seconds=0)
+    assert scan.ready == [] and scan.warnings == [
+        "fx_rates_2026.csv: a symbolic link, not a regular file; not read — the drop folder takes regular files only"
+    ]

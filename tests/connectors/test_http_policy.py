@@ -195,3 +195,31 @@ def test_once_the_source_answered_a_refused_connection_gets_the_whole_budget() -
         second, _ = client.get_json("/second")
     assert (first, second) == ({"ok": 1}, {"ok": 2})
     assert client.stats.retries == 3  # 0.3 s of waiting: far beyond the first-contact budget
+
+
+def test_a_redirect_on_the_same_site_is_followed_with_the_credentials() -> None:
+    with ScriptedServer() as server:
+        server.answers = [Answer(301, headers={"Location": f"{server.url}/moved?x=1"}), Answer(200, {"ok": 1})]
+        client = client_for(server.url)
+        data, _ = client.get_json("/old")
+    assert data == {"ok": 1}
+    assert [s.path for s in server.seen] == ["/old", "/moved"] and server.seen[1].query == {"x": ["1"]}
+    assert server.seen[1].headers.get("Authorization", "").startswith("Basic ")
+
+
+def test_a_redirect_to_another_site_or_port_is_refused_naming_the_url_setting() -> None:
+    with ScriptedServer() as other, ScriptedServer() as server:
+        server.answers = [Answer(302, headers={"Location": f"{other.url}/rest/api/3/myself"})]
+        client = HttpClient(source="Jira", base_url=server.url, auth=("me", SECRET), auth_hint="x",
+                            url_hint="JIRA_URL", policy=FAST, secrets=(SECRET,))
+        with pytest.raises(SourceError, match="another site") as caught:
+            client.get_json("/rest/api/3/myself")
+    assert "JIRA_URL" in caught.value.message and other.seen == []
+
+
+def test_a_post_redirected_as_a_get_is_refused() -> None:
+    with ScriptedServer() as server:
+        server.answers = [Answer(303, headers={"Location": f"{server.url}/elsewhere"})]
+        with pytest.raises(SourceError, match="resend it as a GET"):
+            client_for(server.url).post_json("/search", {"jql": "x"})
+    assert len(server.seen) == 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from scripted_http import Answer, ScriptedServer
 
-from connectors.http import HttpPolicy, SourceError
+from connectors.http import HttpPolicy, SourceConfigError, SourceError
 from connectors.jira import (
     JiraClient,
     JiraConfig,
@@ -50,6 +50,28 @@ def test_jql_bound_is_the_same_instant_whatever_the_offset() -> None:
 def test_scope_with_order_by_is_refused() -> None:
     with pytest.raises(ValueError, match="JIRA_JQL_SCOPE"):
         build_issue_jql(None, "project = ABC ORDER  BY created")
+
+
+@pytest.mark.parametrize("scope, problem", [
+    ("project = A) OR (project = B", "closes a parenthesis it did not open"),
+    ("(project = A", "leaves a parenthesis open"),
+    ('summary ~ "open', 'leaves a " quote open'),
+    ("project = A order\tby created", "has an ORDER BY"),
+])
+def test_scopes_that_would_escape_the_bound_are_refused(scope: str, problem: str) -> None:
+    with pytest.raises(SourceConfigError, match="JIRA_JQL_SCOPE") as caught:
+        build_issue_jql(None, scope)
+    assert problem in str(caught.value)
+
+
+def test_parentheses_quotes_and_order_by_inside_strings_are_plain_text() -> None:
+    scope = 'summary ~ "a) OR (b" AND labels = \'order by\' AND text ~ "say \\"hi\\")"'
+    assert build_issue_jql(None, scope) == f"updated >= 0 AND ({scope}) ORDER BY updated ASC, key ASC"
+
+
+def test_a_bad_scope_fails_when_the_client_is_made() -> None:
+    with pytest.raises(SourceConfigError, match="JIRA_JQL_SCOPE"):
+        JiraClient(JiraConfig("https://x.atlassian.net", "me@example.com", "tok", jql_scope="a) OR (b"))
 
 
 def test_naive_datetimes_are_refused() -> None:
@@ -99,6 +121,21 @@ def test_token_loop_refuses_a_repeated_token() -> None:
 def test_token_loop_stops_at_the_page_cap_with_an_error_naming_it() -> None:
     with pytest.raises(SourceError, match="page cap of 3 pages"):
         list(paginate_tokens(lambda t: ([1], f"{t}x", False), max_pages=3, what="issues"))
+
+
+def test_token_loop_refuses_the_same_page_under_a_new_token() -> None:
+    pages = {None: ([{"id": "1"}], "a", False), "a": ([{"id": "2"}], "b", False)}
+    pages.update({t: ([{"id": "2"}], t + "x", False) for t in ("b", "bx", "bxx")})
+    with pytest.raises(SourceError, match="same page of issues again"):
+        list(paginate_tokens(lambda t: pages[t], max_pages=10, what="issues", item_key=lambda i: i["id"]))
+
+
+def test_projects_paging_is_limited_by_the_total_jira_counts() -> None:
+    page = {"values": [{"id": "1"}], "isLast": False, "total": 2, "maxResults": 1}
+    with ScriptedServer([Answer(200, page) for _ in range(50)]) as server:
+        with pytest.raises(SourceError, match="its own total of 2 projects"):
+            list(client(server.url).projects(page_size=1))
+    assert len(server.seen) == 8  # ceil(2 * 1.1 / 1) + 5 pages
 
 
 def test_issue_search_posts_explicit_fields_and_follows_tokens() -> None:

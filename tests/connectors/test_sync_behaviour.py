@@ -140,3 +140,27 @@ def test_issues_alone_still_land_their_changelogs(small_sims, small_world_path: 
     with World.open(small_world_path) as world:
         expected = world.counts()["jira/issue_changelogs"]
     assert len(landing.live_keys("jira", "issue_changelogs")) == expected > 0
+
+
+def test_an_incomplete_full_read_fails_its_table_after_the_others_synced(tmp_path: Path) -> None:
+    from tests.connectors.scripted_http import Answer, ScriptedServer
+
+    from connectors.sync_log import SyncLog
+
+    def rows(*ids: str) -> list[dict[str, str]]:
+        return [{"sys_id": i, "sys_updated_on": "2026-06-01 10:00:00"} for i in ids]
+
+    landing = RawLanding(tmp_path / "raw")
+    answers = [
+        Answer(200, {"result": []}),
+        Answer(200, {"result": rows("p1")}, headers={"X-Total-Count": "2"}),  # pm_project: one row hidden
+        Answer(200, {"result": rows("r1", "r2")}, headers={"X-Total-Count": "2"}),  # risk: complete
+    ]
+    with ScriptedServer(answers) as server:
+        client = ServiceNowClient(ServiceNowConfig(server.url, "u", "p"), policy=TEST_POLICY)
+        with pytest.raises(SourceError, match="servicenow/pm_project: the full read saw 1 of the 2"):
+            sync_servicenow(client, landing, full=True, tables=["pm_project", "risk"])
+    assert landing.live_keys("servicenow", "pm_project") == {"p1"}  # what it read still landed
+    assert landing.live_keys("servicenow", "risk") == {"r1", "r2"}
+    logged = {row["entity"]: row["status"] for row in SyncLog(landing.root).read().to_pylist()}
+    assert logged == {"pm_project": "failed", "risk": "succeeded"}

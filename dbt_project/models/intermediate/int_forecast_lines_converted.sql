@@ -1,7 +1,9 @@
 with
 
+-- each version of each fiscal year from the newest file holding it
 forecast as (
-    select * from {{ ref('stg_finance__forecast') }}
+    select * exclude (is_in_force) from {{ ref('stg_finance__forecast') }}
+    where is_in_force
 ),
 
 wbs_codes as (

@@ -1,7 +1,9 @@
 with
 
+-- the rate of each month and currency from the newest file holding it
 rates as (
-    select * from {{ ref('stg_finance__fx_rates') }}
+    select * exclude (is_in_force) from {{ ref('stg_finance__fx_rates') }}
+    where is_in_force
 ),
 
 -- The finance export quotes every currency against its own base. When var reporting_currency
@@ -10,7 +12,7 @@ rates as (
 reporting_currency_rates as (
     select month_start_date, rate_to_reporting as reporting_currency_rate
     from rates
-    where currency = '{{ var("reporting_currency") }}'
+    where currency = {{ sql_string(var("reporting_currency")) }}
 ),
 
 has_reporting_currency_rates as (
@@ -23,7 +25,7 @@ cross_rated as (
         rates.month_start_date,
         rates.period,
         case
-            when rates.currency = '{{ var("reporting_currency") }}' then cast(1 as decimal(38, 10))
+            when rates.currency = {{ sql_string(var("reporting_currency")) }} then cast(1 as decimal(38, 10))
             when not has_reporting_currency_rates.has_rows then rates.rate_to_reporting
             else cast(rates.rate_to_reporting / reporting_currency_rates.reporting_currency_rate as decimal(38, 10))
         end as rate_to_reporting_currency

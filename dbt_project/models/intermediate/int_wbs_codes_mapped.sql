@@ -14,6 +14,7 @@ file_periods as (
 
 forecast as (
     select * from {{ ref('stg_finance__forecast') }}
+    where is_in_force
 ),
 
 -- WBS codes are compared trimmed and upper case: finance systems and ServiceNow forms disagree

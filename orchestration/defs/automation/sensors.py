@@ -7,13 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from connectors.finance_csv import file_kind
-from orchestration.defs.automation.jobs import (
-    finance_refresh,
-    nightly_sync,
-    publish,
-    publish_tags,
-)
+from connectors.finance_csv import file_kind, is_regular_file
+from orchestration.defs.automation.jobs import finance_refresh, nightly_sync, publish, publish_tags
 from orchestration.settings import automations_on, load_environment
 
 # `pwh ui` starts them switched off (PWH_AUTOMATIONS=off); `pwh serve` and the daemon, on.
@@ -44,9 +39,10 @@ def settled_exports(folder: Path, *, now: float, settle_seconds: float = SETTLE_
     ready: list[DropFile] = []
     unsettled: list[str] = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")) or file_kind(path.name) is None or not path.is_file():
+        # Regular files only, as the connector reads them: a link is never followed (connectors/finance_csv.py).
+        if path.name.startswith((".", "~$")) or file_kind(path.name) is None or not is_regular_file(path):
             continue
-        stat = path.stat()
+        stat = path.lstat()
         if now - stat.st_mtime < settle_seconds:
             unsettled.append(path.name)
             continue

@@ -6,7 +6,9 @@ Per raw entity:
   back the dbt core step, hence every KPI mart: they keep their last good version.
 - `fresh` (WARN): the newest landed batch is at most 26 hours old. A source that is not configured
   stops landing and turns stale here, instead of silently looking fine.
-On finance/finance_rejects, `rejects_count` (WARN) reports how many rows were quarantined.
+On finance/finance_rejects, `rejects_count` (WARN) reports how many rows were quarantined. The
+blocking rule on rejects (no file in force with more than 5 % of its rows rejected) is a dbt test
+on int_finance_files, because only the warehouse knows which files a newer one superseded.
 
 Every outcome is appended to the check-results log, so `kpi_data_quality` shows it.
 """
@@ -16,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pyarrow.parquet as pq
 
 from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
@@ -25,7 +26,7 @@ from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import Settings
 from quality import get_suite, raw_suite_names, run_suite
-from quality.finance_params import fx_currencies, loaded_rows_per_file
+from quality.finance_params import fx_currencies
 from quality.raw_scope import mark_validated, pending_rows, read_validated
 from quality.results import (
     CheckRow,
@@ -95,7 +96,7 @@ def raw_quality_checks(
         write_check_rows(paths.quality, rows)
 
 
-def _finance_params(settings: Settings, entity: str, frame: pd.DataFrame, fx: dict[str, set[str]]) -> dict[str, object]:
+def _finance_params(settings: Settings, entity: str, fx: dict[str, set[str]]) -> dict[str, object]:
     """What the finance suites of ``entity`` need beyond its own rows, read only when they need it.
 
     ``fx`` caches the currencies with rates for the rest of the check run (two entities use them).
@@ -106,9 +107,6 @@ def _finance_params(settings: Settings, entity: str, frame: pd.DataFrame, fx: di
         if "currencies" not in fx:
             fx["currencies"] = fx_currencies(sorted((raw / "fx_rates").glob("batch-*.parquet")))
         params["fx_currencies"] = fx["currencies"]
-    if entity == "finance_rejects" and len(frame):
-        loaded = [p for e in ("gl_actuals", "forecast", "fx_rates") for p in sorted((raw / e).glob("batch-*.parquet"))]
-        params["loaded_rows"] = loaded_rows_per_file(loaded)
     return params
 
 
@@ -124,7 +122,7 @@ def _validate(
     target = f"{source}/{entity}"
     quality_root = settings.paths.quality
     frame, newest = pending_rows(settings.paths.raw / source / entity, read_validated(quality_root, target))
-    params = _finance_params(settings, entity, frame, fx) if source == "finance" else {}
+    params = _finance_params(settings, entity, fx) if source == "finance" else {}
     suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
     now = datetime.now(UTC)
     failures: list[str] = []

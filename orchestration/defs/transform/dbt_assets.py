@@ -61,12 +61,21 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, layer: str) -
 
 
 def _failed_nodes(run_results: dict[str, Any]) -> list[str]:
-    """`model.x (error)`, `test.y (fail)`: what dbt could not build or what did not pass."""
+    """`model x (error)`, `test y (fail)`: what dbt could not build or what did not pass.
+
+    A unique id is `<type>.<project>.<name>[.<hash>]` (generic tests carry a hash after their
+    name, so the name is the third part), except `unit_test.<project>.<model>.<name>`."""
     return [
-        f"{result['unique_id'].split('.', 1)[0]} {result['unique_id'].rsplit('.', 1)[-1]} ({result['status']})"
+        f"{_node_type_and_name(result['unique_id'])} ({result['status']})"
         for result in run_results.get("results", [])
         if result.get("status") in ("error", "fail", "runtime error")
     ]
+
+
+def _node_type_and_name(unique_id: str) -> str:
+    parts = unique_id.split(".")
+    name = parts[-1] if parts[0] == "unit_test" or len(parts) < 3 else parts[2]
+    return f"{parts[0]} {name}"
 
 
 def _check_row(result: dg.AssetCheckResult, layer: str, run: RunIdentity) -> CheckRow:

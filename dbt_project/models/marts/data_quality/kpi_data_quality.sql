@@ -3,6 +3,8 @@
     the ref is a given input, with no schema: always there.) -#}
 {%- set file_periods = ref('int_gl_file_periods') -%}
 {%- set file_periods_built = file_periods.schema is none or (execute and load_relation(file_periods) is not none) -%}
+{%- set finance_files = ref('int_finance_files') -%}
+{%- set finance_files_built = finance_files.schema is none or (execute and load_relation(finance_files) is not none) -%}
 
 with
 
@@ -97,6 +99,52 @@ supersessions as (
     {% endif %}
 ),
 
+-- finance files and the 5 % reject rule (docs/contract.md §4), by name: a file in force over the
+-- limit, under the run that loaded it (the blocking dbt test says only how many files), and a
+-- file with rejects that a newer one superseded, under the run that loaded the newer one
+finance_files as (
+    {% if finance_files_built %}
+    select
+        arrived_at,
+        coalesce(nullif(run_id, ''), 'unknown'),
+        arrived_at,
+        'warehouse',
+        'int_finance_files',
+        'finance_file_over_reject_limit',
+        'warn',
+        false,
+        cast(rows_rejected as bigint),
+        file_name || ': ' || rows_rejected || ' of ' || (rows_loaded + rows_rejected)
+            || ' rows rejected (' || round(100 * reject_ratio, 1) || ' %), more than '
+            || round(100 * {{ var('finance_max_reject_ratio') }}, 1) || ' %: the KPI marts are held back until'
+            || ' a newer file supersedes it (the same name, or a re-export of everything it holds)'
+    from {{ finance_files }}
+    where is_in_force and is_over_reject_limit
+    union all
+    select
+        superseded_at,
+        coalesce(nullif(superseded_by_run_id, ''), 'unknown'),
+        superseded_at,
+        'warehouse',
+        'int_finance_files',
+        'finance_file_superseded',
+        'info',
+        true,
+        cast(rows_rejected as bigint),
+        superseded_by_file_name || ' superseded ' || file_name
+            || case superseded_reason when 'same_name' then ' (same name)' else ' (every period it held)' end
+            || ': its ' || rows_rejected || ' rejected rows no longer count'
+    from {{ finance_files }}
+    where not is_in_force and rows_rejected > 0
+    {% else %}
+    select
+        cast(null as timestamp), cast(null as varchar), cast(null as timestamp), cast(null as varchar),
+        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as boolean),
+        cast(null as bigint), cast(null as varchar)
+    where false
+    {% endif %}
+),
+
 unioned as (
     select * from checks
     union all
@@ -105,6 +153,8 @@ unioned as (
     select * from sync_warnings
     union all
     select * from supersessions
+    union all
+    select * from finance_files
 ),
 
 final as (

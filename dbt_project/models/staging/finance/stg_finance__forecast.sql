@@ -21,21 +21,21 @@ renamed as (
     from source
 ),
 
-current_files as (
+flagged as (
     -- a corrected forecast file replaces that version of that fiscal year
-    {{ newest_file_per_period('renamed', ['fiscal_year', 'version']) }}
+    {{ flag_newest_file_per_period('renamed', ['fiscal_year', 'version']) }}
 ),
 
 -- months wide (P01 ... P12) to one row per month; an empty cell is no figure, not zero
 unpivoted as (
     select
-        current_files.* exclude (record),
+        flagged.* exclude (record),
         months.fiscal_period,
         cast(coalesce(
-            {{ json_text_at("'$.P' || lpad(cast(months.fiscal_period as varchar), 2, '0')", 'current_files.record') }},
-            {{ json_text_at("'$.p' || lpad(cast(months.fiscal_period as varchar), 2, '0')", 'current_files.record') }}
+            {{ json_text_at("'$.P' || lpad(cast(months.fiscal_period as varchar), 2, '0')", 'flagged.record') }},
+            {{ json_text_at("'$.p' || lpad(cast(months.fiscal_period as varchar), 2, '0')", 'flagged.record') }}
         ) as decimal(38, 6)) as amount_local
-    from current_files
+    from flagged
     cross join (select cast(range as integer) as fiscal_period from range(1, 13)) as months
 ),
 

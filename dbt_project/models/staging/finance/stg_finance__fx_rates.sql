@@ -19,9 +19,9 @@ renamed as (
     from source
 ),
 
-current_files as (
+flagged as (
     -- a corrected file replaces the rate of that month and currency
-    {{ newest_file_per_period('renamed', ['period', 'currency']) }}
+    {{ flag_newest_file_per_period('renamed', ['period', 'currency']) }}
 )
 
-select * from current_files
+select * from flagged
