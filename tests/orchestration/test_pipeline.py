@@ -138,3 +138,21 @@ def test_pwh_export_before_any_run_says_what_to_do(tmp_path) -> None:
     assert result.returncode == 2
     assert "no published warehouse" in result.stderr and "pwh run" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_sync_warning_appears_once_on_the_terminal_in_the_run_log_and_in_kpi_data_quality(
+    small_warehouse: SmallWarehouse,
+) -> None:
+    # The simulated finance team's broken amounts make two GL files disagree on their decimal
+    # separator: the finance sync warns about each file.
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        warnings = [row[0] for row in conn.execute(
+            "select detail from marts.kpi_data_quality where check_name = 'sync_warning' order by 1").fetchall()]
+    finally:
+        conn.close()
+    assert warnings, "the small world's finance files raise no warning any more: pick another"
+    log = "\n".join(path.read_text() for path in (small_warehouse.home / "logs").glob("run-*.log"))
+    for warning in warnings:
+        assert small_warehouse.stdout.count(warning) == 1, warning
+        assert log.count(warning) >= 1, warning
