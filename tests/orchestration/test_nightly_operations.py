@@ -102,7 +102,10 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
     with duckdb.connect(str(home / "published" / "portfolio.duckdb"), read_only=True) as conn:
         health = conn.execute(
             "select run_id, failed_sources from marts.kpi_run_health where is_latest_run").fetchone()
+        freshness = dict(conn.execute(
+            "select source_name, bool_and(is_stale) from marts.kpi_source_freshness group by 1").fetchall())
     assert health[0].startswith("preflight-") and health[1] == "jira, servicenow"
+    assert freshness == {"jira": True, "servicenow": True, "finance": False}
 
 
 def test_a_read_only_home_cannot_start_and_says_pwh_home(tmp_path: Path) -> None:
