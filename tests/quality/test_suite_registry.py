@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 SERVICENOW_TABLES = (
     "fiscal_period pm_portfolio pm_program pm_project pm_project_task dmn_demand sys_user cmn_department "
-    "cmn_cost_center time_card resource_plan cost_plan cost_plan_breakdown benefit_plan benefit_plan_breakdown "
-    "risk project_status planned_task_baseline planned_task_baseline_item"
+    "cmn_cost_center time_card time_sheet resource_plan cost_plan cost_plan_breakdown benefit_plan "
+    "benefit_plan_breakdown risk project_status planned_task_baseline planned_task_baseline_item "
+    "planned_task_rel_planned_task"
 ).split()
 JIRA_ENTITIES = "projects statuses fields users issues issue_changelogs worklogs".split()
 FINANCE_ENTITIES = "gl_actuals forecast fx_rates finance_rejects files".split()
@@ -34,7 +35,7 @@ def test_every_raw_entity_has_a_blocking_suite():
     expected = ({f"servicenow/{t}" for t in SERVICENOW_TABLES} | {f"jira/{e}" for e in JIRA_ENTITIES}
                 | {f"finance/{e}" for e in FINANCE_ENTITIES})
     assert raw == expected
-    assert len(SERVICENOW_TABLES) == 19
+    assert len(SERVICENOW_TABLES) == 21
 
 
 def test_finance_rejects_have_a_blocking_shape_check_and_a_warning_count():

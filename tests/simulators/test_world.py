@@ -22,7 +22,7 @@ from simulators.world import SCALES, World
 ROOT = Path(__file__).resolve().parents[2]
 GLIDE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 GLIDE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATETIME_FIELDS = {"start_date", "end_date", "work_start", "work_end", "submitted_date"}
+DATETIME_FIELDS = {"start_date", "end_date", "work_start", "work_end", "submitted_date", "u_submitted_on"}
 DATE_FIELDS = {"fiscal_start_date", "fiscal_end_date", "week_starts_on", "as_on"}
 # Glide-date fields of resource_plan are dates; elsewhere start/end are glide_date_time.
 DATE_ONLY = {("resource_plan", "start_date"), ("resource_plan", "end_date")}
@@ -127,7 +127,7 @@ def test_small_world_counts_are_in_range(small_world_path: Path) -> None:
         "jira/projects", "jira/issues", "jira/worklogs", "jira/issue_changelogs", "jira/users",
         "jira/statuses", "jira/fields",
     }
-    assert set(counts) == expected_keys and len(SERVICENOW_TABLES) == 19
+    assert set(counts) == expected_keys and len(SERVICENOW_TABLES) == 21
     assert all(count > 0 for count in counts.values()), counts
     assert counts["servicenow/pm_project"] == SCALES["small"].projects == 25
     assert counts["servicenow/pm_portfolio"] == 3
