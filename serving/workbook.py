@@ -38,7 +38,12 @@ ABOUT_SHEET = "About"
 KPI_ORDER = (
     "kpi_headline", "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_budget_vs_actual",
     "kpi_cost_reconciliation", "kpi_benefits_realization", "kpi_capacity_utilization", "kpi_risk_heatmap",
-    "kpi_delivery_flow", "kpi_prioritization", "kpi_source_freshness", "kpi_run_health", "kpi_data_quality",
+    "kpi_delivery_flow", "kpi_prioritization",
+    # governance (docs/kpis.md "Governance"): the one-line-per-forum headline first
+    "kpi_governance_headline", "kpi_stage_gates", "kpi_demand_pipeline", "kpi_timesheet_compliance",
+    "kpi_timesheet_compliance_by_department", "kpi_vendor_performance", "kpi_vendor_concentration",
+    "kpi_dependency_risk",
+    "kpi_source_freshness", "kpi_run_health", "kpi_data_quality",
 )
 
 DATE_FORMAT = "yyyy-mm-dd"
