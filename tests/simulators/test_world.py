@@ -632,3 +632,40 @@ def test_advance_over_a_month_end_books_actuals(world_path: Path) -> None:
         assert booked and all(b["actual"] != "" for b in booked)
         assert {b["sys_id"] for b in booked} <= summary.updated["servicenow/cost_plan_breakdown"]
         assert any(float(b["actual"]) > 0 for b in booked)
+
+
+def test_advance_moves_time_sheets_phases_and_demands(world_path: Path) -> None:
+    """Governance records move with the clock: a sheet per active person each Monday, submitted
+    with its stamp and totalling its week's cards; phases close with a date; demands move."""
+    with World.open(world_path) as world:
+        before = world.now
+        summary = world.advance(7)
+        conn = world.conn
+        first = before.strftime("%Y-%m-%d %H:%M:%S")
+        monday = (before + timedelta(days=7 - before.weekday())).date().isoformat()
+        people = {
+            sys_id for sys_id, active, capacity in conn.execute(
+                "select sys_id, json_extract(body, '$.active'), json_extract(body, '$.u_weekly_capacity_hours') "
+                "from sn_record where tbl = 'sys_user'"
+            ) if active == "true" and float(capacity or 0) > 0
+        }
+        sheets = [json.loads(b) for (b,) in conn.execute("select body from sn_record where tbl = 'time_sheet'")]
+        new_week = [s for s in sheets if s["week_starts_on"] == monday]
+        assert {s["user"] for s in new_week} == people and len(new_week) == len(people)
+        assert {s["sys_id"] for s in new_week} <= summary.created["servicenow/time_sheet"]
+        moved = [s for s in sheets if s["sys_id"] in summary.updated["servicenow/time_sheet"]]
+        assert moved
+        submitted = [s for s in moved if s["state"] != "pending"]
+        assert submitted and all(s["u_submitted_on"] for s in submitted if s["state"] in ("submitted", "approved"))
+        assert any(s["u_submitted_on"] > first for s in submitted), "no sheet was submitted while the clock moved"
+        cards: dict[tuple[str, str], float] = {}
+        for (b,) in conn.execute("select body from sn_record where tbl = 'time_card'"):
+            card = json.loads(b)
+            key = (card["user"], card["week_starts_on"])
+            cards[key] = cards.get(key, 0.0) + float(card["total"])
+        recent = [s for s in sheets if s["week_starts_on"] >= (before - timedelta(days=28)).date().isoformat()]
+        assert all(abs(float(s["total_hours"]) - cards.get((s["user"], s["week_starts_on"]), 0.0)) < 0.006 for s in recent)
+        phases = [json.loads(b) for (b,) in conn.execute(
+            "select body from sn_record where tbl = 'pm_project_task' and sys_updated_on > ?", (first,))]
+        assert phases and all(p["work_end"] for p in phases if p["state"] == "3")
+        assert summary.created["servicenow/dmn_demand"] or summary.updated["servicenow/dmn_demand"]
