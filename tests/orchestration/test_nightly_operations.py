@@ -188,7 +188,7 @@ def test_check_passes_against_the_simulators(small_world_path: Path, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     assert time.monotonic() - started < 15
     rows = [line for line in result.stdout.splitlines()[2:] if line.strip()]
-    assert len(rows) == 1 + 7 + 20 + 1  # PWH_HOME, Jira sign-in + 6 endpoints, ServiceNow sign-in + 19 tables, folder
+    assert len(rows) == 1 + 7 + 22 + 1  # PWH_HOME, Jira sign-in + 6 endpoints, ServiceNow sign-in + 21 tables, folder
     assert all(" ok " in row for row in rows), result.stdout
 
 

@@ -15,7 +15,14 @@ KPI_MARTS = [
     "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
     "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization", "kpi_data_quality",
     "kpi_headline", "kpi_cost_reconciliation", "kpi_source_freshness", "kpi_run_health",
+    # docs/kpis.md "Governance"
+    "fct_stage_gate", "kpi_stage_gates", "kpi_demand_pipeline", "kpi_timesheet_compliance",
+    "kpi_timesheet_compliance_by_department", "kpi_vendor_performance", "kpi_vendor_concentration",
+    "kpi_dependency_risk", "kpi_governance_headline",
 ]
+GOVERNANCE_PREFIXES = (
+    "gates overdue: ", "demands open: ", "time sheets missing: ", "vendor spend ", "dependencies at risk: ",
+)
 
 
 def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWarehouse) -> None:
@@ -33,6 +40,25 @@ def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWareh
     assert "capacity utilisation" in out and "data quality" in out
     # the month shown, and that it is the month in progress counted to the as-of day
     assert "June 2026 through its last day" in out and "capacity utilisation (all people, June 2026 to date)" in out
+
+
+def test_demo_prints_one_governance_line_per_mart_as_the_marts_say(small_warehouse: SmallWarehouse) -> None:
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        lines = [r[0] for r in conn.execute("select headline from marts.kpi_governance_headline order by topic_order").fetchall()]
+        overdue = conn.execute(
+            "select sum(gates_overdue_count), count(distinct portfolio_key) filter (where gates_overdue_count > 0) "
+            "from marts.kpi_stage_gates where is_partial_month"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert [line.split(":")[0] + ": " if not line.startswith("vendor") else "vendor spend " for line in lines] == list(
+        GOVERNANCE_PREFIXES
+    )
+    printed = [line.strip() for line in small_warehouse.stdout.splitlines()]
+    for line in lines:
+        assert line in printed, f"the demo did not print {line!r}"
+    assert lines[0].startswith(f"gates overdue: {overdue[0]:,} in {overdue[1]:,} portfolio")
 
 
 def test_the_cli_prints_the_latest_runs_counts_from_the_marts(small_warehouse: SmallWarehouse) -> None:
