@@ -245,8 +245,9 @@ def build_inputs(frames: WarehouseFrames, scenario: Scenario) -> PlanningInputs:
     limits: list[float] = []
     full_cost: dict[tuple[str, str], float] = {}
     not_excluded = ~candidates["item_id"].isin(scenario.excluded).to_numpy()
-    for kind, amounts in scenario.budget.items():
-        for p, period in enumerate(horizon.periods):
+    # period by period (then kind), so the first row that overruns is the earliest period's
+    for p, period in enumerate(horizon.periods):
+        for kind, amounts in scenario.budget.items():
             full = float(by_kind[kind][p, not_excluded].sum())
             full_cost[(period.label, kind)] = full
             rows.append(ResourceRow(BUDGET, period=period.label, budget_kind=kind))

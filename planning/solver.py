@@ -129,7 +129,15 @@ def _check_alone(problem: Problem) -> np.ndarray:
     used = np.asarray(problem.usage @ forced.astype(float)).ravel()
     over = used - problem.limits - tolerance(problem.limits)
     if (over > 0).any():
-        r = int(np.argmax(np.where(over > 0, used - problem.limits, -np.inf)))
+        # Money and hours are not comparable, so the message names the earliest budget period that
+        # overruns (rows are in period order), and only when every budget holds, the department-month
+        # short by the largest share of what it has.
+        budget_over = np.flatnonzero((over > 0) & problem.is_budget())
+        if budget_over.size:
+            r = int(budget_over[0])
+        else:
+            relative = np.where(over > 0, (used - problem.limits) / np.maximum(problem.limits, 1.0), -np.inf)
+            r = int(np.argmax(relative))
         raise ScenarioError(_shortfall("mandatory items", problem.rows[r], used[r], problem.limits[r]), INFEASIBLE)
     for rule in problem.shares:
         reachable = float(np.where(rule.members & ~problem.excluded, rule.weights, 0.0).sum())

@@ -199,6 +199,25 @@ def test_mandatory_over_budget_is_infeasible_naming_the_period_and_shortfall() -
     assert "FY2028" in message and "short by 10" in message, message
 
 
+def test_the_earliest_budget_period_is_named_not_the_largest_number() -> None:
+    # FY2027 is short by 1, FY2028 by 50, and Engineering by 5,000 h: hours and money do not compare,
+    # and a planner fixes the first period first, so the message names FY2027's budget.
+    problem = build_problem(["A", "B"], [1.0, 1.0], np.array([[60.0, 41.0], [100.0, 50.0], [9000.0, 0.0]]),
+                            [100.0, 100.0, 4000.0], [FY27, FY28, ENG_JAN], mandatory=["A", "B"])
+    with pytest.raises(ScenarioError) as caught:
+        solve(problem)
+    assert str(caught.value) == "mandatory items cost 101 in FY2027 against a total budget of 100: short by 1"
+
+
+def test_mandatory_over_capacity_alone_names_the_department_and_month() -> None:
+    problem = build_problem(["A", "B"], [1.0, 1.0], np.array([[10.0, 10.0], [90.0, 30.0], [5.0, 5.0]]),
+                            [100.0, 100.0, 20.0], [FY27, ENG_JAN, OPS_JAN], mandatory=["A", "B"])
+    with pytest.raises(ScenarioError) as caught:
+        solve(problem)
+    assert str(caught.value) == ("mandatory items need 120 h of Engineering in 2027-01 against 100 h available: "
+                                 "short by 20 h")
+
+
 def test_mandatory_requiring_an_excluded_item_is_named() -> None:
     problem = build_problem(["A", "B"], [1.0, 1.0], np.array([[1.0, 1.0]]), [10.0], [FY27],
                             mandatory=["A"], excluded=["B"], requires=[("A", "B")])
