@@ -367,8 +367,9 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     try:
         run = solve_folder(frames, folder, args.names)
     except ScenarioError as exc:
-        print(f"pwh: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        # no scenario folder, or a name no file has: a setting or a usage error, so it cannot start
+        # (docs/contract.md §1); a scenario that fails to solve is a failure of its own, below
+        raise UserFacingError(str(exc)) from exc
     print_run(run, sys.stdout)
     if not args.no_publish:
         # One writer per PWH_HOME: a nightly run publishing at the same moment would lose one of the two.
