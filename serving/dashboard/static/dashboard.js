@@ -612,7 +612,7 @@ const PAGES = {
       return out;
     }
     document.getElementById("filter-note").textContent = portfolio === ALL ? "" :
-      "A slate's totals are the whole portfolio's; the tables show this portfolio's items.";
+      "A slate's totals cover every portfolio (a scenario funds them together); the tables show this portfolio's items.";
     const S = "scenario_summary";
     const totals = summary.filter((r) => r.is_total);
     for (const total of totals) {
