@@ -82,7 +82,10 @@ def test_pwh_scenario_solves_the_shipped_scenarios_and_publishes_them(home: Path
     for spec in SPECS:
         schema = pq.read_schema(parquet / f"{spec.name}.parquet")
         assert schema.metadata[b"description"].decode() == spec.description
-        assert schema.field("scenario_name").metadata[b"description"]
+        # every column carries the description planning/tables.py wrote (BI users read it there)
+        assert schema.names == [c.name for c in spec.columns], spec.name
+        for column in spec.columns:
+            assert schema.field(column.name).metadata[b"description"].decode() == column.description, column.name
 
 
 def test_naming_one_scenario_replaces_only_its_rows(home: Path, tmp_path: Path) -> None:
