@@ -39,6 +39,8 @@ class CheckOutcome:
     check: str
     ok: bool
     detail: str
+    # A setting on this machine is wrong (not the source): the night cannot start (exit 2).
+    local: bool = False
 
 
 def _ask(source: str, check: str, question: Callable[[], str]) -> CheckOutcome:
@@ -104,20 +106,20 @@ def check_finance_folder(folder: Path) -> list[CheckOutcome]:
     """The drop folder exists, can be listed and read, and holds export files (or says it is empty)."""
     source = "Finance exports"
     if not folder.exists():
-        return [CheckOutcome(source, "folder", False, f"{folder} does not exist — check FINANCE_EXPORT_DIR")]
+        return [CheckOutcome(source, "folder", False, local=True, detail=f"{folder} does not exist — check FINANCE_EXPORT_DIR")]
     if not folder.is_dir():
-        return [CheckOutcome(source, "folder", False, f"{folder} is not a folder — check FINANCE_EXPORT_DIR")]
+        return [CheckOutcome(source, "folder", False, local=True, detail=f"{folder} is not a folder — check FINANCE_EXPORT_DIR")]
     try:
         names = [entry.name for entry in os.scandir(folder)]
     except PermissionError:
-        return [CheckOutcome(source, "folder", False,
-                             f"{folder} cannot be listed (permission denied) — check FINANCE_EXPORT_DIR "
+        return [CheckOutcome(source, "folder", False, local=True,
+                             detail=f"{folder} cannot be listed (permission denied) — check FINANCE_EXPORT_DIR "
                              "and the folder's permissions for this user")]
     exports = [name for name in names if file_kind(name) is not None]
     unreadable = [name for name in exports if not os.access(folder / name, os.R_OK)]
     if unreadable:
-        return [CheckOutcome(source, "files", False,
-                             f"{len(unreadable)} export files in {folder} cannot be read (permission denied, "
+        return [CheckOutcome(source, "files", False, local=True,
+                             detail=f"{len(unreadable)} export files in {folder} cannot be read (permission denied, "
                              f"e.g. {unreadable[0]}) — fix their permissions for this user")]
     detail = f"{len(exports)} export files" if exports else "no export files yet (gl_actuals_*, forecast_*, fx_rates_*.csv)"
     return [CheckOutcome(source, "folder", True, detail)]

@@ -52,12 +52,12 @@ TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     ),
     "pm_project_task": (
         "number", "short_description", "top_task", "parent", "milestone", "state", "start_date",
-        "end_date", "work_start", "work_end", "percent_complete",
+        "end_date", "work_start", "work_end", "percent_complete", "phase_type",
     ),
     "dmn_demand": (
         "number", "short_description", "portfolio", "state", "submitted_date", "project",
         "u_estimated_cost", "u_estimated_benefit", "u_strategic_alignment", "u_business_value",
-        "u_time_criticality", "u_risk_reduction", "u_job_size",
+        "u_time_criticality", "u_risk_reduction", "u_job_size", "u_estimated_effort_hours",
     ),
     "sys_user": (
         "user_name", "name", "email", "title", "active", "department", "cost_center",
@@ -69,6 +69,7 @@ TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "user", "task", "week_starts_on", "monday", "tuesday", "wednesday", "thursday", "friday",
         "saturday", "sunday", "total", "state", "category",
     ),
+    "time_sheet": ("user", "week_starts_on", "state", "total_hours", "u_submitted_on"),
     "resource_plan": ("number", "user", "task", "start_date", "end_date", "planned_hours", "state"),
     "cost_plan": ("name", "task", "expense_type", "total_planned_cost"),
     "cost_plan_breakdown": ("cost_plan", "task", "fiscal_period", "cost", "actual"),
@@ -81,6 +82,7 @@ TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     ),
     "planned_task_baseline": ("name", "task"),
     "planned_task_baseline_item": ("baseline", "task", "start_date", "end_date"),
+    "planned_task_rel_planned_task": ("parent", "child", "sub_type"),
 })
 
 GLIDE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -78,9 +78,10 @@ JIRA_ENTITIES: tuple[str, ...] = (
 )
 SERVICENOW_TABLES: tuple[str, ...] = (
     "fiscal_period", "pm_portfolio", "pm_program", "pm_project", "pm_project_task", "dmn_demand",
-    "sys_user", "cmn_department", "cmn_cost_center", "time_card", "resource_plan", "cost_plan",
-    "cost_plan_breakdown", "benefit_plan", "benefit_plan_breakdown", "risk", "project_status",
-    "planned_task_baseline", "planned_task_baseline_item",
+    "sys_user", "cmn_department", "cmn_cost_center", "time_card", "time_sheet", "resource_plan",
+    "cost_plan", "cost_plan_breakdown", "benefit_plan", "benefit_plan_breakdown", "risk",
+    "project_status", "planned_task_baseline", "planned_task_baseline_item",
+    "planned_task_rel_planned_task",
 )
 FINANCE_ENTITIES: tuple[str, ...] = ("gl_actuals", "forecast", "fx_rates", "finance_rejects", "files")
 

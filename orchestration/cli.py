@@ -165,7 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/exports/<format>)")
     export.set_defaults(handler=cmd_export)
 
-    dashboard = sub.add_parser("dashboard", help="(re)write the static dashboard from the published marts")
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="(re)write the static dashboard from the published marts",
+        description="Writes the portfolio dashboard (index.html and one page per subject, chart library included, "
+        "no server or network needed) from PWH_HOME/published/portfolio.duckdb. Every good run writes it too.",
+    )
     dashboard.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/reports)")
     dashboard.set_defaults(handler=cmd_dashboard)
 
@@ -186,7 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="solve and print only: leave the published marts and the exports as they are")
     scenario.set_defaults(handler=cmd_scenario)
 
-    docs = sub.add_parser("docs", help="generate and serve the dbt docs site (lineage) on 127.0.0.1")
+    docs = sub.add_parser(
+        "docs",
+        help="generate and serve the dbt docs site (lineage) on 127.0.0.1",
+        description="Runs `dbt docs generate` against the current warehouse and serves the site (every model, "
+        "column description and the lineage graph) on 127.0.0.1 until Ctrl-C.",
+    )
     docs.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default: 8080)")
     docs.set_defaults(handler=cmd_docs)
     return parser

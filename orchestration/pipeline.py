@@ -1,9 +1,10 @@
 """`pwh run` and `pwh demo`: one night of the pipeline, from the command line.
 
-In order: take PWH_HOME's run lock (one run at a time); clean up after a run that was killed
-(orchestration/lifecycle.py); ask every configured source the preflight questions
-(orchestration/preflight.py) — a source that fails is reported in seconds, logged as a failed run
-and published to the data-quality marts, and the night stops there; otherwise run `nightly_sync`
+In order: take PWH_HOME's run lock (one run at a time); ask every configured source the preflight
+questions (orchestration/preflight.py) — a drop folder that cannot be read stops it there (exit 2,
+nothing synced or published); a source that fails is reported in seconds, logged as a failed run and published
+to the data-quality marts, and the night stops there; clean up after a run that was killed
+(orchestration/lifecycle.py); otherwise run `nightly_sync`
 and then `publish` (always: kpi_data_quality must record a failed night too) and print the
 headline. SIGINT and SIGTERM cancel the run cleanly (orchestration/runner.py).
 """
@@ -17,15 +18,31 @@ from typing import TextIO
 
 from orchestration.settings import Settings
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
 
 
 def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = False) -> int:
+    from orchestration.console import child_output_to
     from orchestration.lifecycle import prepare_dagster_home, run_lock
+    from orchestration.preflight import check_sources
 
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
+    started = datetime.now(UTC)
+    log_path = settings.paths.home / "logs" / f"run-{started:%Y%m%dT%H%M%SZ}.log"
     # The lock first: a second run says so in a second, before Dagster is even imported.
     with run_lock(settings.paths, command, wait=wait):
+        # Then the preflight, still before Dagster (seconds to import): a closed port or a bad token
+        # is said at once. Its retries and warnings go to the log; the verdict to the terminal.
+        with child_output_to(log_path) as (_, err):
+            failed = [o for o in check_sources(configured_sources()) if not o.ok]
+            for outcome in failed:
+                print(f"pwh: {outcome.source} cannot be read: {outcome.detail}", file=err, flush=True)
+        if any(outcome.local for outcome in failed):
+            # A setting on this machine (the drop folder) to fix: like an unwritable PWH_HOME, the
+            # night does not start: nothing is synced, recorded or published. A source that fails is a
+            # failed night instead, on record for BI.
+            return EXIT_CANNOT_START
+
         from dagster import DagsterInstance
 
         from orchestration.lifecycle import (
@@ -44,7 +61,7 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
             # A daemon that no longer runs will never run what it queued: only a live one's runs count.
             if daemon_alive(instance):
                 _wait_for_daemon_runs(instance, wait, RunBusy, daemon_runs_in_progress)
-            return _night(settings, instance, full=full)
+            return _night(settings, instance, full=full, failed=failed, started=started, log_path=log_path)
 
 
 def _wait_for_daemon_runs(instance, wait: bool, busy: type[Exception], in_progress) -> None:  # noqa: ANN001
@@ -59,7 +76,8 @@ def _wait_for_daemon_runs(instance, wait: bool, busy: type[Exception], in_progre
         time.sleep(5)
 
 
-def _night(settings: Settings, instance, *, full: bool) -> int:  # noqa: ANN001 (DagsterInstance)
+def _night(settings: Settings, instance, *, full: bool, failed: list, started: datetime, log_path) -> int:  # noqa: ANN001
+    """The night itself, once the preflight has answered (`failed`: the sources that cannot be read)."""
     from orchestration.console import child_output_to
     from orchestration.defs.automation.jobs import (
         NIGHTLY_JOB,
@@ -68,25 +86,19 @@ def _night(settings: Settings, instance, *, full: bool) -> int:  # noqa: ANN001 
         sync_tags,
     )
     from orchestration.defs.transform.project import prepare_manifest
-    from orchestration.preflight import check_sources, record_failures
+    from orchestration.preflight import record_failures
     from orchestration.progress import ProgressPrinter
     from orchestration.report import print_headline
     from orchestration.runner import interrupts_raise, run_job
 
     paths = settings.paths
-    started = datetime.now(UTC)
-    log_path = paths.home / "logs" / f"run-{started:%Y%m%dT%H%M%SZ}.log"
     mode = "full" if full else "incremental"
     print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
     print(f"  step and dbt logs: {log_path}", flush=True)
     with interrupts_raise(), child_output_to(log_path) as (out, err):
         printer = ProgressPrinter(out)
-        # Retries and warnings of the preflight go to the log; the verdict to the terminal.
-        failed = [o for o in check_sources(configured_sources()) if not o.ok]
         if failed:
-            # Said at once: the night cannot work. Then put it on record for BI.
-            for outcome in failed:
-                print(f"pwh: {outcome.source} cannot be read: {outcome.detail}", file=err, flush=True)
+            # Already said on the terminal; now put it on record for BI.
             run_id = record_failures(paths.raw, failed, started)
             print(f"  recording the failed run {run_id} in the data-quality marts", file=out, flush=True)
             publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(False, run_id), on_event=printer)

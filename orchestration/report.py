@@ -1,8 +1,10 @@
 """The headline printed at the end of `pwh demo` and `pwh run`.
 
 It only prints: every figure is a row of a published mart — kpi_headline (one row per
-portfolio and one for all of them, the as-of month to date), kpi_run_health (the latest run's
-checks) and kpi_source_freshness (stale sources). No KPI is computed here.
+portfolio and one for all of them, the as-of month to date), kpi_governance_headline (one line per
+governance forum: stage gates, demand intake, time sheets, vendors, dependencies; docs/kpis.md
+"Governance"), kpi_run_health (the latest run's checks) and kpi_source_freshness (stale sources).
+No KPI is computed here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ select
     month_start_date, period_end_date, on_time_window_start_date, as_of_date
 from marts.kpi_headline
 order by is_total, portfolio_name
+"""
+
+GOVERNANCE_SQL = """
+select headline
+from marts.kpi_governance_headline
+order by topic_order
 """
 
 RUN_SQL = """
@@ -66,6 +74,10 @@ def print_headline(published_db: Path, out: TextIO) -> None:
         except duckdb.Error:
             rows = []
         try:
+            governance = [row[0] for row in conn.execute(GOVERNANCE_SQL).fetchall()]
+        except duckdb.Error:  # a file published before the governance marts existed
+            governance = []
+        try:
             run = conn.execute(RUN_SQL).fetchone()
             stale = conn.execute(STALE_SQL).fetchall()
         except duckdb.Error:
@@ -76,6 +88,10 @@ def print_headline(published_db: Path, out: TextIO) -> None:
         _print_portfolios(rows, published_db, out)
     else:
         print("(no headline yet: no run has published the KPI marts)", file=out)
+    if governance:
+        print("  governance:", file=out)
+        for line in governance:
+            print(f"    {line}", file=out)
     if run is not None:
         run_id, checks, blocking, warnings, info, failed_sources = run
         status = "OK" if blocking == 0 and warnings == 0 else f"{blocking} blocking, {warnings} warnings"

@@ -21,9 +21,11 @@ from simulators.jira_world import (
     NOUNS, VERBS, backlog_issue_body, history_body, status_items, time_spent_text, user_ref, worklog_body,
 )
 from simulators.organisation import PARTNER_DOMAIN
-from simulators.projects import health_colour, worst
+from simulators.projects import OBJECTS, PHASE_SHARES, PHASES, estimated_effort_hours, health_colour, worst
+from simulators.projects import VERBS as PROJECT_VERBS
 from simulators.seeding import stream, sys_id
 from simulators.staffing import COUNTING_STATES, DAY_FIELDS, MAX_CARD_DAY, time_card_id
+from simulators.time_sheets import is_chronic_late, time_sheet_id
 from simulators.store import (
     INSERT_JIRA_CHANGELOG, INSERT_JIRA_ISSUE, INSERT_JIRA_WORKLOG, INSERT_SN, SERVICENOW_TABLES, dumps,
     epoch_ms, glide_date, glide_datetime, sn_row,
@@ -105,6 +107,11 @@ class DayChanges:
         """A whole second after the old clock, at least five minutes before the new one."""
         span = int((self.end - QUIET_PERIOD - self.start).total_seconds())
         return self.start + timedelta(seconds=self.rng.randint(1, span))
+
+    def moment_from(self, rng: random.Random) -> datetime:
+        """As ``moment()``, drawn from another stream (so a new kind of change moves no old draw)."""
+        span = int((self.end - QUIET_PERIOD - self.start).total_seconds())
+        return self.start + timedelta(seconds=rng.randint(1, span))
 
     def moment_ms(self) -> int:
         first = epoch_ms(self.start)
@@ -250,10 +257,15 @@ class ServiceNowDay:
     def run(self) -> None:
         self.projects = {p["sys_id"]: p for p in self.changes.sn_table("pm_project")}
         self._projects()
+        # Phases, time sheets and demands draw from streams of their own: adding them moved no
+        # draw of the changes above and below.
+        self._phases()
         self._resource_plans()
         self._time_cards()
+        self._time_sheets()
         self._status_reports()
         self._risks()
+        self._demands()
         if self.day.day == 1:
             self._close_month(add_months(self.day, -1))
 
@@ -283,6 +295,47 @@ class ServiceNowDay:
                     if percent >= 70:
                         project["phase"] = "delivering"
                     self.changes.sn_update("pm_project", project)
+
+    # --- phases -----------------------------------------------------------------------------
+    def _phases(self) -> None:
+        """A project in work moves through its phases as its percent complete passes each phase's
+        share of the plan; the phase's milestone is reached when it closes. A project that closed
+        complete closes whatever phase was still open."""
+        changes = self.changes
+        rng = stream(self.seed, "advance-phases", self.day.isoformat())
+        tasks = changes.sn_table("pm_project_task")
+        phases: dict[str, dict[str, dict]] = {}
+        milestones: dict[str, dict] = {}
+        for task in tasks:
+            if task.get("phase_type"):
+                phases.setdefault(task["top_task"], {})[task["short_description"].removesuffix(" phase")] = task
+            elif task["milestone"] == "true":
+                milestones[task["parent"]] = task
+        for project_id, own in sorted(phases.items()):
+            project = self.projects.get(project_id)
+            if project is None or project["state"] not in ("2", "3"):
+                continue
+            percent = int(project["percent_complete"])
+            closing = project["state"] == "3"
+            moment: datetime | None = None
+            for position, name in enumerate(PHASES):
+                task = own.get(name)
+                if task is None or task["state"] in ("3", "4", "7"):
+                    continue
+                moment = moment or changes.moment_from(rng)
+                stamp = glide_datetime(moment)
+                if task["state"] in ("-5", "1"):
+                    task.update(state="2", work_start=stamp, percent_complete="1")
+                    changes.sn_update("pm_project_task", task, moment)
+                done = closing or position < len(PHASES) - 1 and percent >= round(PHASE_SHARES[position] * 100)
+                if not done:
+                    break
+                task.update(state="3", work_end=stamp, percent_complete="100")
+                changes.sn_update("pm_project_task", task, moment)
+                milestone = milestones.get(task["sys_id"])
+                if milestone is not None and milestone["state"] != "3":
+                    milestone.update(state="3", work_start=stamp, work_end=stamp, percent_complete="100")
+                    changes.sn_update("pm_project_task", milestone, moment)
 
     # --- resource plans ---------------------------------------------------------------------
     def _resource_plans(self) -> None:
@@ -384,6 +437,77 @@ class ServiceNowDay:
                 card["state"] = new_state
                 changes.sn_update("time_card", card)
 
+    # --- time sheets ------------------------------------------------------------------------
+    def _time_sheets(self) -> None:
+        """Every active person gets the week's sheet on Monday; sheets are submitted (the chronic
+        late submitters days after the others), approved and processed; a sheet's total follows
+        its week's time cards."""
+        changes, day = self.changes, self.day
+        rng = stream(self.seed, "advance-time-sheets", day.isoformat())
+        week = monday_of(day)
+        sheets = {
+            sys_id_: changes.sn.setdefault(("time_sheet", sys_id_), json.loads(body))
+            for sys_id_, body in changes.conn.execute(
+                "select sys_id, body from sn_record where tbl = 'time_sheet' "
+                "and json_extract(body, '$.week_starts_on') >= ? order by sys_id",
+                (glide_date(week - timedelta(days=56)),),
+            )
+        }
+        gone = {record_id for table, record_id, _ in changes.sn_gone if table == "time_card"}
+        totals: dict[tuple[str, str], float] = {}
+        for (table, record_id), card in changes.sn.items():
+            if table == "time_card" and record_id not in gone and card["week_starts_on"] >= glide_date(week - timedelta(days=56)):
+                key = (card["user"], card["week_starts_on"])
+                totals[key] = totals.get(key, 0.0) + float(card["total"])
+        users = [
+            user_id
+            for user_id, active, capacity in changes.conn.execute(
+                "select sys_id, json_extract(body, '$.active'), json_extract(body, '$.u_weekly_capacity_hours') "
+                "from sn_record where tbl = 'sys_user' order by sys_id"
+            )
+            if active == "true" and float(capacity or 0) > 0
+        ]
+        for user_id in users:
+            sheet_id = time_sheet_id(self.seed, user_id, week)
+            if sheet_id in sheets:
+                continue
+            body = {
+                "sys_id": sheet_id, "user": user_id, "week_starts_on": glide_date(week), "state": "pending",
+                "total_hours": f"{totals.get((user_id, glide_date(week)), 0.0):.2f}", "u_submitted_on": "",
+            }
+            changes.sn_create("time_sheet", body, changes.moment_from(rng))
+        chronic: dict[str, bool] = {}
+        for sheet in sorted(sheets.values(), key=lambda s: s["sys_id"]):
+            moment = None
+            total = f"{totals.get((sheet['user'], sheet['week_starts_on']), 0.0):.2f}"
+            if total != sheet["total_hours"]:
+                sheet["total_hours"] = total
+                moment = changes.moment_from(rng)
+            state = sheet["state"]
+            sheet_week = date.fromisoformat(sheet["week_starts_on"])
+            new_state = None
+            if state in ("pending", "recalled"):
+                if sheet["user"] not in chronic:
+                    chronic[sheet["user"]] = is_chronic_late(self.seed, sheet["user"])
+                due = sheet_week < week or day.weekday() >= 4
+                chance = (0.12 if chronic[sheet["user"]] else 0.5) if state == "pending" else 0.4
+                if due and rng.random() < chance:
+                    new_state = "submitted"
+            elif state == "submitted":
+                roll = rng.random()
+                new_state = "approved" if roll < 0.35 else "rejected" if roll < 0.36 else None
+            elif state == "approved" and rng.random() < 0.15:
+                new_state = "processed"
+            elif state == "rejected" and rng.random() < 0.3:
+                new_state = "submitted"
+            if new_state:
+                moment = moment or changes.moment_from(rng)
+                sheet["state"] = new_state
+                if new_state == "submitted":
+                    sheet["u_submitted_on"] = glide_datetime(moment)
+            if moment is not None:
+                changes.sn_update("time_sheet", sheet, moment)
+
     # --- status reports ---------------------------------------------------------------------
     def _status_reports(self) -> None:
         rng, day, changes = self.rng, self.day, self.changes
@@ -466,6 +590,57 @@ class ServiceNowDay:
             removable = [r for r in risks if ("risk", r["sys_id"]) not in changes.sn_touched]
             if removable:
                 changes.sn_delete("risk", removable[rng.randrange(len(removable))]["sys_id"])
+
+    # --- demands ----------------------------------------------------------------------------
+    def _demands(self) -> None:
+        """Demands move through intake: submitted, screened, qualified, then approved, deferred or
+        rejected; now and then a new one is submitted."""
+        changes = self.changes
+        rng = stream(self.seed, "advance-demands", self.day.isoformat())
+        moves = {
+            "draft": (("submitted", 0.03),),
+            "submitted": (("screening", 0.06),),
+            "screening": (("qualified", 0.05), ("rejected", 0.005)),
+            "qualified": (("approved", 0.03), ("deferred", 0.01), ("rejected", 0.01)),
+            "deferred": (("qualified", 0.01),),
+        }
+        for demand in changes.sn_table("dmn_demand"):
+            if demand["project"]:
+                continue
+            roll = rng.random()
+            for target, share in moves.get(demand["state"], ()):
+                if roll < share:
+                    moment = changes.moment_from(rng)
+                    demand["state"] = target
+                    if target == "submitted":
+                        demand["submitted_date"] = glide_datetime(moment)
+                    changes.sn_update("dmn_demand", demand, moment)
+                    break
+                roll -= share
+        if rng.random() < 0.15:
+            portfolios = [row[0] for row in changes.conn.execute(
+                "select sys_id from sn_record where tbl = 'pm_portfolio' order by sys_id")]
+            key = f"advance|{self.day.isoformat()}"
+            moment = changes.moment_from(rng)
+            cost = rng.uniform(80_000, 2_500_000)
+            body = {
+                "sys_id": sys_id(self.seed, "dmn_demand", key),
+                "number": _number(changes, "dmn_demand", "DMND"),
+                "short_description": f"{rng.choice(PROJECT_VERBS)} {rng.choice(OBJECTS)} (proposal)",
+                "portfolio": portfolios[rng.randrange(len(portfolios))],
+                "state": "submitted",
+                "submitted_date": glide_datetime(moment),
+                "project": "",
+                "u_estimated_cost": f"{cost:.2f}",
+                "u_estimated_benefit": f"{cost * rng.uniform(0.6, 3.5):.2f}",
+                **{
+                    name: str(rng.randint(1, 10))
+                    for name in ("u_strategic_alignment", "u_business_value", "u_time_criticality",
+                                 "u_risk_reduction", "u_job_size")
+                },
+            }
+            body["u_estimated_effort_hours"] = estimated_effort_hours(self.seed, key, float(body["u_estimated_cost"]))
+            changes.sn_create("dmn_demand", body, moment)
 
     # --- month end --------------------------------------------------------------------------
     def _close_month(self, month: date) -> None:

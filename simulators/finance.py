@@ -213,13 +213,17 @@ class Ledger:
         cost_center = self.org.extra_cost_centers[0][1]
         per_month = max(1, self.scale.gl_lines_per_month[0] // 2)
         for month in months_between(self.timeline.history_start, self.timeline.anchor):
-            for _ in range(per_month):
+            for number in range(per_month):
                 vendor = vendors[rng.randrange(len(vendors))]
+                vendor_id, vendor_name, text = vendor.vendor_id, vendor.name, "Shared tooling"
+                if number == 0 and month.month % 3 == 0:
+                    # a quarter-end accrual is booked before any invoice: it names no vendor
+                    vendor_id, vendor_name, text = "", "", "Quarter-end accrual, shared tooling"
                 amount = Decimal(f"{rng.uniform(500, 25_000):.2f}")
                 line = GlLine(
                     "US01", self._posting_day(rng, month, month, month_end(month)), "610000",
-                    cost_center, rng.choice(UNMAPPED_WBS), vendor.vendor_id, vendor.name, "OPEX",
-                    amount, "USD", f"Shared tooling {month:%b %Y}",
+                    cost_center, rng.choice(UNMAPPED_WBS), vendor_id, vendor_name, "OPEX",
+                    amount, "USD", f"{text} {month:%b %Y}",
                 )
                 self._post_document([line])
 

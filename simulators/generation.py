@@ -22,6 +22,8 @@ from simulators.staffing import (
     Allocation, WeeklyLoad, allocate_team, load_targets, staffing_window, write_time_cards,
 )
 from simulators.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
+from simulators.task_dependencies import PlannedProject, write_task_dependencies
+from simulators.time_sheets import write_time_sheets
 from simulators.timeline import Timeline, add_months, monday_of
 
 DEFAULT_CREDENTIALS = {
@@ -112,12 +114,15 @@ def generate_world(
     team_budget = team_fte * 140 * 90
     jira_projects: list[JiraProject] = []
     managers, teams = _staff_projects(seed, scale, timeline, org, team_budget, load, rows)
+    planned: list[PlannedProject] = []
     for index in range(scale.projects):
         plan = plan_project(seed, index, timeline, org, team_budget, taken_keys)
         plan.manager = managers[index]
         allocations = teams.pop(index, [])
         sn_actuals = ledger.post_project(plan)
         write_project_records(seed, plan, timeline, org, rows, counters, sn_actuals)
+        if plan.state != PENDING:  # a pending project has no plan of phase tasks yet
+            planned.append(PlannedProject(index, plan.portfolio.index, plan.approved_at or plan.created))
         write_time_cards(seed, plan, allocations, org, timeline, rows)
         ledger.forecast_project(plan)
         if plan.jira_key:
@@ -145,6 +150,7 @@ def generate_world(
             jira_projects.append(project)
 
     write_open_demands(seed, max(4, scale.projects // 2), timeline, org, rows, counters)
+    write_task_dependencies(seed, planned, timeline, rows)
 
     history_first = epoch(timeline.history_start)
     for key, name in UNMATCHED_PROJECTS[: scale.unmatched_jira_projects]:
@@ -162,6 +168,9 @@ def generate_world(
         issues.write_project(project)
         project.members = []
         jira_projects.append(project)
+    rows.flush()
+    # every time card is in the file now: each sheet's total_hours adds up its week's cards
+    write_time_sheets(seed, conn, org, timeline, rows)
     rows.flush()
     write_links(seed, conn, jira_projects, ids, cutoff)
     ledger.post_unmapped()

@@ -480,6 +480,9 @@ def _write_tasks(
             actual_end = plan.work_start.date() + timedelta(days=int(real_days * share) + rng.randint(-6, 6))
             actual_end = max(actual_end, actual_prev)
         done_by = plan.work_end.date() if plan.work_end else timeline.anchor
+        if plan.state == CLOSED_COMPLETE and actual_end is not None:
+            # a project closes complete with its last phase: no phase outlives it
+            actual_end = min(actual_end, done_by)
         started = actual_prev is not None and actual_prev <= done_by and at(actual_prev, 9 * 3600) < latest
         finished = started and actual_end is not None and actual_end <= done_by and at(actual_end, 16 * 3600) < latest
         if plan.state == CLOSED_INCOMPLETE and not finished:
@@ -510,6 +513,8 @@ def _write_tasks(
             "work_start": glide_datetime(work_start) if work_start else "",
             "work_end": glide_datetime(work_end) if work_end else "",
             "percent_complete": str(percent),
+            # a top-level task of a waterfall plan: a phase, whose end is a stage gate
+            "phase_type": "waterfall",
         }
         rows.add(INSERT_SN, sn_row("pm_project_task", _stamp(body, created, min(updated, latest))))
         if actual_prev is not None and actual_end is not None:
@@ -533,6 +538,7 @@ def _write_tasks(
                 "work_start": glide_datetime(reached) if reached else "",
                 "work_end": glide_datetime(reached) if reached else "",
                 "percent_complete": "100" if reached else "0",
+                "phase_type": "",
             }
             updated = max(m for m in (created, reached, plan.rebaseline_at) if m is not None)
             rows.add(INSERT_SN, sn_row("pm_project_task", _stamp(body, created, min(updated, latest))))
@@ -579,6 +585,7 @@ def _write_demand(
     if rng.random() > 0.65:
         return
     counters.demand += 1
+    key = f"project|{plan.index}"
     submitted = plan.created - timedelta(days=rng.randint(20, 90))
     state = "approved" if plan.state in (PENDING, OPEN) else "completed"
     if plan.state == PENDING and plan.approval == "not requested":
@@ -593,9 +600,17 @@ def _write_demand(
         "project": plan.sys_id if state != "qualified" else "",
         "u_estimated_cost": f"{plan.estimated_cost * rng.uniform(0.8, 1.2):.2f}",
         "u_estimated_benefit": f"{plan.estimated_cost * rng.uniform(1.0, 3.0):.2f}",
-        **{key: str(max(1, min(10, int(value) + rng.randint(-1, 1)))) for key, value in plan.scores.items()},
+        **{name: str(max(1, min(10, int(value) + rng.randint(-1, 1)))) for name, value in plan.scores.items()},
     }
+    body["u_estimated_effort_hours"] = estimated_effort_hours(seed, key, float(body["u_estimated_cost"]))
     rows.add(INSERT_SN, sn_row("dmn_demand", _stamp(body, submitted - timedelta(days=3), plan.created)))
+
+
+def estimated_effort_hours(seed: int, key: str, estimated_cost: float) -> str:
+    """The demand's estimated effort in hours: its cost at a blended rate of its own stream (so that
+    adding it drew nothing from the streams every other field comes from)."""
+    rate = stream(seed, "demand-effort", key).uniform(85.0, 130.0)
+    return f"{estimated_cost / rate:.1f}"
 
 
 def write_open_demands(
@@ -632,6 +647,7 @@ def write_open_demands(
         }
         if submitted and submitted > glide_datetime(updated):
             updated = created + timedelta(days=11)
+        body["u_estimated_effort_hours"] = estimated_effort_hours(seed, f"open|{index}", float(body["u_estimated_cost"]))
         rows.add(INSERT_SN, sn_row("dmn_demand", _stamp(body, created, min(updated, timeline.latest))))
 
 

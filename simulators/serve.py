@@ -43,7 +43,8 @@ SCALES = ("small", "medium", "large")
 # imports from this package, less the servers); tests/simulators/test_world.py keeps it complete.
 GENERATOR_MODULES = (
     "advance", "finance", "finance_exports", "generation", "gl_exports", "jira_static", "jira_world",
-    "organisation", "projects", "scales", "seeding", "staffing", "store", "timeline", "world",
+    "organisation", "projects", "scales", "seeding", "staffing", "store", "task_dependencies",
+    "time_sheets", "timeline", "world",
 )
 
 

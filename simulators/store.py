@@ -17,9 +17,13 @@ Conventions every writer and reader of this file keeps:
 - Deleted records are removed from the live tables and remembered in the ``*_deleted`` tables, so
   tests can check delete detection; real ServiceNow and Jira offer no such feed except
   ``/worklog/deleted``, which the Jira server serves from ``jira_worklog_deleted``.
-- ``time_card.task``, ``planned_task_baseline_item.task`` and ``pm_project_task.parent`` point at a
-  planned task: a ``pm_project`` or a ``pm_project_task`` (``POLYMORPHIC_REFERENCES``), as on a real
-  instance, where a top-level project task's ``parent`` is the project itself.
+- ``time_card.task``, ``planned_task_baseline_item.task``, ``pm_project_task.parent`` and both ends of
+  ``planned_task_rel_planned_task`` point at a planned task: a ``pm_project`` or a
+  ``pm_project_task`` (``POLYMORPHIC_REFERENCES``), as on a real instance, where a top-level project
+  task's ``parent`` is the project itself.
+- Project phases are the top-level project tasks with a ``phase_type`` (``waterfall``); their
+  planned dates follow the plan and their actual dates the project's real pace. Every active person
+  has a ``time_sheet`` per week (``u_submitted_on`` is when it was last submitted, empty until then).
 - Strings in ``jira_static`` and ``jira_project`` bodies may contain ``BASE_URL_PLACEHOLDER`` (in
   ``self``, ``iconUrl``, ``avatarUrls``, ``baseUrl``) and ``SERVER_TIME_PLACEHOLDER``: the server
   replaces them with its own base URL and its clock when it answers.
@@ -50,7 +54,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "2"  # 2: GL files per company; fin_export_file says whose and when
+SCHEMA_VERSION = "3"  # 2: GL files per company; 3: time sheets, phases, task dependencies
 
 DDL = """
 create table if not exists meta (
@@ -71,6 +75,9 @@ create index if not exists sn_record_by_updated on sn_record (tbl, sys_updated_o
 -- advance() finds the time cards of recent weeks without reading every card
 create index if not exists sn_time_card_by_week
     on sn_record (json_extract(body, '$.week_starts_on'), sys_id) where tbl = 'time_card';
+-- and the time sheets of recent weeks
+create index if not exists sn_time_sheet_by_week
+    on sn_record (json_extract(body, '$.week_starts_on'), sys_id) where tbl = 'time_sheet';
 create table if not exists sn_deleted (
     tbl        text not null,
     sys_id     text not null,
@@ -263,7 +270,7 @@ SERVICENOW_TABLES: dict[str, dict[str, object]] = {
     "pm_project_task": {
         "fields": [
             "number", "short_description", "top_task", "parent", "milestone", "state",
-            "start_date", "end_date", "work_start", "work_end", "percent_complete",
+            "start_date", "end_date", "work_start", "work_end", "percent_complete", "phase_type",
         ],
         "references": {"top_task": "pm_project", "parent": "pm_project_task"},
     },
@@ -279,7 +286,7 @@ SERVICENOW_TABLES: dict[str, dict[str, object]] = {
         "fields": [
             "number", "short_description", "portfolio", "state", "submitted_date", "project",
             "u_estimated_cost", "u_estimated_benefit", "u_strategic_alignment", "u_business_value",
-            "u_time_criticality", "u_risk_reduction", "u_job_size",
+            "u_time_criticality", "u_risk_reduction", "u_job_size", "u_estimated_effort_hours",
         ],
         "references": {"portfolio": "pm_portfolio", "project": "pm_project"},
     },
@@ -327,6 +334,17 @@ SERVICENOW_TABLES: dict[str, dict[str, object]] = {
         ],
         "references": {"project": "pm_project"},
     },
+    # One per person and week: the time cards of the week are submitted and approved through it.
+    # u_submitted_on is the instance's own stamp of the latest submission (docs/contract.md §3.2).
+    "time_sheet": {
+        "fields": ["user", "week_starts_on", "state", "total_hours", "u_submitted_on"],
+        "references": {"user": "sys_user"},
+    },
+    # Task dependencies: parent is the predecessor, child the successor (planned tasks).
+    "planned_task_rel_planned_task": {
+        "fields": ["parent", "child", "sub_type"],
+        "references": {"parent": "pm_project_task", "child": "pm_project_task"},
+    },
 }
 
 SYSTEM_FIELDS = ("sys_id", "sys_created_on", "sys_updated_on")
@@ -336,6 +354,8 @@ POLYMORPHIC_REFERENCES: dict[tuple[str, str], tuple[str, ...]] = {
     ("time_card", "task"): ("pm_project", "pm_project_task"),
     ("planned_task_baseline_item", "task"): ("pm_project", "pm_project_task"),
     ("pm_project_task", "parent"): ("pm_project", "pm_project_task"),
+    ("planned_task_rel_planned_task", "parent"): ("pm_project", "pm_project_task"),
+    ("planned_task_rel_planned_task", "child"): ("pm_project", "pm_project_task"),
 }
 
 BASE_URL_PLACEHOLDER = "{base_url}"

@@ -83,6 +83,15 @@ def run_pwh(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 90
     return subprocess.run([str(pwh), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the demo warehouse runs on the worker that built it: one demo build per
+    suite, not one per worker. (Before xdist's own hook, which reads the group marks.)"""
+    for item in items:
+        if "small_warehouse" in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("small_warehouse"))
+
+
 @pytest.fixture(scope="session")
 def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> SmallWarehouse:
     """Simulators → connectors → raw landing → checks → dbt → publish → exports, as a user runs it.

@@ -91,6 +91,7 @@ MART_RULES: tuple[MartRules, ...] = (
             "priority_score": (0, 1),
             "priority_rank": (1, None),
             "blocking_dependency_count": (0, None),
+            "at_risk_dependency_count": (0, None),
             "payback_months": (0, None),
         },
         enums={"state": STATE_LABELS, "overall_health": HEALTH_LABELS},
@@ -216,6 +217,112 @@ MART_RULES: tuple[MartRules, ...] = (
         foreign_keys=(PROJECT,),
     ),
 )
+
+# Governance (docs/kpis.md "Governance"): counts never negative, shares within 0–1, keys in their
+# dimensions. Ratios of counts are shares; hours against capacity may run over (overtime).
+RESOURCE = ForeignKey("resource_key", "dim_resource", "resource_key")
+GOVERNANCE_RULES: tuple[MartRules, ...] = (
+    MartRules(
+        "fct_stage_gate",
+        grain=("stage_gate_key",),
+        ids=("stage_gate_key", "project_key", "project_id", "phase"),
+        ranges={"phase_order": (1, None), "days_in_phase": (0, None), "days_overdue": (1, None)},
+        enums={"state": STATE_LABELS, "project_state": STATE_LABELS, "phase_type": ("waterfall", "agile", "test")},
+        foreign_keys=(PROJECT, PORTFOLIO),
+    ),
+    MartRules(
+        "kpi_stage_gates",
+        grain=("portfolio_key", "phase", "month_start_date"),
+        ids=("portfolio_key", "portfolio_name", "phase", "month_start_date"),
+        ranges={
+            "gates_due_count": (0, None),
+            "gates_passed_count": (0, None),
+            "gates_passed_late_count": (0, None),
+            "gates_overdue_count": (0, None),
+            "on_time_gate_ratio": (0, 1),
+            "median_days_in_phase": (0, None),
+            "p85_days_in_phase": (0, None),
+        },
+        at_least=(("gates_passed_count", "gates_passed_late_count"), ("p85_days_in_phase", "median_days_in_phase")),
+        foreign_keys=(PORTFOLIO,),
+    ),
+    MartRules(
+        "kpi_demand_pipeline",
+        grain=("portfolio_key", "month_start_date"),
+        ids=("portfolio_key", "portfolio_name", "month_start_date"),
+        ranges={
+            **{c: (0, None) for c in (
+                "submitted_count", "screened_count", "qualified_count", "approved_count", "rejected_count",
+                "deferred_count", "converted_count", "decided_count", "open_backlog_count",
+                "open_backlog_effort_hours", "median_open_age_days", "p85_open_age_days",
+                "uncommitted_capacity_hours", "backlog_capacity_ratio", "median_days_to_decision",
+            )},
+            "approval_ratio": (0, 1),
+        },
+        at_least=(("decided_count", "approved_count"), ("p85_open_age_days", "median_open_age_days")),
+        foreign_keys=(PORTFOLIO,),
+    ),
+    MartRules(
+        "kpi_timesheet_compliance",
+        grain=("resource_key", "week_start_date"),
+        ids=("resource_key", "week_start_date", "deadline_at"),
+        ranges={"hours_logged": (0, None), "capacity_hours": (0, None), "hours_vs_capacity_ratio": (0, 3)},
+        enums={"time_sheet_state": ("pending", "submitted", "approved", "processed", "rejected", "recalled")},
+        foreign_keys=(RESOURCE,),
+    ),
+    MartRules(
+        "kpi_timesheet_compliance_by_department",
+        grain=("department", "month_start_date"),
+        ids=("department", "month_start_date"),
+        ranges={
+            **{c: (0, None) for c in (
+                "expected_count", "due_count", "submitted_on_time_count", "submitted_late_count", "missing_count",
+                "rejected_count", "recalled_count", "hours_logged", "capacity_hours",
+            )},
+            "on_time_ratio": (0, 1),
+            "missing_ratio": (0, 1),
+            "hours_vs_capacity_ratio": (0, 3),
+        },
+        at_least=(("expected_count", "due_count"), ("due_count", "missing_count")),
+    ),
+    MartRules(
+        "kpi_vendor_performance",
+        grain=("vendor_key", "month_start_date"),
+        ids=("vendor_key", "vendor_id", "vendor_name", "month_start_date"),
+        # spend may be negative in a month of credit notes; the counts may not
+        ranges={"line_count": (0, None), "project_count": (0, None), "portfolio_count": (0, None)},
+        at_least=(("project_count", "portfolio_count"),),
+        foreign_keys=(ForeignKey("vendor_key", "dim_vendor", "vendor_key"),),
+    ),
+    MartRules(
+        "kpi_vendor_concentration",
+        grain=("portfolio_key", "month_start_date"),
+        ids=("portfolio_key", "portfolio_name", "month_start_date"),
+        ranges={"vendor_count": (0, None), "top_5_vendor_share_ratio": (0, 1), "largest_vendor_share_ratio": (0, 1)},
+        at_least=(("top_5_vendor_share_ratio", "largest_vendor_share_ratio"),),
+        foreign_keys=(PORTFOLIO,),
+    ),
+    MartRules(
+        "kpi_dependency_risk",
+        grain=("blocked_project_key", "blocking_project_key"),
+        ids=("blocked_project_key", "blocked_project_id", "blocking_project_key", "blocking_project_id"),
+        ranges={"open_jira_link_count": (0, None), "open_task_dependency_count": (0, None), "open_dependency_count": (1, None)},
+        enums={"blocker_overall_health": HEALTH_LABELS},
+        at_least=(("open_dependency_count", "open_task_dependency_count"), ("open_dependency_count", "open_jira_link_count")),
+        foreign_keys=(
+            ForeignKey("blocked_project_key", "dim_project", "project_key"),
+            ForeignKey("blocking_project_key", "dim_project", "project_key"),
+        ),
+    ),
+    MartRules(
+        "kpi_governance_headline",
+        grain=("topic",),
+        ids=("topic_order", "topic", "headline"),
+        ranges={"primary_count": (0, None), "scope_count": (0, None)},
+        enums={"topic": ("stage_gates", "demand_intake", "time_sheets", "vendors", "dependencies")},
+    ),
+)
+MART_RULES = MART_RULES + GOVERNANCE_RULES
 
 ACTIVE_PROJECTS_SQL = """
 select distinct project_id from {schema}."dim_project"

@@ -50,6 +50,8 @@ GLIDE_DATE_OR_DATE_TIME = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?: 
 TASK_STATES = ("-5", "1", "2", "3", "4", "7")
 HEALTH_COLOURS = ("green", "yellow", "red")
 TIME_CARD_STATES = ("pending", "submitted", "approved", "processed", "rejected", "recalled")
+# pm_project_task.phase_type: empty on ordinary tasks, the kind of phase on a phase
+PHASE_TYPES = ("waterfall", "agile", "test")
 RISK_STATES = ("open", "monitoring", "mitigating", "closed", "retired")
 RISK_SCALE = ("1", "2", "3", "4", "5")
 SERVICENOW_EXPENSE_TYPES = ("capex", "opex")
@@ -203,10 +205,11 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
                          **{score: None for score in SCORES}}),
     _servicenow("pm_project_task",
                 patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
-                enums={"state": TASK_STATES}, numbers={"percent_complete": (0, 100)}),
+                enums={"state": TASK_STATES, "phase_type": PHASE_TYPES},
+                numbers={"percent_complete": (0, 100)}),
     _servicenow("dmn_demand", patterns=_glide_dates("submitted_date"),
                 numbers={"u_estimated_cost": None, "u_estimated_benefit": None,
-                         **{score: None for score in SCORES}}),
+                         "u_estimated_effort_hours": (0, None), **{score: None for score in SCORES}}),
     _servicenow("sys_user", numbers={"u_hourly_cost_rate": (0, None),
                                      "u_weekly_capacity_hours": (0, 168)}),
     _servicenow("cmn_department"),
@@ -214,6 +217,10 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
     _servicenow("time_card", patterns=_glide_dates("week_starts_on"),
                 enums={"state": TIME_CARD_STATES},
                 numbers={**{day: (0, 24) for day in WEEKDAYS}, "total": (0, 168)}),
+    # one per person and week; the submission stamp is a date-time, the week a Monday's date
+    _servicenow("time_sheet", required=("user", "week_starts_on"),
+                patterns=_glide_dates("week_starts_on", "u_submitted_on"),
+                enums={"state": TIME_CARD_STATES}, numbers={"total_hours": (0, 168)}),
     _servicenow("resource_plan", patterns=_glide_dates("start_date", "end_date"),
                 numbers={"planned_hours": (0, None)}),
     _servicenow("cost_plan", enums={"expense_type": SERVICENOW_EXPENSE_TYPES},
@@ -229,6 +236,7 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
                 numbers={"percent_complete": (0, 100)}),
     _servicenow("planned_task_baseline"),
     _servicenow("planned_task_baseline_item", patterns=_glide_dates("start_date", "end_date")),
+    _servicenow("planned_task_rel_planned_task", required=("parent", "child")),
     # Finance (docs/contract.md §4; records hold parsed canonical values) --------------------------
     # fiscal_period runs to 16: SAP's special (year-end adjustment) periods 13-16 are real postings,
     # and the finance parser accepts them; blocking the marts on them would stop every year end.

@@ -21,6 +21,8 @@ TREND_MONTHS = 12
 FLOW_WEEKS = 26
 # Risks listed per portfolio, biggest exposure first.
 TOP_RISKS = 15
+# kpi_timesheet_compliance_by_department months shown on the governance page.
+GOVERNANCE_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,75 @@ def _scenario_data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "sensitivity": select(conn, SCENARIO_SENSITIVITY).as_json(),
     }
 
+# --- governance (docs/kpis.md "Governance") ------------------------------------------------------
+
+GOVERNANCE_HEADLINE = """
+select topic_order, topic, headline, primary_count, scope_count, amount, ratio, as_of_date
+from marts.kpi_governance_headline
+order by topic_order
+"""
+
+# the as-of month's gates per portfolio × phase
+GATE_MONTH = """
+select portfolio_name, phase, month_start_date, gates_due_count, gates_passed_count, gates_passed_late_count,
+       on_time_gate_ratio, gates_overdue_count, median_days_in_phase, p85_days_in_phase, is_partial_month
+from marts.kpi_stage_gates
+where is_partial_month
+order by portfolio_name, phase
+"""
+
+# the gates overdue now; dim_portfolio only names the gate's portfolio
+OVERDUE_GATES = """
+select g.phase_task_id, g.project_id, p.portfolio_name, g.phase, g.planned_gate_date, g.days_overdue,
+       g.project_phase, g.state
+from marts.fct_stage_gate g
+left join marts.dim_portfolio p on g.portfolio_key = p.portfolio_key
+where g.is_overdue
+order by g.days_overdue desc, g.phase_task_id
+"""
+
+DEMAND_MONTHS = """
+select portfolio_name, month_start_date, submitted_count, approved_count, rejected_count, deferred_count,
+       converted_count, approval_ratio, median_days_to_decision, open_backlog_count,
+       open_backlog_estimated_cost_amount, median_open_age_days, uncommitted_capacity_hours,
+       backlog_capacity_ratio, is_partial_month
+from marts.kpi_demand_pipeline
+where month_start_date > (select max(month_start_date) from marts.kpi_demand_pipeline) - to_months(?)
+order by portfolio_name, month_start_date
+"""
+
+TIMESHEET_MONTHS = """
+select department, month_start_date, expected_count, due_count, submitted_on_time_count, submitted_late_count,
+       missing_count, on_time_ratio, missing_ratio, hours_vs_capacity_ratio, is_partial_month
+from marts.kpi_timesheet_compliance_by_department
+where month_start_date > (select max(month_start_date) from marts.kpi_timesheet_compliance_by_department) - to_months(?)
+order by department, month_start_date
+"""
+
+VENDOR_MONTH = """
+select vendor_id, vendor_name, month_start_date, spend_amount, capex_amount, opex_amount, project_count,
+       portfolio_count, share_of_month_spend_ratio, cumulative_spend_amount, red_amber_project_spend_amount
+from marts.kpi_vendor_performance
+where is_partial_month
+order by spend_amount desc, vendor_id
+"""
+
+VENDOR_CONCENTRATION = """
+select portfolio_name, month_start_date, vendor_count, spend_amount, top_5_vendor_share_ratio,
+       largest_vendor_share_ratio
+from marts.kpi_vendor_concentration
+where is_partial_month
+order by portfolio_name
+"""
+
+# a dependency shows under the blocked project's portfolio
+DEPENDENCIES = """
+select blocked_project_id, blocked_project_name, blocked_portfolio_name as portfolio_name, blocking_project_id,
+       blocking_project_name, blocking_portfolio_name, open_dependency_count, blocker_overall_health,
+       blocker_schedule_slip_days, blocker_planned_end_date, blocked_work_planned_start_date, is_at_risk
+from marts.kpi_dependency_risk
+order by is_at_risk desc, blocked_project_id, blocking_project_id
+"""
 
 # --- data health ---------------------------------------------------------------------------------
 
@@ -308,6 +379,16 @@ def page_data(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
             "slate": select(conn, SLATE).as_json(),
         },
         "scenarios": _scenario_data(conn),
+        "governance": {
+            "headline": select(conn, GOVERNANCE_HEADLINE).as_json(),
+            "gates": select(conn, GATE_MONTH).as_json(),
+            "overdue_gates": select(conn, OVERDUE_GATES).as_json(),
+            "demand": select(conn, DEMAND_MONTHS, [TREND_MONTHS]).as_json(),
+            "time_sheets": select(conn, TIMESHEET_MONTHS, [GOVERNANCE_MONTHS]).as_json(),
+            "vendors": select(conn, VENDOR_MONTH).as_json(),
+            "concentration": select(conn, VENDOR_CONCENTRATION).as_json(),
+            "dependencies": select(conn, DEPENDENCIES).as_json(),
+        },
         "data_health": {
             "freshness": freshness,
             "latest_run": latest_run,

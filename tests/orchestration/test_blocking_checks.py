@@ -15,8 +15,8 @@ from connectors.landing import RawLanding, RawRecord
 from simulators import start_simulators
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
-# one worker builds the session's small warehouse; its tests run there
-pytestmark = pytest.mark.xdist_group("small_warehouse")
+# A whole night with a corrupt batch (minutes): in `make test-long`, which CI runs after `make test`.
+pytestmark = [pytest.mark.xdist_group("small_warehouse"), pytest.mark.long]
 
 KPI_MARTS = ["kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual"]
 

@@ -80,7 +80,7 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
             home,
             JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email, JIRA_API_TOKEN="wrong-token-7c1f",
             SERVICENOW_URL=f"http://127.0.0.1:{closed_port()}", SERVICENOW_USER="u", SERVICENOW_PASSWORD="p",
-            FINANCE_EXPORT_DIR=str(home / "no-such-folder"),
+            FINANCE_EXPORT_DIR=str(small_warehouse.home / "simulator" / "finance-drop"),  # fine; its own test below
         )
         process = subprocess.Popen([str(PWH), "run", "--as-of", "2026-06-30"], env=env, cwd=home,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -89,9 +89,8 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
 
     assert process.returncode == 1, stdout[-2000:]
     failures = [(at, line) for at, line in lines if line.startswith("pwh: ") and "cannot be read" in line]
-    assert [line.split(":")[1].strip() for _, line in failures] == ["Jira cannot be read", "ServiceNow cannot be read",
-                                                                   "Finance exports cannot be read"]
-    named = {"Jira": "JIRA_EMAIL and JIRA_API_TOKEN", "ServiceNow": "SERVICENOW_URL", "Finance": "FINANCE_EXPORT_DIR"}
+    assert [line.split(":")[1].strip() for _, line in failures] == ["Jira cannot be read", "ServiceNow cannot be read"]
+    named = {"Jira": "JIRA_EMAIL and JIRA_API_TOKEN", "ServiceNow": "SERVICENOW_URL"}
     for (at, line), (source, variable) in zip(failures, named.items(), strict=True):
         assert line.startswith(f"pwh: {source}") and variable in line, line
         assert at < 10, f"{source} was reported after {at:.1f} s"
@@ -103,7 +102,10 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
     with duckdb.connect(str(home / "published" / "portfolio.duckdb"), read_only=True) as conn:
         health = conn.execute(
             "select run_id, failed_sources from marts.kpi_run_health where is_latest_run").fetchone()
-    assert health[0].startswith("preflight-") and health[1] == "finance, jira, servicenow"
+        freshness = dict(conn.execute(
+            "select source_name, bool_and(is_stale) from marts.kpi_source_freshness group by 1").fetchall())
+    assert health[0].startswith("preflight-") and health[1] == "jira, servicenow"
+    assert freshness == {"jira": True, "servicenow": True, "finance": False}
 
 
 def test_a_read_only_home_cannot_start_and_says_pwh_home(tmp_path: Path) -> None:
@@ -147,6 +149,34 @@ def test_check_names_an_unreadable_drop_folder(tmp_path: Path) -> None:
     assert "PWH_HOME" in result.stdout and "Jira" in result.stdout  # every row of the table
 
 
+def test_run_with_an_unreadable_drop_folder_cannot_start_and_names_the_setting(tmp_path: Path) -> None:
+    shared = Path(tempfile.mkdtemp(prefix="pwh-run-"))
+    try:
+        os.chmod(shared, 0o777)
+        drop = shared / "drop"
+        drop.mkdir()
+        (drop / "gl_actuals_x.csv").write_text("company_code\n")
+        os.chmod(drop, 0o000)
+        home = shared / "home"
+        env = pwh_env(home, FINANCE_EXPORT_DIR=str(drop))
+        started = time.monotonic()
+        result = subprocess.run(_as_another_user([str(PWH), "run", "--as-of", "2026-06-30"]), env=env, cwd=shared,
+                                capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - started
+        written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and p.parts[len(home.parts)] in ("raw", "published"))
+    finally:
+        os.chmod(shared / "drop", 0o755)
+        shutil.rmtree(shared, ignore_errors=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    # One failure line; the sources left unconfigured are named as warnings, nothing else.
+    failures = [line for line in result.stderr.splitlines() if not line.startswith("warning: ") or "not configured" not in line]
+    assert len(failures) == 1, result.stderr
+    assert failures[0].startswith("pwh: Finance exports cannot be read:") and "FINANCE_EXPORT_DIR" in failures[0]
+    assert "permission denied" in failures[0] and "Traceback" not in result.stderr
+    assert took < 10, f"reported after {took:.1f} s"
+    assert written == []  # nothing synced, nothing published
+
+
 def test_check_passes_against_the_simulators(small_world_path: Path, tmp_path: Path) -> None:
     with start_simulators(small_world_path, finance_dir=tmp_path / "drop") as sims:
         env = pwh_env(tmp_path / "home", JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email,
@@ -158,7 +188,7 @@ def test_check_passes_against_the_simulators(small_world_path: Path, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     assert time.monotonic() - started < 15
     rows = [line for line in result.stdout.splitlines()[2:] if line.strip()]
-    assert len(rows) == 1 + 7 + 20 + 1  # PWH_HOME, Jira sign-in + 6 endpoints, ServiceNow sign-in + 19 tables, folder
+    assert len(rows) == 1 + 7 + 22 + 1  # PWH_HOME, Jira sign-in + 6 endpoints, ServiceNow sign-in + 21 tables, folder
     assert all(" ok " in row for row in rows), result.stdout
 
 

@@ -15,9 +15,16 @@ KPI_MARTS = [
     "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
     "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization", "kpi_data_quality",
     "kpi_headline", "kpi_cost_reconciliation", "kpi_source_freshness", "kpi_run_health",
+    # docs/kpis.md "Governance"
+    "fct_stage_gate", "kpi_stage_gates", "kpi_demand_pipeline", "kpi_timesheet_compliance",
+    "kpi_timesheet_compliance_by_department", "kpi_vendor_performance", "kpi_vendor_concentration",
+    "kpi_dependency_risk", "kpi_governance_headline",
 ]
 # written by the planner (orchestration/defs/planning), not dbt, and published with the KPI marts
 SCENARIO_MARTS = ["scenario_selection", "scenario_summary", "scenario_frontier", "scenario_sensitivity"]
+GOVERNANCE_PREFIXES = (
+    "gates overdue: ", "demands open: ", "time sheets missing: ", "vendor spend ", "dependencies at risk: ",
+)
 
 
 def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWarehouse) -> None:
@@ -35,6 +42,25 @@ def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWareh
     assert "capacity utilisation" in out and "data quality" in out
     # the month shown, and that it is the month in progress counted to the as-of day
     assert "June 2026 through its last day" in out and "capacity utilisation (all people, June 2026 to date)" in out
+
+
+def test_demo_prints_one_governance_line_per_mart_as_the_marts_say(small_warehouse: SmallWarehouse) -> None:
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        lines = [r[0] for r in conn.execute("select headline from marts.kpi_governance_headline order by topic_order").fetchall()]
+        overdue = conn.execute(
+            "select sum(gates_overdue_count), count(distinct portfolio_key) filter (where gates_overdue_count > 0) "
+            "from marts.kpi_stage_gates where is_partial_month"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert [line.split(":")[0] + ": " if not line.startswith("vendor") else "vendor spend " for line in lines] == list(
+        GOVERNANCE_PREFIXES
+    )
+    printed = [line.strip() for line in small_warehouse.stdout.splitlines()]
+    for line in lines:
+        assert line in printed, f"the demo did not print {line!r}"
+    assert lines[0].startswith(f"gates overdue: {overdue[0]:,} in {overdue[1]:,} portfolio")
 
 
 def test_the_cli_prints_the_latest_runs_counts_from_the_marts(small_warehouse: SmallWarehouse) -> None:
@@ -144,3 +170,21 @@ def test_pwh_export_before_any_run_says_what_to_do(tmp_path) -> None:
     assert result.returncode == 2
     assert "no published warehouse" in result.stderr and "pwh run" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_sync_warning_appears_once_on_the_terminal_in_the_run_log_and_in_kpi_data_quality(
+    small_warehouse: SmallWarehouse,
+) -> None:
+    # The simulated finance team's broken amounts make two GL files disagree on their decimal
+    # separator: the finance sync warns about each file.
+    conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
+    try:
+        warnings = [row[0] for row in conn.execute(
+            "select detail from marts.kpi_data_quality where check_name = 'sync_warning' order by 1").fetchall()]
+    finally:
+        conn.close()
+    assert warnings, "the small world's finance files raise no warning any more: pick another"
+    log = "\n".join(path.read_text() for path in (small_warehouse.home / "logs").glob("run-*.log"))
+    for warning in warnings:
+        assert small_warehouse.stdout.count(warning) == 1, warning
+        assert log.count(warning) >= 1, warning

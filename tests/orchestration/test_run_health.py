@@ -43,6 +43,9 @@ def copy_home(small_warehouse: SmallWarehouse, tmp_path: Path) -> Path:
     return home
 
 
+# Minutes (a failed night's data-quality publish); the same path over a wrong token and a closed
+# port is in the default suite (test_nightly_operations.py), this exact scenario in make test-long.
+@pytest.mark.long
 def test_a_night_with_jira_down_is_recorded_and_the_numbers_stay(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
     home = copy_home(small_warehouse, tmp_path)
     published = home / "published" / "portfolio.duckdb"

@@ -27,6 +27,7 @@ def scorecard_row(n: int, **overrides: Any) -> dict[str, Any]:
         "benefit_realization_ratio": 0.8, "open_risk_count": 2, "risk_exposure_amount": 35000.0,
         "npv_amount": 120000.0, "roi_ratio": 0.6, "payback_months": 14, "priority_score": 0.7,
         "priority_rank": n, "blocking_dependency_count": 0, "as_of_date": AS_OF,
+        "at_risk_dependency_count": 0,
     }
     row.update(overrides)
     return row

@@ -204,3 +204,43 @@ def test_a_column_the_mart_lost_is_an_error_naming_it():
 
     assert not result.passed
     assert "priority_rank_in_range" in result.error and "priority_rank" in outcome(result, "priority_rank_in_range").detail
+
+
+def _gate_month(n: int, **overrides):
+    row = {
+        "portfolio_key": "pf1", "portfolio_name": "Digital", "phase": "Build", "month_start_date": f"2026-0{n}-01",
+        "gates_due_count": 2, "gates_passed_count": 2, "gates_passed_late_count": 1, "on_time_gate_ratio": 0.5,
+        "gates_overdue_count": 0, "median_days_in_phase": 20.0, "p85_days_in_phase": 30.0,
+        "is_partial_month": False, "as_of_date": "2026-06-30",
+    }
+    return {**row, **overrides}
+
+
+def test_stage_gates_ratios_in_bounds_and_grain_unique():
+    rows = [
+        _gate_month(1),
+        _gate_month(2, on_time_gate_ratio=1.5),  # a share above 1
+        _gate_month(3, gates_passed_late_count=3),  # more late than passed
+        _gate_month(3),  # the same portfolio × phase × month twice
+    ]
+
+    result = run_suite("marts_kpi_stage_gates", frame(rows))
+
+    problems = failed(result)
+    assert problems["on_time_gate_ratio_in_range"] == 1
+    assert problems["gates_passed_count_at_least_gates_passed_late_count"] == 1
+    assert problems["grain_unique"] >= 2
+
+
+def test_dependency_risk_pairs_need_an_open_dependency():
+    base = {
+        "blocked_project_key": "a", "blocked_project_id": "A", "blocking_project_key": "b", "blocking_project_id": "B",
+        "open_jira_link_count": 0, "open_task_dependency_count": 1, "open_dependency_count": 1,
+        "blocker_overall_health": "green",
+    }
+    rows = [base, {**base, "blocking_project_key": "c", "open_task_dependency_count": 0, "open_dependency_count": 0},
+            {**base, "blocking_project_key": "d", "blocker_overall_health": "yellow"}]
+
+    result = run_suite("marts_kpi_dependency_risk", frame(rows))
+
+    assert failed(result) == {"open_dependency_count_in_range": 1, "blocker_overall_health_known_value": 1}

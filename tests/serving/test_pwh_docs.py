@@ -32,6 +32,7 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
+@pytest.mark.long  # `dbt docs generate` over the whole project: a minute or more
 def test_pwh_docs_generates_and_serves_the_dbt_docs_on_loopback(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
     home = tmp_path / "home"
     # dbt docs generate opens the build file read-write: give it a copy, never the session's.

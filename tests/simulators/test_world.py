@@ -22,7 +22,7 @@ from simulators.world import SCALES, World
 ROOT = Path(__file__).resolve().parents[2]
 GLIDE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 GLIDE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATETIME_FIELDS = {"start_date", "end_date", "work_start", "work_end", "submitted_date"}
+DATETIME_FIELDS = {"start_date", "end_date", "work_start", "work_end", "submitted_date", "u_submitted_on"}
 DATE_FIELDS = {"fiscal_start_date", "fiscal_end_date", "week_starts_on", "as_on"}
 # Glide-date fields of resource_plan are dates; elsewhere start/end are glide_date_time.
 DATE_ONLY = {("resource_plan", "start_date"), ("resource_plan", "end_date")}
@@ -127,7 +127,7 @@ def test_small_world_counts_are_in_range(small_world_path: Path) -> None:
         "jira/projects", "jira/issues", "jira/worklogs", "jira/issue_changelogs", "jira/users",
         "jira/statuses", "jira/fields",
     }
-    assert set(counts) == expected_keys and len(SERVICENOW_TABLES) == 19
+    assert set(counts) == expected_keys and len(SERVICENOW_TABLES) == 21
     assert all(count > 0 for count in counts.values()), counts
     assert counts["servicenow/pm_project"] == SCALES["small"].projects == 25
     assert counts["servicenow/pm_portfolio"] == 3
@@ -632,3 +632,40 @@ def test_advance_over_a_month_end_books_actuals(world_path: Path) -> None:
         assert booked and all(b["actual"] != "" for b in booked)
         assert {b["sys_id"] for b in booked} <= summary.updated["servicenow/cost_plan_breakdown"]
         assert any(float(b["actual"]) > 0 for b in booked)
+
+
+def test_advance_moves_time_sheets_phases_and_demands(world_path: Path) -> None:
+    """Governance records move with the clock: a sheet per active person each Monday, submitted
+    with its stamp and totalling its week's cards; phases close with a date; demands move."""
+    with World.open(world_path) as world:
+        before = world.now
+        summary = world.advance(7)
+        conn = world.conn
+        first = before.strftime("%Y-%m-%d %H:%M:%S")
+        monday = (before + timedelta(days=7 - before.weekday())).date().isoformat()
+        people = {
+            sys_id for sys_id, active, capacity in conn.execute(
+                "select sys_id, json_extract(body, '$.active'), json_extract(body, '$.u_weekly_capacity_hours') "
+                "from sn_record where tbl = 'sys_user'"
+            ) if active == "true" and float(capacity or 0) > 0
+        }
+        sheets = [json.loads(b) for (b,) in conn.execute("select body from sn_record where tbl = 'time_sheet'")]
+        new_week = [s for s in sheets if s["week_starts_on"] == monday]
+        assert {s["user"] for s in new_week} == people and len(new_week) == len(people)
+        assert {s["sys_id"] for s in new_week} <= summary.created["servicenow/time_sheet"]
+        moved = [s for s in sheets if s["sys_id"] in summary.updated["servicenow/time_sheet"]]
+        assert moved
+        submitted = [s for s in moved if s["state"] != "pending"]
+        assert submitted and all(s["u_submitted_on"] for s in submitted if s["state"] in ("submitted", "approved"))
+        assert any(s["u_submitted_on"] > first for s in submitted), "no sheet was submitted while the clock moved"
+        cards: dict[tuple[str, str], float] = {}
+        for (b,) in conn.execute("select body from sn_record where tbl = 'time_card'"):
+            card = json.loads(b)
+            key = (card["user"], card["week_starts_on"])
+            cards[key] = cards.get(key, 0.0) + float(card["total"])
+        recent = [s for s in sheets if s["week_starts_on"] >= (before - timedelta(days=28)).date().isoformat()]
+        assert all(abs(float(s["total_hours"]) - cards.get((s["user"], s["week_starts_on"]), 0.0)) < 0.006 for s in recent)
+        phases = [json.loads(b) for (b,) in conn.execute(
+            "select body from sn_record where tbl = 'pm_project_task' and sys_updated_on > ?", (first,))]
+        assert phases and all(p["work_end"] for p in phases if p["state"] == "3")
+        assert summary.created["servicenow/dmn_demand"] or summary.updated["servicenow/dmn_demand"]

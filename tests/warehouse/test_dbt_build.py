@@ -25,7 +25,7 @@ KPI_COLUMNS: dict[str, list[str]] = {
         "capex_actual_amount", "opex_actual_amount", "planned_benefit_to_date_amount",
         "actual_benefit_to_date_amount", "benefit_realization_ratio", "open_risk_count",
         "risk_exposure_amount", "npv_amount", "roi_ratio", "payback_months", "priority_score",
-        "priority_rank", "blocking_dependency_count", "as_of_date",
+        "priority_rank", "blocking_dependency_count", "as_of_date", "at_risk_dependency_count",
     ],
     "kpi_portfolio_summary": [
         "portfolio_key", "portfolio_name", "month_start_date", "active_project_count",
@@ -91,6 +91,53 @@ KPI_COLUMNS: dict[str, list[str]] = {
         "servicenow_vs_gl_amount", "servicenow_vs_gl_ratio", "tolerance_amount", "is_reconciled",
         "is_partial_month", "as_of_date",
     ],
+    # docs/kpis.md "Governance row sets and columns"
+    "kpi_stage_gates": [
+        "portfolio_key", "portfolio_name", "phase", "month_start_date", "gates_due_count",
+        "gates_passed_count", "gates_passed_late_count", "on_time_gate_ratio", "gates_overdue_count",
+        "median_days_in_phase", "p85_days_in_phase", "is_partial_month", "as_of_date",
+    ],
+    "kpi_demand_pipeline": [
+        "portfolio_key", "portfolio_name", "month_start_date", "submitted_count", "screened_count",
+        "qualified_count", "approved_count", "rejected_count", "deferred_count", "converted_count",
+        "decided_count", "approval_ratio", "median_days_to_decision", "open_backlog_count",
+        "open_backlog_estimated_cost_amount", "open_backlog_effort_hours", "median_open_age_days",
+        "p85_open_age_days", "uncommitted_capacity_hours", "backlog_capacity_ratio", "is_partial_month",
+        "as_of_date",
+    ],
+    "kpi_timesheet_compliance": [
+        "resource_key", "resource_id", "resource_name", "department", "week_start_date", "deadline_at",
+        "time_sheet_state", "submitted_at", "is_expected", "has_time_sheet", "is_due", "is_submitted",
+        "is_on_time", "is_late", "is_missing", "is_rejected", "is_recalled", "hours_logged",
+        "capacity_hours", "hours_vs_capacity_ratio", "is_partial_week", "as_of_date",
+    ],
+    "kpi_timesheet_compliance_by_department": [
+        "department", "month_start_date", "expected_count", "due_count", "submitted_on_time_count",
+        "submitted_late_count", "missing_count", "rejected_count", "recalled_count", "on_time_ratio",
+        "missing_ratio", "hours_logged", "capacity_hours", "hours_vs_capacity_ratio", "is_partial_month",
+        "as_of_date",
+    ],
+    "kpi_vendor_performance": [
+        "vendor_key", "vendor_id", "vendor_name", "month_start_date", "capex_amount", "opex_amount",
+        "spend_amount", "line_count", "project_count", "portfolio_count", "share_of_month_spend_ratio",
+        "cumulative_spend_amount", "red_amber_project_spend_amount", "is_partial_month", "as_of_date",
+    ],
+    "kpi_vendor_concentration": [
+        "portfolio_key", "portfolio_name", "month_start_date", "vendor_count", "spend_amount",
+        "top_5_vendor_spend_amount", "top_5_vendor_share_ratio", "largest_vendor_share_ratio",
+        "is_partial_month", "as_of_date",
+    ],
+    "kpi_dependency_risk": [
+        "blocked_project_key", "blocked_project_id", "blocked_project_name", "blocked_portfolio_name",
+        "blocking_project_key", "blocking_project_id", "blocking_project_name", "blocking_portfolio_name",
+        "open_jira_link_count", "open_task_dependency_count", "open_dependency_count",
+        "blocker_overall_health", "blocker_planned_end_date", "blocker_baseline_end_date",
+        "blocker_schedule_slip_days", "blocked_planned_start_date", "blocked_work_planned_start_date",
+        "is_at_risk", "as_of_date",
+    ],
+    "kpi_governance_headline": [
+        "topic_order", "topic", "headline", "primary_count", "scope_count", "amount", "ratio", "as_of_date",
+    ],
 }
 
 # docs/contract.md §5: every dimension with its surrogate key, every fact with the columns its grain
@@ -125,6 +172,7 @@ FACTS: dict[str, list[str]] = {
     "fct_issue_dependency": ["issue_dependency_key", "blocker_issue_key", "blocked_issue_key"],
     "fct_worklog": ["worklog_key", "issue_key", "resource_key", "time_spent_seconds"],
     "fct_demand": ["demand_key", "demand_id", "portfolio_key"],
+    "fct_stage_gate": ["stage_gate_key", "project_key", "portfolio_key", "planned_gate_date", "actual_gate_date"],
 }
 UNKNOWN_KEY = "md5('-1')"
 

@@ -666,6 +666,106 @@ const PAGES = {
       { label: "name", column: "item_name", kind: "text" },
       { label: "cost in horizon", column: "cost_amount", kind: "money" },
     ], { id: "scenario-sensitivity-table" })));
+  governance(portfolio) {
+    // docs/kpis.md "Governance": one section per forum; every number is a value of a governance mart row
+    const out = [];
+    // kpi_governance_headline's lines, as the mart words them (text: shown, not re-derived)
+    const lines = objects(DATA.headline);
+    out.push(section("This month's governance lines (all portfolios)", el("ul", { class: "headlines" },
+      ...lines.map((r) => el("li", { text: r.headline })))));
+
+    const gateKey = (r) => ({ portfolio_name: r.portfolio_name, phase: r.phase, month_start_date: r.month_start_date });
+    const G = "kpi_stage_gates";
+    out.push(section("Stage gates this month, by portfolio and phase", table(forPortfolio(objects(DATA.gates), portfolio), [
+      { label: "portfolio", column: "portfolio_name", kind: "text" },
+      { label: "phase", column: "phase", kind: "text" },
+      { label: "due", column: "gates_due_count", kind: "count", mart: G, key: gateKey },
+      { label: "passed", column: "gates_passed_count", kind: "count", mart: G, key: gateKey },
+      { label: "passed late", column: "gates_passed_late_count", kind: "count", mart: G, key: gateKey, flag: (r) => r.gates_passed_late_count > 0 },
+      { label: "on time", column: "on_time_gate_ratio", kind: "percent", mart: G, key: gateKey },
+      { label: "overdue now", column: "gates_overdue_count", kind: "count", mart: G, key: gateKey, flag: (r) => r.gates_overdue_count > 0 },
+      { label: "median days in phase", column: "median_days_in_phase", kind: "days", mart: G, key: gateKey },
+      { label: "p85 days in phase", column: "p85_days_in_phase", kind: "days", mart: G, key: gateKey },
+    ], { id: "gates-table" })));
+    const overdueKey = (r) => ({ phase_task_id: r.phase_task_id });
+    out.push(section("Gates overdue now", table(forPortfolio(objects(DATA.overdue_gates), portfolio), [
+      { label: "project", column: "project_id", kind: "text" },
+      { label: "portfolio", column: "portfolio_name", kind: "text" },
+      { label: "phase", column: "phase", kind: "text" },
+      { label: "planned gate", column: "planned_gate_date", kind: "date", mart: "fct_stage_gate", key: overdueKey },
+      { label: "days overdue", column: "days_overdue", kind: "count", mart: "fct_stage_gate", key: overdueKey, flag: () => true },
+      { label: "project says", column: "project_phase", kind: "text" },
+    ], { id: "overdue-gates-table" })));
+
+    const demand = objects(DATA.demand);
+    const D = "kpi_demand_pipeline";
+    out.push(el("div", { class: "grid2" },
+      chart("Open demands at month end", linesByPortfolio(demand, portfolio, "open_backlog_count", "open demands")),
+      chart("Approved and converted per month", [
+        ...linesByPortfolio(demand, portfolio, "approved_count", "approved").map((tr) => ({ ...tr, name: suffixed(tr.name, portfolio, "approved") })),
+        ...linesByPortfolio(demand, portfolio, "converted_count", "converted").map((tr) => ({ ...tr, name: suffixed(tr.name, portfolio, "converted"), line: { dash: "dot" } })),
+      ]),
+    ));
+    const current = forPortfolio(demand.filter((r) => r.is_partial_month), portfolio);
+    out.push(section("Demand intake this month", table(current, [
+      { label: "portfolio", column: "portfolio_name", kind: "text" },
+      { label: "submitted", column: "submitted_count", kind: "count", mart: D, key: monthKey },
+      { label: "approved", column: "approved_count", kind: "count", mart: D, key: monthKey },
+      { label: "rejected", column: "rejected_count", kind: "count", mart: D, key: monthKey },
+      { label: "converted", column: "converted_count", kind: "count", mart: D, key: monthKey },
+      { label: "approval rate", column: "approval_ratio", kind: "percent", mart: D, key: monthKey },
+      { label: "open", column: "open_backlog_count", kind: "count", mart: D, key: monthKey },
+      { label: "open, estimated cost", column: "open_backlog_estimated_cost_amount", kind: "money", mart: D, key: monthKey },
+      { label: "median age (days)", column: "median_open_age_days", kind: "days", mart: D, key: monthKey },
+      { label: "free capacity, next 12 months (h)", column: "uncommitted_capacity_hours", kind: "hours", mart: D, key: monthKey },
+      { label: "backlog effort / free capacity", column: "backlog_capacity_ratio", kind: "percent", mart: D, key: monthKey, flag: (r) => r.backlog_capacity_ratio > 1 },
+    ], { id: "demand-table" })));
+
+    const T = "kpi_timesheet_compliance_by_department";
+    const sheetKey = (r) => ({ department: r.department, month_start_date: r.month_start_date });
+    out.push(section("Time sheets by department (not by portfolio)", table(objects(DATA.time_sheets), [
+      { label: "department", column: "department", kind: "text" },
+      { label: "month", column: "month_start_date", kind: "date", mart: T, key: sheetKey },
+      { label: "due", column: "due_count", kind: "count", mart: T, key: sheetKey },
+      { label: "on time", column: "submitted_on_time_count", kind: "count", mart: T, key: sheetKey },
+      { label: "late", column: "submitted_late_count", kind: "count", mart: T, key: sheetKey },
+      { label: "missing", column: "missing_count", kind: "count", mart: T, key: sheetKey, flag: (r) => r.missing_count > 0 },
+      { label: "on-time rate", column: "on_time_ratio", kind: "percent", mart: T, key: sheetKey },
+      { label: "hours vs capacity", column: "hours_vs_capacity_ratio", kind: "percent", mart: T, key: sheetKey },
+    ], { id: "time-sheets-table" })));
+
+    const C = "kpi_vendor_concentration";
+    out.push(section("Vendor concentration this month", table(forPortfolio(objects(DATA.concentration), portfolio), [
+      { label: "portfolio", column: "portfolio_name", kind: "text" },
+      { label: "vendors", column: "vendor_count", kind: "count", mart: C, key: monthKey },
+      { label: "spend", column: "spend_amount", kind: "money", mart: C, key: monthKey },
+      { label: "top-5 share", column: "top_5_vendor_share_ratio", kind: "percent", mart: C, key: monthKey },
+      { label: "largest vendor's share", column: "largest_vendor_share_ratio", kind: "percent", mart: C, key: monthKey },
+    ], { id: "concentration-table" })));
+    const V = "kpi_vendor_performance";
+    const vendorKey = (r) => ({ vendor_id: r.vendor_id, month_start_date: r.month_start_date });
+    out.push(section("Vendors this month, largest spend first (all portfolios)", table(objects(DATA.vendors), [
+      { label: "vendor", column: "vendor_name", kind: "text" },
+      { label: "spend", column: "spend_amount", kind: "money", mart: V, key: vendorKey },
+      { label: "share", column: "share_of_month_spend_ratio", kind: "percent", mart: V, key: vendorKey },
+      { label: "projects", column: "project_count", kind: "count", mart: V, key: vendorKey },
+      { label: "on red/amber projects", column: "red_amber_project_spend_amount", kind: "money", mart: V, key: vendorKey },
+      { label: "cumulative", column: "cumulative_spend_amount", kind: "money", mart: V, key: vendorKey },
+    ], { id: "vendors-table", limit: 15 })));
+
+    const R = "kpi_dependency_risk";
+    const pairKey = (r) => ({ blocked_project_id: r.blocked_project_id, blocking_project_id: r.blocking_project_id });
+    out.push(section("Cross-project dependencies (under the blocked project's portfolio)", table(forPortfolio(objects(DATA.dependencies), portfolio), [
+      { label: "blocked project", column: "blocked_project_id", kind: "text" },
+      { label: "waits on", column: "blocking_project_id", kind: "text" },
+      { label: "its portfolio", column: "blocking_portfolio_name", kind: "text" },
+      { label: "open links", column: "open_dependency_count", kind: "count", mart: R, key: pairKey },
+      { label: "blocker health", column: "blocker_overall_health", kind: "text" },
+      { label: "blocker slip (days)", column: "blocker_schedule_slip_days", kind: "count", mart: R, key: pairKey },
+      { label: "blocker ends", column: "blocker_planned_end_date", kind: "date", mart: R, key: pairKey },
+      { label: "work starts", column: "blocked_work_planned_start_date", kind: "date", mart: R, key: pairKey },
+      { label: "at risk", column: "is_at_risk", kind: "bool", mart: R, key: pairKey, flag: (r) => r.is_at_risk },
+    ], { id: "dependencies-table" })));
     return out;
   },
 

@@ -40,6 +40,15 @@ status_intervals as (
     select * from {{ ref('int_jira_status_intervals') }}
 ),
 
+-- upstream dependencies at risk: blocking projects (kpi_dependency_risk pairs) that put this
+-- project's work at risk as of the as-of date
+at_risk_dependencies as (
+    select blocked_project_key, count(*) as at_risk_dependency_count
+    from {{ ref('kpi_dependency_risk') }}
+    where is_at_risk
+    group by 1
+),
+
 -- every current project (docs/kpis.md "Row sets"), with its fields as they are now
 current_projects as (
     select *
@@ -163,7 +172,8 @@ measures as (
         project_value.payback_months,
         prioritization.priority_score,
         prioritization.priority_rank,
-        coalesce(blocking.blocking_dependency_count, 0) as blocking_dependency_count
+        coalesce(blocking.blocking_dependency_count, 0) as blocking_dependency_count,
+        coalesce(at_risk_dependencies.at_risk_dependency_count, 0) as at_risk_dependency_count
     from current_projects
     left join costs
         on current_projects.project_sys_id = costs.project_sys_id
@@ -180,6 +190,8 @@ measures as (
         and current_projects.project_id = prioritization.item_id
     left join blocking
         on upper(trim(current_projects.jira_project_key)) = blocking.jira_project_key
+    left join at_risk_dependencies
+        on current_projects.project_key = at_risk_dependencies.blocked_project_key
 ),
 
 earned_value as (
@@ -244,7 +256,10 @@ final as (
         cast(priority_score as double) as priority_score,
         cast(priority_rank as bigint) as priority_rank,
         cast(blocking_dependency_count as bigint) as blocking_dependency_count,
-        cast({{ as_of_date() }} as date) as as_of_date
+        cast({{ as_of_date() }} as date) as as_of_date,
+        -- added after as_of_date: a new column goes at the end, so reports that read the columns
+        -- by position keep working
+        cast(at_risk_dependency_count as bigint) as at_risk_dependency_count
     from at_completion
 )
 

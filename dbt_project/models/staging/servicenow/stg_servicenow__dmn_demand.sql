@@ -22,6 +22,7 @@ renamed as (
         {{ sn_integer('u_time_criticality') }} as time_criticality,
         {{ sn_integer('u_risk_reduction') }} as risk_reduction,
         {{ sn_integer('u_job_size') }} as job_size,
+        {{ sn_decimal('u_estimated_effort_hours') }} as estimated_effort_hours,
         ---------- dates and timestamps
         {{ sn_date('submitted_date') }} as submitted_date,
         ---------- lineage

@@ -15,6 +15,8 @@ renamed as (
         {{ sn_text('short_description') }} as task_name,
         {{ sn_boolean('milestone') }} as is_milestone,
         {{ sn_text('state') }} as state_code,
+        -- set on a phase (waterfall, agile, test); empty on an ordinary task
+        {{ sn_text('phase_type') }} as phase_type,
         ---------- numerics
         {{ sn_decimal('percent_complete') }} as percent_complete,
         ---------- dates and timestamps
