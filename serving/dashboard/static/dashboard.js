@@ -666,6 +666,9 @@ const PAGES = {
       { label: "name", column: "item_name", kind: "text" },
       { label: "cost in horizon", column: "cost_amount", kind: "money" },
     ], { id: "scenario-sensitivity-table" })));
+    return out;
+  },
+
   governance(portfolio) {
     // docs/kpis.md "Governance": one section per forum; every number is a value of a governance mart row
     const out = [];
