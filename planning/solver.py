@@ -15,7 +15,11 @@ hours in thousands meet the solver as numbers near 1.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -69,13 +73,14 @@ def solve(problem: Problem, *, time_limit: float = 60.0, mip_gap: float = 1e-4) 
     upper[too_big & ~forced] = 0.0
     if n == 0:
         return Slate(np.zeros(0, dtype=bool), 0.0, OPTIMAL, 0.0, 0.0)
-    result = milp(
-        -problem.values,
-        integrality=np.ones(n),
-        bounds=Bounds(lower, upper),
-        constraints=_constraints(problem),
-        options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_gap), "disp": False},
-    )
+    with _solver_output_discarded():
+        result = milp(
+            -problem.values,
+            integrality=np.ones(n),
+            bounds=Bounds(lower, upper),
+            constraints=_constraints(problem),
+            options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_gap), "disp": False},
+        )
     seconds = time.monotonic() - started
     if result.x is None:
         if result.status == 2:
@@ -277,3 +282,20 @@ def _overrun(row: ResourceRow, after: float, limit: float) -> str:
         return f"would take {row.period}'s {row.budget_kind} spend to {_money(after)}, over its budget of {_money(limit)}"
     return (f"would take {row.department}'s hours in {row.month:%Y-%m} to {after:,.0f} h, "
             f"over the {limit:,.0f} h available")
+
+
+@contextmanager
+def _solver_output_discarded() -> Iterator[None]:
+    """SciPy's HiGHS writes a leftover debug line to file descriptor 1 whatever `disp` says (HiGHS
+    issue #2783); `pwh scenario` and the run log must show only our own lines. Python's own
+    stdout is flushed first, so nothing of ours is lost."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
