@@ -8,6 +8,7 @@
     pwh serve     production: Dagster webserver and daemon, schedule and sensors on
     pwh export    the published marts as Parquet or Excel files, or a Power BI project
     pwh dashboard the static dashboard from the published marts
+    pwh scenario  solve the portfolio scenarios against the published marts and publish the slates
     pwh docs      generate and serve the dbt docs site (lineage) on 127.0.0.1
 
 Exit code 0 only when every asset materialised and every blocking check passed; 1 when the
@@ -173,6 +174,23 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/reports)")
     dashboard.set_defaults(handler=cmd_dashboard)
 
+    scenario = sub.add_parser(
+        "scenario",
+        help="solve the portfolio scenarios against the published marts and publish the slates",
+        description="Solves each scenario file (scenarios/*.yml, or PWH_SCENARIO_DIR) against the published "
+        "warehouse: the best slate within budget, capacity, dependencies and the file's rules, beside the greedy "
+        "slate, the budget frontier and the sensitivities; prints each summary and publishes the scenario marts "
+        "(docs/scenarios.md). Exit 1 when a scenario is invalid or infeasible, with one line saying why.",
+    )
+    scenario.add_argument("names", nargs="*", metavar="NAME",
+                          help="the scenarios to solve, by name (default: every file in the folder); only their rows "
+                          "of the scenario marts are replaced")
+    scenario.add_argument("--dir", type=Path, default=None,
+                          help="the folder of scenario files (default: PWH_SCENARIO_DIR, else the project's scenarios/)")
+    scenario.add_argument("--no-publish", action="store_true",
+                          help="solve and print only: leave the published marts and the exports as they are")
+    scenario.set_defaults(handler=cmd_scenario)
+
     docs = sub.add_parser(
         "docs",
         help="generate and serve the dbt docs site (lineage) on 127.0.0.1",
@@ -335,6 +353,50 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise UserFacingError(str(exc)) from exc
     print(result.pages[0])
     return EXIT_OK
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    """Solve against the published file, print, publish the scenario marts and refresh the exports."""
+    from orchestration.lifecycle import run_lock
+    from orchestration.scenarios import print_run, publish_run, read_frames, scenario_folder, solve_folder
+    from orchestration.settings import load_environment
+    from planning.scenario import ScenarioError
+    from serving.marts import open_published
+
+    settings = _settings()
+    paths = settings.paths
+    folder = args.dir.resolve() if args.dir else scenario_folder(load_environment())
+    try:
+        conn = open_published(paths.published_db)
+    except FileNotFoundError as exc:
+        raise UserFacingError(str(exc)) from exc
+    try:
+        frames = read_frames(conn)
+    finally:
+        conn.close()
+    try:
+        run = solve_folder(frames, folder, args.names)
+    except ScenarioError as exc:
+        # no scenario folder, or a name no file has: a setting or a usage error, so it cannot start
+        # (docs/contract.md §1); a scenario that fails to solve is a failure of its own, below
+        raise UserFacingError(str(exc)) from exc
+    print_run(run, sys.stdout)
+    if not args.no_publish:
+        # One writer per PWH_HOME: a nightly run publishing at the same moment would lose one of the two.
+        with run_lock(paths, "pwh scenario " + " ".join(args.names)):
+            publish_run(paths.published_db, run, args.names)
+            from serving.exports import export
+
+            export(paths.published_db, paths.exports / "parquet", "parquet")
+            if (paths.reports / "index.html").exists():
+                from serving.dashboard import build_dashboard
+
+                build_dashboard(paths.published_db, paths.reports, currency=settings.reporting_currency)
+        print(f"published: {paths.published_db} (scenario_selection, scenario_summary, scenario_frontier, "
+              f"scenario_sensitivity) and {paths.exports / 'parquet'}", flush=True)
+    for failure in run.failures:
+        print(f"pwh: {failure.message}", file=sys.stderr)
+    return EXIT_FAILED if run.failures else EXIT_OK
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

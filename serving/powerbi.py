@@ -2,7 +2,8 @@
 
 Nothing here is written table by table: the tables, columns, descriptions and relationships come
 from the dbt manifest (read as JSON) and the column types from the exported Parquet files, so the
-model follows the marts when they change. What is written by hand is the list of KPI measures
+model follows the marts when they change. A published mart that dbt does not build (the scenario
+marts) is taken from its Parquet file, descriptions included. What is written by hand is the list of KPI measures
 below, each a ratio of sums (docs/kpis.md "Ratios") over columns the generator checks exist.
 
 - Every mart is an import table over `<ParquetFolder><table>.parquet`; the folder is the one
@@ -175,8 +176,21 @@ def currency_format(currency: str) -> str:
     return f'#,0 "{currency}";-#,0 "{currency}";0 "{currency}"'
 
 
+def _described_by_file(schema: pa.Schema) -> dict:
+    """A mart dbt does not build (the scenario marts) as a manifest node: its descriptions are the
+    ones the Parquet export wrote into the file's metadata."""
+    def text(metadata: dict | None) -> str | None:
+        return (metadata or {}).get(b"description", b"").decode() or None
+
+    return {"description": text(schema.metadata),
+            "columns": {f.name: {"description": text(f.metadata)} for f in schema}}
+
+
 def read_tables(manifest: dict, parquet_dir: Path, currency: str) -> list[ModelTable]:
     models = _mart_models(manifest)
+    for path in sorted(parquet_dir.glob("*.parquet")):
+        if path.stem not in models:
+            models[path.stem] = _described_by_file(pq.read_schema(path))
     tables: list[ModelTable] = []
     for name in sorted(models):
         path = parquet_dir / f"{name}.parquet"

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -30,7 +31,11 @@ from serving.marts import (
     sql_literal,
     table_description,
     table_ref,
+    write_table,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -119,3 +124,57 @@ def publish(build_db: Path, published_db: Path, *, refresh_only: Sequence[str] |
         for path in [*_side_files(tmp), *(_side_files(previous) if previous else [])]:
             path.unlink(missing_ok=True)
     return PublishResult(published_db, counts, "full" if refresh_only is None else "data_quality_only")
+
+
+@dataclass(frozen=True)
+class NewTable:
+    """A table to publish that dbt does not build: its rows, columns (name, SQL type, description)
+    and description."""
+
+    name: str
+    frame: pd.DataFrame
+    columns: Sequence[tuple[str, str, str]]
+    description: str
+
+
+def publish_tables(published_db: Path, tables: Sequence[NewTable], *,
+                   replace_where: tuple[str, Sequence[str]] | None = None) -> PublishResult:
+    """Replace some tables of the published file, atomically, leaving every other table as it is.
+
+    The new file starts as a plain copy of the published one (never opened: decision 3), gets the
+    tables written, and is renamed over it. With ``replace_where`` = (column, values), only the
+    published rows whose column holds one of the values are replaced; the other rows stay.
+    """
+    if not published_db.exists():
+        raise FileNotFoundError(f"no published warehouse at {published_db}: run `pwh run` (or `pwh demo`) first")
+    tmp = published_db.with_name(f".{published_db.name}.{uuid.uuid4().hex[:8]}.tmp")
+    counts: dict[str, int] = {}
+    try:
+        shutil.copyfile(published_db, tmp)
+        wal = Path(f"{published_db}.wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{tmp}.wal")
+        conn = duckdb.connect(str(tmp))
+        try:
+            existing = set(list_tables(conn, conn.execute("select current_database()").fetchall()[0][0]))
+            for table in tables:
+                ref = table_ref(table.name)
+                kept = table.name in existing and replace_where is not None
+                if kept:
+                    column, values = replace_where
+                    conn.execute(f"create temp table _kept as select * from {ref} "
+                                 f"where {quote_identifier(column)} is null or {quote_identifier(column)} not in "
+                                 f"(select unnest(?::varchar[]))", [list(values)])
+                write_table(conn, table.name, table.frame, table.columns, table.description)
+                if kept:
+                    conn.execute(f"insert into {ref} by name select * from _kept")
+                    conn.execute("drop table _kept")
+                counts[table.name] = conn.execute(f"select count(*) from {ref}").fetchall()[0][0]
+            conn.execute("checkpoint")
+        finally:
+            conn.close()
+        os.replace(tmp, published_db)
+    finally:
+        for path in _side_files(tmp):
+            path.unlink(missing_ok=True)
+    return PublishResult(published_db, counts, "tables")

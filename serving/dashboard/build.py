@@ -44,6 +44,7 @@ PAGES = (
     Page("capacity", "capacity.html", "Capacity", "Utilisation per person and month by department; over-allocated people."),
     Page("delivery", "delivery.html", "Delivery flow", "Throughput, work in progress and cycle time per Jira project."),
     Page("prioritisation", "prioritisation.html", "Prioritisation", "The ranked slate: priority score and WSJF."),
+    Page("scenarios", "scenarios.html", "Scenarios", "The funded slate per scenario beside the greedy one, the budget frontier, what moves."),
     Page("governance", "governance.html", "Governance", "Stage gates, demand intake, time sheets, vendors and cross-project dependencies."),
     Page("data_health", "data-health.html", "Data health", "Source freshness, the latest run's checks, finance rejects."),
 )

@@ -201,6 +201,52 @@ from marts.kpi_prioritization
 order by portfolio_name, priority_rank nulls last, item_id
 """
 
+# --- scenarios (the planner's marts; docs/scenarios.md) ------------------------------------------
+
+SCENARIO_SUMMARY = """
+select scenario_name, is_total, period_label, description, objective, status, status_message, candidate_count,
+       funded_count, greedy_funded_count, objective_value, greedy_objective_value, objective_gain, mip_gap,
+       solve_seconds, npv_amount, risk_exposure_amount, budget_amount, cost_amount, budget_used_ratio,
+       capacity_hours, effort_hours, capacity_used_ratio
+from marts.scenario_summary
+order by scenario_name, is_total, period_start_date
+"""
+
+SCENARIO_FRONTIER = """
+select scenario_name, level_number, budget_ratio, budget_amount, status, objective_value, funded_count
+from marts.scenario_frontier
+order by scenario_name, level_number
+"""
+
+SCENARIO_SELECTION = """
+select scenario_name, portfolio_name, item_type, item_id, item_name, priority_score, item_value, cost_amount,
+       effort_hours, is_funded, is_funded_greedy, not_funded_reason, not_funded_detail
+from marts.scenario_selection
+order by scenario_name, is_funded desc, item_value desc, item_id
+"""
+
+SCENARIO_SENSITIVITY = """
+select scenario_name, change_name, movement, portfolio_name, item_id, item_name, item_value, cost_amount
+from marts.scenario_sensitivity
+order by scenario_name, change_name, movement, item_id
+"""
+
+SCENARIO_MARTS = ("scenario_summary", "scenario_frontier", "scenario_selection", "scenario_sensitivity")
+
+
+def _scenario_data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The scenario page's rows; empty where a published file predates the scenario marts."""
+    present = {r[0] for r in conn.execute(
+        "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    if not set(SCENARIO_MARTS) <= present:
+        return {"summary": None, "frontier": None, "selection": None, "sensitivity": None}
+    return {
+        "summary": select(conn, SCENARIO_SUMMARY).as_json(),
+        "frontier": select(conn, SCENARIO_FRONTIER).as_json(),
+        "selection": select(conn, SCENARIO_SELECTION).as_json(),
+        "sensitivity": select(conn, SCENARIO_SENSITIVITY).as_json(),
+    }
+
 # --- governance (docs/kpis.md "Governance") ------------------------------------------------------
 
 GOVERNANCE_HEADLINE = """
@@ -332,6 +378,7 @@ def page_data(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
         "prioritisation": {
             "slate": select(conn, SLATE).as_json(),
         },
+        "scenarios": _scenario_data(conn),
         "governance": {
             "headline": select(conn, GOVERNANCE_HEADLINE).as_json(),
             "gates": select(conn, GATE_MONTH).as_json(),

@@ -112,6 +112,21 @@ def test_kpi_marts_are_a_separate_step_from_the_core_models(definitions) -> None
     assert by_key[dg.AssetKey(["marts", "kpi_data_quality"])] == "dbt_data_quality"
 
 
+def test_scenario_marts_are_one_step_after_the_kpi_marts_and_before_publishing(definitions, graph) -> None:
+    names = ["scenario_selection", "scenario_summary", "scenario_frontier", "scenario_sensitivity"]
+    keys = [dg.AssetKey(["marts", n]) for n in names]
+    steps = {a.node_def.name for a in definitions.assets or [] if isinstance(a, dg.AssetsDefinition)
+             for k in a.keys if k in keys}
+    assert steps == {"scenario_marts"}, "one asset solves every scenario once and writes the four tables"
+    for key in keys:
+        # the inputs it reads are finished KPI marts, so the slates use the night's numbers
+        assert {dg.AssetKey(["marts", "kpi_prioritization"]), dg.AssetKey(["marts", "kpi_capacity_utilization"])} \
+            <= graph.get(key).parent_keys
+    published = _ancestors(graph, dg.AssetKey(["serving", "published_warehouse"]))
+    assert set(keys) <= published
+    assert set(keys) <= set(definitions.resolve_job_def("nightly_sync").asset_layer.executable_asset_keys)
+
+
 def test_nightly_schedule_runs_at_two_in_the_configured_time_zone(definitions) -> None:
     schedule = definitions.resolve_schedule_def("nightly_sync_schedule")
     assert schedule.cron_schedule == "0 2 * * *"

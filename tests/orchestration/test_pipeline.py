@@ -20,6 +20,8 @@ KPI_MARTS = [
     "kpi_timesheet_compliance_by_department", "kpi_vendor_performance", "kpi_vendor_concentration",
     "kpi_dependency_risk", "kpi_governance_headline",
 ]
+# written by the planner (orchestration/defs/planning), not dbt, and published with the KPI marts
+SCENARIO_MARTS = ["scenario_selection", "scenario_summary", "scenario_frontier", "scenario_sensitivity"]
 GOVERNANCE_PREFIXES = (
     "gates overdue: ", "demands open: ", "time sheets missing: ", "vendor spend ", "dependencies at risk: ",
 )
@@ -92,12 +94,16 @@ def test_published_file_has_every_kpi_mart_and_the_star_schema(small_warehouse: 
     assert {"dim_project", "fct_spend", "fct_timesheet_hours", "fct_issue", "finance_rejects"} <= tables
     assert schemas == {"marts"}, "only the marts are published, not staging or intermediate"
     assert all(counts[t] > 0 for t in KPI_MARTS), counts
+    assert set(SCENARIO_MARTS) <= tables, "the scenario marts are published with the KPI marts"
 
 
 def test_exports_and_data_quality_results_are_on_disk(small_warehouse: SmallWarehouse) -> None:
     exports = small_warehouse.home / "exports" / "parquet"
     files = {p.stem for p in exports.glob("*.parquet")}
     assert set(KPI_MARTS) <= files
+    assert set(SCENARIO_MARTS) <= files, "the nightly exports carry the scenario marts"
+    summary = pd.read_parquet(exports / "scenario_summary.parquet")
+    assert sorted(summary.loc[summary["is_total"], "scenario_name"]) == ["baseline", "regulatory-floor", "value-next-year"]
     scorecard = pd.read_parquet(exports / "kpi_project_scorecard.parquet")
     assert len(scorecard) == 25  # every current project of the small world
     results = list((small_warehouse.home / "quality" / "check_results").glob("batch-*.parquet"))

@@ -235,6 +235,7 @@ def test_each_page_loads_without_errors_and_shows_the_marts_numbers(
         for portfolio in two_portfolios:
             assert results[portfolio] > 0, f"{page.file}: no numbers for {portfolio}"
     assert results[ALL] > 0
+    (screenshots / f"{page.key}.counts.json").write_text(json.dumps(results))  # for the record
     print(f"\n{page.file}: values checked against the marts {results}; screenshots in {screenshots}")
 
 

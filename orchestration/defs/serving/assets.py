@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.automation.jobs import PUBLISH_MODE_TAG
+from orchestration.defs.planning.assets import SCENARIO_KEYS
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.transform.project import mart_names
 from serving.exports import export
@@ -17,7 +18,7 @@ PUBLISHED_KEY = dg.AssetKey(["serving", "published_warehouse"])
 @dg.asset(
     key=PUBLISHED_KEY,
     group_name="serving",
-    deps=[dg.AssetKey(["marts", name]) for name in (*DATA_QUALITY_MARTS, *KPI_MARTS)],
+    deps=[*(dg.AssetKey(["marts", name]) for name in (*DATA_QUALITY_MARTS, *KPI_MARTS)), *SCENARIO_KEYS],
     kinds={"duckdb"},
     pool="duckdb",
     description=(

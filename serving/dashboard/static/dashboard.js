@@ -604,6 +604,71 @@ const PAGES = {
     return out;
   },
 
+  scenarios(portfolio) {
+    const out = [];
+    const summary = objects(DATA.summary);
+    if (!DATA.summary) {
+      out.push(gapNote("the scenario marts: this published file predates them (run `pwh scenario`)."));
+      return out;
+    }
+    document.getElementById("filter-note").textContent = portfolio === ALL ? "" :
+      "A slate's totals cover every portfolio (a scenario funds them together); the tables show this portfolio's items.";
+    const S = "scenario_summary";
+    const totals = summary.filter((r) => r.is_total);
+    for (const total of totals) {
+      const src = (column) => ({ mart: S, column, row: { scenario_name: total.scenario_name, is_total: true } });
+      if (total.status === "invalid" || total.status === "infeasible") {
+        out.push(section(`${total.scenario_name}: ${total.status}`, el("p", { class: "bad", text: total.status_message })));
+        continue;
+      }
+      const kind = total.objective === "priority_score" ? "number" : "money";
+      out.push(section(`${total.scenario_name} — ${total.description || total.objective}`, el("div", { class: "tiles" },
+        tile("Objective", total.objective_value, kind, src("objective_value"), total.objective),
+        tile("Greedy objective", total.greedy_objective_value, kind, src("greedy_objective_value"), "rank order, fund while it fits"),
+        tile("Gain over greedy", total.objective_gain, kind, src("objective_gain")),
+        tile("Funded", total.funded_count, "count", src("funded_count"), `of ${total.candidate_count} candidates`),
+        tile("Optimality gap", total.mip_gap, "percent", src("mip_gap"), `${format(total.solve_seconds, "number")} s`),
+        tile("Budget used", total.budget_used_ratio, "percent", src("budget_used_ratio")),
+        tile("Capacity used", total.capacity_used_ratio, "percent", src("capacity_used_ratio")),
+      )));
+    }
+    const frontier = byKey(objects(DATA.frontier), "scenario_name");
+    const charts = [];
+    for (const [name, points] of frontier) {
+      charts.push(chart(`${name}: the efficient frontier`, [{
+        type: "scatter", mode: "lines+markers", name: "optimum",
+        x: points.map((r) => r.budget_ratio), y: points.map((r) => r.objective_value),
+        text: points.map((r) => `${r.funded_count ?? "—"} funded`), hovertemplate: "budget %{x:.0%}: %{y:,.3~s}<br>%{text}<extra></extra>",
+      }], { xaxis: { title: { text: "budget, share of the scenario's" }, tickformat: ".0%" }, yaxis: { title: { text: "objective" } } }));
+    }
+    if (charts.length) out.push(el("div", { class: "grid2" }, ...charts));
+    const selectionKey = (r) => ({ scenario_name: r.scenario_name, item_id: r.item_id });
+    const SEL = "scenario_selection";
+    const selection = forPortfolio(objects(DATA.selection), portfolio);
+    out.push(section("The slates, item by item", table(selection, [
+      { label: "scenario", column: "scenario_name", kind: "text" },
+      { label: "portfolio", column: "portfolio_name", kind: "text" },
+      { label: "item", column: "item_id", kind: "text" },
+      { label: "name", column: "item_name", kind: "text" },
+      { label: "value", column: "item_value", kind: "number", mart: SEL, key: selectionKey },
+      { label: "cost in horizon", column: "cost_amount", kind: "money", mart: SEL, key: selectionKey },
+      { label: "hours", column: "effort_hours", kind: "hours", mart: SEL, key: selectionKey },
+      { label: "funded", column: "is_funded", kind: "bool", mart: SEL, key: selectionKey },
+      { label: "greedy", column: "is_funded_greedy", kind: "bool", mart: SEL, key: selectionKey },
+      { label: "why not", column: "not_funded_detail", kind: "text" },
+    ], { id: "scenario-selection-table" })));
+    const moves = forPortfolio(objects(DATA.sensitivity), portfolio).filter((r) => r.item_id !== null);
+    out.push(section("What moves at −10 % / +10 % budget and −10 % capacity", table(moves, [
+      { label: "scenario", column: "scenario_name", kind: "text" },
+      { label: "change", column: "change_name", kind: "text" },
+      { label: "movement", column: "movement", kind: "text" },
+      { label: "item", column: "item_id", kind: "text" },
+      { label: "name", column: "item_name", kind: "text" },
+      { label: "cost in horizon", column: "cost_amount", kind: "money" },
+    ], { id: "scenario-sensitivity-table" })));
+    return out;
+  },
+
   governance(portfolio) {
     // docs/kpis.md "Governance": one section per forum; every number is a value of a governance mart row
     const out = [];

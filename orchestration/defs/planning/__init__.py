@@ -1,0 +1,1 @@
+"""Planning definitions: the scenario marts."""

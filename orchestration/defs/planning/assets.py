@@ -1,0 +1,89 @@
+"""The scenario marts: every scenario file solved against the build file's marts, after the KPI marts.
+
+One Dagster asset writes the four tables into schema `marts` of the build file, in the `duckdb`
+pool, so it is the build file's one writer while it runs; the publish job then copies them with
+every other mart (docs/architecture.md "Scenario marts are written by the planner"). A scenario
+that is invalid or infeasible does not fail the night: the KPI marts must still be published. It
+gets a row in scenario_summary saying why, a warning here, and a warning in kpi_data_quality.
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.quality.run_identity import run_identity
+from orchestration.defs.resources import WarehouseResource
+from orchestration.settings import load_environment
+from planning.tables import TABLE_NAMES
+from quality.results import CheckRow, ensure_results_folder, write_check_rows
+
+SCENARIO_KEYS = [dg.AssetKey(["marts", name]) for name in TABLE_NAMES]
+# The marts the planner reads (orchestration/scenarios.py SOURCES).
+READS = ("kpi_prioritization", "kpi_project_scorecard", "kpi_capacity_utilization", "dim_project", "dim_resource",
+         "fct_cost_plan", "fct_demand", "fct_resource_allocation", "fct_issue_dependency", "fct_issue")
+
+
+@dg.multi_asset(
+    name="scenario_marts",
+    group_name="planning",
+    specs=[
+        dg.AssetSpec(key, deps=[dg.AssetKey(["marts", m]) for m in READS], kinds={"duckdb", "python"},
+                     description=f"{key.path[-1]}: see docs/scenarios.md and the table's description.")
+        for key in SCENARIO_KEYS
+    ],
+    pool="duckdb",
+)
+def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201
+    """Solve `scenarios/*.yml` (or PWH_SCENARIO_DIR) and write scenario_selection, scenario_summary,
+    scenario_frontier and scenario_sensitivity into the build file."""
+    from orchestration.scenarios import read_frames, scenario_folder, solve_folder
+    from planning.scenario import ScenarioError
+    from planning.tables import scenario_tables
+    from serving.marts import write_table
+
+    paths = warehouse.paths
+    folder = scenario_folder(load_environment())
+    conn = duckdb.connect(str(paths.build_db))
+    try:
+        frames = read_frames(conn)
+        run = None
+        try:
+            run = solve_folder(frames, folder)
+            tables = run.tables
+        except ScenarioError as exc:  # no scenario folder: nothing to solve, and no reason to fail the night
+            context.log.warning(str(exc))
+            tables = scenario_tables([], [], frames.as_of)
+        for table in tables:
+            write_table(conn, table.spec.name, table.frame,
+                        [(c.name, c.sql_type, c.description) for c in table.spec.columns], table.spec.description)
+    finally:
+        conn.close()
+    if run is not None:
+        _record(context, warehouse, run)
+    for table in tables:
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["marts", table.spec.name]),
+                                   metadata={"rows": len(table.frame)})
+
+
+def _record(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run) -> None:  # noqa: ANN001
+    """Each scenario's outcome in the log, and the ones that failed in kpi_data_quality."""
+    for result in run.results:
+        slate, baseline = result.slate, result.greedy
+        gap = "n/a" if slate.mip_gap is None else f"{slate.mip_gap:.4%}"
+        context.log.info(f"scenario {result.inputs.scenario.name}: {slate.status}, {slate.count} funded, objective "
+                         f"{slate.objective:,.4g} (greedy {baseline.objective:,.4g}), gap {gap}, {result.seconds:.1f} s")
+    if not run.failures:
+        return
+    identity = run_identity(context)
+    rows = []
+    for failure in run.failures:
+        context.log.warning(failure.message)
+        rows.append(CheckRow(
+            checked_at=datetime.now(UTC), run_id=identity.run_id, layer="planning", table_name="scenario_summary",
+            check_name=f"scenario_solves:{failure.name}", severity="warn", passed=False, failing_rows=1,
+            detail=failure.message, run_started_at=identity.started_at,
+        ))
+    quality_root = warehouse.paths.quality
+    ensure_results_folder(quality_root)
+    write_check_rows(quality_root, rows)
