@@ -53,7 +53,7 @@ def commands(kind: str, host: str, port: int) -> list[list[str]]:
         return [[python, "-m", "dagster", "dev", "-w", str(WORKSPACE), "-h", host, "-p", str(port)]]
     return [
         [python, "-m", "dagster_webserver", "-w", str(WORKSPACE), "-h", host, "-p", str(port)],
-        [python, "-m", "dagster", "daemon", "run", "-w", str(WORKSPACE)],
+        [python, "-m", "dagster._daemon", "run", "-w", str(WORKSPACE)],
     ]
 
 
