@@ -20,3 +20,20 @@
     where version_rank = 1
       and not is_deleted
 {% endmacro %}
+
+{#- Every version of every record in a raw change log, for the models that need history
+    (int_project_history, int_demand_history). The same version fetched twice (overlapping sync
+    windows) is one version: the copy loaded last is kept. Tombstones are the caller's choice. -#}
+{% macro distinct_versions(relation) %}
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by natural_key, source_updated_at
+                order by loaded_at desc, batch_id desc
+            ) as copy_rank
+        from {{ relation }}
+    ) as copies
+    where copy_rank = 1
+{% endmacro %}

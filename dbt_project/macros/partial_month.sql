@@ -38,3 +38,14 @@
         where isodow(counted_days.day) <= 5
     )
 {%- endmacro %}
+
+{#- The months a monthly mart's rows run through: from `first_month` through the as-of month.
+    Use as `cross join lateral ({{ months_through_as_of('x.first_month') }}) as months`; each row
+    is `month_start` (empty when `first_month` is after the as-of month). -#}
+{% macro months_through_as_of(first_month) -%}
+    select unnest(generate_series(
+        cast({{ first_month }} as date),
+        cast(date_trunc('month', {{ as_of_date() }}) as date),
+        interval 1 month
+    )) as month_start
+{%- endmacro %}

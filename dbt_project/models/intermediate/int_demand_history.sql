@@ -20,19 +20,8 @@ landed_versions as (
     where not source.is_deleted
 ),
 
--- the same version fetched twice (overlapping sync windows) is one version
 distinct_versions as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by natural_key, source_updated_at
-                order by loaded_at desc, batch_id desc
-            ) as copy_rank
-        from landed_versions
-    ) as copies
-    where copy_rank = 1
+    {{ distinct_versions('landed_versions') }}
 ),
 
 final as (

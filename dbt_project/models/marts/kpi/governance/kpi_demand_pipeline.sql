@@ -47,11 +47,7 @@ grid as (
         {{ counted_month_end('cast(months.month_start as date)') }} as cutoff_date
     from first_months
     cross join lateral (
-        select unnest(generate_series(
-            cast(first_months.first_month as date),
-            cast(date_trunc('month', {{ as_of_date() }}) as date),
-            interval 1 month
-        )) as month_start
+        {{ months_through_as_of('first_months.first_month') }}
     ) as months
 ),
 

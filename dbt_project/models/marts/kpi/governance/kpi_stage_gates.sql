@@ -45,11 +45,7 @@ months as (
     inner join first_months
         on portfolio_phases.portfolio_key = first_months.portfolio_key
     cross join lateral (
-        select unnest(generate_series(
-            cast(first_months.first_month as date),
-            cast(date_trunc('month', {{ as_of_date() }}) as date),
-            interval 1 month
-        )) as month_start
+        {{ months_through_as_of('first_months.first_month') }}
     ) as months
     where first_months.first_month <= date_trunc('month', {{ as_of_date() }})
 ),

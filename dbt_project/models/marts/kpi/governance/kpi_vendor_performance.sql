@@ -69,11 +69,7 @@ grid as (
         select vendor_key, min(month_start_date) as first_month from lines group by 1
     ) as first_months
     cross join lateral (
-        select unnest(generate_series(
-            cast(first_months.first_month as date),
-            cast(date_trunc('month', {{ as_of_date() }}) as date),
-            interval 1 month
-        )) as month_start
+        {{ months_through_as_of('first_months.first_month') }}
     ) as months
 ),
 
