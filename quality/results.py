@@ -23,7 +23,9 @@ from quality.runner import SuiteResult
 from quality.suites.marts import ROW_COUNT_CHECK
 
 CHECK_RESULTS_FOLDER = "check_results"
-LAYERS = ("raw", "warehouse", "marts")
+# `planning` holds the scenario solves that failed (orchestration/defs/planning); dbt's
+# accepted_values test on kpi_data_quality.layer lists the same names.
+LAYERS = ("raw", "warehouse", "marts", "planning")
 SEVERITIES = ("error", "warn")
 
 CHECK_RESULTS_SCHEMA = pa.schema(
@@ -63,6 +65,14 @@ class CheckRow:
     detail: str
     run_started_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # Checked here, for every row however it was made: a value dbt's accepted_values test
+        # rejects would fail kpi_data_quality on every later night.
+        if self.layer not in LAYERS:
+            raise ValueError(f"layer must be one of {LAYERS}, not {self.layer!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+
 
 def to_check_rows(
     result: SuiteResult,
@@ -76,10 +86,6 @@ def to_check_rows(
 ) -> list[CheckRow]:
     """One row per expectation outcome; a suite that never got to its expectations gives one row
     named after the suite, carrying the error."""
-    if layer not in LAYERS:
-        raise ValueError(f"layer must be one of {LAYERS}, not {layer!r}")
-    if severity not in SEVERITIES:
-        raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
     if checked_at.tzinfo is None:
         raise ValueError("checked_at must carry a time zone (it is stored as UTC)")
     at = checked_at.astimezone(UTC)

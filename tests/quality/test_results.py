@@ -13,6 +13,8 @@ from mart_rows import capacity_row, frame
 from quality import ExpectationOutcome, SuiteResult, run_suite
 from quality.results import (
     CHECK_RESULTS_SCHEMA,
+    LAYERS,
+    CheckRow,
     ensure_results_folder,
     latest_row_counts,
     read_results,
@@ -82,6 +84,21 @@ def test_a_suite_that_never_ran_its_expectations_gives_one_row_with_the_error():
 def test_to_check_rows_rejects_values_outside_the_format(layer, severity, checked_at):
     with pytest.raises(ValueError):
         to_check_rows(suite_result(), layer, "t", severity, "run-1", checked_at)
+
+
+def test_every_layer_a_row_may_carry_is_one_dbt_accepts_on_kpi_data_quality():
+    """A scenario solve that failed once wrote layer `planning`, which dbt's accepted_values test
+    rejected on every later night: the two lists must stay the same."""
+    import yaml
+
+    spec = Path(__file__).resolve().parents[2] / "dbt_project/models/marts/data_quality/kpi_data_quality.yml"
+    columns = yaml.safe_load(spec.read_text())["models"][0]["columns"]
+    layer = next(c for c in columns if c["name"] == "layer")
+    accepted = next(t["accepted_values"]["arguments"]["values"] for t in layer["data_tests"]
+                    if isinstance(t, dict) and "accepted_values" in t)
+    assert tuple(accepted) == LAYERS
+    with pytest.raises(ValueError, match="layer must be one of"):
+        CheckRow(CHECKED_AT, "r1", "scenarios", "scenario_summary", "scenario_solves:x", "warn", False, 1, "x")
 
 
 def test_written_batches_read_back_in_the_documented_schema(tmp_path: Path):
