@@ -56,22 +56,42 @@ from connectors.http import SourceConfigError
 log = logging.getLogger(__name__)
 
 GL_COLUMNS: tuple[str, ...] = (
-    "company_code", "fiscal_year", "fiscal_period", "posting_date", "document_number",
-    "line_number", "gl_account", "cost_center", "wbs_code", "vendor_id", "vendor_name",
-    "expense_type", "amount", "currency", "description",
+    "company_code",
+    "fiscal_year",
+    "fiscal_period",
+    "posting_date",
+    "document_number",
+    "line_number",
+    "gl_account",
+    "cost_center",
+    "wbs_code",
+    "vendor_id",
+    "vendor_name",
+    "expense_type",
+    "amount",
+    "currency",
+    "description",
 )
 FORECAST_MONTHS: tuple[str, ...] = tuple(f"p{m:02d}" for m in range(1, 13))
 FORECAST_COLUMNS: tuple[str, ...] = (
-    "fiscal_year", "version", "wbs_code", "cost_center", "expense_type", "currency", *FORECAST_MONTHS,
+    "fiscal_year",
+    "version",
+    "wbs_code",
+    "cost_center",
+    "expense_type",
+    "currency",
+    *FORECAST_MONTHS,
 )
 FX_COLUMNS: tuple[str, ...] = ("period", "currency", "rate_to_reporting")
 
 # File name prefix -> (raw entity, required columns).
-FILE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "gl_actuals": GL_COLUMNS,
-    "forecast": FORECAST_COLUMNS,
-    "fx_rates": FX_COLUMNS,
-})
+FILE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "gl_actuals": GL_COLUMNS,
+        "forecast": FORECAST_COLUMNS,
+        "fx_rates": FX_COLUMNS,
+    }
+)
 
 # Names a writer uses while a file is incomplete.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart")
@@ -193,9 +213,7 @@ def parse_number(text: str, decimal_sep: str = ".") -> Decimal:
         raise ValueError(f"amount {original!r} has more than one decimal separator {decimal_sep!r}")
     integer, _, fraction = s.partition(decimal_sep)
     groups = re.split(r"[" + re.escape(thousands) + _SPACES + "'’]", integer)
-    if len(groups) > 1 and not (
-        1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
-    ):
+    if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
         raise ValueError(f"amount {original!r} has misplaced thousands separators")
     digits = "".join(groups)
     canonical = f"{digits}.{fraction}" if fraction or s.endswith(decimal_sep) else digits
@@ -399,7 +417,7 @@ def choose_delimiter(header_line: str, expected: Sequence[str]) -> str:
 
 
 def _normalise_header(name: str) -> str:
-    return name.strip(_SPACES + "\ufeff\"").lower()
+    return name.strip(_SPACES + '\ufeff"').lower()
 
 
 class _LineTap:
@@ -468,7 +486,7 @@ def _ends_inside_quotes(text: str, delimiter: str, quote: str = '"') -> bool:
         char = text[index]
         if inside:
             if char == quote:
-                if text[index + 1:index + 2] == quote:
+                if text[index + 1 : index + 2] == quote:
                     index += 1  # an escaped quote
                 else:
                     inside = False
@@ -498,8 +516,9 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[_Record]:
             lines = tap.take()
             # Only a record that ran to the end of the file can end inside a quote.
             if tap.exhausted and _ends_inside_quotes("".join(lines), delimiter):
-                yield _Record(start, lines, None, _unclosed_quote_reason(start, start + len(lines) - 1),
-                              unclosed_quote=True)
+                yield _Record(
+                    start, lines, None, _unclosed_quote_reason(start, start + len(lines) - 1), unclosed_quote=True
+                )
                 continue
             yield _Record(start, lines, fields)
 
@@ -520,7 +539,11 @@ class FinanceFileReader:
         if kind is None:
             raise ValueError(f"{path.name} is not a finance export (gl_actuals_*, forecast_*, fx_rates_*.csv)")
         self.report = FileReport(
-            path=path, kind=kind, sha256=sha256, size_bytes=size_bytes, modified_at=modified_at,
+            path=path,
+            kind=kind,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            modified_at=modified_at,
             encoding=encoding,
         )
         self.required = FILE_KINDS[kind]
@@ -618,9 +641,7 @@ class FinanceFileReader:
                 )
                 continue
             if len(fields) != len(columns):
-                yield self._reject(
-                    line, raw, f"wrong number of columns: expected {len(columns)}, found {len(fields)}"
-                )
+                yield self._reject(line, raw, f"wrong number of columns: expected {len(columns)}, found {len(fields)}")
                 continue
             row = dict(zip(columns, fields, strict=True))
             try:

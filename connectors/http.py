@@ -48,8 +48,23 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Query parameters whose values are never shown, whatever the source.
 _SECRET_PARAMS = frozenset(
-    {"password", "passwd", "token", "api_token", "apitoken", "access_token", "secret",
-     "client_secret", "key", "apikey", "api_key", "sig", "signature", "auth", "authorization"}
+    {
+        "password",
+        "passwd",
+        "token",
+        "api_token",
+        "apitoken",
+        "access_token",
+        "secret",
+        "client_secret",
+        "key",
+        "apikey",
+        "api_key",
+        "sig",
+        "signature",
+        "auth",
+        "authorization",
+    }
 )
 
 USER_AGENT = "portfolio-warehouse/0.1 (+https://github.com/portfolio-warehouse)"
@@ -86,8 +101,12 @@ class HttpPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("HttpPolicy.max_attempts must be at least 1")
-        if (self.backoff_base < 0 or self.backoff_max < 0 or self.retry_budget_seconds < 0
-                or self.first_contact_budget_seconds < 0):
+        if (
+            self.backoff_base < 0
+            or self.backoff_max < 0
+            or self.retry_budget_seconds < 0
+            or self.first_contact_budget_seconds < 0
+        ):
             raise ValueError("HttpPolicy backoff and budget values must not be negative")
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
@@ -172,9 +191,7 @@ def safe_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe=",^=/:*"
-        )
+        query = urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe=",^=/:*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
@@ -293,7 +310,9 @@ class HttpClient:
             text = text.replace(secret, "***")
         return text
 
-    def get_json(self, path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None) -> tuple[Any, requests.Response]:
+    def get_json(
+        self, path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None
+    ) -> tuple[Any, requests.Response]:
         return self.request_json("GET", path, params=params)
 
     def post_json(self, path: str, body: Any, params: Mapping[str, Any] | None = None) -> tuple[Any, requests.Response]:
@@ -333,7 +352,11 @@ class HttpClient:
                 if status not in RETRY_STATUSES:
                     raise SourceError(
                         self._status_message(method, shown, status, response, attempt),
-                        source=self.source, method=method, url=shown, status=status, attempts=attempt,
+                        source=self.source,
+                        method=method,
+                        url=shown,
+                        status=status,
+                        attempts=attempt,
                     )
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 problem = f"HTTP {status}"
@@ -344,12 +367,21 @@ class HttpClient:
                         f"{self.source} TLS certificate for {shown} could not be verified: "
                         f"{self.scrub(_ssl_reason(exc))} — set PWH_CA_BUNDLE to the CA bundle that signed "
                         "it, or fix the URL's host name",
-                        source=self.source, method=method, url=shown, status=None, attempts=attempt,
+                        source=self.source,
+                        method=method,
+                        url=shown,
+                        status=None,
+                        attempts=attempt,
                     ) from None
                 self.stats.errors[type(exc).__name__] += 1
                 problem = "a TLS error during the handshake"
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError, _RetryableBody) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+                _RetryableBody,
+            ) as exc:
                 kind = type(exc).__name__
                 self.stats.errors[kind] += 1
                 problem = self._describe_exception(exc)
@@ -358,7 +390,11 @@ class HttpClient:
                 raise SourceError(
                     f"{self.source} request {method} {shown} could not be sent: "
                     f"{self.scrub(self._describe_exception(exc))} — check the {self.source} URL and TLS settings",
-                    source=self.source, method=method, url=shown, status=None, attempts=attempt,
+                    source=self.source,
+                    method=method,
+                    url=shown,
+                    status=None,
+                    attempts=attempt,
                 ) from None
 
             budget = policy.retry_budget_seconds
@@ -369,7 +405,11 @@ class HttpClient:
                 raise SourceError(
                     f"{self.source} {method} {shown} failed with {problem} after "
                     f"{attempt} attempts ({waited:.1f} s of waiting) — {self._give_up_advice(status)}",
-                    source=self.source, method=method, url=shown, status=status, attempts=attempt,
+                    source=self.source,
+                    method=method,
+                    url=shown,
+                    status=status,
+                    attempts=attempt,
                 )
             if retry_after is not None:
                 delay = retry_after
@@ -378,7 +418,11 @@ class HttpClient:
                         f"{self.source} {method} {shown} failed with {problem} and asked to wait "
                         f"{delay:.0f} s (Retry-After), more than the {max(remaining, 0):.0f} s left of the "
                         f"retry budget — try again later",
-                        source=self.source, method=method, url=shown, status=status, attempts=attempt,
+                        source=self.source,
+                        method=method,
+                        url=shown,
+                        status=status,
+                        attempts=attempt,
                     )
             else:
                 delay = min(policy.backoff(attempt, self._rng), max(remaining, 0.0))
@@ -387,12 +431,14 @@ class HttpClient:
                         f"{self.source} {method} {shown} failed with {problem} and the "
                         f"{budget:.0f} s retry budget is spent after {attempt} attempts — "
                         f"{self._give_up_advice(status)}",
-                        source=self.source, method=method, url=shown, status=status, attempts=attempt,
+                        source=self.source,
+                        method=method,
+                        url=shown,
+                        status=status,
+                        attempts=attempt,
                     )
             self.stats.retries += 1
-            log.warning(
-                "%s %s %s: %s; retry %d in %.2f s", self.source, method, shown, problem, attempt, delay
-            )
+            log.warning("%s %s %s: %s; retry %d in %.2f s", self.source, method, shown, problem, attempt, delay)
             time.sleep(delay)
             waited += delay
 
@@ -427,7 +473,10 @@ class HttpClient:
         raise SourceError(
             f"{self.source} redirected {method} {safe_url(url)} more than {MAX_REDIRECTS} times — "
             f"check {self.url_hint}",
-            source=self.source, method=method, url=safe_url(url), status=None,
+            source=self.source,
+            method=method,
+            url=safe_url(url),
+            status=None,
         )
 
     def _redirect_target(self, method: str, response: requests.Response) -> str:
@@ -438,7 +487,10 @@ class HttpClient:
         if not location:
             raise SourceError(
                 f"{self.source} answered {status} for {method} {shown} without a Location — check {self.url_hint}",
-                source=self.source, method=method, url=shown, status=status,
+                source=self.source,
+                method=method,
+                url=shown,
+                status=status,
             )
         target = urljoin(response.url, location)
         if origin(target) != origin(self.base_url):
@@ -448,13 +500,19 @@ class HttpClient:
             raise SourceError(
                 f"{self.source} redirected {method} {shown} to another site, {safe_url(target)}; "
                 f"not followed — check {self.url_hint} (if the site moved, set it to the new address)",
-                source=self.source, method=method, url=shown, status=status,
+                source=self.source,
+                method=method,
+                url=shown,
+                status=status,
             )
         if method != "GET" and status not in METHOD_KEEPING_REDIRECTS:
             raise SourceError(
                 f"{self.source} redirected {method} {shown} with {status}, which would resend it as a GET "
                 f"without its body; not followed — check {self.url_hint}",
-                source=self.source, method=method, url=shown, status=status,
+                source=self.source,
+                method=method,
+                url=shown,
+                status=status,
             )
         return target
 
@@ -490,20 +548,20 @@ class HttpClient:
             return f"check {self.url_hint}, the network and any proxy, or try again later"
         return _status_advice(status, self.auth_hint)
 
-    def _status_message(
-        self, method: str, shown: str, status: int, response: requests.Response, attempt: int
-    ) -> str:
+    def _status_message(self, method: str, shown: str, status: int, response: requests.Response, attempt: int) -> str:
         detail = self.scrub(_error_detail(response))
         detail = f" ({detail})" if detail else ""
         return (
-            f"{self.source} answered {status} for {method} {shown}{detail} — "
-            f"{_status_advice(status, self.auth_hint)}"
+            f"{self.source} answered {status} for {method} {shown}{detail} — {_status_advice(status, self.auth_hint)}"
         )
 
 
 def _is_certificate_problem(exc: Exception) -> bool:
     text = str(exc).lower()
-    return any(m in text for m in ("certificate verify failed", "hostname mismatch", "doesn't match", "self-signed", "self signed"))
+    return any(
+        m in text
+        for m in ("certificate verify failed", "hostname mismatch", "doesn't match", "self-signed", "self signed")
+    )
 
 
 def _ssl_reason(exc: Exception) -> str:
@@ -512,7 +570,7 @@ def _ssl_reason(exc: Exception) -> str:
         index = text.lower().find(marker)
         if index >= 0:
             # "certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)')"
-            return text[index:index + 160].split("'")[0].split(" (_ssl.c")[0].split(")")[0].strip()
+            return text[index : index + 160].split("'")[0].split(" (_ssl.c")[0].split(")")[0].strip()
     return type(exc).__name__
 
 

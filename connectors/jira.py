@@ -49,9 +49,24 @@ API = "/rest/api/3"
 
 # The issue fields docs/contract.md §3.6 reads; story points and sprint are added by name lookup.
 ISSUE_FIELDS: tuple[str, ...] = (
-    "summary", "issuetype", "status", "priority", "assignee", "reporter", "project", "parent",
-    "created", "updated", "resolutiondate", "duedate", "labels", "components", "fixVersions",
-    "timeoriginalestimate", "timespent", "issuelinks",
+    "summary",
+    "issuetype",
+    "status",
+    "priority",
+    "assignee",
+    "reporter",
+    "project",
+    "parent",
+    "created",
+    "updated",
+    "resolutiondate",
+    "duedate",
+    "labels",
+    "components",
+    "fixVersions",
+    "timeoriginalestimate",
+    "timespent",
+    "issuelinks",
 )
 STORY_POINT_FIELD_NAMES = ("Story point estimate", "Story Points")
 SPRINT_FIELD_NAMES = ("Sprint",)
@@ -325,7 +340,9 @@ class JiraClient:
         if not isinstance(data, dict) or "accountId" not in data:
             raise SourceError(
                 "Jira /myself did not return a user — check JIRA_URL points at a Jira Cloud site",
-                source=SOURCE, method="GET", url=self.http.url(f"{API}/myself"),
+                source=SOURCE,
+                method="GET",
+                url=self.http.url(f"{API}/myself"),
             )
         return data
 
@@ -380,14 +397,21 @@ class JiraClient:
                 "/project/search",
                 # Archived projects only come back when asked for; without them a full sync
                 # would tombstone a project the moment it is archived.
-                {"startAt": start, "maxResults": page_size, "expand": "lead", "orderBy": "key",
-                 "status": ["live", "archived"]},
+                {
+                    "startAt": start,
+                    "maxResults": page_size,
+                    "expand": "lead",
+                    "orderBy": "key",
+                    "status": ["live", "archived"],
+                },
             )
             values = data.get("values", []) if isinstance(data, dict) else None
             if values is None or not isinstance(values, list):
                 raise SourceError(
                     "Jira /project/search did not return a page of values — check JIRA_URL",
-                    source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(f"{API}/project/search"),
                 )
             total = data.get("total")
             if isinstance(total, int) and not isinstance(total, bool):
@@ -403,7 +427,9 @@ class JiraClient:
                 raise SourceError(
                     f"Jira /project/search returned an empty page at startAt={start} without isLast; "
                     "stopping instead of looping — retry the sync",
-                    source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(f"{API}/project/search"),
                 )
             start += len(values)
 
@@ -413,7 +439,9 @@ class JiraClient:
         return SourceError(
             f"Jira /project/search went past {limit} pages, more than its own total of "
             f"{self.project_total} projects needs; stopping instead of looping — retry the sync",
-            source=SOURCE, method="GET", url=self.http.url(f"{API}/project/search"),
+            source=SOURCE,
+            method="GET",
+            url=self.http.url(f"{API}/project/search"),
         )
 
     def users(self, page_size: int = 1000) -> Iterator[list[dict[str, Any]]]:
@@ -440,9 +468,7 @@ class JiraClient:
         names = list(ISSUE_FIELDS) + list(self.custom_fields().ids) + list(self.extra_issue_fields)
         return list(dict.fromkeys(names))
 
-    def issues(
-        self, updated_since: datetime | None, jql_scope: str | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
+    def issues(self, updated_since: datetime | None, jql_scope: str | None = None) -> Iterator[list[dict[str, Any]]]:
         """Issues updated at or after ``updated_since`` (all when None), oldest first."""
         jql = build_issue_jql(updated_since, jql_scope)
         fields = self.issue_fields()
@@ -455,7 +481,9 @@ class JiraClient:
             if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
                 raise SourceError(
                     "Jira /search/jql did not return an issues page — check JIRA_URL",
-                    source=SOURCE, method="POST", url=self.http.url(f"{API}/search/jql"),
+                    source=SOURCE,
+                    method="POST",
+                    url=self.http.url(f"{API}/search/jql"),
                 )
             return data["issues"], data.get("nextPageToken"), bool(data.get("isLast", False))
 
@@ -473,7 +501,9 @@ class JiraClient:
             if not isinstance(data, dict) or not isinstance(data.get("values"), list):
                 raise SourceError(
                     f"Jira {path} did not return a page of values — check JIRA_URL",
-                    source=SOURCE, method="GET", url=self.http.url(f"{API}{path}"),
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(f"{API}{path}"),
                 )
             values = data["values"]
             if values:
@@ -489,7 +519,9 @@ class JiraClient:
                     f"Jira {path} cannot page past {stamp}: at least {len(values)} worklogs share that "
                     "updated time and the endpoint's `since` cannot advance (a known Jira limitation); "
                     "those worklogs must be read per issue (/issue/{id}/worklog) — report this site",
-                    source=SOURCE, method="GET", url=self.http.url(f"{API}{path}"),
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(f"{API}{path}"),
                 )
             since_ms = next_since
         raise SourceError(_page_cap_message(path, self.max_pages), source=SOURCE)
@@ -500,12 +532,17 @@ class JiraClient:
         for page in self._changed_worklog_pages("/worklog/updated", since):
             ids = [int(v["worklogId"]) for v in page]
             for start in range(0, len(ids), WORKLOG_LIST_CHUNK):
-                chunk = ids[start:start + WORKLOG_LIST_CHUNK]
+                chunk = ids[start : start + WORKLOG_LIST_CHUNK]
                 data = self._post("/worklog/list", {"ids": chunk})
                 self._expect_list(data, "/worklog/list")
                 # Land oldest first so a sync killed mid-page never leaves the cursor past an
                 # unlanded worklog.
-                data.sort(key=lambda w: (parse_jira_datetime(w.get("updated")) or datetime.min.replace(tzinfo=UTC), int(w.get("id", 0))))
+                data.sort(
+                    key=lambda w: (
+                        parse_jira_datetime(w.get("updated")) or datetime.min.replace(tzinfo=UTC),
+                        int(w.get("id", 0)),
+                    )
+                )
                 if data:
                     yield data
 
@@ -521,11 +558,13 @@ class JiraClient:
         """Change histories of the given issues (each with ``issueId`` added), status only by default."""
         ids = [str(i) for i in issue_ids]
         for start in range(0, len(ids), CHANGELOG_ISSUE_CHUNK):
-            chunk = ids[start:start + CHANGELOG_ISSUE_CHUNK]
+            chunk = ids[start : start + CHANGELOG_ISSUE_CHUNK]
 
             def fetch(token: str | None, chunk: list[str] = chunk) -> tuple[list[Any], str | None, bool]:
                 body: dict[str, Any] = {
-                    "issueIdsOrKeys": chunk, "fieldIds": list(field_ids), "maxResults": page_size,
+                    "issueIdsOrKeys": chunk,
+                    "fieldIds": list(field_ids),
+                    "maxResults": page_size,
                 }
                 if token:
                     body["nextPageToken"] = token
@@ -533,7 +572,9 @@ class JiraClient:
                 if not isinstance(data, dict) or not isinstance(data.get("issueChangeLogs"), list):
                     raise SourceError(
                         "Jira /changelog/bulkfetch did not return issueChangeLogs — check JIRA_URL",
-                        source=SOURCE, method="POST", url=self.http.url(f"{API}/changelog/bulkfetch"),
+                        source=SOURCE,
+                        method="POST",
+                        url=self.http.url(f"{API}/changelog/bulkfetch"),
                     )
                 histories: list[dict[str, Any]] = []
                 for log_entry in data["issueChangeLogs"]:
@@ -544,15 +585,16 @@ class JiraClient:
                 # A page may hold issues without histories; only the token decides the end here.
                 return histories, next_token, not next_token
 
-            for batch in _paginate_allow_empty(fetch, max_pages=self.max_pages, what="changelogs"):
-                yield batch
+            yield from _paginate_allow_empty(fetch, max_pages=self.max_pages, what="changelogs")
 
     @staticmethod
     def _expect_list(data: Any, path: str) -> None:
         if not isinstance(data, list):
             raise SourceError(
                 f"Jira {path} did not return a list — check JIRA_URL points at a Jira Cloud site",
-                source=SOURCE, method="GET", url=path,
+                source=SOURCE,
+                method="GET",
+                url=path,
             )
 
 

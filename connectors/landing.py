@@ -219,8 +219,9 @@ class RawLanding:
                 best = newest if best is None or newest > best else best
                 continue
             table = pq.read_table(path, columns=["natural_key", "source_updated_at"], schema=RAW_SCHEMA)
-            for key, updated in zip(table.column("natural_key").to_pylist(),
-                                    table.column("source_updated_at").to_pylist(), strict=True):
+            for key, updated in zip(
+                table.column("natural_key").to_pylist(), table.column("source_updated_at").to_pylist(), strict=True
+            ):
                 if updated is None:
                     continue
                 if updated > until:
@@ -242,9 +243,7 @@ class RawLanding:
         latest = self.latest_versions(source, entity)
         return set(latest.filter(pc.invert(latest.column("is_deleted"))).column("natural_key").to_pylist())
 
-    def latest_versions(
-        self, source: str, entity: str, *, since: datetime | None = None
-    ) -> pa.Table:
+    def latest_versions(self, source: str, entity: str, *, since: datetime | None = None) -> pa.Table:
         """The latest landed version of every key: ``natural_key, source_updated_at, is_deleted``.
 
         Latest = greatest ``(source_updated_at, batch_id)``, nulls lowest — the order staging
@@ -261,7 +260,9 @@ class RawLanding:
                 if newest is None or newest < since:
                     continue
                 table = pq.read_table(
-                    path, columns=columns, schema=RAW_SCHEMA,
+                    path,
+                    columns=columns,
+                    schema=RAW_SCHEMA,
                     filters=[("source_updated_at", ">=", since)],
                 )
             else:
@@ -320,9 +321,7 @@ def _table_tokens(latest: pa.Table) -> pa.Array:
         return pa.array([], type=pa.string())
     micros = pc.cast(pc.cast(latest.column("source_updated_at"), pa.int64()), pa.string())
     flags = pc.cast(pc.cast(latest.column("is_deleted"), pa.int8()), pa.string())
-    tokens = pc.binary_join_element_wise(
-        latest.column("natural_key"), pc.fill_null(micros, ""), flags, "\x1f"
-    )
+    tokens = pc.binary_join_element_wise(latest.column("natural_key"), pc.fill_null(micros, ""), flags, "\x1f")
     return tokens.combine_chunks() if isinstance(tokens, pa.ChunkedArray) else tokens
 
 
@@ -340,9 +339,7 @@ class LandedVersions:
         self._run: list[pa.Array] = []
 
     @classmethod
-    def load(
-        cls, landing: RawLanding, source: str, entity: str, *, since: datetime | None = None
-    ) -> LandedVersions:
+    def load(cls, landing: RawLanding, source: str, entity: str, *, since: datetime | None = None) -> LandedVersions:
         return cls(landing.latest_versions(source, entity, since=since))
 
     def __len__(self) -> int:
@@ -378,9 +375,7 @@ class LandedVersions:
     def live(self) -> pa.Table:
         """``natural_key, source_updated_at`` of keys whose latest landed version is not deleted."""
         table = self._latest
-        return table.filter(pc.invert(table.column("is_deleted"))).select(
-            ["natural_key", "source_updated_at"]
-        )
+        return table.filter(pc.invert(table.column("is_deleted"))).select(["natural_key", "source_updated_at"])
 
 
 def _file_max_updated(path: Path) -> datetime | None:
@@ -462,8 +457,7 @@ class BatchWriter:
             {
                 "natural_key": [r.natural_key for r in rows],
                 "source_updated_at": [
-                    r.source_updated_at.astimezone(UTC) if r.source_updated_at else None
-                    for r in rows
+                    r.source_updated_at.astimezone(UTC) if r.source_updated_at else None for r in rows
                 ],
                 "loaded_at": [loaded_at] * len(rows),
                 "batch_id": [batch_id] * len(rows),

@@ -25,8 +25,13 @@ from connectors.servicenow import TABLE_FIELDS, ServiceNowClient
 
 # Seconds, not minutes: a preflight never waits out a long retry budget.
 PREFLIGHT_POLICY = HttpPolicy(
-    connect_timeout=4.0, read_timeout=30.0, max_attempts=3, backoff_base=0.5, backoff_max=1.0,
-    retry_budget_seconds=6.0, first_contact_budget_seconds=3.0,
+    connect_timeout=4.0,
+    read_timeout=30.0,
+    max_attempts=3,
+    backoff_base=0.5,
+    backoff_max=1.0,
+    retry_budget_seconds=6.0,
+    first_contact_budget_seconds=3.0,
 )
 JIRA_API = "/rest/api/3"
 
@@ -69,6 +74,7 @@ def check_jira(client: JiraClient) -> list[CheckOutcome]:
             else:
                 http.post_json(f"{JIRA_API}{path}", kwargs.get("body"))
             return "readable"
+
         return ask
 
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
@@ -78,8 +84,14 @@ def check_jira(client: JiraClient) -> list[CheckOutcome]:
         ("statuses", page("GET", "/status")),
         ("fields", page("GET", "/field")),
         ("users", page("GET", "/users/search", params={"maxResults": 1})),
-        ("issues", page("POST", "/search/jql", body={
-            "jql": f"updated >= {now_ms} ORDER BY updated ASC", "fields": ["updated"], "maxResults": 1})),
+        (
+            "issues",
+            page(
+                "POST",
+                "/search/jql",
+                body={"jql": f"updated >= {now_ms} ORDER BY updated ASC", "fields": ["updated"], "maxResults": 1},
+            ),
+        ),
         ("worklogs", page("GET", "/worklog/updated", params={"since": now_ms})),
     ]
     return _until_first_failure("Jira", questions)
@@ -93,6 +105,7 @@ def check_servicenow(client: ServiceNowClient, tables: Iterable[str] = tuple(TAB
         def ask() -> str:
             client.http.get_json(f"/api/now/table/{table}", {"sysparm_limit": 1, "sysparm_fields": "sys_id"})
             return "readable"
+
         return ask
 
     def sign_in() -> str:
@@ -106,22 +119,46 @@ def check_finance_folder(folder: Path) -> list[CheckOutcome]:
     """The drop folder exists, can be listed and read, and holds export files (or says it is empty)."""
     source = "Finance exports"
     if not folder.exists():
-        return [CheckOutcome(source, "folder", False, local=True, detail=f"{folder} does not exist — check FINANCE_EXPORT_DIR")]
+        return [
+            CheckOutcome(
+                source, "folder", False, local=True, detail=f"{folder} does not exist — check FINANCE_EXPORT_DIR"
+            )
+        ]
     if not folder.is_dir():
-        return [CheckOutcome(source, "folder", False, local=True, detail=f"{folder} is not a folder — check FINANCE_EXPORT_DIR")]
+        return [
+            CheckOutcome(
+                source, "folder", False, local=True, detail=f"{folder} is not a folder — check FINANCE_EXPORT_DIR"
+            )
+        ]
     try:
         names = [entry.name for entry in os.scandir(folder)]
     except PermissionError:
-        return [CheckOutcome(source, "folder", False, local=True,
-                             detail=f"{folder} cannot be listed (permission denied) — check FINANCE_EXPORT_DIR "
-                             "and the folder's permissions for this user")]
+        return [
+            CheckOutcome(
+                source,
+                "folder",
+                False,
+                local=True,
+                detail=f"{folder} cannot be listed (permission denied) — check FINANCE_EXPORT_DIR "
+                "and the folder's permissions for this user",
+            )
+        ]
     exports = [name for name in names if file_kind(name) is not None]
     unreadable = [name for name in exports if not os.access(folder / name, os.R_OK)]
     if unreadable:
-        return [CheckOutcome(source, "files", False, local=True,
-                             detail=f"{len(unreadable)} export files in {folder} cannot be read (permission denied, "
-                             f"e.g. {unreadable[0]}) — fix their permissions for this user")]
-    detail = f"{len(exports)} export files" if exports else "no export files yet (gl_actuals_*, forecast_*, fx_rates_*.csv)"
+        return [
+            CheckOutcome(
+                source,
+                "files",
+                False,
+                local=True,
+                detail=f"{len(unreadable)} export files in {folder} cannot be read (permission denied, "
+                f"e.g. {unreadable[0]}) — fix their permissions for this user",
+            )
+        ]
+    detail = (
+        f"{len(exports)} export files" if exports else "no export files yet (gl_actuals_*, forecast_*, fx_rates_*.csv)"
+    )
     return [CheckOutcome(source, "folder", True, detail)]
 
 

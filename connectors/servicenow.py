@@ -39,51 +39,120 @@ SYSTEM_FIELDS: tuple[str, ...] = ("sys_id", "sys_created_on", "sys_updated_on")
 
 # The fields docs/contract.md §3.5 reads from each table (sys_id, sys_created_on, sys_updated_on are
 # added to every request). A real instance may need more: pass ``fields`` to the client.
-TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "fiscal_period": ("name", "fiscal_type", "fiscal_start_date", "fiscal_end_date"),
-    "pm_portfolio": ("name", "portfolio_manager", "active"),
-    "pm_program": ("number", "short_description", "portfolio", "program_manager", "state"),
-    "pm_project": (
-        "number", "short_description", "portfolio", "program", "project_manager", "department",
-        "state", "phase", "priority", "execution_type", "start_date", "end_date", "work_start",
-        "work_end", "percent_complete", "cost", "work_cost", "approval", "u_jira_project_key",
-        "u_wbs_code", "u_strategic_alignment", "u_business_value", "u_time_criticality",
-        "u_risk_reduction", "u_job_size",
-    ),
-    "pm_project_task": (
-        "number", "short_description", "top_task", "parent", "milestone", "state", "start_date",
-        "end_date", "work_start", "work_end", "percent_complete", "phase_type",
-    ),
-    "dmn_demand": (
-        "number", "short_description", "portfolio", "state", "submitted_date", "project",
-        "u_estimated_cost", "u_estimated_benefit", "u_strategic_alignment", "u_business_value",
-        "u_time_criticality", "u_risk_reduction", "u_job_size", "u_estimated_effort_hours",
-    ),
-    "sys_user": (
-        "user_name", "name", "email", "title", "active", "department", "cost_center",
-        "u_hourly_cost_rate", "u_weekly_capacity_hours", "u_employment_type",
-    ),
-    "cmn_department": ("name", "id", "cost_center"),
-    "cmn_cost_center": ("name", "code"),
-    "time_card": (
-        "user", "task", "week_starts_on", "monday", "tuesday", "wednesday", "thursday", "friday",
-        "saturday", "sunday", "total", "state", "category",
-    ),
-    "time_sheet": ("user", "week_starts_on", "state", "total_hours", "u_submitted_on"),
-    "resource_plan": ("number", "user", "task", "start_date", "end_date", "planned_hours", "state"),
-    "cost_plan": ("name", "task", "expense_type", "total_planned_cost"),
-    "cost_plan_breakdown": ("cost_plan", "task", "fiscal_period", "cost", "actual"),
-    "benefit_plan": ("name", "task", "benefit_type"),
-    "benefit_plan_breakdown": ("benefit_plan", "task", "fiscal_period", "planned_benefit", "actual_benefit"),
-    "risk": ("number", "short_description", "task", "probability", "impact", "estimated_cost", "state"),
-    "project_status": (
-        "number", "project", "as_on", "overall_health", "schedule", "cost", "scope", "resources",
-        "percent_complete",
-    ),
-    "planned_task_baseline": ("name", "task"),
-    "planned_task_baseline_item": ("baseline", "task", "start_date", "end_date"),
-    "planned_task_rel_planned_task": ("parent", "child", "sub_type"),
-})
+TABLE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "fiscal_period": ("name", "fiscal_type", "fiscal_start_date", "fiscal_end_date"),
+        "pm_portfolio": ("name", "portfolio_manager", "active"),
+        "pm_program": ("number", "short_description", "portfolio", "program_manager", "state"),
+        "pm_project": (
+            "number",
+            "short_description",
+            "portfolio",
+            "program",
+            "project_manager",
+            "department",
+            "state",
+            "phase",
+            "priority",
+            "execution_type",
+            "start_date",
+            "end_date",
+            "work_start",
+            "work_end",
+            "percent_complete",
+            "cost",
+            "work_cost",
+            "approval",
+            "u_jira_project_key",
+            "u_wbs_code",
+            "u_strategic_alignment",
+            "u_business_value",
+            "u_time_criticality",
+            "u_risk_reduction",
+            "u_job_size",
+        ),
+        "pm_project_task": (
+            "number",
+            "short_description",
+            "top_task",
+            "parent",
+            "milestone",
+            "state",
+            "start_date",
+            "end_date",
+            "work_start",
+            "work_end",
+            "percent_complete",
+            "phase_type",
+        ),
+        "dmn_demand": (
+            "number",
+            "short_description",
+            "portfolio",
+            "state",
+            "submitted_date",
+            "project",
+            "u_estimated_cost",
+            "u_estimated_benefit",
+            "u_strategic_alignment",
+            "u_business_value",
+            "u_time_criticality",
+            "u_risk_reduction",
+            "u_job_size",
+            "u_estimated_effort_hours",
+        ),
+        "sys_user": (
+            "user_name",
+            "name",
+            "email",
+            "title",
+            "active",
+            "department",
+            "cost_center",
+            "u_hourly_cost_rate",
+            "u_weekly_capacity_hours",
+            "u_employment_type",
+        ),
+        "cmn_department": ("name", "id", "cost_center"),
+        "cmn_cost_center": ("name", "code"),
+        "time_card": (
+            "user",
+            "task",
+            "week_starts_on",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "total",
+            "state",
+            "category",
+        ),
+        "time_sheet": ("user", "week_starts_on", "state", "total_hours", "u_submitted_on"),
+        "resource_plan": ("number", "user", "task", "start_date", "end_date", "planned_hours", "state"),
+        "cost_plan": ("name", "task", "expense_type", "total_planned_cost"),
+        "cost_plan_breakdown": ("cost_plan", "task", "fiscal_period", "cost", "actual"),
+        "benefit_plan": ("name", "task", "benefit_type"),
+        "benefit_plan_breakdown": ("benefit_plan", "task", "fiscal_period", "planned_benefit", "actual_benefit"),
+        "risk": ("number", "short_description", "task", "probability", "impact", "estimated_cost", "state"),
+        "project_status": (
+            "number",
+            "project",
+            "as_on",
+            "overall_health",
+            "schedule",
+            "cost",
+            "scope",
+            "resources",
+            "percent_complete",
+        ),
+        "planned_task_baseline": ("name", "task"),
+        "planned_task_baseline_item": ("baseline", "task", "start_date", "end_date"),
+        "planned_task_rel_planned_task": ("parent", "child", "sub_type"),
+    }
+)
 
 GLIDE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Pages one table read may take when the instance sends no X-Total-Count (with a count, the count
@@ -174,9 +243,7 @@ class ServiceNowClient:
 
     def check(self) -> None:
         """Authenticate with the cheapest possible read (raises SourceError on 401/403)."""
-        self.http.get_json(
-            "/api/now/table/sys_user", {"sysparm_limit": 1, "sysparm_fields": "sys_id"}
-        )
+        self.http.get_json("/api/now/table/sys_user", {"sysparm_limit": 1, "sysparm_fields": "sys_id"})
 
     def field_list(self, table: str) -> list[str]:
         known = self.fields.get(table)
@@ -204,8 +271,9 @@ class ServiceNowClient:
         while True:
             limit = self._page_limit(scan)
             if scan.pages >= limit:
-                raise SourceError(self._page_limit_message(scan, limit), source=SOURCE, method="GET",
-                                  url=self.http.url(path))
+                raise SourceError(
+                    self._page_limit_message(scan, limit), source=SOURCE, method="GET", url=self.http.url(path)
+                )
             data, response = self.http.get_json(path, params)
             scan.pages += 1
             result = data.get("result") if isinstance(data, dict) else None
@@ -213,7 +281,9 @@ class ServiceNowClient:
                 raise SourceError(
                     f"ServiceNow table {table} did not return a result list — check SERVICENOW_URL "
                     "and that the table exists",
-                    source=SOURCE, method="GET", url=self.http.url(path),
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(path),
                 )
             total = _int_header(response.headers.get("X-Total-Count"))
             if total is not None:
@@ -243,7 +313,9 @@ class ServiceNowClient:
                 raise SourceError(
                     f"ServiceNow table {table}: the next page link does not advance (offset {next_offset} "
                     f"after {offset}); stopping instead of looping",
-                    source=SOURCE, method="GET", url=self.http.url(path),
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(path),
                 )
             offset = next_offset if next_offset is not None else offset + self.page_size
             params = next_params
@@ -294,7 +366,9 @@ def _next_link_params(response: Any, path: str) -> list[tuple[str, str]] | None:
     if parts.path and not parts.path.rstrip("/").endswith(path.rsplit("/", 1)[-1]):
         raise SourceError(
             f"ServiceNow sent a next-page link for another resource ({parts.path}) while reading {path}",
-            source=SOURCE, method="GET", url=path,
+            source=SOURCE,
+            method="GET",
+            url=path,
         )
     return parse_qsl(parts.query, keep_blank_values=True)
 

@@ -66,21 +66,56 @@ from connectors.servicenow import TABLE_FIELDS, ServiceNowClient, ServiceNowConf
 from connectors.sync_log import SyncAttempt, SyncLog, new_run_id
 
 __all__ = [
-    "EntityResult", "FINANCE_ENTITIES", "FinanceConfig", "HttpPolicy", "JIRA_ENTITIES", "JiraClient",
-    "JiraConfig", "SERVICENOW_TABLES", "ServiceNowClient", "ServiceNowConfig", "SourceError",
-    "jira_client", "servicenow_client", "sync_finance", "sync_jira", "sync_servicenow",
+    "EntityResult",
+    "FINANCE_ENTITIES",
+    "FinanceConfig",
+    "HttpPolicy",
+    "JIRA_ENTITIES",
+    "JiraClient",
+    "JiraConfig",
+    "SERVICENOW_TABLES",
+    "ServiceNowClient",
+    "ServiceNowConfig",
+    "SourceError",
+    "jira_client",
+    "servicenow_client",
+    "sync_finance",
+    "sync_jira",
+    "sync_servicenow",
 ]
 
 log = logging.getLogger(__name__)
 
 JIRA_ENTITIES: tuple[str, ...] = (
-    "projects", "statuses", "fields", "users", "issues", "issue_changelogs", "worklogs",
+    "projects",
+    "statuses",
+    "fields",
+    "users",
+    "issues",
+    "issue_changelogs",
+    "worklogs",
 )
 SERVICENOW_TABLES: tuple[str, ...] = (
-    "fiscal_period", "pm_portfolio", "pm_program", "pm_project", "pm_project_task", "dmn_demand",
-    "sys_user", "cmn_department", "cmn_cost_center", "time_card", "time_sheet", "resource_plan",
-    "cost_plan", "cost_plan_breakdown", "benefit_plan", "benefit_plan_breakdown", "risk",
-    "project_status", "planned_task_baseline", "planned_task_baseline_item",
+    "fiscal_period",
+    "pm_portfolio",
+    "pm_program",
+    "pm_project",
+    "pm_project_task",
+    "dmn_demand",
+    "sys_user",
+    "cmn_department",
+    "cmn_cost_center",
+    "time_card",
+    "time_sheet",
+    "resource_plan",
+    "cost_plan",
+    "cost_plan_breakdown",
+    "benefit_plan",
+    "benefit_plan_breakdown",
+    "risk",
+    "project_status",
+    "planned_task_baseline",
+    "planned_task_baseline_item",
     "planned_task_rel_planned_task",
 )
 FINANCE_ENTITIES: tuple[str, ...] = ("gl_actuals", "forecast", "fx_rates", "finance_rejects", "files")
@@ -124,12 +159,19 @@ class EntityResult:
     def as_metadata(self) -> dict[str, Any]:
         """Plain values (no secrets are ever held here) for Dagster metadata or JSON."""
         return {
-            "source": self.source, "entity": self.entity, "records": self.records,
-            "tombstones": self.tombstones, "pages": self.pages, "requests": self.requests,
+            "source": self.source,
+            "entity": self.entity,
+            "records": self.records,
+            "tombstones": self.tombstones,
+            "pages": self.pages,
+            "requests": self.requests,
             "retries": self.retries,
             "watermark": self.watermark.isoformat() if self.watermark else None,
-            "rejects": self.rejects, "files": self.files, "skipped_unchanged": self.skipped_unchanged,
-            "warnings": list(self.warnings), "failure": self.failure,
+            "rejects": self.rejects,
+            "files": self.files,
+            "skipped_unchanged": self.skipped_unchanged,
+            "warnings": list(self.warnings),
+            "failure": self.failure,
         }
 
 
@@ -349,9 +391,17 @@ def _attempt(result: EntityResult, run_id: str, started: datetime, finished: dat
     if result.failure:
         detail = f"{result.failure} ({detail})"
     return SyncAttempt(
-        run_id, result.source, result.entity, started, finished, "failed" if result.failure else "succeeded",
-        records=result.records, tombstones=result.tombstones, rejects=result.rejects,
-        detail=detail, warnings=list(result.warnings),
+        run_id,
+        result.source,
+        result.entity,
+        started,
+        finished,
+        "failed" if result.failure else "succeeded",
+        records=result.records,
+        tombstones=result.tombstones,
+        rejects=result.rejects,
+        detail=detail,
+        warnings=list(result.warnings),
     )
 
 
@@ -445,8 +495,11 @@ def _sync_snapshot(
     latest: dict[str, tuple[str | None, bool, str]] = {}
     table = landing.read(source, entity, columns=["natural_key", "batch_id", "is_deleted", "record"])
     for key, batch, gone, text in zip(
-        table.column("natural_key").to_pylist(), table.column("batch_id").to_pylist(),
-        table.column("is_deleted").to_pylist(), table.column("record").to_pylist(), strict=True,
+        table.column("natural_key").to_pylist(),
+        table.column("batch_id").to_pylist(),
+        table.column("is_deleted").to_pylist(),
+        table.column("record").to_pylist(),
+        strict=True,
     ):
         current = latest.get(key)
         if current is None or batch >= current[2]:
@@ -500,8 +553,14 @@ def sync_jira(
         with landing.lock("jira", sorted(locked)):
             _start(landing, "jira", JIRA_ENTITIES, locked)
             _sync_jira_locked(
-                client, landing, selected, results,
-                full=full, batch_rows=batch_rows, progress=progress, overlap=overlap,
+                client,
+                landing,
+                selected,
+                results,
+                full=full,
+                batch_rows=batch_rows,
+                progress=progress,
+                overlap=overlap,
             )
         _raise_failures("Jira", results)
         return results
@@ -537,7 +596,13 @@ def _sync_jira_locked(
         pages_before = client.pages
         method, key_field = snapshot_sources[entity]
         result = _sync_snapshot(
-            landing, "jira", entity, method(), key_field, batch_rows=batch_rows, progress=progress,
+            landing,
+            "jira",
+            entity,
+            method(),
+            key_field,
+            batch_rows=batch_rows,
+            progress=progress,
             counted=counts.get(entity, lambda: None),
         )
         meter.apply(result)
@@ -549,21 +614,30 @@ def _sync_jira_locked(
         # Changelogs always ride with issues, selected or not: an issue lands only after its
         # histories, and a landed issue is not re-read, so skipping them now would lose them.
         issue_results = _sync_issues(
-            client, landing, full=full, mode=mode, batch_rows=batch_rows, progress=progress,
-            overlap=overlap, with_changelogs=True,
+            client,
+            landing,
+            full=full,
+            mode=mode,
+            batch_rows=batch_rows,
+            progress=progress,
+            overlap=overlap,
+            with_changelogs=True,
         )
         results.extend(r for r in issue_results if r.entity in selected)
     elif "issue_changelogs" in selected:
         results.append(
-            EntityResult("jira", "issue_changelogs", warnings=[
-                "issue_changelogs are fetched for the issues landed in the same run; select issues too"
-            ])
+            EntityResult(
+                "jira",
+                "issue_changelogs",
+                warnings=["issue_changelogs are fetched for the issues landed in the same run; select issues too"],
+            )
         )
 
     if "worklogs" in selected:
         results.append(
-            _sync_worklogs(client, landing, full=full, mode=mode, batch_rows=batch_rows,
-                           progress=progress, overlap=overlap)
+            _sync_worklogs(
+                client, landing, full=full, mode=mode, batch_rows=batch_rows, progress=progress, overlap=overlap
+            )
         )
     for result in results:
         if result.entity == "issues":
@@ -595,17 +669,19 @@ def _sync_issues(
     pages_before = client.pages
 
     with ExitStack() as stack:
-        issue_writer = stack.enter_context(
-            landing.writer("jira", "issues", sync_mode=mode, batch_rows=batch_rows)
-        )
+        issue_writer = stack.enter_context(landing.writer("jira", "issues", sync_mode=mode, batch_rows=batch_rows))
         changelog_lander: _Lander | None = None
         if with_changelogs and changelog_versions is not None:
             changelog_writer = stack.enter_context(
                 landing.writer("jira", "issue_changelogs", sync_mode=mode, batch_rows=batch_rows)
             )
             changelog_lander = _Lander(
-                changelog_writer, changelog_versions, batch_rows=batch_rows,
-                label="jira/issue_changelogs", progress=progress, collect_seen=full,
+                changelog_writer,
+                changelog_versions,
+                batch_rows=batch_rows,
+                label="jira/issue_changelogs",
+                progress=progress,
+                collect_seen=full,
             )
 
         def land_changelogs(issues: list[RawRecord]) -> None:
@@ -632,8 +708,13 @@ def _sync_issues(
             changelog_result.pages += client.pages - before_pages
 
         issue_lander = _Lander(
-            issue_writer, issue_versions, batch_rows=batch_rows, label="jira/issues",
-            progress=progress, collect_seen=full, before_write=land_changelogs,
+            issue_writer,
+            issue_versions,
+            batch_rows=batch_rows,
+            label="jira/issues",
+            progress=progress,
+            collect_seen=full,
+            before_write=land_changelogs,
         )
         for batch in client.issues(since, client.config.jql_scope):
             issue_lander.add(
@@ -685,9 +766,7 @@ def _changelogs_of(landing: RawLanding, issue_ids: set[str]) -> list[RawRecord]:
     table = landing.read("jira", "issue_changelogs", columns=["natural_key", "record"])
     table = table.filter(pc.invert(pc.is_null(table.column("record"))))
     # Landed JSON is canonical (sorted keys, no spaces), so the issue id is a plain match.
-    owner = pc.struct_field(
-        pc.extract_regex(table.column("record"), r'"issueId":"(?P<id>[^"]*)"'), "id"
-    )
+    owner = pc.struct_field(pc.extract_regex(table.column("record"), r'"issueId":"(?P<id>[^"]*)"'), "id")
     wanted = pa.array(sorted(issue_ids), type=pa.string())
     keys = table.filter(pc.is_in(owner, value_set=wanted)).column("natural_key")
     stale = live.filter(pc.is_in(live.column("natural_key"), value_set=pc.unique(keys)))
@@ -716,7 +795,11 @@ def _sync_worklogs(
     versions = LandedVersions.load(landing, "jira", "worklogs", since=since)
     with landing.writer("jira", "worklogs", sync_mode=mode, batch_rows=batch_rows) as writer:
         lander = _Lander(
-            writer, versions, batch_rows=batch_rows, label="jira/worklogs", progress=progress,
+            writer,
+            versions,
+            batch_rows=batch_rows,
+            label="jira/worklogs",
+            progress=progress,
             collect_seen=False,
         )
         for batch in client.deleted_worklogs(since):
@@ -772,8 +855,9 @@ def sync_servicenow(
             client.check()
             for table in selected:
                 results.append(
-                    _sync_table(client, landing, table, full=full, batch_rows=batch_rows, progress=progress,
-                                overlap=overlap)
+                    _sync_table(
+                        client, landing, table, full=full, batch_rows=batch_rows, progress=progress, overlap=overlap
+                    )
                 )
         _raise_failures("ServiceNow", results)
         return results
@@ -796,8 +880,12 @@ def _sync_table(
     versions = LandedVersions.load(landing, "servicenow", table, since=since)
     with landing.writer("servicenow", table, sync_mode=mode, batch_rows=batch_rows) as writer:
         lander = _Lander(
-            writer, versions, batch_rows=batch_rows, label=f"servicenow/{table}",
-            progress=progress, collect_seen=full,
+            writer,
+            versions,
+            batch_rows=batch_rows,
+            label=f"servicenow/{table}",
+            progress=progress,
+            collect_seen=full,
         )
         for batch in client.table(table, since):
             lander.add(_servicenow_records(table, batch))
@@ -866,14 +954,20 @@ def sync_finance(
         with landing.lock("finance", FINANCE_ENTITIES):
             _start(landing, "finance", FINANCE_ENTITIES, FINANCE_ENTITIES)
             results.extend(
-                _sync_finance_locked(folder, landing, settle_seconds=settle_seconds, batch_rows=batch_rows,
-                                     progress=progress, run_id=run)
+                _sync_finance_locked(
+                    folder, landing, settle_seconds=settle_seconds, batch_rows=batch_rows, progress=progress, run_id=run
+                )
             )
         return results
 
 
 def _sync_finance_locked(
-    folder: Path, landing: RawLanding, *, settle_seconds: float, batch_rows: int, progress: Progress | None,
+    folder: Path,
+    landing: RawLanding,
+    *,
+    settle_seconds: float,
+    batch_rows: int,
+    progress: Progress | None,
     run_id: str,
 ) -> list[EntityResult]:
     results = {entity: EntityResult("finance", entity) for entity in FINANCE_ENTITIES}
@@ -885,7 +979,9 @@ def _sync_finance_locked(
 
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="pwh-finance-") as scratch:
         writers = {
-            entity: stack.enter_context(landing.writer("finance", entity, sync_mode="incremental", batch_rows=batch_rows))
+            entity: stack.enter_context(
+                landing.writer("finance", entity, sync_mode="incremental", batch_rows=batch_rows)
+            )
             for entity in FINANCE_ENTITIES
         }
         for path in scan.ready:
@@ -945,4 +1041,3 @@ def _sync_finance_locked(
         result.watermark = landing.max_source_updated_at("finance", entity)
     results["finance_rejects"].rejects = results["finance_rejects"].records
     return [results[e] for e in FINANCE_ENTITIES]
-

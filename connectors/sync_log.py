@@ -96,8 +96,7 @@ class SyncLog:
         self.ensure()
         columns = {
             f.name: [
-                getattr(a, f.name).astimezone(UTC) if f.name.endswith("_at") else getattr(a, f.name)
-                for a in attempts
+                getattr(a, f.name).astimezone(UTC) if f.name.endswith("_at") else getattr(a, f.name) for a in attempts
             ]
             for f in fields(SyncAttempt)
         }

@@ -64,8 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except Interrupted as exc:
         run = f"run {exc.run_id[:8]} canceled; " if exc.run_id else ""
-        print(f"pwh: interrupted by {signal.Signals(exc.signum).name}: {run}the published warehouse and the raw "
-              "landing are whole (the next run carries on from what landed)", file=sys.stderr, flush=True)
+        print(
+            f"pwh: interrupted by {signal.Signals(exc.signum).name}: {run}the published warehouse and the raw "
+            "landing are whole (the next run carries on from what landed)",
+            file=sys.stderr,
+            flush=True,
+        )
         sys.stdout.flush()
         # Exit now: a step thread still winding down must not print Dagster's log lines on the
         # terminal after the one line that says what happened (the run is canceled already).
@@ -89,7 +93,9 @@ class UserFacingError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pwh", description="Portfolio warehouse: Jira + ServiceNow + finance exports → KPI marts.")
+    parser = argparse.ArgumentParser(
+        prog="pwh", description="Portfolio warehouse: Jira + ServiceNow + finance exports → KPI marts."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(
@@ -98,8 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate (once, then cached) a simulated enterprise, serve it on 127.0.0.1, and run "
         "the whole pipeline into PWH_HOME (default ./warehouse).",
     )
-    demo.add_argument("--scale", choices=("small", "medium", "large"), default="medium",
-                      help="size of the simulated enterprise (default: medium, ~250 projects)")
+    demo.add_argument(
+        "--scale",
+        choices=("small", "medium", "large"),
+        default="medium",
+        help="size of the simulated enterprise (default: medium, ~250 projects)",
+    )
     demo.add_argument("--seed", type=int, default=7, help="the same seed gives the same enterprise (default: 7)")
     demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
     demo.set_defaults(handler=cmd_demo)
@@ -111,10 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
         "into PWH_HOME's raw landing, rebuild the star schema and KPI marts, check them and publish them. "
         "Each source is asked the preflight questions first (see `pwh check`). One run at a time per PWH_HOME.",
     )
-    run.add_argument("--full", action="store_true", help="re-read everything from the sources and detect deleted records")
+    run.add_argument(
+        "--full", action="store_true", help="re-read everything from the sources and detect deleted records"
+    )
     run.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
-    run.add_argument("--wait", action="store_true",
-                     help="when another run holds PWH_HOME, wait for it to end instead of exiting with 2")
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run holds PWH_HOME, wait for it to end instead of exiting with 2",
+    )
     run.set_defaults(handler=cmd_run)
 
     check = sub.add_parser(
@@ -127,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
 
     # Dispatched to simulators.serve before parsing (see main); listed here for `pwh --help`.
-    sub.add_parser("simulate", help="serve the simulated Jira and ServiceNow, write finance exports (pwh simulate --help)")
+    sub.add_parser(
+        "simulate", help="serve the simulated Jira and ServiceNow, write finance exports (pwh simulate --help)"
+    )
 
     ui = sub.add_parser(
         "ui",
@@ -137,8 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "around; for production use `pwh serve`.",
     )
     ui.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default: 3000)")
-    ui.add_argument("--with-automations", action="store_true",
-                    help="start the nightly schedule and the sensors switched on, as `pwh serve` does")
+    ui.add_argument(
+        "--with-automations",
+        action="store_true",
+        help="start the nightly schedule and the sensors switched on, as `pwh serve` does",
+    )
     ui.set_defaults(handler=cmd_ui)
 
     serve = sub.add_parser(
@@ -148,8 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         "instance: the nightly schedule, the finance drop-folder sensor and the publish sensors are on. "
         "Stops both on SIGINT/SIGTERM. See docs/operations.md for systemd and containers.",
     )
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to bind the webserver to (default: 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind the webserver to (default: 127.0.0.1; 0.0.0.0 exposes it to the network)",
+    )
     serve.add_argument("--port", type=int, default=3000, help="webserver port (default: 3000)")
     serve.set_defaults(handler=cmd_serve)
 
@@ -159,9 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Writes every table of the published warehouse (PWH_HOME/published/portfolio.duckdb, "
         "schema marts) as files: one Parquet file per table, one Excel workbook, or a Power BI project.",
     )
-    export.add_argument("--format", choices=("parquet", "xlsx", "powerbi"), default="parquet",
-                        help="parquet: one file per mart with a manifest.json; xlsx: one workbook; powerbi: a Power BI "
-                        "project (PBIP, TMDL model) over the Parquet exports in PWH_HOME/exports/parquet (default: parquet)")
+    export.add_argument(
+        "--format",
+        choices=("parquet", "xlsx", "powerbi"),
+        default="parquet",
+        help="parquet: one file per mart with a manifest.json; xlsx: one workbook; powerbi: a Power BI "
+        "project (PBIP, TMDL model) over the Parquet exports in PWH_HOME/exports/parquet (default: parquet)",
+    )
     export.add_argument("--out", type=Path, default=None, help="folder (default: PWH_HOME/exports/<format>)")
     export.set_defaults(handler=cmd_export)
 
@@ -182,13 +209,24 @@ def build_parser() -> argparse.ArgumentParser:
         "slate, the budget frontier and the sensitivities; prints each summary and publishes the scenario marts "
         "(docs/scenarios.md). Exit 1 when a scenario is invalid or infeasible, with one line saying why.",
     )
-    scenario.add_argument("names", nargs="*", metavar="NAME",
-                          help="the scenarios to solve, by name (default: every file in the folder); only their rows "
-                          "of the scenario marts are replaced")
-    scenario.add_argument("--dir", type=Path, default=None,
-                          help="the folder of scenario files (default: PWH_SCENARIO_DIR, else the project's scenarios/)")
-    scenario.add_argument("--no-publish", action="store_true",
-                          help="solve and print only: leave the published marts and the exports as they are")
+    scenario.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="the scenarios to solve, by name (default: every file in the folder); only their rows "
+        "of the scenario marts are replaced",
+    )
+    scenario.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="the folder of scenario files (default: PWH_SCENARIO_DIR, else the project's scenarios/)",
+    )
+    scenario.add_argument(
+        "--no-publish",
+        action="store_true",
+        help="solve and print only: leave the published marts and the exports as they are",
+    )
     scenario.set_defaults(handler=cmd_scenario)
 
     docs = sub.add_parser(
@@ -239,7 +277,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     outcomes = [check_home(settings.paths), *check_sources(sources)]
     print_table(outcomes, sys.stdout)
     if not any(s.configured for s in sources):
-        print("pwh: no source is configured: set JIRA_*, SERVICENOW_* or FINANCE_EXPORT_DIR (see README)", file=sys.stderr)
+        print(
+            "pwh: no source is configured: set JIRA_*, SERVICENOW_* or FINANCE_EXPORT_DIR (see README)", file=sys.stderr
+        )
         return EXIT_FAILED
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
 
@@ -272,7 +312,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "FINANCE_EXPORT_DIR": str(finance_dir),
             }
         )
-        print(f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}", flush=True)
+        print(
+            f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}",
+            flush=True,
+        )
         code = run_pipeline(_settings(), full=False, command=f"pwh demo --scale {args.scale}")
     print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
     print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")
@@ -303,11 +346,17 @@ def _serve(kind: str, host: str, port: int, *, automations: bool) -> int:
     os.environ["DAGSTER_HOME"] = str(home)
     with DagsterInstance.get() as instance:
         ensure_can_serve(host, port, daemon_alive(instance), settings.home)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PWH_HOME": str(settings.home),
-           "PWH_AUTOMATIONS": "on" if automations else "off"}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PWH_HOME": str(settings.home),
+        "PWH_AUTOMATIONS": "on" if automations else "off",
+    }
     state = "on" if automations else "off (switch them on in the UI, or use --with-automations)"
-    print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); schedule and sensors {state}; "
-          "Ctrl-C to stop.", flush=True)
+    print(
+        f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); schedule and sensors {state}; Ctrl-C to stop.",
+        flush=True,
+    )
     return supervise(commands(kind, host, port), env)
 
 
@@ -337,8 +386,10 @@ def _export_powerbi(settings: Settings, out: Path) -> int:
     export(settings.paths.published_db, parquet, "parquet")
     result = write_project(ensure_manifest(), parquet, out, currency=settings.reporting_currency)
     print(result.pbip)
-    print(f"{result.tables} tables, {result.relationships} relationships, {result.measures} measures; "
-          f"Parquet folder parameter: {parquet}")
+    print(
+        f"{result.tables} tables, {result.relationships} relationships, {result.measures} measures; "
+        f"Parquet folder parameter: {parquet}"
+    )
     return EXIT_OK
 
 
@@ -392,8 +443,11 @@ def cmd_scenario(args: argparse.Namespace) -> int:
                 from serving.dashboard import build_dashboard
 
                 build_dashboard(paths.published_db, paths.reports, currency=settings.reporting_currency)
-        print(f"published: {paths.published_db} (scenario_selection, scenario_summary, scenario_frontier, "
-              f"scenario_sensitivity) and {paths.exports / 'parquet'}", flush=True)
+        print(
+            f"published: {paths.published_db} (scenario_selection, scenario_summary, scenario_frontier, "
+            f"scenario_sensitivity) and {paths.exports / 'parquet'}",
+            flush=True,
+        )
     for failure in run.failures:
         print(f"pwh: {failure.message}", file=sys.stderr)
     return EXIT_FAILED if run.failures else EXIT_OK
@@ -408,14 +462,26 @@ def cmd_docs(args: argparse.Namespace) -> int:
         raise UserFacingError(f"no warehouse at {settings.paths.build_db}: run `pwh run` (or `pwh demo`) first")
     dbt = str(Path(sys.executable).with_name("dbt"))
     target = settings.paths.home / "dbt_docs"
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]
+    common = [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+    ]
     print(f"Generating the dbt docs site into {target} …", flush=True)
     generated = subprocess.call([dbt, "docs", "generate", *common], cwd=DBT_PROJECT_DIR)
     if generated != 0:
         return EXIT_FAILED
-    print(f"dbt docs on http://127.0.0.1:{args.port} (lineage: the graph button, bottom right); Ctrl-C to stop.", flush=True)
-    return subprocess.call([dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(args.port), "--no-browser"],
-                           cwd=DBT_PROJECT_DIR)
+    print(
+        f"dbt docs on http://127.0.0.1:{args.port} (lineage: the graph button, bottom right); Ctrl-C to stop.",
+        flush=True,
+    )
+    return subprocess.call(
+        [dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(args.port), "--no-browser"],
+        cwd=DBT_PROJECT_DIR,
+    )
 
 
 # --- the pipeline -----------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """Dagster's entry point: every definition under `orchestration/defs/`, one folder per concern.
 
-    defs/ingest/      raw/<source>/<entity> assets that call the connectors
-    defs/transform/   dbt: core models, gated KPI marts, the data-quality mart
-    defs/quality/     asset checks built from quality/ suites (raw: blocking; marts: warnings)
-    defs/planning/    the scenario marts: scenarios/*.yml solved against the KPI marts (planning/)
-    defs/serving/     the published read-only DuckDB file and the Parquet / Excel exports
-    defs/automation/  the nightly_sync job and schedule, the finance drop-folder sensor
-    defs/resources.py where the warehouse lives and how to reach each source (env vars)
+defs/ingest/      raw/<source>/<entity> assets that call the connectors
+defs/transform/   dbt: core models, gated KPI marts, the data-quality mart
+defs/quality/     asset checks built from quality/ suites (raw: blocking; marts: warnings)
+defs/planning/    the scenario marts: scenarios/*.yml solved against the KPI marts (planning/)
+defs/serving/     the published read-only DuckDB file and the Parquet / Excel exports
+defs/automation/  the nightly_sync job and schedule, the finance drop-folder sensor
+defs/resources.py where the warehouse lives and how to reach each source (env vars)
 """
 
 from __future__ import annotations

@@ -145,9 +145,15 @@ def run_lock(paths: WarehousePaths, command: str, *, wait: bool = False, poll_se
                     time.sleep(poll_seconds)
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({
-            "pid": os.getpid(), "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
-        }))
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "command": command,
+                }
+            )
+        )
         handle.flush()
         yield
     finally:
@@ -188,7 +194,9 @@ def recover_crashed_runs(instance, *, daemon_alive: bool) -> list[str]:  # noqa:
         instance.report_run_failed(run, f"Marked failed by pwh: {why} (killed, out of memory or a reboot).")
         if instance.event_log_storage.supports_global_concurrency_limits:
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        notes.append(f"run {run.run_id[:8]} of {run.job_name} was left unfinished: {why}; marked failed, pool slots freed")
+        notes.append(
+            f"run {run.run_id[:8]} of {run.job_name} was left unfinished: {why}; marked failed, pool slots freed"
+        )
     return notes
 
 

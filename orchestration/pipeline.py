@@ -107,7 +107,9 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
             # Parse with this run's environment, so every dbt step can reuse the parse.
             prepare_manifest()
             nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
-            publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer)
+            publish = run_job(
+                PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer
+            )
     if nightly is not None and nightly.success and publish.success:
         print_headline(paths.published_db, sys.stdout)
         return EXIT_OK

@@ -62,8 +62,12 @@ def check_home(paths: WarehousePaths) -> CheckOutcome:
         return CheckOutcome("PWH_HOME", "writable", False, str(exc))
     free = shutil.disk_usage(paths.home).free
     if free < MIN_FREE_BYTES:
-        return CheckOutcome("PWH_HOME", "free space", False,
-                            f"only {free / 2**20:,.0f} MiB free under {paths.home} — free space or move PWH_HOME")
+        return CheckOutcome(
+            "PWH_HOME",
+            "free space",
+            False,
+            f"only {free / 2**20:,.0f} MiB free under {paths.home} — free space or move PWH_HOME",
+        )
     return CheckOutcome("PWH_HOME", "writable", True, f"{paths.home} ({free / 2**30:,.1f} GiB free)")
 
 
@@ -76,7 +80,8 @@ def ensure_home_writable(paths: WarehousePaths) -> None:
         probe.unlink()
     except OSError as exc:
         raise ConfigError(
-            f"PWH_HOME {paths.home} is not writable ({exc.strerror or exc}) — set PWH_HOME to a folder this user can write"
+            f"PWH_HOME {paths.home} is not writable ({exc.strerror or exc}) — "
+            "set PWH_HOME to a folder this user can write"
         ) from None
 
 
@@ -86,7 +91,11 @@ def check_sources(settings: Sequence[SourceSetting]) -> list[CheckOutcome]:
     for source in settings:
         config = source.config
         if isinstance(config, NotConfigured):
-            outcomes.append(CheckOutcome(source.name, "configured", True, f"not configured (set {', '.join(config.missing)}): skipped"))
+            outcomes.append(
+                CheckOutcome(
+                    source.name, "configured", True, f"not configured (set {', '.join(config.missing)}): skipped"
+                )
+            )
         elif source.name == "Jira":
             with closing(jira_client(config, policy=PREFLIGHT_POLICY)) as client:  # type: ignore[arg-type]
                 outcomes.extend(check_jira(client))
@@ -118,6 +127,9 @@ def print_table(outcomes: Sequence[CheckOutcome], out: TextIO) -> None:
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for index, row in enumerate(rows):
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3], file=out)
+        print(
+            "  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3],
+            file=out,
+        )
         if index == 0:
             print("  " + "  ".join("-" * w for w in widths) + "  " + "-" * 6, file=out)

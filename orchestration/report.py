@@ -59,7 +59,9 @@ def month_label(month_start: date, period_end: date) -> str:
     name = f"{calendar.month_name[month_start.month]} {month_start.year}"
     if period_end.day == days:
         return f"{name} through its last day (still the month in progress until its books close)"
-    return f"{name} to date, 1–{period_end.day} {calendar.month_name[month_start.month]} (day {period_end.day} of {days})"
+    return (
+        f"{name} to date, 1–{period_end.day} {calendar.month_name[month_start.month]} (day {period_end.day} of {days})"
+    )
 
 
 def print_headline(published_db: Path, out: TextIO) -> None:

@@ -48,6 +48,7 @@ def job_by_name(name: str) -> dg.JobDefinition:
 @contextmanager
 def interrupts_raise() -> Iterator[None]:
     """SIGINT and SIGTERM raise Interrupted in the main thread for the duration."""
+
     def handler(signum: int, _frame: object) -> None:
         raise Interrupted(signum)
 
@@ -207,7 +208,8 @@ def summarise(job_name: str, run_id: str, success: bool, events: list[dg.EventLo
             evaluation = event.event_specific_data  # type: ignore[assignment]
             if not evaluation.passed:
                 outcome.failed_checks.append(
-                    f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name} ({evaluation.severity.value.lower()})"
+                    f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name} "
+                    f"({evaluation.severity.value.lower()})"
                 )
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error  # type: ignore[union-attr]

@@ -34,7 +34,10 @@ SOURCES: dict[str, tuple[str, str]] = {
     "demands": ("fct_demand", ""),
     "allocations": ("fct_resource_allocation", ""),
     # the people kpi_capacity_utilization counts capacity for
-    "people": ("dim_resource", "where resource_id in (select resource_id from {catalog}marts.kpi_capacity_utilization)"),
+    "people": (
+        "dim_resource",
+        "where resource_id in (select resource_id from {catalog}marts.kpi_capacity_utilization)",
+    ),
     "dependencies": ("fct_issue_dependency", ""),
     "issues": ("fct_issue", ""),
 }
@@ -54,7 +57,9 @@ def read_frames(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> 
         columns = ", ".join(quote_identifier(c) for c in FRAME_COLUMNS[name])
         sql = f"select {columns} from {table_ref(mart, catalog)} {where.format(catalog=prefix)}"
         frames[name] = conn.execute(sql).df()
-    as_of = conn.execute(f"select max(as_of_date) from {table_ref('kpi_capacity_utilization', catalog)}").fetchall()[0][0]
+    as_of = conn.execute(f"select max(as_of_date) from {table_ref('kpi_capacity_utilization', catalog)}").fetchall()[0][
+        0
+    ]
     return WarehouseFrames(as_of=as_of or datetime.now(UTC).date(), **frames)
 
 
@@ -106,8 +111,12 @@ def publish_run(published_db: Path, run: ScenarioRun, names: Sequence[str]) -> N
     """
     from serving.publish import NewTable, publish_tables
 
-    tables = [NewTable(t.spec.name, t.frame, [(c.name, c.sql_type, c.description) for c in t.spec.columns],
-                       t.spec.description) for t in run.tables]
+    tables = [
+        NewTable(
+            t.spec.name, t.frame, [(c.name, c.sql_type, c.description) for c in t.spec.columns], t.spec.description
+        )
+        for t in run.tables
+    ]
     solved = [r.inputs.scenario.name for r in run.results] + [f.name for f in run.failures]
     publish_tables(published_db, tables, replace_where=("scenario_name", [*names, *solved]) if names else None)
 
@@ -120,20 +129,31 @@ def print_run(run: ScenarioRun, out: TextIO) -> None:
         gain = slate.objective - baseline.objective
         ratio = f", {gain / baseline.objective:+.1%}" if baseline.objective else ""
         gap = "n/a" if slate.mip_gap is None else f"{slate.mip_gap:.2%}"
-        print(f"{scenario.name} ({scenario.objective}): {slate.status}, {slate.count} of "
-              f"{result.inputs.problem.size} funded, objective {_figure(slate.objective)} — greedy "
-              f"{_figure(baseline.objective)} with {baseline.count} ({'+' if gain >= 0 else ''}{_figure(gain)}{ratio}); "
-              f"gap {gap}; solved in {slate.seconds:.2f} s ({result.seconds:.1f} s with frontier and sensitivity)", file=out)
+        print(
+            f"{scenario.name} ({scenario.objective}): {slate.status}, {slate.count} of "
+            f"{result.inputs.problem.size} funded, objective {_figure(slate.objective)} — greedy "
+            f"{_figure(baseline.objective)} with {baseline.count} ({'+' if gain >= 0 else ''}{_figure(gain)}{ratio}); "
+            f"gap {gap}; solved in {slate.seconds:.2f} s ({result.seconds:.1f} s with frontier and sensitivity)",
+            file=out,
+        )
         summary = next(t.frame for t in run.tables if t.spec.name == "scenario_summary")
         rows = summary[(summary["scenario_name"] == scenario.name)]
         for row in rows.itertuples():
-            budget = row.budget_amount if row.budget_amount == row.budget_amount and row.budget_amount is not None else (
-                (row.capex_budget_amount or 0) + (row.opex_budget_amount or 0))
-            print(f"  {row.period_label:<18} cost {row.cost_amount:>16,.0f} of budget {budget:>16,.0f} "
-                  f"({_share(row.budget_used_ratio)}); hours {row.effort_hours:>12,.0f} of {row.capacity_hours:>12,.0f} "
-                  f"({_share(row.capacity_used_ratio)})", file=out)
-        levels = " · ".join(f"{p.level:.0%} {_figure(p.slate.objective) if p.slate.status != 'infeasible' else '—'}"
-                            for p in result.frontier[::2])
+            budget = (
+                row.budget_amount
+                if row.budget_amount == row.budget_amount and row.budget_amount is not None
+                else ((row.capex_budget_amount or 0) + (row.opex_budget_amount or 0))
+            )
+            print(
+                f"  {row.period_label:<18} cost {row.cost_amount:>16,.0f} of budget {budget:>16,.0f} "
+                f"({_share(row.budget_used_ratio)}); hours {row.effort_hours:>12,.0f} of {row.capacity_hours:>12,.0f} "
+                f"({_share(row.capacity_used_ratio)})",
+                file=out,
+            )
+        levels = " · ".join(
+            f"{p.level:.0%} {_figure(p.slate.objective) if p.slate.status != 'infeasible' else '—'}"
+            for p in result.frontier[::2]
+        )
         print(f"  frontier: {levels}", file=out)
         for change in result.sensitivities:
             if change.slate.status == "infeasible":
@@ -142,7 +162,10 @@ def print_run(run: ScenarioRun, out: TextIO) -> None:
             ids = result.inputs.problem.item_ids
             enters = ", ".join(ids[k] for k in change.entering) or "none"
             leaves = ", ".join(ids[k] for k in change.leaving) or "none"
-            print(f"  {change.name}: objective {_figure(change.slate.objective)}; enter {enters}; leave {leaves}", file=out)
+            print(
+                f"  {change.name}: objective {_figure(change.slate.objective)}; enter {enters}; leave {leaves}",
+                file=out,
+            )
 
 
 def _figure(value: float) -> str:

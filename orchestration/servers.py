@@ -39,7 +39,10 @@ def port_is_free(host: str, port: int) -> bool:
 
 def ensure_can_serve(host: str, port: int, daemon_running: bool, home: Path) -> None:
     if not port_is_free(host, port):
-        raise CannotServe(f"port {port} on {host} is already in use — pick another with --port (is pwh ui or pwh serve already running?)")
+        raise CannotServe(
+            f"port {port} on {host} is already in use — "
+            "pick another with --port (is pwh ui or pwh serve already running?)"
+        )
     if daemon_running:
         raise CannotServe(
             f"a Dagster daemon already runs for PWH_HOME {home} (pwh serve or pwh ui); open its UI, or stop it first"
@@ -63,9 +66,7 @@ def supervise(argvs: list[list[str]], env: dict[str, str]) -> int:
     Each child leads its own process group, so stopping it also stops what it started (the code
     server, run workers): nothing outlives `pwh ui` or `pwh serve` by more than the grace period.
     """
-    children = [
-        subprocess.Popen(argv, env=env, cwd=WORKSPACE.parent, start_new_session=True) for argv in argvs
-    ]
+    children = [subprocess.Popen(argv, env=env, cwd=WORKSPACE.parent, start_new_session=True) for argv in argvs]
     stop_requested = {"signum": 0}
 
     def request_stop(signum: int, _frame: object) -> None:

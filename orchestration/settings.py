@@ -133,7 +133,10 @@ class NotConfigured:
 
     @property
     def message(self) -> str:
-        return f"{self.source} not configured: set {', '.join(self.missing)} (source skipped; its marts keep the last loaded data)"
+        return (
+            f"{self.source} not configured: set {', '.join(self.missing)} "
+            "(source skipped; its marts keep the last loaded data)"
+        )
 
 
 def _missing(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, ...]:

@@ -56,8 +56,10 @@ def run_scenario(inputs: PlanningInputs, *, frontier: bool = True, sensitivity: 
     started = time.monotonic()
     scenario, problem = inputs.scenario, inputs.problem
     limits = {"time_limit": scenario.time_limit_seconds, "mip_gap": scenario.mip_gap}
-    side = {"time_limit": min(scenario.time_limit_seconds, SIDE_TIME_LIMIT),
-            "mip_gap": max(scenario.mip_gap, SIDE_MIP_GAP)}
+    side = {
+        "time_limit": min(scenario.time_limit_seconds, SIDE_TIME_LIMIT),
+        "mip_gap": max(scenario.mip_gap, SIDE_MIP_GAP),
+    }
     slate = solve(problem, **limits)
     baseline = greedy(problem)
     points = _frontier(problem, slate, side) if frontier else ()
@@ -67,12 +69,19 @@ def run_scenario(inputs: PlanningInputs, *, frontier: bool = True, sensitivity: 
             changed_problem = problem.scaled(budget=budget, capacity=capacity)
             changed = keep_if_as_good(changed_problem, _solve_or_infeasible(changed_problem, side), slate)
             moved = changed.funded ^ slate.funded if changed.status != INFEASIBLE else np.zeros(problem.size, bool)
-            changes.append(Sensitivity(
-                name, budget, capacity, changed,
-                tuple(np.flatnonzero(moved & changed.funded)), tuple(np.flatnonzero(moved & slate.funded)),
-            ))
-    return ScenarioResult(inputs, slate, baseline, why_not(problem, slate), tuple(points), tuple(changes),
-                          time.monotonic() - started)
+            changes.append(
+                Sensitivity(
+                    name,
+                    budget,
+                    capacity,
+                    changed,
+                    tuple(np.flatnonzero(moved & changed.funded)),
+                    tuple(np.flatnonzero(moved & slate.funded)),
+                )
+            )
+    return ScenarioResult(
+        inputs, slate, baseline, why_not(problem, slate), tuple(points), tuple(changes), time.monotonic() - started
+    )
 
 
 def keep_if_as_good(problem: Problem, changed: Slate, base: Slate) -> Slate:
@@ -80,8 +89,14 @@ def keep_if_as_good(problem: Problem, changed: Slate, base: Slate) -> Slate:
     nothing better: then nothing moves. Without this, two slates equal within the gap would show
     items entering and leaving that the change did not move."""
     if changed.status != INFEASIBLE and changed.objective <= base.objective and fits(problem, base.funded):
-        return Slate(base.funded, base.objective, changed.status, changed.mip_gap, changed.seconds,
-                     "the scenario's slate, as good as this solve's within its gap")
+        return Slate(
+            base.funded,
+            base.objective,
+            changed.status,
+            changed.mip_gap,
+            changed.seconds,
+            "the scenario's slate, as good as this solve's within its gap",
+        )
     return changed
 
 
@@ -115,9 +130,20 @@ def _frontier(problem: Problem, base: Slate, limits: dict[str, float]) -> list[F
     for level in FRONTIER_LEVELS:
         scaled = problem.scaled(budget=level)
         slate = base if abs(level - 1.0) < 1e-9 else _solve_or_infeasible(scaled, limits)
-        if best is not None and slate.status != INFEASIBLE and best.objective > slate.objective and fits(scaled, best.funded):
-            slate = Slate(best.funded, best.objective, slate.status, slate.mip_gap, slate.seconds,
-                          "the level below's slate, better than this solve's within its gap")
+        if (
+            best is not None
+            and slate.status != INFEASIBLE
+            and best.objective > slate.objective
+            and fits(scaled, best.funded)
+        ):
+            slate = Slate(
+                best.funded,
+                best.objective,
+                slate.status,
+                slate.mip_gap,
+                slate.seconds,
+                "the level below's slate, better than this solve's within its gap",
+            )
         elif best is not None and slate.status == INFEASIBLE and fits(scaled, best.funded):
             slate = Slate(best.funded, best.objective, best.status, best.mip_gap, 0.0, "the level below's slate")
         points.append(FrontierPoint(level, slate))

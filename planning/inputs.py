@@ -50,8 +50,13 @@ FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
     "demands": ("demand_id", "estimated_cost_amount", "estimated_benefit_amount"),
     "allocations": ("project_id", "resource_id", "week_start_date", "allocated_hours", "requested_hours"),
     "people": ("resource_id", "department", "weekly_capacity_hours", "hourly_cost_rate_amount", "is_active"),
-    "dependencies": ("link_type_name", "blocker_issue_key", "blocked_issue_key", "blocker_jira_project_key",
-                     "blocked_jira_project_key"),
+    "dependencies": (
+        "link_type_name",
+        "blocker_issue_key",
+        "blocked_issue_key",
+        "blocker_jira_project_key",
+        "blocked_jira_project_key",
+    ),
     "issues": ("issue_key", "is_resolved"),
 }
 
@@ -157,13 +162,14 @@ def horizon_of(scenario: Scenario, as_of: date) -> Horizon:
     if isinstance(scenario.start, date):
         start = scenario.start
         if start <= as_of_month:
-            raise scenario.fail(f"horizon.start: {start:%Y-%m} is not after the as-of month {as_of_month:%Y-%m}; "
-                                "the horizon plans what is still to come")
+            raise scenario.fail(
+                f"horizon.start: {start:%Y-%m} is not after the as-of month {as_of_month:%Y-%m}; "
+                "the horizon plans what is still to come"
+            )
     elif scenario.start == "next_month":
         start = next_month
     elif scenario.start == "next_quarter":
-        start = next(m for m in month_range(next_month, add_months(next_month, 3))
-                     if (m.month - fy_start) % 3 == 0)
+        start = next(m for m in month_range(next_month, add_months(next_month, 3)) if (m.month - fy_start) % 3 == 0)
     else:  # next_fiscal_year: the first fiscal year that starts after the as-of month
         start = fy_first
     length = 12 if scenario.period == "fiscal_year" else 3
@@ -214,15 +220,21 @@ def build_inputs(frames: WarehouseFrames, scenario: Scenario) -> PlanningInputs:
         mix = mixes.get(row.portfolio_name) or mixes.get(None) or {_largest_department(people): 1.0}
         rate = sum(share * rates.get(d, fallback_rate) for d, share in mix.items())
         for k in range(span):
-            costs[(row.item_id, k, "capex")] = costs.get((row.item_id, k, "capex"), 0.0) + per_month * scenario.demand_capex_share
-            costs[(row.item_id, k, "opex")] = costs.get((row.item_id, k, "opex"), 0.0) + per_month * (1 - scenario.demand_capex_share)
+            costs[(row.item_id, k, "capex")] = (
+                costs.get((row.item_id, k, "capex"), 0.0) + per_month * scenario.demand_capex_share
+            )
+            costs[(row.item_id, k, "opex")] = costs.get((row.item_id, k, "opex"), 0.0) + per_month * (
+                1 - scenario.demand_capex_share
+            )
             if rate > 0:
                 for department, share in mix.items():
                     key = (row.item_id, department, k)
                     effort[key] = effort.get(key, 0.0) + per_month / rate * share
 
     named = set(scenario.mandatory) | set(scenario.excluded) | set(scenario.dependencies)
-    named |= {j for js in scenario.dependencies.values() for j in js} | {i for ids in scenario.themes.values() for i in ids}
+    named |= {j for js in scenario.dependencies.values() for j in js} | {
+        i for ids in scenario.themes.values() for i in ids
+    }
     active_items = {key[0] for key, v in costs.items() if v > 0} | {key[0] for key, v in effort.items() if v > 0}
     candidates = ranked[ranked["item_id"].isin(active_items | named)].reset_index(drop=True)
     ids = list(candidates["item_id"])
@@ -268,9 +280,7 @@ def build_inputs(frames: WarehouseFrames, scenario: Scenario) -> PlanningInputs:
     unknown = sorted(set(scenario.capacity_overrides) - {d for d, _ in needed} - set(people["department"]))
     if unknown:
         raise scenario.fail(f"capacity.departments: {unknown[0]!r} is not a department of the warehouse")
-    capacity_hours = np.array([
-        scenario.capacity_overrides.get(d, available.get((d, k), 0.0)) for d, k in needed
-    ])
+    capacity_hours = np.array([scenario.capacity_overrides.get(d, available.get((d, k), 0.0)) for d, k in needed])
     for d, k in needed:
         rows.append(ResourceRow(CAPACITY, period=period_of_month[k].label, department=d, month=months[k]))
     budget_usage = sparse.csr_matrix(np.vstack(usage_blocks)) if usage_blocks else sparse.csr_matrix((0, n))
@@ -295,11 +305,22 @@ def build_inputs(frames: WarehouseFrames, scenario: Scenario) -> PlanningInputs:
         shares.append((rule.label, members, rule.share * budget_total, rule.share))
     order = _rank_order(candidates, values)
     problem = build_problem(
-        ids, values, usage, limits_all, rows, mandatory=scenario.mandatory, excluded=scenario.excluded,
-        requires=sorted(requires), shares=shares, rank_order=[ids[i] for i in order], share_weights=horizon_cost,
+        ids,
+        values,
+        usage,
+        limits_all,
+        rows,
+        mandatory=scenario.mandatory,
+        excluded=scenario.excluded,
+        requires=sorted(requires),
+        shares=shares,
+        rank_order=[ids[i] for i in order],
+        share_weights=horizon_cost,
     )
     effort_hours = np.asarray(capacity_usage.sum(axis=0)).ravel()
-    items = candidates[["item_type", "item_id", "item_name", "portfolio_name", "priority_score", "priority_rank"]].copy()
+    items = candidates[
+        ["item_type", "item_id", "item_name", "portfolio_name", "priority_score", "priority_rank"]
+    ].copy()
     items["npv_amount"] = npv
     items["risk_exposure_amount"] = exposure
     items["value"] = values
@@ -307,10 +328,14 @@ def build_inputs(frames: WarehouseFrames, scenario: Scenario) -> PlanningInputs:
     items["opex_cost_amount"] = by_kind["opex"].sum(axis=0)
     items["cost_amount"] = horizon_cost
     items["effort_hours"] = effort_hours
-    period_costs = {(period.label, kind): by_kind[kind][p] for p, period in enumerate(horizon.periods)
-                    for kind in ("capex", "opex", "total")}
-    return PlanningInputs(scenario, horizon, problem, items, full_cost, period_costs,
-                          np.r_[np.array(limits), capacity_hours])
+    period_costs = {
+        (period.label, kind): by_kind[kind][p]
+        for p, period in enumerate(horizon.periods)
+        for kind in ("capex", "opex", "total")
+    }
+    return PlanningInputs(
+        scenario, horizon, problem, items, full_cost, period_costs, np.r_[np.array(limits), capacity_hours]
+    )
 
 
 def _people(people: pd.DataFrame) -> pd.DataFrame:
@@ -352,19 +377,27 @@ def _week_to_months(allocations: pd.DataFrame, hours_column: str, month_index: d
     return spread[spread["month"].isin(month_index)]
 
 
-def _project_effort(allocations: pd.DataFrame, projects: set[str], department_of: dict[str, str],
-                    month_index: dict[date, int]) -> dict:
+def _project_effort(
+    allocations: pd.DataFrame, projects: set[str], department_of: dict[str, str], month_index: dict[date, int]
+) -> dict:
     rows = allocations[allocations["project_id"].isin(projects)].copy()
-    rows["planned"] = (pd.to_numeric(rows["allocated_hours"], errors="coerce").fillna(0.0)
-                       + pd.to_numeric(rows["requested_hours"], errors="coerce").fillna(0.0))
+    rows["planned"] = pd.to_numeric(rows["allocated_hours"], errors="coerce").fillna(0.0) + pd.to_numeric(
+        rows["requested_hours"], errors="coerce"
+    ).fillna(0.0)
     spread = _week_to_months(rows, "planned", month_index)
     spread["department"] = spread["resource_id"].map(department_of).fillna(UNASSIGNED)
     grouped = spread.groupby(["project_id", "department", "month"])["hours"].sum()
     return {(item, d, month_index[m]): float(h) for (item, d, m), h in grouped.items()}
 
 
-def _available_capacity(frames: WarehouseFrames, people: pd.DataFrame, candidates: set[str],
-                        department_of: dict[str, str], months: list[date], month_index: dict[date, int]) -> dict:
+def _available_capacity(
+    frames: WarehouseFrames,
+    people: pd.DataFrame,
+    candidates: set[str],
+    department_of: dict[str, str],
+    months: list[date],
+    month_index: dict[date, int],
+) -> dict:
     """Department × month: active people's weekly capacity / 5 × weekdays, minus committed hours."""
     active = people[people["is_active"]]
     weekly = active.groupby("department")["weekly_capacity_hours"].sum()
@@ -383,13 +416,15 @@ def _department_mixes(frames: WarehouseFrames, department_of: dict[str, str]) ->
 
     The key None holds the whole company's mix, for a portfolio whose projects plan no hours.
     """
-    portfolio_of = dict(zip(frames.scorecard["project_id"], frames.scorecard["portfolio_name"].fillna("Unknown"),
-                            strict=False))
+    portfolio_of = dict(
+        zip(frames.scorecard["project_id"], frames.scorecard["portfolio_name"].fillna("Unknown"), strict=False)
+    )
     hours = frames.allocations.copy()
     hours["portfolio"] = hours["project_id"].map(portfolio_of)
     hours["department"] = hours["resource_id"].map(department_of).fillna(UNASSIGNED)
-    hours["hours"] = (pd.to_numeric(hours["allocated_hours"], errors="coerce").fillna(0.0)
-                      + pd.to_numeric(hours["requested_hours"], errors="coerce").fillna(0.0))
+    hours["hours"] = pd.to_numeric(hours["allocated_hours"], errors="coerce").fillna(0.0) + pd.to_numeric(
+        hours["requested_hours"], errors="coerce"
+    ).fillna(0.0)
     mixes: dict[str | None, dict[str, float]] = {}
     for portfolio, group in hours.dropna(subset=["portfolio"]).groupby("portfolio"):
         by_department = group.groupby("department")["hours"].sum()
@@ -424,8 +459,9 @@ def _values(candidates: pd.DataFrame, frames: WarehouseFrames, scenario: Scenari
             npv[k] = _number(scorecard.at[row.item_id, "npv_amount"])
             exposure[k] = _number(scorecard.at[row.item_id, "risk_exposure_amount"])
         elif row.item_type == "demand" and row.item_id in demands.index:
-            npv[k] = (_number(demands.at[row.item_id, "estimated_benefit_amount"])
-                      - _number(demands.at[row.item_id, "estimated_cost_amount"]))
+            npv[k] = _number(demands.at[row.item_id, "estimated_benefit_amount"]) - _number(
+                demands.at[row.item_id, "estimated_cost_amount"]
+            )
     if scenario.objective == "priority_score":
         values = candidates["priority_score"].astype(float).to_numpy()
     elif scenario.objective == "npv":
@@ -445,8 +481,14 @@ def _number(value: object) -> float:
 
 def _rank_order(candidates: pd.DataFrame, values: np.ndarray) -> list[int]:
     """The ranked list greedy walks: by the objective's value, then priority score, then id."""
-    frame = pd.DataFrame({"value": values, "score": candidates["priority_score"].astype(float),
-                          "id": candidates["item_id"], "k": range(len(candidates))})
+    frame = pd.DataFrame(
+        {
+            "value": values,
+            "score": candidates["priority_score"].astype(float),
+            "id": candidates["item_id"],
+            "k": range(len(candidates)),
+        }
+    )
     return list(frame.sort_values(["value", "score", "id"], ascending=[False, False, True])["k"])
 
 
@@ -458,7 +500,9 @@ def _warehouse_dependencies(frames: WarehouseFrames, index: dict[str, int]) -> s
     projects = frames.projects.dropna(subset=["jira_project_key"])
     project_of = dict(zip(projects["jira_project_key"], projects["project_id"], strict=False))
     out = set()
-    for blocked_key, blocker_key in zip(links["blocked_jira_project_key"], links["blocker_jira_project_key"], strict=True):
+    for blocked_key, blocker_key in zip(
+        links["blocked_jira_project_key"], links["blocker_jira_project_key"], strict=True
+    ):
         blocked, blocker = project_of.get(blocked_key), project_of.get(blocker_key)
         if blocked and blocker and blocked != blocker and blocked in index and blocker in index:
             out.add((blocked, blocker))
@@ -481,7 +525,11 @@ def _check_named(scenario: Scenario, index: dict[str, int], ranked: pd.DataFrame
     for field_name, ids in fields:
         for item in ids:
             if item not in ranked_ids:
-                raise scenario.fail(f"{field_name}: {item} is not a candidate: not a ranked item of kpi_prioritization "
-                                    "(an open or in-progress project, or an open demand, with a priority score)")
+                raise scenario.fail(
+                    f"{field_name}: {item} is not a candidate: not a ranked item of kpi_prioritization "
+                    "(an open or in-progress project, or an open demand, with a priority score)"
+                )
             if item not in index:  # pragma: no cover - named items are always kept
-                raise scenario.fail(f"{field_name}: {item} has no cost or effort in {horizon.start:%Y-%m}..{horizon.end:%Y-%m}")
+                raise scenario.fail(
+                    f"{field_name}: {item} has no cost or effort in {horizon.start:%Y-%m}..{horizon.end:%Y-%m}"
+                )

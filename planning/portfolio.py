@@ -142,9 +142,16 @@ def build_problem(
         rules.append(ShareRule(label, mask, horizon_cost, float(minimum), float(share)))
     order = None if rank_order is None else np.array([index[i] for i in rank_order], dtype=int)
     return Problem(
-        item_ids=tuple(item_ids), values=np.asarray(values, dtype=float), usage=matrix,
-        limits=np.asarray(limits, dtype=float), rows=tuple(rows), mandatory=flags[0], excluded=flags[1],
-        requires=pairs, shares=tuple(rules), rank_order=order,
+        item_ids=tuple(item_ids),
+        values=np.asarray(values, dtype=float),
+        usage=matrix,
+        limits=np.asarray(limits, dtype=float),
+        rows=tuple(rows),
+        mandatory=flags[0],
+        excluded=flags[1],
+        requires=pairs,
+        shares=tuple(rules),
+        rank_order=order,
     )
 
 

@@ -113,8 +113,25 @@ def parse_scenario(data: Any, *, source: str, default_name: str) -> Scenario:
     """A Scenario from the file's mapping; raises ScenarioError on the first problem found."""
     where = _Where(source)
     root = where.mapping(data, "", required=True)
-    where.known(root, "", ("name", "description", "horizon", "budget", "capacity", "objective", "mandatory",
-                           "excluded", "dependencies", "minimum_shares", "themes", "demands", "solver"))
+    where.known(
+        root,
+        "",
+        (
+            "name",
+            "description",
+            "horizon",
+            "budget",
+            "capacity",
+            "objective",
+            "mandatory",
+            "excluded",
+            "dependencies",
+            "minimum_shares",
+            "themes",
+            "demands",
+            "solver",
+        ),
+    )
     name = where.text(root.get("name", default_name), "name")
     if not _NAME.match(name):
         raise where.error("name", f"must be letters, digits, '-', '_' or '.' (at most 64), not {name!r}")
@@ -123,22 +140,29 @@ def parse_scenario(data: Any, *, source: str, default_name: str) -> Scenario:
     where.known(horizon, "horizon", ("start", "period", "count", "fiscal_year_start_month"))
     period = where.choice(horizon.get("period", "fiscal_year"), "horizon.period", PERIODS)
     count = where.integer(horizon.get("count", 1), "horizon.count", low=1, high=40)
-    fy_start = where.integer(horizon.get("fiscal_year_start_month", 1), "horizon.fiscal_year_start_month", low=1, high=12)
+    fy_start = where.integer(
+        horizon.get("fiscal_year_start_month", 1), "horizon.fiscal_year_start_month", low=1, high=12
+    )
     start = _start(horizon.get("start", "next_fiscal_year" if period == "fiscal_year" else "next_quarter"), where)
 
     budget_data = where.mapping(root.get("budget"), "budget", required=True)
     where.known(budget_data, "budget", BUDGET_KINDS)
     if not budget_data:
         raise where.error("budget", "needs at least one of total, capex, opex")
-    budget = {kind: _amounts(budget_data[kind], f"budget.{kind}", count, where) for kind in BUDGET_KINDS
-              if kind in budget_data}
+    budget = {
+        kind: _amounts(budget_data[kind], f"budget.{kind}", count, where)
+        for kind in BUDGET_KINDS
+        if kind in budget_data
+    }
 
     capacity = where.mapping(root.get("capacity", {}), "capacity")
     where.known(capacity, "capacity", ("scale", "departments"))
     scale = where.number(capacity.get("scale", 1.0), "capacity.scale", low=0.0)
     overrides_data = where.mapping(capacity.get("departments", {}), "capacity.departments")
-    overrides = {str(dept): where.number(hours, f"capacity.departments.{dept}", low=0.0)
-                 for dept, hours in overrides_data.items()}
+    overrides = {
+        str(dept): where.number(hours, f"capacity.departments.{dept}", low=0.0)
+        for dept, hours in overrides_data.items()
+    }
 
     objective = where.choice(root.get("objective", "priority_score"), "objective", OBJECTIVES)
     mandatory = where.ids(root.get("mandatory", []), "mandatory")
@@ -160,7 +184,9 @@ def parse_scenario(data: Any, *, source: str, default_name: str) -> Scenario:
         dependencies[item] = tuple(dict.fromkeys([*dependencies.get(item, ()), *required]))
 
     themes_data = where.mapping(root.get("themes", {}), "themes")
-    themes = {str(theme): where.ids(members, f"themes.{theme}", required=True) for theme, members in themes_data.items()}
+    themes = {
+        str(theme): where.ids(members, f"themes.{theme}", required=True) for theme, members in themes_data.items()
+    }
 
     shares: list[MinimumShare] = []
     for index, entry in enumerate(where.sequence(root.get("minimum_shares", []), "minimum_shares")):
@@ -172,11 +198,15 @@ def parse_scenario(data: Any, *, source: str, default_name: str) -> Scenario:
             raise where.error(at, "needs exactly one of portfolio or theme")
         group = where.text(entry[kinds[0]], f"{at}.{kinds[0]}")
         if kinds[0] == "theme" and group not in themes:
-            raise where.error(f"{at}.theme", f"{group!r} is not one of the file's themes ({', '.join(themes) or 'none'})")
+            raise where.error(
+                f"{at}.theme", f"{group!r} is not one of the file's themes ({', '.join(themes) or 'none'})"
+            )
         share = where.fraction(entry.get("share"), f"{at}.share")
         shares.append(MinimumShare(kinds[0], group, share))
     if sum(s.share for s in shares) > 1.0 + 1e-9:
-        raise where.error("minimum_shares", f"the shares add up to {sum(s.share for s in shares):.0%}, more than the whole budget")
+        raise where.error(
+            "minimum_shares", f"the shares add up to {sum(s.share for s in shares):.0%}, more than the whole budget"
+        )
 
     demands = where.mapping(root.get("demands", {}), "demands")
     where.known(demands, "demands", ("duration_months", "capex_share"))
@@ -189,11 +219,25 @@ def parse_scenario(data: Any, *, source: str, default_name: str) -> Scenario:
     mip_gap = where.number(solver.get("mip_gap", 1e-4), "solver.mip_gap", low=0.0, high=0.5)
 
     return Scenario(
-        name=name, source=source, description=str(root.get("description") or "").strip(), start=start,
-        period=period, period_count=count, fiscal_year_start_month=fy_start, budget=budget,
-        capacity_scale=scale, capacity_overrides=overrides, objective=objective, mandatory=mandatory,
-        excluded=excluded, dependencies=dependencies, minimum_shares=tuple(shares), themes=themes,
-        demand_duration_months=duration, demand_capex_share=capex_share, time_limit_seconds=time_limit,
+        name=name,
+        source=source,
+        description=str(root.get("description") or "").strip(),
+        start=start,
+        period=period,
+        period_count=count,
+        fiscal_year_start_month=fy_start,
+        budget=budget,
+        capacity_scale=scale,
+        capacity_overrides=overrides,
+        objective=objective,
+        mandatory=mandatory,
+        excluded=excluded,
+        dependencies=dependencies,
+        minimum_shares=tuple(shares),
+        themes=themes,
+        demand_duration_months=duration,
+        demand_capex_share=capex_share,
+        time_limit_seconds=time_limit,
         mip_gap=mip_gap,
     )
 

@@ -33,7 +33,13 @@ OPTIMAL, TIME_LIMIT, INFEASIBLE = "optimal", "time_limit", "infeasible"
 
 # Why an item is not in the slate, in the order they are tested (docs/scenarios.md "Why not").
 EXCLUDED, DEPENDENCY, REASON_BUDGET, REASON_CAPACITY, NO_VALUE, WITHIN_GAP = (
-    "excluded", "dependency", "budget", "capacity", "no_value", "within_gap")
+    "excluded",
+    "dependency",
+    "budget",
+    "capacity",
+    "no_value",
+    "within_gap",
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,11 @@ def solve(problem: Problem, *, time_limit: float = 60.0, mip_gap: float = 1e-4) 
     if result.x is None:
         if result.status == 2:
             raise ScenarioError(_explain_infeasible(problem, time_limit), INFEASIBLE)
-        raise ScenarioError(f"no slate found within the time limit of {time_limit:g} s "
-                            f"(HiGHS: {result.message}); raise solver.time_limit_seconds", INFEASIBLE)
+        raise ScenarioError(
+            f"no slate found within the time limit of {time_limit:g} s "
+            f"(HiGHS: {result.message}); raise solver.time_limit_seconds",
+            INFEASIBLE,
+        )
     funded = result.x > 0.5
     gap = getattr(result, "mip_gap", None)
     gap = None if gap is None or not np.isfinite(gap) else max(0.0, float(gap))
@@ -106,7 +115,8 @@ def _constraints(problem: Problem) -> list[LinearConstraint]:
         k = len(pairs)
         matrix = sparse.csr_matrix(
             (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[pairs[:, 0], pairs[:, 1]])),
-            shape=(k, problem.size))
+            shape=(k, problem.size),
+        )
         out.append(LinearConstraint(matrix, -np.inf, 0.0))
     for rule in problem.shares:
         if rule.minimum > 0:
@@ -148,32 +158,43 @@ def _check_alone(problem: Problem) -> np.ndarray:
         reachable = float(np.where(rule.members & ~problem.excluded, rule.weights, 0.0).sum())
         if reachable + tolerance(np.array([rule.minimum]))[0] < rule.minimum:
             raise ScenarioError(
-                f"minimum share of {rule.label} ({rule.share:.0%} of the budget = {_money(rule.minimum)}) cannot be met: "
-                f"all its candidates together cost {_money(reachable)} over the horizon", INFEASIBLE)
+                f"minimum share of {rule.label} ({rule.share:.0%} of the budget = {_money(rule.minimum)}) "
+                "cannot be met: "
+                f"all its candidates together cost {_money(reachable)} over the horizon",
+                INFEASIBLE,
+            )
     return forced
 
 
 def _shortfall(what: str, row: ResourceRow, used: float, limit: float) -> str:
     if row.kind == BUDGET:
-        return (f"{what} cost {_money(used)} in {row.period} against a {row.budget_kind} budget of {_money(limit)}: "
-                f"short by {_money(used - limit)}")
-    return (f"{what} need {used:,.0f} h of {row.department} in {row.month:%Y-%m} against {limit:,.0f} h available: "
-            f"short by {used - limit:,.0f} h")
+        return (
+            f"{what} cost {_money(used)} in {row.period} against a {row.budget_kind} budget of {_money(limit)}: "
+            f"short by {_money(used - limit)}"
+        )
+    return (
+        f"{what} need {used:,.0f} h of {row.department} in {row.month:%Y-%m} against {limit:,.0f} h available: "
+        f"short by {used - limit:,.0f} h"
+    )
 
 
 def _explain_infeasible(problem: Problem, time_limit: float) -> str:
     """Every rule holds alone, but not together: name the first minimum share whose removal helps."""
     for index, rule in enumerate(problem.shares):
-        others = problem.shares[:index] + problem.shares[index + 1:]
+        others = problem.shares[:index] + problem.shares[index + 1 :]
         trial = replace(problem, shares=others)
         try:
             solve(trial, time_limit=min(time_limit, 10.0), mip_gap=0.5)
         except ScenarioError:
             continue
-        return (f"minimum share of {rule.label} ({rule.share:.0%} of the budget = {_money(rule.minimum)}) cannot be met "
-                "together with the budget, capacity, mandatory items and dependencies")
-    return ("no slate meets the budget, capacity, mandatory items, dependencies and minimum shares together, "
-            "though each can be met on its own")
+        return (
+            f"minimum share of {rule.label} ({rule.share:.0%} of the budget = {_money(rule.minimum)}) cannot be met "
+            "together with the budget, capacity, mandatory items and dependencies"
+        )
+    return (
+        "no slate meets the budget, capacity, mandatory items, dependencies and minimum shares together, "
+        "though each can be met on its own"
+    )
 
 
 def _money(amount: float) -> str:
@@ -221,11 +242,18 @@ def greedy(problem: Problem) -> Slate:
     for i in order:
         if not funded[i] and problem.values[i] > 0:
             try_fund(int(i))
-    meets_shares = all(float(np.where(r.members & funded, r.weights, 0.0).sum()) + 1e-6 >= r.minimum
-                       for r in problem.shares)
+    meets_shares = all(
+        float(np.where(r.members & funded, r.weights, 0.0).sum()) + 1e-6 >= r.minimum for r in problem.shares
+    )
     message = "" if meets_shares else "the greedy slate misses a minimum share"
-    return Slate(funded, float(problem.values[funded].sum()), OPTIMAL if meets_shares else INFEASIBLE, None,
-                 time.monotonic() - started, message)
+    return Slate(
+        funded,
+        float(problem.values[funded].sum()),
+        OPTIMAL if meets_shares else INFEASIBLE,
+        None,
+        time.monotonic() - started,
+        message,
+    )
 
 
 # --- why an item is not funded -----------------------------------------------------------------------------
@@ -279,9 +307,12 @@ def why_not(problem: Problem, slate: Slate) -> list[WhyNot | None]:
 
 def _overrun(row: ResourceRow, after: float, limit: float) -> str:
     if row.kind == BUDGET:
-        return f"would take {row.period}'s {row.budget_kind} spend to {_money(after)}, over its budget of {_money(limit)}"
-    return (f"would take {row.department}'s hours in {row.month:%Y-%m} to {after:,.0f} h, "
-            f"over the {limit:,.0f} h available")
+        return (
+            f"would take {row.period}'s {row.budget_kind} spend to {_money(after)}, over its budget of {_money(limit)}"
+        )
+    return (
+        f"would take {row.department}'s hours in {row.month:%Y-%m} to {after:,.0f} h, over the {limit:,.0f} h available"
+    )
 
 
 @contextmanager

@@ -165,4 +165,3 @@ def _write_atomically(table: pa.Table, folder: Path, name: str) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, final)
     return final
-

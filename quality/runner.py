@@ -73,8 +73,9 @@ def run_suite(suite_name: str, data: SuiteData, *, params: Mapping[str, Any] | N
     try:
         results = _validate(prepared)
     except Exception as exc:  # GX raising outright (rare: most errors come back in exception_info)
-        return _failed(suite_name, f"great-expectations failed: {type(exc).__name__}: {exc}",
-                       evaluated_rows=len(prepared.frame))
+        return _failed(
+            suite_name, f"great-expectations failed: {type(exc).__name__}: {exc}", evaluated_rows=len(prepared.frame)
+        )
     return _summarise(suite_name, prepared, results)
 
 
@@ -183,11 +184,15 @@ def _summarise(suite_name: str, prepared: Prepared, results: Mapping[str, Any]) 
 
 
 def _judge(spec: ExpectationSpec, result: Any, frame: pd.DataFrame) -> _Verdict:
-    message = ("great-expectations returned no result for this expectation" if result is None
-               else _exception_message(result.exception_info))
+    message = (
+        "great-expectations returned no result for this expectation"
+        if result is None
+        else _exception_message(result.exception_info)
+    )
     if message is not None:
-        return _Verdict(ExpectationOutcome(spec.name, False, 0, f"{spec.description}: GX error: {message}"),
-                        error=message)
+        return _Verdict(
+            ExpectationOutcome(spec.name, False, 0, f"{spec.description}: GX error: {message}"), error=message
+        )
     passed = bool(result.success)
     details = result.result or {}
     if spec.failing == "rows":
@@ -200,8 +205,11 @@ def _judge(spec: ExpectationSpec, result: Any, frame: pd.DataFrame) -> _Verdict:
         return _Verdict(ExpectationOutcome(spec.name, passed, len(rows), detail), rows=rows)
     if spec.failing == "missing":
         missing = [] if passed else _missing(spec, frame)
-        detail = (f"{spec.description}: {len(missing)} missing, e.g. {_examples(missing)}" if missing
-                  else f"{spec.description}: ok")
+        detail = (
+            f"{spec.description}: {len(missing)} missing, e.g. {_examples(missing)}"
+            if missing
+            else f"{spec.description}: ok"
+        )
         return _Verdict(ExpectationOutcome(spec.name, passed, len(missing), detail), missing=len(missing))
     # A row count: no row to blame. The detail starts with the count, which is where
     # results.latest_row_counts reads it back for the next run's comparison.

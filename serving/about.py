@@ -14,7 +14,12 @@ import duckdb
 from serving.marts import list_tables, table_ref
 
 FRESHNESS_COLUMNS = (
-    "source_name", "entity", "last_success_at", "last_attempt_status", "hours_since_last_success", "is_stale",
+    "source_name",
+    "entity",
+    "last_success_at",
+    "last_attempt_status",
+    "hours_since_last_success",
+    "is_stale",
     "last_failure_reason",
 )
 

@@ -44,12 +44,11 @@ def export(published_db: Path, out_dir: Path, fmt: str) -> list[Path]:
         conn.close()
 
 
-def _described_schema(schema: pa.Schema, table: str, description: str | None, columns: dict[str, str],
-                      as_of: date | None) -> pa.Schema:
+def _described_schema(
+    schema: pa.Schema, table: str, description: str | None, columns: dict[str, str], as_of: date | None
+) -> pa.Schema:
     """The Arrow schema with dbt's descriptions as field and file metadata (Parquet key-value metadata)."""
-    fields = [
-        f.with_metadata({"description": columns[f.name]}) if f.name in columns else f for f in schema
-    ]
+    fields = [f.with_metadata({"description": columns[f.name]}) if f.name in columns else f for f in schema]
     metadata = {"table": table, "description": description or "", "as_of_date": as_of.isoformat() if as_of else ""}
     return pa.schema(fields, metadata=metadata)
 
@@ -61,15 +60,23 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, catalog: str, out_dir: Path)
     for table in list_tables(conn, catalog):
         arrow = conn.sql(f"select * from {table_ref(table, catalog)}").to_arrow_table()
         description = table_description(conn, catalog, table)
-        schema = _described_schema(arrow.schema, table, description, column_descriptions(conn, catalog, table),
-                                   about.as_of_date)
+        schema = _described_schema(
+            arrow.schema, table, description, column_descriptions(conn, catalog, table), about.as_of_date
+        )
         target = out_dir / f"{table}.parquet"
         tmp = out_dir / f".{table}.parquet.tmp"
         pq.write_table(pa.Table.from_arrays(arrow.columns, schema=schema), tmp, compression=PARQUET_COMPRESSION)
         os.replace(tmp, target)
         written.append(target)
-        entries.append({"table": table, "file": target.name, "rows": arrow.num_rows, "columns": arrow.num_columns,
-                        "description": description})
+        entries.append(
+            {
+                "table": table,
+                "file": target.name,
+                "rows": arrow.num_rows,
+                "columns": arrow.num_columns,
+                "description": description,
+            }
+        )
     manifest = {
         "as_of_date": about.as_of_date,
         "refreshed_at": about.refreshed_at,

@@ -68,8 +68,14 @@ def open_published(published_db: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(published_db), read_only=True)
 
 
-def write_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
-                columns: Sequence[tuple[str, str, str]], description: str, catalog: str | None = None) -> int:
+def write_table(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str, str]],
+    description: str,
+    catalog: str | None = None,
+) -> int:
     """Create or replace `marts.<table>` from a data frame: each column cast to its SQL type, the table's
     and every column's description stored as DuckDB comments (as dbt's persist_docs does for models).
 
@@ -81,7 +87,9 @@ def write_table(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
     conn.register(view, clean)
     try:
         select = ", ".join(f"cast({quote_identifier(n)} as {t}) as {quote_identifier(n)}" for n, t, _ in columns)
-        conn.execute(f"create schema if not exists {(quote_identifier(catalog) + '.') if catalog else ''}{MARTS_SCHEMA}")
+        conn.execute(
+            f"create schema if not exists {(quote_identifier(catalog) + '.') if catalog else ''}{MARTS_SCHEMA}"
+        )
         conn.execute(f"create or replace table {table_ref(table, catalog)} as select {select} from {view}")
     finally:
         conn.unregister(view)

@@ -60,32 +60,60 @@ def _sum(table: str, column: str) -> str:
 SC, PS, CU, RH = "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_risk_heatmap"
 
 MEASURES = (
-    Measure("On-time delivery rate", PS,
-            f"DIVIDE ( {_sum(PS, 'projects_closed_on_time_count')}, {_sum(PS, 'projects_closed_count')} )",
-            PERCENT, (PS, "on_time_delivery_rate")),
-    Measure("Budget variance", SC,
-            f"{_sum(SC, 'actual_cost_to_date_amount')} - {_sum(SC, 'planned_cost_to_date_amount')}",
-            "currency", (SC, "budget_variance_amount")),
-    Measure("Budget variance %", SC,
-            f"DIVIDE ( {_sum(SC, 'actual_cost_to_date_amount')} - {_sum(SC, 'planned_cost_to_date_amount')}, "
-            f"{_sum(SC, 'planned_cost_to_date_amount')} )",
-            PERCENT, (SC, "budget_variance_ratio")),
-    Measure("Benefit realisation ratio", SC,
-            f"DIVIDE ( {_sum(SC, 'actual_benefit_to_date_amount')}, {_sum(SC, 'planned_benefit_to_date_amount')} )",
-            PERCENT, (SC, "benefit_realization_ratio")),
-    Measure("Capacity utilisation", CU,
-            f"DIVIDE ( {_sum(CU, 'actual_hours')}, {_sum(CU, 'capacity_hours')} )",
-            PERCENT, (CU, "capacity_utilization")),
-    Measure("Allocation ratio", CU,
-            f"DIVIDE ( {_sum(CU, 'allocated_hours')}, {_sum(CU, 'capacity_hours')} )",
-            PERCENT, (CU, "allocation_ratio")),
+    Measure(
+        "On-time delivery rate",
+        PS,
+        f"DIVIDE ( {_sum(PS, 'projects_closed_on_time_count')}, {_sum(PS, 'projects_closed_count')} )",
+        PERCENT,
+        (PS, "on_time_delivery_rate"),
+    ),
+    Measure(
+        "Budget variance",
+        SC,
+        f"{_sum(SC, 'actual_cost_to_date_amount')} - {_sum(SC, 'planned_cost_to_date_amount')}",
+        "currency",
+        (SC, "budget_variance_amount"),
+    ),
+    Measure(
+        "Budget variance %",
+        SC,
+        f"DIVIDE ( {_sum(SC, 'actual_cost_to_date_amount')} - {_sum(SC, 'planned_cost_to_date_amount')}, "
+        f"{_sum(SC, 'planned_cost_to_date_amount')} )",
+        PERCENT,
+        (SC, "budget_variance_ratio"),
+    ),
+    Measure(
+        "Benefit realisation ratio",
+        SC,
+        f"DIVIDE ( {_sum(SC, 'actual_benefit_to_date_amount')}, {_sum(SC, 'planned_benefit_to_date_amount')} )",
+        PERCENT,
+        (SC, "benefit_realization_ratio"),
+    ),
+    Measure(
+        "Capacity utilisation",
+        CU,
+        f"DIVIDE ( {_sum(CU, 'actual_hours')}, {_sum(CU, 'capacity_hours')} )",
+        PERCENT,
+        (CU, "capacity_utilization"),
+    ),
+    Measure(
+        "Allocation ratio",
+        CU,
+        f"DIVIDE ( {_sum(CU, 'allocated_hours')}, {_sum(CU, 'capacity_hours')} )",
+        PERCENT,
+        (CU, "allocation_ratio"),
+    ),
     Measure("Risk exposure", RH, _sum(RH, "exposure_amount"), "currency", (RH, "exposure_amount")),
     Measure("CPI", SC, f"DIVIDE ( {_sum(SC, 'ev_amount')}, {_sum(SC, 'ac_amount')} )", INDEX, (SC, "cpi")),
     Measure("SPI", SC, f"DIVIDE ( {_sum(SC, 'ev_amount')}, {_sum(SC, 'pv_amount')} )", INDEX, (SC, "spi")),
     # EAC = BAC / CPI with both sides summed first: Σbac / (Σev / Σac).
-    Measure("EAC", SC,
-            f"DIVIDE ( {_sum(SC, 'bac_amount')}, DIVIDE ( {_sum(SC, 'ev_amount')}, {_sum(SC, 'ac_amount')} ) )",
-            "currency", (SC, "eac_amount")),
+    Measure(
+        "EAC",
+        SC,
+        f"DIVIDE ( {_sum(SC, 'bac_amount')}, DIVIDE ( {_sum(SC, 'ev_amount')}, {_sum(SC, 'ac_amount')} ) )",
+        "currency",
+        (SC, "eac_amount"),
+    ),
 )
 
 
@@ -179,11 +207,14 @@ def currency_format(currency: str) -> str:
 def _described_by_file(schema: pa.Schema) -> dict:
     """A mart dbt does not build (the scenario marts) as a manifest node: its descriptions are the
     ones the Parquet export wrote into the file's metadata."""
+
     def text(metadata: dict | None) -> str | None:
         return (metadata or {}).get(b"description", b"").decode() or None
 
-    return {"description": text(schema.metadata),
-            "columns": {f.name: {"description": text(f.metadata)} for f in schema}}
+    return {
+        "description": text(schema.metadata),
+        "columns": {f.name: {"description": text(f.metadata)} for f in schema},
+    }
 
 
 def read_tables(manifest: dict, parquet_dir: Path, currency: str) -> list[ModelTable]:
@@ -201,16 +232,20 @@ def read_tables(manifest: dict, parquet_dir: Path, currency: str) -> list[ModelT
         columns = []
         for arrow_field in pq.read_schema(path):
             data_type, m_type, default_format = _column_types(arrow_field.name, arrow_field.type)
-            columns.append(Column(
-                name=arrow_field.name,
-                data_type=data_type,
-                m_type=m_type,
-                description=described.get(arrow_field.name),
-                format=_column_format(arrow_field.name, default_format, currency) if data_type != "string" else None,
-                summarize_by=_summarize_by(arrow_field.name, data_type),
-                hidden=arrow_field.name.endswith("_key"),
-                is_key=name == DATE_TABLE and arrow_field.name == DATE_COLUMN,
-            ))
+            columns.append(
+                Column(
+                    name=arrow_field.name,
+                    data_type=data_type,
+                    m_type=m_type,
+                    description=described.get(arrow_field.name),
+                    format=_column_format(arrow_field.name, default_format, currency)
+                    if data_type != "string"
+                    else None,
+                    summarize_by=_summarize_by(arrow_field.name, data_type),
+                    hidden=arrow_field.name.endswith("_key"),
+                    is_key=name == DATE_TABLE and arrow_field.name == DATE_COLUMN,
+                )
+            )
         tables.append(ModelTable(name, node.get("description") or None, columns, is_date_table=name == DATE_TABLE))
     by_name = {t.name: t for t in tables}
     for measure in MEASURES:
@@ -316,7 +351,7 @@ def _measure_description(measure: Measure, table: ModelTable) -> str:
     column_text = None
     if source_table == table.name:
         column_text = next((c.description for c in table.columns if c.name == source_column), None)
-    rule = f"Computed as {measure.expression} (a ratio of sums, docs/kpis.md \"Ratios\")."
+    rule = f'Computed as {measure.expression} (a ratio of sums, docs/kpis.md "Ratios").'
     return f"{column_text} {rule}" if column_text else rule
 
 
@@ -336,29 +371,32 @@ def _partition_m(table: ModelTable) -> list[str]:
 def expressions_tmdl(parquet_folder: str) -> str:
     t = "\t"
     folder = m_string(parquet_folder)
-    return "\n".join([
-        "/// The folder holding the Parquet exports (pwh export --format parquet), ending in a slash or backslash.",
-        f"expression {PARAMETER} = {folder} meta [IsParameterQuery=true, Type=\"Text\", IsParameterQueryRequired=true]",
-        f"{t}lineageTag: {_tag('expression', PARAMETER)}",
-        f"{t}queryGroup: Parameters",
-        "",
-        f"{t}annotation PBI_ResultType = Text",
-        "",
-        "/// One exported mart: <ParquetFolder><name>.parquet.",
-        f"expression {FILE_FUNCTION} =",
-        f"{t * 2}(name as text) as table =>",
-        f"{t * 2}let",
-        f"{t * 2}    Folder = if Text.EndsWith({PARAMETER}, \"\\\") or Text.EndsWith({PARAMETER}, \"/\") "
-        f"then {PARAMETER} else {PARAMETER} & \"\\\",",
-        f"{t * 2}    Source = Parquet.Document(File.Contents(Folder & name & \".parquet\"))",
-        f"{t * 2}in",
-        f"{t * 2}    Source",
-        f"{t}lineageTag: {_tag('expression', FILE_FUNCTION)}",
-        f"{t}queryGroup: Functions",
-        "",
-        f"{t}annotation PBI_ResultType = Function",
-        "",
-    ])
+    return "\n".join(
+        [
+            "/// The folder holding the Parquet exports (pwh export --format parquet), ending in a slash or backslash.",
+            f"expression {PARAMETER} = {folder} meta "
+            '[IsParameterQuery=true, Type="Text", IsParameterQueryRequired=true]',
+            f"{t}lineageTag: {_tag('expression', PARAMETER)}",
+            f"{t}queryGroup: Parameters",
+            "",
+            f"{t}annotation PBI_ResultType = Text",
+            "",
+            "/// One exported mart: <ParquetFolder><name>.parquet.",
+            f"expression {FILE_FUNCTION} =",
+            f"{t * 2}(name as text) as table =>",
+            f"{t * 2}let",
+            f'{t * 2}    Folder = if Text.EndsWith({PARAMETER}, "\\") or Text.EndsWith({PARAMETER}, "/") '
+            f'then {PARAMETER} else {PARAMETER} & "\\",',
+            f'{t * 2}    Source = Parquet.Document(File.Contents(Folder & name & ".parquet"))',
+            f"{t * 2}in",
+            f"{t * 2}    Source",
+            f"{t}lineageTag: {_tag('expression', FILE_FUNCTION)}",
+            f"{t}queryGroup: Functions",
+            "",
+            f"{t}annotation PBI_ResultType = Function",
+            "",
+        ]
+    )
 
 
 def relationships_tmdl(relationships: Iterable[Relationship]) -> str:
@@ -413,8 +451,9 @@ def _text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def write_project(manifest_path: Path, parquet_dir: Path, out_dir: Path, *, currency: str = "USD",
-                  parquet_folder: str | None = None) -> PowerBIResult:
+def write_project(
+    manifest_path: Path, parquet_dir: Path, out_dir: Path, *, currency: str = "USD", parquet_folder: str | None = None
+) -> PowerBIResult:
     """Write `<out_dir>/Portfolio.pbip` with its semantic model and an empty report.
 
     `parquet_folder` is the value the ParquetFolder parameter starts with (default: the absolute
@@ -442,15 +481,30 @@ def write_project(manifest_path: Path, parquet_dir: Path, out_dir: Path, *, curr
     _json(model_dir / ".platform", _platform("SemanticModel", f"{PROJECT} warehouse"))
 
     report_dir = out_dir / f"{PROJECT}.Report"
-    _json(report_dir / "definition.pbir", {"version": "4.0", "datasetReference": {"byPath": {"path": f"../{PROJECT}.SemanticModel"}}})
+    _json(
+        report_dir / "definition.pbir",
+        {"version": "4.0", "datasetReference": {"byPath": {"path": f"../{PROJECT}.SemanticModel"}}},
+    )
     _json(report_dir / ".platform", _platform("Report", f"{PROJECT} report"))
     _json(report_dir / "definition" / "version.json", {"version": "2.0.0"})
-    _json(report_dir / "definition" / "report.json", {"themeCollection": {}, "settings": {"useStylableVisualContainerHeader": True}})
+    _json(
+        report_dir / "definition" / "report.json",
+        {"themeCollection": {}, "settings": {"useStylableVisualContainerHeader": True}},
+    )
     _json(report_dir / "definition" / "pages" / "pages.json", {"pageOrder": ["overview"], "activePageName": "overview"})
-    _json(report_dir / "definition" / "pages" / "overview" / "page.json",
-          {"name": "overview", "displayName": "Overview", "displayOption": "FitToPage", "height": 720, "width": 1280})
+    _json(
+        report_dir / "definition" / "pages" / "overview" / "page.json",
+        {"name": "overview", "displayName": "Overview", "displayOption": "FitToPage", "height": 720, "width": 1280},
+    )
     pbip = out_dir / f"{PROJECT}.pbip"
-    _json(pbip, {"version": "1.0", "artifacts": [{"report": {"path": f"{PROJECT}.Report"}}], "settings": {"enableAutoRecovery": True}})
+    _json(
+        pbip,
+        {
+            "version": "1.0",
+            "artifacts": [{"report": {"path": f"{PROJECT}.Report"}}],
+            "settings": {"enableAutoRecovery": True},
+        },
+    )
     _text(out_dir / ".gitignore", "**/.pbi/localSettings.json\n**/.pbi/cache.abf\n")
     return PowerBIResult(out_dir, pbip, len(tables), len(relationships), sum(len(t.measures) for t in tables))
 

@@ -137,8 +137,9 @@ class NewTable:
     description: str
 
 
-def publish_tables(published_db: Path, tables: Sequence[NewTable], *,
-                   replace_where: tuple[str, Sequence[str]] | None = None) -> PublishResult:
+def publish_tables(
+    published_db: Path, tables: Sequence[NewTable], *, replace_where: tuple[str, Sequence[str]] | None = None
+) -> PublishResult:
     """Replace some tables of the published file, atomically, leaving every other table as it is.
 
     The new file starts as a plain copy of the published one (never opened: decision 3), gets the
@@ -162,9 +163,12 @@ def publish_tables(published_db: Path, tables: Sequence[NewTable], *,
                 kept = table.name in existing and replace_where is not None
                 if kept:
                     column, values = replace_where
-                    conn.execute(f"create temp table _kept as select * from {ref} "
-                                 f"where {quote_identifier(column)} is null or {quote_identifier(column)} not in "
-                                 f"(select unnest(?::varchar[]))", [list(values)])
+                    conn.execute(
+                        f"create temp table _kept as select * from {ref} "
+                        f"where {quote_identifier(column)} is null or {quote_identifier(column)} not in "
+                        f"(select unnest(?::varchar[]))",
+                        [list(values)],
+                    )
                 write_table(conn, table.name, table.frame, table.columns, table.description)
                 if kept:
                     conn.execute(f"insert into {ref} by name select * from _kept")

@@ -37,14 +37,28 @@ ABOUT_SHEET = "About"
 
 # KPI sheets first, in the order a reader goes through them; then dimensions, facts, the rest.
 KPI_ORDER = (
-    "kpi_headline", "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_budget_vs_actual",
-    "kpi_cost_reconciliation", "kpi_benefits_realization", "kpi_capacity_utilization", "kpi_risk_heatmap",
-    "kpi_delivery_flow", "kpi_prioritization",
+    "kpi_headline",
+    "kpi_project_scorecard",
+    "kpi_portfolio_summary",
+    "kpi_budget_vs_actual",
+    "kpi_cost_reconciliation",
+    "kpi_benefits_realization",
+    "kpi_capacity_utilization",
+    "kpi_risk_heatmap",
+    "kpi_delivery_flow",
+    "kpi_prioritization",
     # governance (docs/kpis.md "Governance"): the one-line-per-forum headline first
-    "kpi_governance_headline", "kpi_stage_gates", "kpi_demand_pipeline", "kpi_timesheet_compliance",
-    "kpi_timesheet_compliance_by_department", "kpi_vendor_performance", "kpi_vendor_concentration",
+    "kpi_governance_headline",
+    "kpi_stage_gates",
+    "kpi_demand_pipeline",
+    "kpi_timesheet_compliance",
+    "kpi_timesheet_compliance_by_department",
+    "kpi_vendor_performance",
+    "kpi_vendor_concentration",
     "kpi_dependency_risk",
-    "kpi_source_freshness", "kpi_run_health", "kpi_data_quality",
+    "kpi_source_freshness",
+    "kpi_run_health",
+    "kpi_data_quality",
 )
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -191,8 +205,15 @@ def _cell(sheet: Any, value: Any, fmt: str | None) -> Any:
     return cell
 
 
-def _write_about(workbook: Workbook, about: About, conn: duckdb.DuckDBPyConnection, catalog: str,
-                 tables: list[str], rows: dict[str, int], published_db: Path) -> None:
+def _write_about(
+    workbook: Workbook,
+    about: About,
+    conn: duckdb.DuckDBPyConnection,
+    catalog: str,
+    tables: list[str],
+    rows: dict[str, int],
+    published_db: Path,
+) -> None:
     sheet = workbook.create_sheet(title=ABOUT_SHEET)
     for letter, width in zip("ABCDEFG", (28, 60, 24, 22, 22, 14, 60), strict=True):
         sheet.column_dimensions[letter].width = width
@@ -213,16 +234,25 @@ def _write_about(workbook: Workbook, about: About, conn: duckdb.DuckDBPyConnecti
     sheet.append(labelled("Latest run", about.latest_run_id))
     sheet.append(labelled("Exported (UTC)", datetime.now(UTC), TIMESTAMP_FORMAT))
     sheet.append(labelled("From", str(published_db)))
-    sheet.append(labelled(
-        "How to read it",
-        "Money (columns ending _amount) is in the reporting currency; percentages are fractions of 1 shown as %; "
-        "a ratio with a zero denominator is empty, never 0. Hidden columns ending _key are join keys. "
-        "Definitions: docs/kpis.md.",
-    ))
+    sheet.append(
+        labelled(
+            "How to read it",
+            "Money (columns ending _amount) is in the reporting currency; percentages are fractions of 1 shown as %; "
+            "a ratio with a zero denominator is empty, never 0. Hidden columns ending _key are join keys. "
+            "Definitions: docs/kpis.md.",
+        )
+    )
     sheet.append([])
 
-    freshness_header = ["source", "entity", "last success (UTC)", "last attempt", "hours since success", "stale",
-                        "last failure reason"]
+    freshness_header = [
+        "source",
+        "entity",
+        "last success (UTC)",
+        "last attempt",
+        "hours since success",
+        "stale",
+        "last failure reason",
+    ]
     first = 10
     sheet.append([WriteOnlyCell(sheet, value="Source freshness (kpi_source_freshness)")])
     sheet.append(_header_cells(sheet, freshness_header))
@@ -232,8 +262,17 @@ def _write_about(workbook: Workbook, about: About, conn: duckdb.DuckDBPyConnecti
         hours = WriteOnlyCell(sheet, value=entry["hours_since_last_success"])
         hours.number_format = HOURS_FORMAT
         reason = entry["last_failure_reason"]
-        sheet.append([entry["source_name"], entry["entity"], success, entry["last_attempt_status"], hours,
-                      entry["is_stale"], text_cell(sheet, reason) if reason else None])
+        sheet.append(
+            [
+                entry["source_name"],
+                entry["entity"],
+                success,
+                entry["last_attempt_status"],
+                hours,
+                entry["is_stale"],
+                text_cell(sheet, reason) if reason else None,
+            ]
+        )
     if not about.freshness:
         sheet.append([])  # the empty table's one blank row
     _add_table(sheet, "about_freshness", freshness_header, first, len(about.freshness))
@@ -246,6 +285,8 @@ def _write_about(workbook: Workbook, about: About, conn: duckdb.DuckDBPyConnecti
     for table in tables:
         description = table_description(conn, catalog, table) or ""
         if rows[table] > EXCEL_MAX_ROWS:
-            description = "not in this workbook: more rows than an Excel sheet holds; use the Parquet export. " + description
+            description = (
+                "not in this workbook: more rows than an Excel sheet holds; use the Parquet export. " + description
+            )
         sheet.append([table[:EXCEL_MAX_SHEET_NAME], text_cell(sheet, description.strip()), rows[table]])
     _add_table(sheet, "about_sheets", sheets_header, sheets_first, len(tables))

@@ -18,23 +18,43 @@ from decimal import Decimal
 
 from simulators.jira_static import PRIORITIES, RESOLUTIONS, status_body
 from simulators.jira_world import (
-    NOUNS, VERBS, backlog_issue_body, history_body, status_items, time_spent_text, user_ref, worklog_body,
+    NOUNS,
+    VERBS,
+    backlog_issue_body,
+    history_body,
+    status_items,
+    time_spent_text,
+    user_ref,
+    worklog_body,
 )
 from simulators.organisation import PARTNER_DOMAIN
 from simulators.projects import OBJECTS, PHASE_SHARES, PHASES, estimated_effort_hours, health_colour, worst
 from simulators.projects import VERBS as PROJECT_VERBS
 from simulators.seeding import stream, sys_id
 from simulators.staffing import COUNTING_STATES, DAY_FIELDS, MAX_CARD_DAY, time_card_id
-from simulators.time_sheets import is_chronic_late, time_sheet_id
 from simulators.store import (
-    INSERT_JIRA_CHANGELOG, INSERT_JIRA_ISSUE, INSERT_JIRA_WORKLOG, INSERT_SN, SERVICENOW_TABLES, dumps,
-    epoch_ms, glide_date, glide_datetime, sn_row,
+    INSERT_JIRA_CHANGELOG,
+    INSERT_JIRA_ISSUE,
+    INSERT_JIRA_WORKLOG,
+    INSERT_SN,
+    SERVICENOW_TABLES,
+    dumps,
+    epoch_ms,
+    glide_date,
+    glide_datetime,
+    sn_row,
 )
-from simulators.timeline import QUIET_PERIOD, add_months, month_end, monday_of, weekdays_between
+from simulators.time_sheets import is_chronic_late, time_sheet_id
+from simulators.timeline import QUIET_PERIOD, add_months, monday_of, month_end, weekdays_between
 
 JIRA_ENTITIES = (
-    "jira/projects", "jira/issues", "jira/worklogs", "jira/issue_changelogs", "jira/users",
-    "jira/statuses", "jira/fields",
+    "jira/projects",
+    "jira/issues",
+    "jira/worklogs",
+    "jira/issue_changelogs",
+    "jira/users",
+    "jira/statuses",
+    "jira/fields",
 )
 
 
@@ -131,9 +151,7 @@ class DayChanges:
     def sn_get(self, table: str, record_id: str) -> dict | None:
         key = (table, record_id)
         if key not in self.sn:
-            row = self.conn.execute(
-                "select body from sn_record where tbl = ? and sys_id = ?", key
-            ).fetchone()
+            row = self.conn.execute("select body from sn_record where tbl = ? and sys_id = ?", key).fetchone()
             if row is None:
                 return None
             self.sn[key] = json.loads(row[0])
@@ -160,9 +178,10 @@ class DayChanges:
         self.sn_gone.append((table, record_id, glide_datetime(self.moment())))
 
     def sn_was_deleted(self, table: str, record_id: str) -> bool:
-        return self.conn.execute(
-            "select 1 from sn_deleted where tbl = ? and sys_id = ?", (table, record_id)
-        ).fetchone() is not None
+        return (
+            self.conn.execute("select 1 from sn_deleted where tbl = ? and sys_id = ?", (table, record_id)).fetchone()
+            is not None
+        )
 
     # --- writing ------------------------------------------------------------------------------
     def write(self, summary: AdvanceSummary) -> None:
@@ -192,7 +211,9 @@ class DayChanges:
                 conn.execute(INSERT_JIRA_ISSUE, (issue_id, key, project_key, key_num, created, updated, dumps(body)))
                 summary.created["jira/issues"].add(str(issue_id))
             else:
-                conn.execute("update jira_issue set updated_ms = ?, body = ? where id = ?", (updated, dumps(body), issue_id))
+                conn.execute(
+                    "update jira_issue set updated_ms = ?, body = ? where id = ?", (updated, dumps(body), issue_id)
+                )
                 summary.updated["jira/issues"].add(str(issue_id))
         for issue_id, key, when in self.gone_issues:
             conn.execute("delete from jira_issue where id = ?", (issue_id,))
@@ -206,7 +227,10 @@ class DayChanges:
                 conn.execute(INSERT_JIRA_WORKLOG, (worklog_id, int(body["issueId"]), body["updated"], dumps(body)))
                 summary.created["jira/worklogs"].add(str(worklog_id))
             else:
-                conn.execute("update jira_worklog set updated_ms = ?, body = ? where id = ?", (body["updated"], dumps(body), worklog_id))
+                conn.execute(
+                    "update jira_worklog set updated_ms = ?, body = ? where id = ?",
+                    (body["updated"], dumps(body), worklog_id),
+                )
                 summary.updated["jira/worklogs"].add(str(worklog_id))
         for worklog_id, when in self.gone_worklogs:
             conn.execute("delete from jira_worklog where id = ?", (worklog_id,))
@@ -238,7 +262,7 @@ def _number(changes: DayChanges, table: str, prefix: str) -> str:
         live = changes.conn.execute(
             "select max(json_extract(body, '$.number')) from sn_record where tbl = ?", (table,)
         ).fetchone()[0]
-        number = int(live[len(prefix):]) + 1 if live else 1
+        number = int(live[len(prefix) :]) + 1 if live else 1
     else:
         number = int(stored[0])
     changes.conn.execute("insert or replace into meta values (?, ?)", (key, str(number + 1)))
@@ -278,7 +302,9 @@ class ServiceNowDay:
             if project["state"] == "1" and project["approval"] == "approved" and start <= day.isoformat():
                 if rng.random() < 0.3:
                     moment = self.changes.moment()
-                    project.update(state="2", phase="executing", work_start=glide_datetime(moment), percent_complete="1")
+                    project.update(
+                        state="2", phase="executing", work_start=glide_datetime(moment), percent_complete="1"
+                    )
                     self.changes.sn_update("pm_project", project, moment)
             elif project["state"] == "2":
                 percent = int(project["percent_complete"])
@@ -356,8 +382,12 @@ class ServiceNowDay:
                 plan["state"] = new_state
                 self.changes.sn_update("resource_plan", plan)
         if self.day.toordinal() % 3 == 2:
-            removable = [p for p in self.plans if p["state"] in ("cancelled", "planning")
-                         and ("resource_plan", p["sys_id"]) not in self.changes.sn_touched]
+            removable = [
+                p
+                for p in self.plans
+                if p["state"] in ("cancelled", "planning")
+                and ("resource_plan", p["sys_id"]) not in self.changes.sn_touched
+            ]
             if removable:
                 victim = removable[rng.randrange(len(removable))]
                 self.changes.sn_delete("resource_plan", victim["sys_id"])
@@ -404,8 +434,12 @@ class ServiceNowDay:
                 if hours == 0 or changes.sn_was_deleted("time_card", card_id):
                     continue
                 card = {
-                    "sys_id": card_id, "user": plan["user"], "task": project["sys_id"],
-                    "week_starts_on": glide_date(week), **dict.fromkeys(DAY_FIELDS, "0.00"), "total": "0.00",
+                    "sys_id": card_id,
+                    "user": plan["user"],
+                    "task": project["sys_id"],
+                    "week_starts_on": glide_date(week),
+                    **dict.fromkeys(DAY_FIELDS, "0.00"),
+                    "total": "0.00",
                     "state": "pending",
                     "category": rng.choices(("task", "meeting", "training", "admin"), weights=(80, 10, 5, 5))[0],
                 }
@@ -456,7 +490,11 @@ class ServiceNowDay:
         gone = {record_id for table, record_id, _ in changes.sn_gone if table == "time_card"}
         totals: dict[tuple[str, str], float] = {}
         for (table, record_id), card in changes.sn.items():
-            if table == "time_card" and record_id not in gone and card["week_starts_on"] >= glide_date(week - timedelta(days=56)):
+            if (
+                table == "time_card"
+                and record_id not in gone
+                and card["week_starts_on"] >= glide_date(week - timedelta(days=56))
+            ):
                 key = (card["user"], card["week_starts_on"])
                 totals[key] = totals.get(key, 0.0) + float(card["total"])
         users = [
@@ -472,8 +510,12 @@ class ServiceNowDay:
             if sheet_id in sheets:
                 continue
             body = {
-                "sys_id": sheet_id, "user": user_id, "week_starts_on": glide_date(week), "state": "pending",
-                "total_hours": f"{totals.get((user_id, glide_date(week)), 0.0):.2f}", "u_submitted_on": "",
+                "sys_id": sheet_id,
+                "user": user_id,
+                "week_starts_on": glide_date(week),
+                "state": "pending",
+                "total_hours": f"{totals.get((user_id, glide_date(week)), 0.0):.2f}",
+                "u_submitted_on": "",
             }
             changes.sn_create("time_sheet", body, changes.moment_from(rng))
         chronic: dict[str, bool] = {}
@@ -567,8 +609,11 @@ class ServiceNowDay:
         rng, changes = self.rng, self.changes
         risks = changes.sn_table("risk")
         live = [r for r in risks if r["state"] not in ("closed", "retired")]
-        moves = {"open": ("mitigating", "monitoring"), "mitigating": ("closed", "monitoring"),
-                 "monitoring": ("closed", "retired", "mitigating")}
+        moves = {
+            "open": ("mitigating", "monitoring"),
+            "mitigating": ("closed", "monitoring"),
+            "monitoring": ("closed", "retired", "mitigating"),
+        }
         for risk in rng.sample(live, min(len(live), 2)):
             risk["state"] = rng.choice(moves[risk["state"]])
             changes.sn_update("risk", risk)
@@ -618,8 +663,12 @@ class ServiceNowDay:
                     break
                 roll -= share
         if rng.random() < 0.15:
-            portfolios = [row[0] for row in changes.conn.execute(
-                "select sys_id from sn_record where tbl = 'pm_portfolio' order by sys_id")]
+            portfolios = [
+                row[0]
+                for row in changes.conn.execute(
+                    "select sys_id from sn_record where tbl = 'pm_portfolio' order by sys_id"
+                )
+            ]
             key = f"advance|{self.day.isoformat()}"
             moment = changes.moment_from(rng)
             cost = rng.uniform(80_000, 2_500_000)
@@ -635,8 +684,13 @@ class ServiceNowDay:
                 "u_estimated_benefit": f"{cost * rng.uniform(0.6, 3.5):.2f}",
                 **{
                     name: str(rng.randint(1, 10))
-                    for name in ("u_strategic_alignment", "u_business_value", "u_time_criticality",
-                                 "u_risk_reduction", "u_job_size")
+                    for name in (
+                        "u_strategic_alignment",
+                        "u_business_value",
+                        "u_time_criticality",
+                        "u_risk_reduction",
+                        "u_job_size",
+                    )
                 },
             }
             body["u_estimated_effort_hours"] = estimated_effort_hours(self.seed, key, float(body["u_estimated_cost"]))
@@ -672,7 +726,8 @@ class ServiceNowDay:
             touched_projects.add(breakdown["task"])
         for project_id in sorted(touched_projects):
             total = sum(
-                float(b["actual"]) for (t, _), b in changes.sn.items()
+                float(b["actual"])
+                for (t, _), b in changes.sn.items()
                 if t == "cost_plan_breakdown" and b["task"] == project_id and b["actual"]
             )
             project = self.projects[project_id]
@@ -756,18 +811,25 @@ class JiraDay:
             conn.execute("select coalesce(max(id), 0) from jira_worklog").fetchone()[0],
             conn.execute("select coalesce(max(id), 0) from jira_worklog_deleted").fetchone()[0],
         )
-        for key, project_id, name in conn.execute("select key, id, json_extract(body, '$.name') from jira_project order by key").fetchall():
+        for key, project_id, name in conn.execute(
+            "select key, id, json_extract(body, '$.name') from jira_project order by key"
+        ).fetchall():
             sn_project = sn_keys.get(key)
             if sn_project is not None:
                 if sn_project["state"] != "2":
                     continue
-                team = [m for m in members.get(key, []) if m[1] <= epoch_ms(changes.end) and m[2] >= epoch_ms(changes.start)]
+                team = [
+                    m for m in members.get(key, []) if m[1] <= epoch_ms(changes.end) and m[2] >= epoch_ms(changes.start)
+                ]
             else:
                 team = [(a, 0, 2**62) for a in partners]
             if not team:
                 continue
-            self._project_day(key, {"id": project_id, "key": key, "name": name, "projectTypeKey": "software",
-                                    "simplified": False}, team)
+            self._project_day(
+                key,
+                {"id": project_id, "key": key, "name": name, "projectTypeKey": "software", "simplified": False},
+                team,
+            )
         self._worklog_edits()
         if self.day.toordinal() % 2 == 0:
             self._delete_an_issue()
@@ -796,7 +858,9 @@ class JiraDay:
             elif '"name":"In Progress"' in text and rng.random() < 0.3:
                 body = self._issue(issue_id, issue_key, key, key_num, created, text)
                 self._log_work(body, team)
-        max_num = conn.execute("select coalesce(max(key_num), 0) from jira_issue where project_key = ?", (key,)).fetchone()[0]
+        max_num = conn.execute(
+            "select coalesce(max(key_num), 0) from jira_issue where project_key = ?", (key,)
+        ).fetchone()[0]
         for (deleted_key,) in conn.execute("select key from jira_issue_deleted where key like ?", (f"{key}-%",)):
             max_num = max(max_num, int(deleted_key.rsplit("-", 1)[1]))
         max_num = max([max_num, *(row[2] for i, row in changes.issue_rows.items() if row[1] == key)])
@@ -808,8 +872,15 @@ class JiraDay:
             self.next_issue += 1
             kind = rng.choices(("Story", "Task", "Bug"), weights=(55, 25, 20))[0]
             body = backlog_issue_body(
-                issue_id, f"{key}-{max_num}", project, kind, reporter, created,
-                f"{rng.choice(VERBS)} {rng.choice(NOUNS)}", PRIORITIES[rng.choice((1, 2, 2, 3))], None,
+                issue_id,
+                f"{key}-{max_num}",
+                project,
+                kind,
+                reporter,
+                created,
+                f"{rng.choice(VERBS)} {rng.choice(NOUNS)}",
+                PRIORITIES[rng.choice((1, 2, 2, 3))],
+                None,
             )
             changes.issues[issue_id] = body
             changes.issue_rows[issue_id] = (f"{key}-{max_num}", key, max_num, created)
@@ -846,7 +917,9 @@ class JiraDay:
         author = self._member(team, moment) or fields["reporter"]
         history_id = self.next_history
         self.next_history += 1
-        changes.histories.append((history_id, int(body["id"]), moment, dumps(history_body(history_id, author, moment, items))))
+        changes.histories.append(
+            (history_id, int(body["id"]), moment, dumps(history_body(history_id, author, moment, items)))
+        )
 
     def _log_work(self, body: dict, team: list[tuple[dict, int, int]]) -> None:
         rng, changes = self.rng, self.changes
@@ -857,7 +930,10 @@ class JiraDay:
         assignee = fields["assignee"]
         author = None
         if assignee is not None:
-            author = next((a for a, first, last in team if a["accountId"] == assignee["accountId"] and first <= started <= last), None)
+            author = next(
+                (a for a, first, last in team if a["accountId"] == assignee["accountId"] and first <= started <= last),
+                None,
+            )
         author = author or self._member(team, started)
         if author is None:
             return

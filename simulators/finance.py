@@ -28,7 +28,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from simulators.finance_exports import FORMATS, GL_COLUMNS, FileFormat
 from simulators.gl_exports import (
-    Correction, GlExport, LateLine, close_day, export_late_line, last_working_day, lay_out, regular_exports,
+    Correction,
+    GlExport,
+    LateLine,
+    close_day,
+    export_late_line,
+    last_working_day,
+    lay_out,
+    regular_exports,
 )
 from simulators.organisation import COMPANIES, Company, Organisation
 from simulators.projects import CLOSED_STATES, PENDING, ProjectPlan
@@ -56,8 +63,10 @@ INSERT_GL = "insert into fin_gl_line values (" + ", ".join("?" * 17) + ")"
 INSERT_FORECAST = "insert into fin_forecast values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 CAPEX_ACCOUNTS = (("170100", "Assets under construction"), ("170200", "Capitalised software"))
 OPEX_ACCOUNTS = (
-    ("610000", "External services"), ("620000", "Software licences"),
-    ("640000", "Internal labour recharge"), ("660000", "Travel"),
+    ("610000", "External services"),
+    ("620000", "Software licences"),
+    ("640000", "Internal labour recharge"),
+    ("660000", "Travel"),
 )
 
 
@@ -112,10 +121,23 @@ class Ledger:
         self.rows.add(
             INSERT_GL,
             (
-                line.company_code, line.posting.year, line.posting.month, line.posting.isoformat(),
-                document, line_number, line.account, line.cost_center, line.wbs, line.vendor_id,
-                line.vendor_name, line.expense_type, str(line.amount), line.currency,
-                line.description, "", 0,  # file and line: finalize lays the files out
+                line.company_code,
+                line.posting.year,
+                line.posting.month,
+                line.posting.isoformat(),
+                document,
+                line_number,
+                line.account,
+                line.cost_center,
+                line.wbs,
+                line.vendor_id,
+                line.vendor_name,
+                line.expense_type,
+                str(line.amount),
+                line.currency,
+                line.description,
+                "",
+                0,  # file and line: finalize lays the files out
             ),
         )
 
@@ -166,9 +188,7 @@ class Ledger:
                 count = max(1, round(lines_wanted * share))
                 local_total = (Decimal(usd) / rate).quantize(CENT, ROUND_HALF_UP)
                 weights = [rng.uniform(0.5, 1.5) for _ in range(count)]
-                amounts = [
-                    (local_total * Decimal(w / sum(weights))).quantize(CENT, ROUND_HALF_UP) for w in weights
-                ]
+                amounts = [(local_total * Decimal(w / sum(weights))).quantize(CENT, ROUND_HALF_UP) for w in weights]
                 amounts[-1] += local_total - sum(amounts)
                 if count > 1 and rng.random() < 0.08:
                     credit = (amounts[0] * Decimal(rng.uniform(0.1, 0.3))).quantize(CENT, ROUND_HALF_UP)
@@ -189,8 +209,16 @@ class Ledger:
                     kind = "Credit note" if amount < 0 else label
                     lines.append(
                         GlLine(
-                            company.code, self._posting_day(rng, month, first_day, last_day), account, cc,
-                            plan.wbs, vendor_id, vendor_name, expense_type, amount, company.currency,
+                            company.code,
+                            self._posting_day(rng, month, first_day, last_day),
+                            account,
+                            cc,
+                            plan.wbs,
+                            vendor_id,
+                            vendor_name,
+                            expense_type,
+                            amount,
+                            company.currency,
                             f"{kind} {month:%b %Y} {plan.number}",
                         )
                     )
@@ -198,7 +226,7 @@ class Ledger:
                 position = 0
                 while position < len(lines):
                     size = rng.randint(1, 3)
-                    group = lines[position:position + size]
+                    group = lines[position : position + size]
                     posting = group[0].posting
                     self._post_document([_with_posting(line, posting) for line in group])
                     position += size
@@ -221,9 +249,17 @@ class Ledger:
                     vendor_id, vendor_name, text = "", "", "Quarter-end accrual, shared tooling"
                 amount = Decimal(f"{rng.uniform(500, 25_000):.2f}")
                 line = GlLine(
-                    "US01", self._posting_day(rng, month, month, month_end(month)), "610000",
-                    cost_center, rng.choice(UNMAPPED_WBS), vendor_id, vendor_name, "OPEX",
-                    amount, "USD", f"{text} {month:%b %Y}",
+                    "US01",
+                    self._posting_day(rng, month, month, month_end(month)),
+                    "610000",
+                    cost_center,
+                    rng.choice(UNMAPPED_WBS),
+                    vendor_id,
+                    vendor_name,
+                    "OPEX",
+                    amount,
+                    "USD",
+                    f"{text} {month:%b %Y}",
                 )
                 self._post_document([line])
 
@@ -248,7 +284,9 @@ class Ledger:
             if plan.true_end is not None and plan.work_end is None:
                 for month in months_between(add_months(plan.current_end, 1), plan.true_end):
                     if month >= version:
-                        months.setdefault(month, (monthly_plan * plan.capex_share, monthly_plan * (1 - plan.capex_share)))
+                        months.setdefault(
+                            month, (monthly_plan * plan.capex_share, monthly_plan * (1 - plan.capex_share))
+                        )
             if not months:
                 continue
             rate = self.rate(version, currency)
@@ -265,8 +303,17 @@ class Ledger:
                         local = Decimal(value * estimate * rng.uniform(0.97, 1.03)) / rate if value else Decimal(0)
                         self.rows.add(
                             INSERT_FORECAST,
-                            (year, label, plan.wbs, cost_center, expense_type, currency, month_number,
-                             str(local.quantize(CENT, ROUND_HALF_UP)), file_name),
+                            (
+                                year,
+                                label,
+                                plan.wbs,
+                                cost_center,
+                                expense_type,
+                                currency,
+                                month_number,
+                                str(local.quantize(CENT, ROUND_HALF_UP)),
+                                file_name,
+                            ),
                         )
 
     def finalize(self, conn: sqlite3.Connection) -> None:
@@ -290,8 +337,7 @@ class Ledger:
         lay_out(conn, exports, late, stream(self.seed, "finance-files"))
 
         files = [
-            ExportFile(e.name, "gl_actuals", e.fmt, e.moment, e.company, e.reason, e.replaces_period)
-            for e in exports
+            ExportFile(e.name, "gl_actuals", e.fmt, e.moment, e.company, e.reason, e.replaces_period) for e in exports
         ]
         files += self._forecast_files(conn)
         files += self._fx_files(conn)
@@ -302,7 +348,9 @@ class Ledger:
             [f.row() for f in files],
         )
 
-    def _project_line(self, conn: sqlite3.Connection, company: Company, month: date, rng: random.Random) -> GlLine | None:
+    def _project_line(
+        self, conn: sqlite3.Connection, company: Company, month: date, rng: random.Random
+    ) -> GlLine | None:
         """A random line of the company-period booked to a project, in the company's currency."""
         rows = conn.execute(
             f"select {', '.join(GL_COLUMNS)} from fin_gl_line "
@@ -315,8 +363,17 @@ class Ledger:
             return None
         row = rows[rng.randrange(len(rows))]
         return GlLine(
-            row[0], date.fromisoformat(row[3]), row[6], row[7], row[8], row[9], row[10], row[11],
-            Decimal(row[12]), row[13], row[14],
+            row[0],
+            date.fromisoformat(row[3]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            Decimal(row[12]),
+            row[13],
+            row[14],
         )
 
     def _post_foreign_invoice(self, conn: sqlite3.Connection, months: dict[str, list[date]]) -> None:
@@ -339,13 +396,23 @@ class Ledger:
             vendor = self.org.vendors[rng.randrange(len(self.org.vendors))]
             vendor_id, vendor_name = vendor.vendor_id, vendor.name
         amount = max(Decimal("100.00"), (abs(template.amount) * Decimal(rng.uniform(0.3, 0.8))).quantize(CENT))
-        self._post_document([
-            GlLine(
-                company.code, template.posting, "610000", template.cost_center, template.wbs, vendor_id,
-                vendor_name, "OPEX", amount, FOREIGN_INVOICE_CURRENCY,
-                f"External services (CHF invoice) {month:%b %Y} {_project_number(template)}",
-            )
-        ])
+        self._post_document(
+            [
+                GlLine(
+                    company.code,
+                    template.posting,
+                    "610000",
+                    template.cost_center,
+                    template.wbs,
+                    vendor_id,
+                    vendor_name,
+                    "OPEX",
+                    amount,
+                    FOREIGN_INVOICE_CURRENCY,
+                    f"External services (CHF invoice) {month:%b %Y} {_project_number(template)}",
+                )
+            ]
+        )
 
     def _post_late_adjustments(self, conn: sqlite3.Connection, months: dict[str, list[date]]) -> list[LateLine]:
         """Accrual true-ups posted into a closed month after its export: one per company and quarter.
@@ -371,13 +438,23 @@ class Ledger:
                 amount = max(Decimal("1.00"), (abs(template.amount) * Decimal(rng.uniform(0.05, 0.2))).quantize(CENT))
                 if rng.random() < 0.4:
                     amount = -amount
-                document = self._post_document([
-                    GlLine(
-                        company.code, last_working_day(month), template.account, template.cost_center,
-                        template.wbs, template.vendor_id, template.vendor_name, template.expense_type, amount,
-                        company.currency, f"Accrual true-up {month:%b %Y} {_project_number(template)}",
-                    )
-                ])
+                document = self._post_document(
+                    [
+                        GlLine(
+                            company.code,
+                            last_working_day(month),
+                            template.account,
+                            template.cost_center,
+                            template.wbs,
+                            template.vendor_id,
+                            template.vendor_name,
+                            template.expense_type,
+                            amount,
+                            company.currency,
+                            f"Accrual true-up {month:%b %Y} {_project_number(template)}",
+                        )
+                    ]
+                )
                 posted.append((company.code, month, min(closed_on + LATE_ENTRY_DELAY, anchor), document))
         self.rows.flush()
         late = []
@@ -389,7 +466,9 @@ class Ledger:
             late.append(LateLine(rowid, company_code, month, entered))
         return late
 
-    def _plan_correction(self, conn: sqlite3.Connection, exports: list[GlExport], late: list[LateLine]) -> GlExport | None:
+    def _plan_correction(
+        self, conn: sqlite3.Connection, exports: list[GlExport], late: list[LateLine]
+    ) -> GlExport | None:
         """Finance corrects one company's period about five weeks after its month-end export.
 
         It picks the latest period that a late adjustment already sent out twice, when there is
@@ -420,8 +499,10 @@ class Ledger:
     def _forecast_files(self, conn: sqlite3.Connection) -> list[ExportFile]:
         latest = self.timeline.latest
         files = []
-        for index, (name,) in enumerate(conn.execute("select distinct export_file from fin_forecast order by 1").fetchall()):
-            version = date.fromisoformat(name[len("forecast_"):-4] + "-01")
+        for index, (name,) in enumerate(
+            conn.execute("select distinct export_file from fin_forecast order by 1").fetchall()
+        ):
+            version = date.fromisoformat(name[len("forecast_") : -4] + "-01")
             mtime = min(at(month_end(version) + timedelta(days=3), 6 * 3600), latest - timedelta(hours=1))
             files.append(ExportFile(name, "forecast", FORMATS[(index + 2) % len(FORMATS)], mtime))
         return files
@@ -434,9 +515,7 @@ class Ledger:
         files = []
         for index, (year, rates) in enumerate(sorted(by_year.items())):
             name = f"fx_rates_{year}.csv"
-            conn.executemany(
-                "insert into fin_fx_rate values (?, ?, ?, ?)", [(*rate, name) for rate in rates]
-            )
+            conn.executemany("insert into fin_fx_rate values (?, ?, ?, ?)", [(*rate, name) for rate in rates])
             mtime = min(at(date(year, 12, 31) + timedelta(days=2), 5 * 3600), latest - timedelta(hours=2))
             files.append(ExportFile(name, "fx_rates", FORMATS[(index + 1) % len(FORMATS)], mtime))
         return files
@@ -457,9 +536,19 @@ class ExportFile:
     def row(self) -> tuple[str, ...]:
         fmt = self.fmt
         return (
-            self.name, self.kind, self.company, self.moment.date().isoformat(), self.reason,
-            fmt.encoding, fmt.delimiter, fmt.decimal_sep, fmt.thousands_sep, fmt.negative_style,
-            fmt.date_style, "crlf" if fmt.line_end == "\r\n" else "lf", self.moment.isoformat(),
+            self.name,
+            self.kind,
+            self.company,
+            self.moment.date().isoformat(),
+            self.reason,
+            fmt.encoding,
+            fmt.delimiter,
+            fmt.decimal_sep,
+            fmt.thousands_sep,
+            fmt.negative_style,
+            fmt.date_style,
+            "crlf" if fmt.line_end == "\r\n" else "lf",
+            self.moment.isoformat(),
             self.replaces_period,
         )
 
@@ -485,7 +574,9 @@ def _correction(
         (company.code, month.year, month.month),
     ).fetchall()
     # Never the CHF invoice or a late adjustment: the correction takes out an ordinary project line.
-    removable = [r[0] for r in rows if r[1] not in UNMAPPED_WBS and r[2] == company.currency and r[0] not in late_rowids]
+    removable = [
+        r[0] for r in rows if r[1] not in UNMAPPED_WBS and r[2] == company.currency and r[0] not in late_rowids
+    ]
     if len(rows) < 3 or not removable:
         return None
     removed = removable[len(removable) // 2]
@@ -505,6 +596,15 @@ def _project_number(line: GlLine) -> str:
 
 def _with_posting(line: GlLine, posting: date) -> GlLine:
     return GlLine(
-        line.company_code, posting, line.account, line.cost_center, line.wbs, line.vendor_id,
-        line.vendor_name, line.expense_type, line.amount, line.currency, line.description,
+        line.company_code,
+        posting,
+        line.account,
+        line.cost_center,
+        line.wbs,
+        line.vendor_id,
+        line.vendor_name,
+        line.expense_type,
+        line.amount,
+        line.currency,
+        line.description,
     )

@@ -19,12 +19,29 @@ from decimal import Decimal
 from pathlib import Path
 
 GL_COLUMNS = (
-    "company_code", "fiscal_year", "fiscal_period", "posting_date", "document_number", "line_number",
-    "gl_account", "cost_center", "wbs_code", "vendor_id", "vendor_name", "expense_type", "amount",
-    "currency", "description",
+    "company_code",
+    "fiscal_year",
+    "fiscal_period",
+    "posting_date",
+    "document_number",
+    "line_number",
+    "gl_account",
+    "cost_center",
+    "wbs_code",
+    "vendor_id",
+    "vendor_name",
+    "expense_type",
+    "amount",
+    "currency",
+    "description",
 )
 FORECAST_COLUMNS = (
-    "fiscal_year", "version", "wbs_code", "cost_center", "expense_type", "currency",
+    "fiscal_year",
+    "version",
+    "wbs_code",
+    "cost_center",
+    "expense_type",
+    "currency",
     *(f"P{month:02d}" for month in range(1, 13)),
 )
 FX_COLUMNS = ("period", "currency", "rate_to_reporting")
@@ -34,12 +51,12 @@ FX_COLUMNS = ("period", "currency", "rate_to_reporting")
 class FileFormat:
     """How one export file is written."""
 
-    encoding: str        # utf-8-sig | utf-8 | utf-16 (little endian with BOM)
+    encoding: str  # utf-8-sig | utf-8 | utf-16 (little endian with BOM)
     delimiter: str
-    decimal_sep: str     # '.' | ','
-    thousands_sep: str   # '' | ',' | '.'
+    decimal_sep: str  # '.' | ','
+    thousands_sep: str  # '' | ',' | '.'
     negative_style: str  # leading | trailing | parentheses
-    date_style: str      # iso | dmy_dots | mdy_slashes
+    date_style: str  # iso | dmy_dots | mdy_slashes
     line_end: str = "\r\n"
 
     def amount(self, value: Decimal, places: int = 2) -> str:
@@ -111,19 +128,51 @@ def format_of(row: sqlite3.Row | tuple) -> FileFormat:
     """The FileFormat of a ``fin_export_file`` row's encoding … line_end columns."""
     encoding, delimiter, decimal_sep, thousands_sep, negative_style, date_style, line_end = row
     return FileFormat(
-        encoding, delimiter, decimal_sep, thousands_sep, negative_style, date_style,
+        encoding,
+        delimiter,
+        decimal_sep,
+        thousands_sep,
+        negative_style,
+        date_style,
         "\r\n" if line_end == "crlf" else "\n",
     )
 
 
 def gl_values(row: tuple, fmt: FileFormat) -> list[str]:
     """The 15 GL columns of a ``fin_gl_line`` row (columns in table order) as the file writes them."""
-    (company, year, period, posting, document, line_number, account, cost_center, wbs, vendor_id,
-     vendor_name, expense_type, amount, currency, description) = row[:15]
+    (
+        company,
+        year,
+        period,
+        posting,
+        document,
+        line_number,
+        account,
+        cost_center,
+        wbs,
+        vendor_id,
+        vendor_name,
+        expense_type,
+        amount,
+        currency,
+        description,
+    ) = row[:15]
     return [
-        company, str(year), str(period), fmt.date(date.fromisoformat(posting)), document,
-        str(line_number), account, cost_center, wbs, vendor_id, vendor_name, expense_type,
-        fmt.amount(Decimal(amount)), currency, description,
+        company,
+        str(year),
+        str(period),
+        fmt.date(date.fromisoformat(posting)),
+        document,
+        str(line_number),
+        account,
+        cost_center,
+        wbs,
+        vendor_id,
+        vendor_name,
+        expense_type,
+        fmt.amount(Decimal(amount)),
+        currency,
+        description,
     ]
 
 
@@ -149,13 +198,9 @@ def _gl_lines(conn: sqlite3.Connection, name: str, fmt: FileFormat) -> list[str]
     columns = ", ".join(GL_COLUMNS)
     numbered: dict[int, str] = {}
     for table in ("fin_gl_line", "fin_gl_line_superseded"):
-        for row in conn.execute(
-            f"select {columns}, export_line from {table} where export_file = ?", (name,)
-        ):
+        for row in conn.execute(f"select {columns}, export_line from {table} where export_file = ?", (name,)):
             numbered[row[15]] = fmt.line(gl_values(row, fmt))
-    for line, raw in conn.execute(
-        "select export_line, raw_text from fin_broken_row where export_file = ?", (name,)
-    ):
+    for line, raw in conn.execute("select export_line, raw_text from fin_broken_row where export_file = ?", (name,)):
         numbered[line] = raw
     lines = [fmt.line(GL_COLUMNS)]
     for expected, line in enumerate(sorted(numbered), start=2):
@@ -189,8 +234,7 @@ def _forecast_lines(conn: sqlite3.Connection, name: str, fmt: FileFormat) -> lis
 def _fx_lines(conn: sqlite3.Connection, name: str, fmt: FileFormat) -> list[str]:
     lines = [fmt.line(FX_COLUMNS)]
     for period, currency, rate in conn.execute(
-        "select period, currency, rate_to_reporting from fin_fx_rate where export_file = ? "
-        "order by period, currency",
+        "select period, currency, rate_to_reporting from fin_fx_rate where export_file = ? order by period, currency",
         (name,),
     ):
         lines.append(fmt.line([period, currency, fmt.amount(Decimal(rate), 6)]))

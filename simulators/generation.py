@@ -14,12 +14,33 @@ from datetime import date, timedelta
 
 from simulators import jira_static
 from simulators.finance import REPORTING_CURRENCY, Ledger
-from simulators.jira_world import IssueWriter, JiraIds, JiraProject, Member, epoch, members_from, write_accounts, write_links
+from simulators.jira_world import (
+    IssueWriter,
+    JiraIds,
+    JiraProject,
+    Member,
+    epoch,
+    members_from,
+    write_accounts,
+    write_links,
+)
 from simulators.organisation import Organisation, build_organisation
-from simulators.projects import CLOSED_SKIPPED, PENDING, Counters, plan_project, write_open_demands, write_project_records
+from simulators.projects import (
+    CLOSED_SKIPPED,
+    PENDING,
+    Counters,
+    plan_project,
+    write_open_demands,
+    write_project_records,
+)
 from simulators.scales import Scale
 from simulators.staffing import (
-    Allocation, WeeklyLoad, allocate_team, load_targets, staffing_window, write_time_cards,
+    Allocation,
+    WeeklyLoad,
+    allocate_team,
+    load_targets,
+    staffing_window,
+    write_time_cards,
 )
 from simulators.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
 from simulators.task_dependencies import PlannedProject, write_task_dependencies
@@ -36,7 +57,12 @@ UNMATCHED_PROJECTS = (("OPS", "Ops Guild"), ("PLAT", "Platform Community"), ("LA
 
 
 def _staff_projects(
-    seed: int, scale: Scale, timeline: Timeline, org: Organisation, team_budget: float, load: WeeklyLoad,
+    seed: int,
+    scale: Scale,
+    timeline: Timeline,
+    org: Organisation,
+    team_budget: float,
+    load: WeeklyLoad,
     rows: RowBuffer,
 ) -> tuple[list[int], dict[int, list[Allocation]]]:
     """Staff every project in the order their work (or plan) starts, as resource managers would.
@@ -65,9 +91,7 @@ def _staff_projects(
     return managers, teams
 
 
-def generate_world(
-    conn: sqlite3.Connection, scale: Scale, seed: int, anchor: date, jira_timezone: str
-) -> None:
+def generate_world(conn: sqlite3.Connection, scale: Scale, seed: int, anchor: date, jira_timezone: str) -> None:
     """Fill an empty store with the world of (scale, seed, anchor)."""
     timeline = Timeline(anchor, scale.history_months)
     drop_secondary_indexes(conn)

@@ -33,8 +33,14 @@ MONTH_END_HOUR = 6
 # The month-to-date export runs in the afternoon of the anchor day, before the world's clock.
 MONTH_TO_DATE_LEAD = timedelta(hours=3)
 BROKEN_REASONS = (
-    "unparseable amount", "missing document_number", "invalid posting_date", "wrong column count",
-    "unknown currency", "fiscal_period out of range", "unparseable amount", "invalid fiscal_year",
+    "unparseable amount",
+    "missing document_number",
+    "invalid posting_date",
+    "wrong column count",
+    "unknown currency",
+    "fiscal_period out of range",
+    "unparseable amount",
+    "invalid fiscal_year",
 )
 # The warehouse blocks the KPI marts on a file with more than 5 % of its rows rejected
 # (docs/contract.md §4). The deliberately broken rows are the everyday kind finance sends, so
@@ -77,7 +83,7 @@ class LateLine:
 class Correction:
     """What a corrected re-export changes in its company-period."""
 
-    removed: int             # rowid of the line finance took out
+    removed: int  # rowid of the line finance took out
     amounts: dict[int, str]  # rowid -> corrected amount
 
 
@@ -87,8 +93,8 @@ class GlExport:
 
     company: str
     day: date
-    moment: datetime         # the file's mtime
-    reason: str              # month_end | month_to_date | correction
+    moment: datetime  # the file's mtime
+    reason: str  # month_end | month_to_date | correction
     months: list[date] = field(default_factory=list)
     correction: Correction | None = None
 

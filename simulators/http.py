@@ -24,9 +24,9 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import Message
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -93,7 +93,7 @@ def json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] 
 
 def http_date(moment: datetime) -> str:
     """An RFC 9110 ``Date`` header value for an aware datetime."""
-    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -128,7 +128,7 @@ def world_now(meta: dict[str, str]) -> datetime:
     if not text:
         raise RuntimeError("the world file has no 'now' in its meta table")
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class App(Protocol):
@@ -141,9 +141,7 @@ class App(Protocol):
         """Answer one request from the world file."""
         ...
 
-    def fault_response(
-        self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection
-    ) -> Response:
+    def fault_response(self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection) -> Response:
         """The API's own 429 / 500 / 503 answer for an injected fault."""
         ...
 

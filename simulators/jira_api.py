@@ -28,7 +28,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -205,7 +205,9 @@ class JiraApp:
         meta = read_meta(db)
         now = world_now(meta)
         if not credentials_match(request, meta.get("jira_email", ""), meta.get("jira_api_token", "")):
-            return self._json(401, error_body(NOT_AUTHENTICATED_MESSAGE), now, [("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")])
+            return self._json(
+                401, error_body(NOT_AUTHENTICATED_MESSAGE), now, [("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")]
+            )
         version, route = _split_api_path(request.path)
         if route is None:
             return self._json(404, error_body(f"No resource found for {request.method} {request.path}"), now)
@@ -218,16 +220,14 @@ class JiraApp:
             return self._json(400, error_body(str(exc)), now)
         return self._json(200, payload, now)
 
-    def fault_response(
-        self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection
-    ) -> Response:
+    def fault_response(self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection) -> Response:
         now = world_now(read_meta(db))
         retry = config.retry_after_seconds
         headers: list[tuple[str, str]] = []
         if fault.with_retry_after:
             headers.append(("Retry-After", str(retry)))
         if fault.kind == "429":
-            reset = (now + timedelta(seconds=retry)).astimezone(timezone.utc)
+            reset = (now + timedelta(seconds=retry)).astimezone(UTC)
             headers += [
                 ("X-RateLimit-Limit", "350"),
                 ("X-RateLimit-Remaining", "0"),
@@ -358,7 +358,11 @@ class JiraApp:
                 continue
             if ids and str(project.get("id")) not in ids:
                 continue
-            if text and text not in str(project.get("key", "")).lower() and text not in str(project.get("name", "")).lower():
+            if (
+                text
+                and text not in str(project.get("key", "")).lower()
+                and text not in str(project.get("name", "")).lower()
+            ):
                 continue
             if type_key and project.get("projectTypeKey") != type_key:
                 continue
@@ -478,7 +482,9 @@ class JiraApp:
         page = rows[:max_results]
         hidden = self._hidden_fields(call) if selection.navigable else frozenset()
         width = len(sort_names)
-        issues = [self._render_issue(call, row[width], row[width + 1], row[width + 2], selection, hidden) for row in page]
+        issues = [
+            self._render_issue(call, row[width], row[width + 1], row[width + 2], selection, hidden) for row in page
+        ]
         result: dict[str, Any] = {"issues": issues}
         if len(rows) > max_results:
             result["nextPageToken"] = _encode_token(fingerprint, list(page[-1][:width]))
@@ -531,7 +537,9 @@ class JiraApp:
         page = rows[: self.worklog_page_size]
         until = page[-1][1] if page else since
         return {
-            "values": [{"worklogId": worklog_id, "updatedTime": moment, "properties": []} for worklog_id, moment in page],
+            "values": [
+                {"worklogId": worklog_id, "updatedTime": moment, "properties": []} for worklog_id, moment in page
+            ],
             "since": since,
             "until": until,
             "self": call.api(f"worklog/{kind}?since={since}"),
@@ -574,7 +582,8 @@ class JiraApp:
         where = " and ".join(conditions)
         total = call.db.execute(f"select count(*) from jira_worklog where {where}", args).fetchone()[0]
         rows = call.db.execute(
-            f"select body from jira_worklog where {where} order by json_extract(body, '$.created'), id limit ? offset ?",
+            f"select body from jira_worklog where {where} "
+            "order by json_extract(body, '$.created'), id limit ? offset ?",
             [*args, max_results, start_at],
         )
         worklogs = [self._render_worklog(call, body) for (body,) in rows]
@@ -638,7 +647,9 @@ class JiraApp:
             issue_ids.update(row[0] for row in call.db.execute(f"select id from jira_issue where id in ({marks})", ids))
         if keys:
             marks = ", ".join("?" * len(keys))
-            issue_ids.update(row[0] for row in call.db.execute(f"select id from jira_issue where key in ({marks})", keys))
+            issue_ids.update(
+                row[0] for row in call.db.execute(f"select id from jira_issue where key in ({marks})", keys)
+            )
         if not issue_ids:
             return {"issueChangeLogs": []}
         conditions = [f"issue_id in ({', '.join('?' * len(issue_ids))})"]
@@ -647,8 +658,7 @@ class JiraApp:
         if wanted_fields:
             marks = ", ".join("?" * len(wanted_fields))
             conditions.append(
-                "exists (select 1 from json_each(body, '$.items') "
-                f"where json_extract(value, '$.fieldId') in ({marks}))"
+                f"exists (select 1 from json_each(body, '$.items') where json_extract(value, '$.fieldId') in ({marks}))"
             )
             args += sorted(wanted_fields)
         columns = [("created_ms", False), ("issue_id", False), ("id", False)]
@@ -690,8 +700,19 @@ def _split_api_path(path: str) -> tuple[str, str | None]:
 
 
 _KNOWN_ROUTES = {
-    "myself", "serverInfo", "status", "field", "issueLinkType", "project/search", "project", "users/search",
-    "search/jql", "worklog/updated", "worklog/deleted", "worklog/list", "changelog/bulkfetch",
+    "myself",
+    "serverInfo",
+    "status",
+    "field",
+    "issueLinkType",
+    "project/search",
+    "project",
+    "users/search",
+    "search/jql",
+    "worklog/updated",
+    "worklog/deleted",
+    "worklog/list",
+    "changelog/bulkfetch",
 }
 
 
@@ -710,11 +731,7 @@ def _project_resolver(projects: dict[str, tuple[str, str, str]]):
     by_name = {str(name).lower(): key for key, _, name in projects.values() if name}
 
     def resolve(value: str) -> str | None:
-        return (
-            (value.upper() if value.upper() in projects else None)
-            or by_id.get(value)
-            or by_name.get(value.lower())
-        )
+        return (value.upper() if value.upper() in projects else None) or by_id.get(value) or by_name.get(value.lower())
 
     return resolve
 

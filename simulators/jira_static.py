@@ -6,9 +6,27 @@ from simulators.store import BASE_URL_PLACEHOLDER as BASE
 from simulators.store import SERVER_TIME_PLACEHOLDER, SPRINT_FIELD_ID, STORY_POINTS_FIELD_ID
 
 CATEGORIES = {
-    "new": {"self": f"{BASE}/rest/api/3/statuscategory/2", "id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
-    "indeterminate": {"self": f"{BASE}/rest/api/3/statuscategory/4", "id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
-    "done": {"self": f"{BASE}/rest/api/3/statuscategory/3", "id": 3, "key": "done", "colorName": "green", "name": "Done"},
+    "new": {
+        "self": f"{BASE}/rest/api/3/statuscategory/2",
+        "id": 2,
+        "key": "new",
+        "colorName": "blue-gray",
+        "name": "To Do",
+    },
+    "indeterminate": {
+        "self": f"{BASE}/rest/api/3/statuscategory/4",
+        "id": 4,
+        "key": "indeterminate",
+        "colorName": "yellow",
+        "name": "In Progress",
+    },
+    "done": {
+        "self": f"{BASE}/rest/api/3/statuscategory/3",
+        "id": 3,
+        "key": "done",
+        "colorName": "green",
+        "name": "Done",
+    },
 }
 # name -> (id, category key, description)
 STATUSES = {
@@ -25,8 +43,13 @@ ISSUE_TYPES = {
     "Bug": {"id": "10004", "name": "Bug", "subtask": False, "hierarchyLevel": 0},
     "Sub-task": {"id": "10003", "name": "Sub-task", "subtask": True, "hierarchyLevel": -1},
 }
-PRIORITIES = ({"id": "1", "name": "Highest"}, {"id": "2", "name": "High"}, {"id": "3", "name": "Medium"},
-              {"id": "4", "name": "Low"}, {"id": "5", "name": "Lowest"})
+PRIORITIES = (
+    {"id": "1", "name": "Highest"},
+    {"id": "2", "name": "High"},
+    {"id": "3", "name": "Medium"},
+    {"id": "4", "name": "Low"},
+    {"id": "5", "name": "Lowest"},
+)
 RESOLUTIONS = {"Done": {"id": "10000", "name": "Done"}, "Won't Do": {"id": "10001", "name": "Won't Do"}}
 LINK_TYPES = {
     "Blocks": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
@@ -54,8 +77,16 @@ def statuses() -> list[dict]:
     return [status_body(name) for name in STATUSES]
 
 
-def _field(field_id: str, name: str, schema: dict, *, custom: bool = False, clause: list[str] | None = None,
-           orderable: bool = True, searchable: bool = True) -> dict:
+def _field(
+    field_id: str,
+    name: str,
+    schema: dict,
+    *,
+    custom: bool = False,
+    clause: list[str] | None = None,
+    orderable: bool = True,
+    searchable: bool = True,
+) -> dict:
     body = {
         "id": field_id,
         "key": field_id,
@@ -81,33 +112,105 @@ def fields() -> list[dict]:
         _field("reporter", "Reporter", {"type": "user", "system": "reporter"}),
         _field("project", "Project", {"type": "project", "system": "project"}, orderable=False),
         _field("parent", "Parent", {"type": "issuelink", "system": "parent"}, clause=["parent"]),
-        _field("created", "Created", {"type": "datetime", "system": "created"}, clause=["created", "createdDate"], orderable=False),
-        _field("updated", "Updated", {"type": "datetime", "system": "updated"}, clause=["updated", "updatedDate"], orderable=False),
-        _field("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"}, clause=["resolutiondate", "resolved"], orderable=False),
+        _field(
+            "created",
+            "Created",
+            {"type": "datetime", "system": "created"},
+            clause=["created", "createdDate"],
+            orderable=False,
+        ),
+        _field(
+            "updated",
+            "Updated",
+            {"type": "datetime", "system": "updated"},
+            clause=["updated", "updatedDate"],
+            orderable=False,
+        ),
+        _field(
+            "resolutiondate",
+            "Resolved",
+            {"type": "datetime", "system": "resolutiondate"},
+            clause=["resolutiondate", "resolved"],
+            orderable=False,
+        ),
         _field("resolution", "Resolution", {"type": "resolution", "system": "resolution"}),
-        _field("statuscategorychangedate", "Status Category Changed", {"type": "datetime", "system": "statuscategorychangedate"}, clause=["statusCategoryChangedDate"], orderable=False),
+        _field(
+            "statuscategorychangedate",
+            "Status Category Changed",
+            {"type": "datetime", "system": "statuscategorychangedate"},
+            clause=["statusCategoryChangedDate"],
+            orderable=False,
+        ),
         _field("duedate", "Due date", {"type": "date", "system": "duedate"}, clause=["due", "duedate"]),
         _field("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}),
-        _field("components", "Components", {"type": "array", "items": "component", "system": "components"}, clause=["component"]),
-        _field("fixVersions", "Fix versions", {"type": "array", "items": "version", "system": "fixVersions"}, clause=["fixVersion"]),
-        _field("timeoriginalestimate", "Original estimate", {"type": "number", "system": "timeoriginalestimate"}, clause=["originalEstimate", "timeoriginalestimate"], orderable=False),
-        _field("timespent", "Time Spent", {"type": "number", "system": "timespent"}, clause=["timespent"], orderable=False),
-        _field("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}, clause=[], searchable=False),
-        _field(STORY_POINTS_FIELD_ID, "Story point estimate",
-               {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016},
-               custom=True, clause=["cf[10016]", "Story point estimate"]),
-        _field(SPRINT_FIELD_ID, "Sprint",
-               {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020},
-               custom=True, clause=["cf[10020]", "Sprint"]),
-        _field("customfield_10011", "Epic Name",
-               {"type": "string", "custom": "com.pyxis.greenhopper.jira:gh-epic-label", "customId": 10011},
-               custom=True, clause=["cf[10011]", "Epic Name"]),
-        _field("customfield_10034", "Team",
-               {"type": "team", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", "customId": 10034},
-               custom=True, clause=["cf[10034]", "Team"]),
-        _field("customfield_10050", "Customer request type",
-               {"type": "sd-customerrequesttype", "custom": "com.atlassian.servicedesk:vp-origin", "customId": 10050},
-               custom=True, clause=["cf[10050]", "Customer request type"]),
+        _field(
+            "components",
+            "Components",
+            {"type": "array", "items": "component", "system": "components"},
+            clause=["component"],
+        ),
+        _field(
+            "fixVersions",
+            "Fix versions",
+            {"type": "array", "items": "version", "system": "fixVersions"},
+            clause=["fixVersion"],
+        ),
+        _field(
+            "timeoriginalestimate",
+            "Original estimate",
+            {"type": "number", "system": "timeoriginalestimate"},
+            clause=["originalEstimate", "timeoriginalestimate"],
+            orderable=False,
+        ),
+        _field(
+            "timespent", "Time Spent", {"type": "number", "system": "timespent"}, clause=["timespent"], orderable=False
+        ),
+        _field(
+            "issuelinks",
+            "Linked Issues",
+            {"type": "array", "items": "issuelinks", "system": "issuelinks"},
+            clause=[],
+            searchable=False,
+        ),
+        _field(
+            STORY_POINTS_FIELD_ID,
+            "Story point estimate",
+            {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016},
+            custom=True,
+            clause=["cf[10016]", "Story point estimate"],
+        ),
+        _field(
+            SPRINT_FIELD_ID,
+            "Sprint",
+            {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020},
+            custom=True,
+            clause=["cf[10020]", "Sprint"],
+        ),
+        _field(
+            "customfield_10011",
+            "Epic Name",
+            {"type": "string", "custom": "com.pyxis.greenhopper.jira:gh-epic-label", "customId": 10011},
+            custom=True,
+            clause=["cf[10011]", "Epic Name"],
+        ),
+        _field(
+            "customfield_10034",
+            "Team",
+            {
+                "type": "team",
+                "custom": "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+                "customId": 10034,
+            },
+            custom=True,
+            clause=["cf[10034]", "Team"],
+        ),
+        _field(
+            "customfield_10050",
+            "Customer request type",
+            {"type": "sd-customerrequesttype", "custom": "com.atlassian.servicedesk:vp-origin", "customId": 10050},
+            custom=True,
+            clause=["cf[10050]", "Customer request type"],
+        ),
     ]
 
 

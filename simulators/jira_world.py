@@ -19,6 +19,8 @@ from simulators.organisation import FIRST_NAMES, LAST_NAMES, PARTNER_DOMAIN, Org
 from simulators.seeding import account_id, stream
 from simulators.store import (
     BASE_URL_PLACEHOLDER as BASE,
+)
+from simulators.store import (
     INSERT_JIRA_CHANGELOG,
     INSERT_JIRA_ISSUE,
     INSERT_JIRA_WORKLOG,
@@ -32,9 +34,24 @@ DAY = 86400
 LABELS = ("backend", "frontend", "api", "infra", "ux", "tech-debt", "security", "data", "performance")
 COMPONENT_NAMES = ("Backend", "Frontend", "API", "Data", "Infrastructure", "Mobile", "Reporting")
 VERBS = ("Add", "Fix", "Refactor", "Migrate", "Document", "Test", "Automate", "Remove", "Improve")
-NOUNS = ("login flow", "invoice export", "search API", "audit log", "user settings", "batch job",
-         "dashboard", "payment retry", "notification service", "report filter", "SSO integration",
-         "data pipeline", "cache layer", "error handling", "deployment script", "access roles")
+NOUNS = (
+    "login flow",
+    "invoice export",
+    "search API",
+    "audit log",
+    "user settings",
+    "batch job",
+    "dashboard",
+    "payment retry",
+    "notification service",
+    "report filter",
+    "SSO integration",
+    "data pipeline",
+    "cache layer",
+    "error handling",
+    "deployment script",
+    "access roles",
+)
 WORKLOG_SECONDS = (1800, 3600, 5400, 7200, 10800, 14400, 21600, 28800)
 BOT_EMAIL = "pwh-bot@example.com"
 
@@ -94,12 +111,14 @@ class JiraProject:
     lead: dict
     style: str  # agile | hybrid | waterfall | unmatched
     first: int  # issues are created from here...
-    last: int   # ...to here (epoch seconds)
+    last: int  # ...to here (epoch seconds)
     members: list[Member]
     sample: list[tuple[int, str, int]] = field(default_factory=list)  # (id, key, created s)
 
 
-def write_accounts(seed: int, org: Organisation, rows: RowBuffer, time_zone: str) -> tuple[dict[int, dict], list[dict], dict]:
+def write_accounts(
+    seed: int, org: Organisation, rows: RowBuffer, time_zone: str
+) -> tuple[dict[int, dict], list[dict], dict]:
     """Write jira_user rows: people's accounts, partner accounts no HR system knows, the API user.
 
     Returns (person index -> account, partner accounts, API user account).
@@ -122,15 +141,17 @@ def write_accounts(seed: int, org: Organisation, rows: RowBuffer, time_zone: str
     partners = []
     for index in range(max(2, len(org.people) // 50)):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        partners.append({
-            "accountId": account_id(seed, f"partner|{index}"),
-            "accountType": "atlassian",
-            "emailAddress": f"{first.lower()}.{last.lower()}{index}@{PARTNER_DOMAIN}",
-            "displayName": f"{first} {last} (partner)",
-            "active": True,
-            "timeZone": rng.choice(("Asia/Kolkata", "Europe/Warsaw", "America/Sao_Paulo")),
-            "locale": "en_US",
-        })
+        partners.append(
+            {
+                "accountId": account_id(seed, f"partner|{index}"),
+                "accountType": "atlassian",
+                "emailAddress": f"{first.lower()}.{last.lower()}{index}@{PARTNER_DOMAIN}",
+                "displayName": f"{first} {last} (partner)",
+                "active": True,
+                "timeZone": rng.choice(("Asia/Kolkata", "Europe/Warsaw", "America/Sao_Paulo")),
+                "locale": "en_US",
+            }
+        )
     bot = {
         "accountId": account_id(seed, "api-user"),
         "accountType": "atlassian",
@@ -159,7 +180,10 @@ def project_body(project: JiraProject) -> dict:
         "key": project.key,
         "name": project.name,
         "avatarUrls": {
-            size: f"{BASE}/rest/api/3/universal_avatar/view/type/project/avatar/{10400 + project.ordinal % 20}?size={name}"
+            size: (
+                f"{BASE}/rest/api/3/universal_avatar/view/type/project/avatar/"
+                f"{10400 + project.ordinal % 20}?size={name}"
+            )
             for size, name in (("48x48", "large"), ("24x24", "small"), ("16x16", "xsmall"), ("32x32", "medium"))
         },
         "projectTypeKey": "software",
@@ -167,7 +191,11 @@ def project_body(project: JiraProject) -> dict:
         "style": "next-gen" if project.style == "agile" else "classic",
         "isPrivate": False,
         "properties": {},
-        "lead": {"accountId": project.lead["accountId"], "displayName": project.lead["displayName"], "active": project.lead["active"]},
+        "lead": {
+            "accountId": project.lead["accountId"],
+            "displayName": project.lead["displayName"],
+            "active": project.lead["active"],
+        },
         "archived": False,
     }
 
@@ -175,8 +203,15 @@ def project_body(project: JiraProject) -> dict:
 class IssueWriter:
     """Generates the issues, histories and worklogs of one Jira project after another."""
 
-    def __init__(self, seed: int, rows: RowBuffer, ids: JiraIds, cutoff: int, issues_per_month: tuple[int, int],
-                 worklogs_per_started_issue: float) -> None:
+    def __init__(
+        self,
+        seed: int,
+        rows: RowBuffer,
+        ids: JiraIds,
+        cutoff: int,
+        issues_per_month: tuple[int, int],
+        worklogs_per_started_issue: float,
+    ) -> None:
         self.seed = seed
         self.rows = rows
         self.ids = ids
@@ -186,7 +221,9 @@ class IssueWriter:
         self.counts = {"issues": 0, "worklogs": 0, "histories": 0}
 
     def write_project(self, project: JiraProject) -> None:
-        self.rows.add("insert into jira_project values (?, ?, ?)", (project.id, project.key, dumps(project_body(project))))
+        self.rows.add(
+            "insert into jira_project values (?, ?, ?)", (project.id, project.key, dumps(project_body(project)))
+        )
         last = min(project.last, self.cutoff - DAY)
         if last <= project.first or not project.members:
             return
@@ -246,7 +283,12 @@ class IssueWriter:
             elif old == "Done":
                 items.append(_resolution_item(resolution, None))
                 resolution, resolved_at = None, None
-            body = {"id": str(self.ids.history), "author": _history_author(author), "created": ms(moment), "items": items}
+            body = {
+                "id": str(self.ids.history),
+                "author": _history_author(author),
+                "created": ms(moment),
+                "items": items,
+            }
             self.rows.add(INSERT_JIRA_CHANGELOG, (self.ids.history, issue_id, ms(moment), dumps(body)))
             self.counts["histories"] += 1
             if STATUSES[old][1] != STATUSES[new][1]:
@@ -298,14 +340,21 @@ class IssueWriter:
         if kind in ("Story", "Bug") and rng.random() < 0.7 or kind == "Task" and rng.random() < 0.3:
             points = float(rng.choice((1, 2, 3, 5, 8, 13)))
         fields = {
-            "summary": f"{rng.choice(VERBS)} {rng.choice(NOUNS)}" if kind != "Epic" else f"Epic: {rng.choice(NOUNS).title()}",
+            "summary": f"{rng.choice(VERBS)} {rng.choice(NOUNS)}"
+            if kind != "Epic"
+            else f"Epic: {rng.choice(NOUNS).title()}",
             "issuetype": ISSUE_TYPES[kind],
             "status": status_body(status),
             "priority": PRIORITIES[rng.choices(range(5), weights=(3, 15, 60, 17, 5))[0]],
             "assignee": user_ref(assignee) if assignee else None,
             "reporter": user_ref(reporter),
-            "project": {"id": project.id, "key": project.key, "name": project.name, "projectTypeKey": "software",
-                        "simplified": project.style == "agile"},
+            "project": {
+                "id": project.id,
+                "key": project.key,
+                "name": project.name,
+                "projectTypeKey": "software",
+                "simplified": project.style == "agile",
+            },
             "created": ms(created),
             "updated": ms(updated),
             "resolutiondate": ms(resolved_at) if resolved_at is not None else None,
@@ -354,14 +403,16 @@ class _ProjectContext:
         number = 0
         while release < project.last + 56 * DAY:
             number += 1
-            self._versions.append({
-                "self": f"{BASE}/rest/api/3/version/{100000 + project.ordinal * 100 + number}",
-                "id": str(100000 + project.ordinal * 100 + number),
-                "name": f"{project.key} {number}.0",
-                "archived": False,
-                "released": release <= cutoff,
-                "releaseDate": _day(release),
-            })
+            self._versions.append(
+                {
+                    "self": f"{BASE}/rest/api/3/version/{100000 + project.ordinal * 100 + number}",
+                    "id": str(100000 + project.ordinal * 100 + number),
+                    "name": f"{project.key} {number}.0",
+                    "archived": False,
+                    "released": release <= cutoff,
+                    "releaseDate": _day(release),
+                }
+            )
             release += 56 * DAY
 
     def member_at(self, moment: int) -> dict | None:
@@ -409,7 +460,9 @@ class _ProjectContext:
         return sprint
 
 
-def _lifecycle(rng: random.Random, kind: str, created: int, project: JiraProject, cutoff: int) -> list[tuple[int, str, str, str | None]]:
+def _lifecycle(
+    rng: random.Random, kind: str, created: int, project: JiraProject, cutoff: int
+) -> list[tuple[int, str, str, str | None]]:
     """Status transitions (time, from, to, resolution) of one issue, cut at the clock."""
     events: list[tuple[int, str, str, str | None]] = []
     t = created
@@ -417,7 +470,9 @@ def _lifecycle(rng: random.Random, kind: str, created: int, project: JiraProject
         t += rng.randint(2, 10) * DAY
         events.append((t, "To Do", "In Progress", None))
         if rng.random() < 0.6:
-            events.append((t + int((project.last - project.first) * rng.uniform(0.3, 0.8)), "In Progress", "Done", "Done"))
+            events.append(
+                (t + int((project.last - project.first) * rng.uniform(0.3, 0.8)), "In Progress", "Done", "Done")
+            )
     elif rng.random() < 0.06:
         events.append((t + int(rng.expovariate(1 / (10 * DAY))) + 600, "To Do", "Done", "Won't Do"))
     else:
@@ -456,24 +511,36 @@ def _work_spans(events: list[tuple[int, str, str, str | None]], cutoff: int) -> 
 
 def _status_item(old: str, new: str) -> dict:
     return {
-        "field": "status", "fieldtype": "jira", "fieldId": "status",
-        "from": STATUSES[old][0], "fromString": old, "to": STATUSES[new][0], "toString": new,
+        "field": "status",
+        "fieldtype": "jira",
+        "fieldId": "status",
+        "from": STATUSES[old][0],
+        "fromString": old,
+        "to": STATUSES[new][0],
+        "toString": new,
     }
 
 
 def _resolution_item(old: str | None, new: str | None) -> dict:
     return {
-        "field": "resolution", "fieldtype": "jira", "fieldId": "resolution",
-        "from": RESOLUTIONS[old]["id"] if old else None, "fromString": old,
-        "to": RESOLUTIONS[new]["id"] if new else None, "toString": new,
+        "field": "resolution",
+        "fieldtype": "jira",
+        "fieldId": "resolution",
+        "from": RESOLUTIONS[old]["id"] if old else None,
+        "fromString": old,
+        "to": RESOLUTIONS[new]["id"] if new else None,
+        "toString": new,
     }
 
 
 def _history_author(account: dict) -> dict:
     return {
-        "accountId": account["accountId"], "emailAddress": account["emailAddress"],
-        "displayName": account["displayName"], "active": account["active"],
-        "timeZone": account["timeZone"], "accountType": "atlassian",
+        "accountId": account["accountId"],
+        "emailAddress": account["emailAddress"],
+        "displayName": account["displayName"],
+        "active": account["active"],
+        "timeZone": account["timeZone"],
+        "accountType": "atlassian",
     }
 
 
@@ -517,12 +584,20 @@ def write_links(seed: int, conn: sqlite3.Connection, projects: list[JiraProject]
             ids.link += 1
             link_id = str(ids.link)
             pending.setdefault(blocked[0], []).append(
-                {"id": link_id, "self": f"{BASE}/rest/api/3/issueLink/{link_id}", "type": link_type,
-                 "inwardIssue": {"id": str(blocker[0]), "key": blocker[1]}}
+                {
+                    "id": link_id,
+                    "self": f"{BASE}/rest/api/3/issueLink/{link_id}",
+                    "type": link_type,
+                    "inwardIssue": {"id": str(blocker[0]), "key": blocker[1]},
+                }
             )
             pending.setdefault(blocker[0], []).append(
-                {"id": link_id, "self": f"{BASE}/rest/api/3/issueLink/{link_id}", "type": link_type,
-                 "outwardIssue": {"id": str(blocked[0]), "key": blocked[1]}}
+                {
+                    "id": link_id,
+                    "self": f"{BASE}/rest/api/3/issueLink/{link_id}",
+                    "type": link_type,
+                    "outwardIssue": {"id": str(blocked[0]), "key": blocked[1]},
+                }
             )
             for issue in (blocked[0], blocker[0]):
                 touched[issue] = max(touched.get(issue, 0), ms(moment))
@@ -556,8 +631,15 @@ def epoch(moment: datetime | date) -> int:
 
 
 def backlog_issue_body(
-    issue_id: int, key: str, project: dict, kind: str, reporter: dict, created_ms: int,
-    summary: str, priority: dict, parent: dict | None,
+    issue_id: int,
+    key: str,
+    project: dict,
+    kind: str,
+    reporter: dict,
+    created_ms: int,
+    summary: str,
+    priority: dict,
+    parent: dict | None,
 ) -> dict:
     """A newly created To Do issue as Jira stores it (used when the world moves on)."""
     fields = {

@@ -33,15 +33,24 @@ OPERATORS = ("!=", ">=", "<=", "!~", "=", ">", "<", "~")
 COMPARISONS = ("=", "!=", ">", ">=", "<", "<=")
 FIELD_ALIASES = {
     "project": "project",
-    "key": "key", "issuekey": "key", "issue": "key", "id": "key",
-    "updated": "updated", "updateddate": "updated",
-    "created": "created", "createddate": "created",
+    "key": "key",
+    "issuekey": "key",
+    "issue": "key",
+    "id": "key",
+    "updated": "updated",
+    "updateddate": "updated",
+    "created": "created",
+    "createddate": "created",
 }
 SORT_COLUMNS = {
-    "updated": ("updated_ms",), "updateddate": ("updated_ms",),
-    "created": ("created_ms",), "createddate": ("created_ms",),
-    "key": ("project_key", "key_num"), "issuekey": ("project_key", "key_num"),
-    "id": ("id",), "project": ("project_key",),
+    "updated": ("updated_ms",),
+    "updateddate": ("updated_ms",),
+    "created": ("created_ms",),
+    "createddate": ("created_ms",),
+    "key": ("project_key", "key_num"),
+    "issuekey": ("project_key", "key_num"),
+    "id": ("id",),
+    "project": ("project_key",),
 }
 DATE_FORMATS_HELP = (
     "Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
@@ -141,9 +150,7 @@ def tokenize(text: str) -> list[Token]:
                 chars.append(text[i])
                 i += 1
             if i >= len(text):
-                raise _syntax_error(
-                    f"The quoted string '{text[start + 1:]}' has not been completed.", start + 1
-                )
+                raise _syntax_error(f"The quoted string '{text[start + 1 :]}' has not been completed.", start + 1)
             tokens.append(Token("string", "".join(chars), start + 1))
             i += 1
         elif char in "=!<>~":
@@ -214,9 +221,7 @@ class _Parser:
             self.advance()
             node = self.or_expr()
             if self.current.kind != "rparen":
-                raise _syntax_error(
-                    f"Expecting ')' but got {self.current.shown()}.", self.current.position
-                )
+                raise _syntax_error(f"Expecting ')' but got {self.current.shown()}.", self.current.position)
             self.advance()
             return node
         return self.clause()
@@ -241,8 +246,10 @@ class _Parser:
         if self.at_keyword("in"):
             self.advance()
             return Clause(field, "in", self.value_list())
-        if self.at_keyword("not") and self.tokens[self.index + 1].kind == "word" and (
-            self.tokens[self.index + 1].text.lower() == "in"
+        if (
+            self.at_keyword("not")
+            and self.tokens[self.index + 1].kind == "word"
+            and (self.tokens[self.index + 1].text.lower() == "in")
         ):
             self.index += 2
             return Clause(field, "not in", self.value_list())
@@ -260,9 +267,7 @@ class _Parser:
         if token.kind == "word" and token.text.lower() not in KEYWORDS:
             self.advance()
             return Value(token.text, quoted=False)
-        raise _syntax_error(
-            f"Expecting either a value, list or function but got {token.shown()}.", token.position
-        )
+        raise _syntax_error(f"Expecting either a value, list or function but got {token.shown()}.", token.position)
 
     def value_list(self) -> tuple[Value, ...]:
         if self.current.kind != "lparen":
@@ -402,9 +407,7 @@ def instant_ms(value: Value, field: str, context: JqlContext) -> int:
     if match is not None:
         year, _, month, day, hour, minute = match.groups()
         try:
-            local = datetime(
-                int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=context.timezone
-            )
+            local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=context.timezone)
         except ValueError as exc:
             raise JqlError(f"Date value '{value.text}' for field '{field}' is invalid. {DATE_FORMATS_HELP}") from exc
         return int(local.timestamp() * 1000)

@@ -35,32 +35,83 @@ LAST_NAMES = (
     "Taylor Thomas Torres Vogel Wagner Walker Wang Weber Wilson Wright Yamamoto Young Zhang"
 ).split()
 DEPARTMENT_NAMES = (
-    ("Application Development", "APPDEV"), ("Infrastructure & Operations", "INFRA"),
-    ("Data & Analytics", "DATA"), ("Cyber Security", "SEC"), ("Digital Channels", "DIGI"),
-    ("ERP Services", "ERP"), ("Enterprise Architecture", "EA"), ("Service Desk", "SD"),
-    ("Finance Systems", "FINSYS"), ("HR Systems", "HRSYS"), ("Cloud Platform", "CLOUD"),
-    ("Network Services", "NET"), ("Quality Engineering", "QE"), ("Workplace Technology", "WPT"),
-    ("Integration Services", "INT"), ("Customer Systems", "CRM"),
+    ("Application Development", "APPDEV"),
+    ("Infrastructure & Operations", "INFRA"),
+    ("Data & Analytics", "DATA"),
+    ("Cyber Security", "SEC"),
+    ("Digital Channels", "DIGI"),
+    ("ERP Services", "ERP"),
+    ("Enterprise Architecture", "EA"),
+    ("Service Desk", "SD"),
+    ("Finance Systems", "FINSYS"),
+    ("HR Systems", "HRSYS"),
+    ("Cloud Platform", "CLOUD"),
+    ("Network Services", "NET"),
+    ("Quality Engineering", "QE"),
+    ("Workplace Technology", "WPT"),
+    ("Integration Services", "INT"),
+    ("Customer Systems", "CRM"),
 )
 REGIONS = ("", "NA", "EMEA", "APAC", "LATAM", "ANZ", "NORDICS", "DACH")
 PORTFOLIO_NAMES = (
-    "Customer Experience", "Operational Excellence", "Regulatory & Risk", "Data & AI",
-    "Workplace Modernisation", "Cloud Transformation", "Growth Markets", "Core Platforms",
-    "Supply Chain", "People & Culture", "Finance Transformation", "Security & Resilience",
+    "Customer Experience",
+    "Operational Excellence",
+    "Regulatory & Risk",
+    "Data & AI",
+    "Workplace Modernisation",
+    "Cloud Transformation",
+    "Growth Markets",
+    "Core Platforms",
+    "Supply Chain",
+    "People & Culture",
+    "Finance Transformation",
+    "Security & Resilience",
 )
 DELIVERY_TITLES = (
-    "Software Engineer", "Senior Software Engineer", "Business Analyst", "Solution Architect",
-    "QA Engineer", "DevOps Engineer", "Data Engineer", "Scrum Master", "Product Owner",
-    "UX Designer", "Infrastructure Engineer", "Security Analyst",
+    "Software Engineer",
+    "Senior Software Engineer",
+    "Business Analyst",
+    "Solution Architect",
+    "QA Engineer",
+    "DevOps Engineer",
+    "Data Engineer",
+    "Scrum Master",
+    "Product Owner",
+    "UX Designer",
+    "Infrastructure Engineer",
+    "Security Analyst",
 )
 TIME_ZONES = ("America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin", "Asia/Kolkata")
 VENDOR_WORDS_A = (
-    "Acme", "Northwind", "Contoso", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell",
-    "Cyberdyne", "Hooli", "Vandelay", "Soylent", "Oceanic", "Wonka", "Gringotts", "Aperture",
+    "Acme",
+    "Northwind",
+    "Contoso",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Oceanic",
+    "Wonka",
+    "Gringotts",
+    "Aperture",
 )
 VENDOR_WORDS_B = (
-    "Consulting", "Software", "Cloud Services", "Systems", "Digital", "Solutions", "Networks",
-    "Analytics", "Security", "Staffing",
+    "Consulting",
+    "Software",
+    "Cloud Services",
+    "Systems",
+    "Digital",
+    "Solutions",
+    "Networks",
+    "Analytics",
+    "Security",
+    "Staffing",
 )
 VENDOR_SUFFIX = ("Inc.", "GmbH", "Ltd", "LLC", "AG", "plc", "S.A.")
 
@@ -147,9 +198,7 @@ class Organisation:
     delivery: list[int]
 
 
-def build_organisation(
-    seed: int, scale: Scale, timeline: Timeline, rows: RowBuffer
-) -> Organisation:
+def build_organisation(seed: int, scale: Scale, timeline: Timeline, rows: RowBuffer) -> Organisation:
     """Generate and write the reference tables; return them for the project generator."""
     setup = at(timeline.history_start - timedelta(days=90), 9 * 3600)
     rng = stream(seed, "organisation")
@@ -287,9 +336,7 @@ def build_organisation(
     )
 
 
-def _write_fiscal_periods(
-    seed: int, timeline: Timeline, rows: RowBuffer, setup: datetime
-) -> dict[date, str]:
+def _write_fiscal_periods(seed: int, timeline: Timeline, rows: RowBuffer, setup: datetime) -> dict[date, str]:
     months: dict[date, str] = {}
     for offset, year in enumerate(timeline.fiscal_years):
         yy = f"{year % 100:02d}"

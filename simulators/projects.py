@@ -18,16 +18,50 @@ from simulators.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, s
 from simulators.timeline import Timeline, add_months, at, month_end, month_start, months_between
 
 VERBS = (
-    "Modernise", "Migrate", "Consolidate", "Automate", "Replace", "Upgrade", "Launch", "Rebuild",
-    "Integrate", "Digitise", "Harden", "Scale", "Retire", "Standardise", "Optimise", "Deliver",
+    "Modernise",
+    "Migrate",
+    "Consolidate",
+    "Automate",
+    "Replace",
+    "Upgrade",
+    "Launch",
+    "Rebuild",
+    "Integrate",
+    "Digitise",
+    "Harden",
+    "Scale",
+    "Retire",
+    "Standardise",
+    "Optimise",
+    "Deliver",
 )
 OBJECTS = (
-    "Payments Platform", "CRM", "Data Warehouse", "Mobile App", "Identity Management",
-    "Customer Portal", "ERP Finance", "Network Core", "HR Onboarding", "Service Desk Tooling",
-    "Billing Engine", "Supplier Portal", "Document Management", "Analytics Platform",
-    "Contact Centre", "E-commerce Checkout", "Cloud Landing Zone", "Backup Infrastructure",
-    "Pricing Engine", "Field Service App", "Loyalty Programme", "Order Management",
-    "Regulatory Reporting", "Email Platform", "Access Reviews", "Treasury System",
+    "Payments Platform",
+    "CRM",
+    "Data Warehouse",
+    "Mobile App",
+    "Identity Management",
+    "Customer Portal",
+    "ERP Finance",
+    "Network Core",
+    "HR Onboarding",
+    "Service Desk Tooling",
+    "Billing Engine",
+    "Supplier Portal",
+    "Document Management",
+    "Analytics Platform",
+    "Contact Centre",
+    "E-commerce Checkout",
+    "Cloud Landing Zone",
+    "Backup Infrastructure",
+    "Pricing Engine",
+    "Field Service App",
+    "Loyalty Programme",
+    "Order Management",
+    "Regulatory Reporting",
+    "Email Platform",
+    "Access Reviews",
+    "Treasury System",
 )
 PHASES = ("Initiate", "Design", "Build", "Test", "Deploy")
 PHASE_SHARES = (0.1, 0.3, 0.7, 0.88, 1.0)  # planned end of each phase as a share of the plan
@@ -193,8 +227,11 @@ def plan_project(
     scores = {
         key: str(rng.randint(1, 10))
         for key in (
-            "u_strategic_alignment", "u_business_value", "u_time_criticality",
-            "u_risk_reduction", "u_job_size",
+            "u_strategic_alignment",
+            "u_business_value",
+            "u_time_criticality",
+            "u_risk_reduction",
+            "u_job_size",
         )
     }
     roll = rng.random()
@@ -216,10 +253,18 @@ def plan_project(
         if at(start_day, 9 * 3600) < latest - timedelta(days=1):
             work_start = _business_time(rng, start_day, latest - timedelta(days=1))
             roll = rng.random()
-            factor = rng.uniform(0.85, 0.97) if roll < 0.25 else rng.uniform(0.97, 1.03) if roll < 0.55 else rng.uniform(1.05, 1.5)
+            factor = (
+                rng.uniform(0.85, 0.97)
+                if roll < 0.25
+                else rng.uniform(0.97, 1.03)
+                if roll < 0.55
+                else rng.uniform(1.05, 1.5)
+            )
             true_end = work_start.date() + timedelta(days=int((baseline_end - plan_start).days * factor))
             cancel_roll = rng.random()
-            if (special == "cancelled" or cancel_roll < 0.06 and not running) and work_start.date() + timedelta(days=60) < anchor:
+            if (special == "cancelled" or cancel_roll < 0.06 and not running) and work_start.date() + timedelta(
+                days=60
+            ) < anchor:
                 cancel_share = rng.uniform(0.3, 0.8)
                 cancel_day = work_start.date() + timedelta(days=int((true_end - work_start.date()).days * cancel_share))
                 if cancel_day < anchor:
@@ -321,7 +366,7 @@ def plan_project(
         # / planned duration), so one running late spends a little slower to date and overruns at
         # the end. A cancelled one stops spending while its plan runs on.
         stretch = max(1, (true_end - work_start.date()).days) / max(1, (current_end - plan_start).days)
-        plan.cost_factor *= stretch ** -0.3
+        plan.cost_factor *= stretch**-0.3
         last_day = min(work_end.date() if work_end else anchor, anchor)
         for month in months_between(work_start.date(), last_day):
             first = max(month, work_start.date())
@@ -364,8 +409,13 @@ def _dt(day: date, hour: int) -> str:
 
 
 def write_project_records(
-    seed: int, plan: ProjectPlan, timeline: Timeline, org: Organisation, rows: RowBuffer,
-    counters: Counters, sn_actuals: dict[date, tuple[float, float]],
+    seed: int,
+    plan: ProjectPlan,
+    timeline: Timeline,
+    org: Organisation,
+    rows: RowBuffer,
+    counters: Counters,
+    sn_actuals: dict[date, tuple[float, float]],
 ) -> None:
     """Write the project and everything ServiceNow keeps about it.
 
@@ -456,7 +506,11 @@ def write_project_records(
 
 
 def _write_tasks(
-    seed: int, plan: ProjectPlan, timeline: Timeline, rows: RowBuffer, counters: Counters,
+    seed: int,
+    plan: ProjectPlan,
+    timeline: Timeline,
+    rows: RowBuffer,
+    counters: Counters,
     rng: random.Random,
 ) -> None:
     if plan.state == PENDING:
@@ -579,7 +633,11 @@ def _write_baselines(seed: int, plan: ProjectPlan, rows: RowBuffer, latest: date
 
 
 def _write_demand(
-    seed: int, plan: ProjectPlan, timeline: Timeline, rows: RowBuffer, counters: Counters,
+    seed: int,
+    plan: ProjectPlan,
+    timeline: Timeline,
+    rows: RowBuffer,
+    counters: Counters,
     rng: random.Random,
 ) -> None:
     if rng.random() > 0.65:
@@ -640,19 +698,28 @@ def write_open_demands(
             **{
                 key: str(rng.randint(1, 10))
                 for key in (
-                    "u_strategic_alignment", "u_business_value", "u_time_criticality",
-                    "u_risk_reduction", "u_job_size",
+                    "u_strategic_alignment",
+                    "u_business_value",
+                    "u_time_criticality",
+                    "u_risk_reduction",
+                    "u_job_size",
                 )
             },
         }
         if submitted and submitted > glide_datetime(updated):
             updated = created + timedelta(days=11)
-        body["u_estimated_effort_hours"] = estimated_effort_hours(seed, f"open|{index}", float(body["u_estimated_cost"]))
+        body["u_estimated_effort_hours"] = estimated_effort_hours(
+            seed, f"open|{index}", float(body["u_estimated_cost"])
+        )
         rows.add(INSERT_SN, sn_row("dmn_demand", _stamp(body, created, min(updated, timeline.latest))))
 
 
 def _write_benefits(
-    seed: int, plan: ProjectPlan, timeline: Timeline, org: Organisation, rows: RowBuffer,
+    seed: int,
+    plan: ProjectPlan,
+    timeline: Timeline,
+    org: Organisation,
+    rows: RowBuffer,
     rng: random.Random,
 ) -> None:
     if plan.state in (PENDING, CLOSED_SKIPPED) or rng.random() > 0.85:
@@ -701,14 +768,24 @@ def _write_benefits(
 
 
 RISK_TITLES = (
-    "Key supplier delivers late", "Integration partner lacks capacity", "Data migration quality",
-    "Regulatory requirements change", "Key staff leave", "Performance targets not met",
-    "Licence costs rise", "Security findings delay go-live", "Business adoption is slow",
+    "Key supplier delivers late",
+    "Integration partner lacks capacity",
+    "Data migration quality",
+    "Regulatory requirements change",
+    "Key staff leave",
+    "Performance targets not met",
+    "Licence costs rise",
+    "Security findings delay go-live",
+    "Business adoption is slow",
 )
 
 
 def _write_risks(
-    seed: int, plan: ProjectPlan, timeline: Timeline, rows: RowBuffer, counters: Counters,
+    seed: int,
+    plan: ProjectPlan,
+    timeline: Timeline,
+    rows: RowBuffer,
+    counters: Counters,
     rng: random.Random,
 ) -> None:
     if plan.state == CLOSED_SKIPPED:
@@ -758,7 +835,11 @@ def cost_ratio_to(plan: ProjectPlan, day: date) -> float | None:
 
 
 def _write_status_reports(
-    seed: int, plan: ProjectPlan, timeline: Timeline, rows: RowBuffer, counters: Counters,
+    seed: int,
+    plan: ProjectPlan,
+    timeline: Timeline,
+    rows: RowBuffer,
+    counters: Counters,
     rng: random.Random,
 ) -> None:
     if plan.work_start is None or plan.true_end is None:

@@ -26,25 +26,39 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from simulators import store
-from simulators.store import read_meta
 from simulators.faults import FaultConfig
 from simulators.http import SimulatorServer, make_tls
 from simulators.jira_api import JiraApp
 from simulators.servicenow_api import ServiceNowApp
+from simulators.store import read_meta
 
 SCALES = ("small", "medium", "large")
 
 # Every module whose code decides what a generated world file holds (simulators.world and what it
 # imports from this package, less the servers); tests/simulators/test_world.py keeps it complete.
 GENERATOR_MODULES = (
-    "advance", "finance", "finance_exports", "generation", "gl_exports", "jira_static", "jira_world",
-    "organisation", "projects", "scales", "seeding", "staffing", "store", "task_dependencies",
-    "time_sheets", "timeline", "world",
+    "advance",
+    "finance",
+    "finance_exports",
+    "generation",
+    "gl_exports",
+    "jira_static",
+    "jira_world",
+    "organisation",
+    "projects",
+    "scales",
+    "seeding",
+    "staffing",
+    "store",
+    "task_dependencies",
+    "time_sheets",
+    "timeline",
+    "world",
 )
 
 
@@ -134,7 +148,10 @@ def start_simulators(
             material = make_tls(directory)
             ssl_context, ca_bundle = material.context, material.ca_bundle
         jira = SimulatorServer(
-            JiraApp(world_path, timezone_name=jira_timezone), port=jira_port, faults=jira_faults, ssl_context=ssl_context
+            JiraApp(world_path, timezone_name=jira_timezone),
+            port=jira_port,
+            faults=jira_faults,
+            ssl_context=ssl_context,
         )
         stack.callback(jira.stop)
         servicenow = SimulatorServer(
@@ -227,8 +244,15 @@ def _parser() -> argparse.ArgumentParser:
     # The defaults of `pwh demo`, so both commands share one cached world.
     parser.add_argument("--scale", choices=SCALES, default="medium")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--as-of", "--anchor", dest="as_of", type=_date, default=None, metavar="YYYY-MM-DD",
-                        help="the world's 'today' (default: today, UTC), as `pwh demo --as-of`")
+    parser.add_argument(
+        "--as-of",
+        "--anchor",
+        dest="as_of",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the world's 'today' (default: today, UTC), as `pwh demo --as-of`",
+    )
     parser.add_argument("--finance-dir", type=Path, default=None, help="where to write the finance CSV exports")
     parser.add_argument("--port-jira", type=int, default=0)
     parser.add_argument("--port-servicenow", type=int, default=0)
@@ -248,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         world_path = args.world
         finance_dir = args.finance_dir
     else:
-        anchor = args.as_of or datetime.now(timezone.utc).date()
+        anchor = args.as_of or datetime.now(UTC).date()
         cache_dir = _default_cache_dir()
         world_path = ensure_world(args.scale, args.seed, anchor, cache_dir)
         finance_dir = args.finance_dir or cache_dir / f"{world_path.stem}-finance"

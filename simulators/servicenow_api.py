@@ -111,9 +111,7 @@ class ServiceNowApp:
             return self._one(request, db, table, sys_id, shape, now)
         return self._list(request, db, table, version, shape, now)
 
-    def fault_response(
-        self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection
-    ) -> Response:
+    def fault_response(self, fault: Fault, config: FaultConfig, request: Request, db: sqlite3.Connection) -> Response:
         now = world_now(read_meta(db))
         headers: list[tuple[str, str]] = []
         if fault.with_retry_after:
@@ -128,7 +126,9 @@ class ServiceNowApp:
             body = error_body("Rate limit exceeded", "Rate limit of 100 requests per hour for Table API exceeded")
             return self._json(429, body, now, headers)
         if fault.kind == "503":
-            return self._json(503, error_body("Service Unavailable", "The instance is temporarily unavailable"), now, headers)
+            return self._json(
+                503, error_body("Service Unavailable", "The instance is temporarily unavailable"), now, headers
+            )
         return self._json(500, error_body("Internal Server Error", "An unexpected error occurred"), now, headers)
 
     def internal_error(self) -> Response:
@@ -182,9 +182,13 @@ class ServiceNowApp:
         rows = rows[:limit]
         total = None
         if not no_count:
-            total = db.execute(f"select count(*) from sn_record where tbl = ? and {where}", [table, *params]).fetchone()[0]
+            total = db.execute(
+                f"select count(*) from sn_record where tbl = ? and {where}", [table, *params]
+            ).fetchone()[0]
         if version == "v1" and not rows:
-            body = error_body("No Record found", "Records matching query not found. Check query parameter or offset parameter")
+            body = error_body(
+                "No Record found", "Records matching query not found. Check query parameter or offset parameter"
+            )
             return self._json(404, body, now)
         if shape.raw:
             body = b'{"result":[' + b",".join(row[0].encode("utf-8") for row in rows) + b"]}"

@@ -119,7 +119,7 @@ class WeeklyLoad:
             run = _longest_run(rooms, need)
             if run is None or run[1] - run[0] + 1 < shortest:
                 continue
-            share = min(steps, min(rooms[run[0]:run[1] + 1]))
+            share = min(steps, min(rooms[run[0] : run[1] + 1]))
             if best is None or (run[1] - run[0] + 1) * share > (best[1] - best[0] + 1) * best[2]:
                 best = (run[0], run[1], share)
         if best is None:
@@ -184,8 +184,15 @@ def _fit_window(person: Person, first: date, last: date) -> tuple[date, date] | 
 
 
 def allocate_team(
-    seed: int, plan: ProjectPlan, org: Organisation, load: WeeklyLoad, team_size: tuple[int, int],
-    shares: tuple[tuple[float, int], ...], timeline: Timeline, rows: RowBuffer, counter: list[int],
+    seed: int,
+    plan: ProjectPlan,
+    org: Organisation,
+    load: WeeklyLoad,
+    team_size: tuple[int, int],
+    shares: tuple[tuple[float, int], ...],
+    timeline: Timeline,
+    rows: RowBuffer,
+    counter: list[int],
 ) -> list[Allocation]:
     """Choose the project's people and write their resource plans."""
     window = staffing_window(plan)
@@ -274,7 +281,11 @@ def allocate_team(
             allocations.append(
                 Allocation(
                     sys_id(seed, "resource_plan", f"{plan.index}|{person.index}|cancelled"),
-                    person.index, fitted[0], fitted[1], 8.0, "cancelled",
+                    person.index,
+                    fitted[0],
+                    fitted[1],
+                    8.0,
+                    "cancelled",
                 )
             )
     if plan.state == CLOSED_SKIPPED:
@@ -291,8 +302,13 @@ def allocate_team(
 
 
 def _allocation(
-    seed: int, plan: ProjectPlan, person: Person, placed: tuple[date, date, int], future: bool,
-    timeline: Timeline, rng: random.Random,
+    seed: int,
+    plan: ProjectPlan,
+    person: Person,
+    placed: tuple[date, date, int],
+    future: bool,
+    timeline: Timeline,
+    rng: random.Random,
 ) -> Allocation:
     first, last, steps = placed
     if future or first > timeline.anchor:
@@ -303,13 +319,22 @@ def _allocation(
         state = "allocated"
     return Allocation(
         sys_id(seed, "resource_plan", f"{plan.index}|{person.index}"),
-        person.index, first, last, person.capacity * steps / STEPS, state,
+        person.index,
+        first,
+        last,
+        person.capacity * steps / STEPS,
+        state,
     )
 
 
 def _write_resource_plan(
-    plan: ProjectPlan, allocation: Allocation, org: Organisation, timeline: Timeline,
-    rows: RowBuffer, rng: random.Random, number: int,
+    plan: ProjectPlan,
+    allocation: Allocation,
+    org: Organisation,
+    timeline: Timeline,
+    rows: RowBuffer,
+    rng: random.Random,
+    number: int,
 ) -> None:
     created = plan.approved_at or plan.created
     created = max(created, at(allocation.first - timedelta(days=rng.randint(7, 40)), 10 * 3600))
@@ -377,8 +402,12 @@ def card_timeline(rng: random.Random, week: date) -> list[tuple[str, datetime]]:
 
 
 def write_time_cards(
-    seed: int, plan: ProjectPlan, allocations: list[Allocation], org: Organisation,
-    timeline: Timeline, rows: RowBuffer,
+    seed: int,
+    plan: ProjectPlan,
+    allocations: list[Allocation],
+    org: Organisation,
+    timeline: Timeline,
+    rows: RowBuffer,
 ) -> int:
     """Write the weekly cards people booked on the project up to the world clock; return the count."""
     if plan.work_start is None:

@@ -37,9 +37,7 @@ def phase_task_id(seed: int, project_index: int, phase: str) -> str:
     return sys_id(seed, "pm_project_task", f"{project_index}|{phase}")
 
 
-def write_task_dependencies(
-    seed: int, projects: list[PlannedProject], timeline: Timeline, rows: RowBuffer
-) -> int:
+def write_task_dependencies(seed: int, projects: list[PlannedProject], timeline: Timeline, rows: RowBuffer) -> int:
     """Write the phase-to-phase relations of every planned project and the cross-project ones."""
     rng = stream(seed, "task-dependencies")
     latest = timeline.latest

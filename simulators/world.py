@@ -25,6 +25,7 @@ from simulators.store import DDL, SERVICENOW_TABLES, connect, glide_datetime, re
 
 __all__ = ["SCALES", "AdvanceSummary", "World", "entity_keys"]
 
+
 @dataclass
 class World:
     """An open world file and its clock."""
@@ -93,8 +94,10 @@ class World:
         for table, count in self.conn.execute("select tbl, count(*) from sn_record group by tbl"):
             result[f"servicenow/{table}"] = count
         for entity, table in (
-            ("jira/projects", "jira_project"), ("jira/issues", "jira_issue"),
-            ("jira/worklogs", "jira_worklog"), ("jira/issue_changelogs", "jira_changelog"),
+            ("jira/projects", "jira_project"),
+            ("jira/issues", "jira_issue"),
+            ("jira/worklogs", "jira_worklog"),
+            ("jira/issue_changelogs", "jira_changelog"),
             ("jira/users", "jira_user"),
         ):
             result[entity] = self.conn.execute(f"select count(*) from {table}").fetchone()[0]

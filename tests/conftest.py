@@ -108,5 +108,7 @@ def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFac
     args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
     result = run_pwh(args, pwh_env(home, PWH_EXECUTOR="multiprocess"), cwd=home)
     warehouse = SmallWarehouse(home, world, TEST_ANCHOR, result.returncode, result.stdout, result.stderr)
-    assert result.returncode == 0, f"pwh demo failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"pwh demo failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return warehouse

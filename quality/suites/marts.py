@@ -186,8 +186,10 @@ MART_RULES: tuple[MartRules, ...] = (
             "priority_score": (0, 1),
             "priority_rank": (1, None),
             "wsjf": (0, None),
-            **{c: (1, 10) for c in ("strategic_alignment", "business_value", "time_criticality",
-                                    "risk_reduction", "job_size")},
+            **{
+                c: (1, 10)
+                for c in ("strategic_alignment", "business_value", "time_criticality", "risk_reduction", "job_size")
+            },
         },
         enums={"item_type": ("project", "demand")},
         foreign_keys=(ForeignKey("portfolio_name", "dim_portfolio", "portfolio_name"),),
@@ -251,12 +253,26 @@ GOVERNANCE_RULES: tuple[MartRules, ...] = (
         grain=("portfolio_key", "month_start_date"),
         ids=("portfolio_key", "portfolio_name", "month_start_date"),
         ranges={
-            **{c: (0, None) for c in (
-                "submitted_count", "screened_count", "qualified_count", "approved_count", "rejected_count",
-                "deferred_count", "converted_count", "decided_count", "open_backlog_count",
-                "open_backlog_effort_hours", "median_open_age_days", "p85_open_age_days",
-                "uncommitted_capacity_hours", "backlog_capacity_ratio", "median_days_to_decision",
-            )},
+            **{
+                c: (0, None)
+                for c in (
+                    "submitted_count",
+                    "screened_count",
+                    "qualified_count",
+                    "approved_count",
+                    "rejected_count",
+                    "deferred_count",
+                    "converted_count",
+                    "decided_count",
+                    "open_backlog_count",
+                    "open_backlog_effort_hours",
+                    "median_open_age_days",
+                    "p85_open_age_days",
+                    "uncommitted_capacity_hours",
+                    "backlog_capacity_ratio",
+                    "median_days_to_decision",
+                )
+            },
             "approval_ratio": (0, 1),
         },
         at_least=(("decided_count", "approved_count"), ("p85_open_age_days", "median_open_age_days")),
@@ -275,10 +291,20 @@ GOVERNANCE_RULES: tuple[MartRules, ...] = (
         grain=("department", "month_start_date"),
         ids=("department", "month_start_date"),
         ranges={
-            **{c: (0, None) for c in (
-                "expected_count", "due_count", "submitted_on_time_count", "submitted_late_count", "missing_count",
-                "rejected_count", "recalled_count", "hours_logged", "capacity_hours",
-            )},
+            **{
+                c: (0, None)
+                for c in (
+                    "expected_count",
+                    "due_count",
+                    "submitted_on_time_count",
+                    "submitted_late_count",
+                    "missing_count",
+                    "rejected_count",
+                    "recalled_count",
+                    "hours_logged",
+                    "capacity_hours",
+                )
+            },
             "on_time_ratio": (0, 1),
             "missing_ratio": (0, 1),
             "hours_vs_capacity_ratio": (0, 3),
@@ -306,9 +332,16 @@ GOVERNANCE_RULES: tuple[MartRules, ...] = (
         "kpi_dependency_risk",
         grain=("blocked_project_key", "blocking_project_key"),
         ids=("blocked_project_key", "blocked_project_id", "blocking_project_key", "blocking_project_id"),
-        ranges={"open_jira_link_count": (0, None), "open_task_dependency_count": (0, None), "open_dependency_count": (1, None)},
+        ranges={
+            "open_jira_link_count": (0, None),
+            "open_task_dependency_count": (0, None),
+            "open_dependency_count": (1, None),
+        },
         enums={"blocker_overall_health": HEALTH_LABELS},
-        at_least=(("open_dependency_count", "open_task_dependency_count"), ("open_dependency_count", "open_jira_link_count")),
+        at_least=(
+            ("open_dependency_count", "open_task_dependency_count"),
+            ("open_dependency_count", "open_jira_link_count"),
+        ),
         foreign_keys=(
             ForeignKey("blocked_project_key", "dim_project", "project_key"),
             ForeignKey("blocking_project_key", "dim_project", "project_key"),
@@ -386,8 +419,12 @@ class MartSuite:
                 active = dims.active_project_ids()
             if active is not None:
                 specs.append(
-                    contains_all("project_id", set(active), "every active project is in the scorecard",
-                                 name="every_active_project_present")
+                    contains_all(
+                        "project_id",
+                        set(active),
+                        "every active project is in the scorecard",
+                        name="every_active_project_present",
+                    )
                 )
         specs.append(_row_count_spec(params))
         return specs

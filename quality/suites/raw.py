@@ -113,8 +113,11 @@ class RawEntity:
     def expectations(self, params: Mapping[str, Any]) -> list[ExpectationSpec]:
         specs: list[ExpectationSpec] = [
             not_null("natural_key"),
-            unique(("batch_id", "natural_key"), name="natural_key_unique_in_batch",
-                   what="natural_key is unique within a batch"),
+            unique(
+                ("batch_id", "natural_key"),
+                name="natural_key_unique_in_batch",
+                what="natural_key is unique within a batch",
+            ),
         ]
         if self.has_updated_at:
             specs.append(not_null("source_updated_at", live=True))
@@ -161,11 +164,12 @@ def _known_currencies(params: Mapping[str, Any]) -> set[str] | None:
 
 
 def _servicenow(table: str, **kwargs: Any) -> RawEntity:
-    formats = {"sys_created_on": (GLIDE_DATE_TIME, "glide_date_time"),
-               "sys_updated_on": (GLIDE_DATE_TIME, "glide_date_time")}
+    formats = {
+        "sys_created_on": (GLIDE_DATE_TIME, "glide_date_time"),
+        "sys_updated_on": (GLIDE_DATE_TIME, "glide_date_time"),
+    }
     formats.update(kwargs.pop("formats", {}))
-    return RawEntity("servicenow", table, id_fields=("sys_id",), has_updated_at=True,
-                     formats=formats, **kwargs)
+    return RawEntity("servicenow", table, id_fields=("sys_id",), has_updated_at=True, formats=formats, **kwargs)
 
 
 def _glide_dates(*names: str) -> dict[str, tuple[str, str]]:
@@ -178,88 +182,144 @@ FILE_FIELDS = ("file_sha256", "line")
 RAW_ENTITIES: tuple[RawEntity, ...] = (
     # Jira ------------------------------------------------------------------------------------
     RawEntity("jira", "projects", id_fields=("id",), has_updated_at=False, required=("key",)),
-    RawEntity("jira", "statuses", id_fields=("id",), has_updated_at=False,
-              enums={"statusCategory.key": JIRA_STATUS_CATEGORIES}),
+    RawEntity(
+        "jira",
+        "statuses",
+        id_fields=("id",),
+        has_updated_at=False,
+        enums={"statusCategory.key": JIRA_STATUS_CATEGORIES},
+    ),
     RawEntity("jira", "fields", id_fields=("id",), has_updated_at=False),
     RawEntity("jira", "users", id_fields=("accountId",), has_updated_at=False),
-    RawEntity("jira", "issues", id_fields=("id",), has_updated_at=True,
-              required=("key", "fields.project.id", "fields.created", "fields.updated"),
-              jira_datetimes=("fields.created", "fields.updated", "fields.resolutiondate"),
-              formats={"fields.duedate": (GLIDE_DATE, "iso_date")},
-              enums={"fields.status.statusCategory.key": JIRA_STATUS_CATEGORIES},
-              numbers={"fields.timespent": (0, None), "fields.timeoriginalestimate": (0, None)}),
-    RawEntity("jira", "issue_changelogs", id_fields=("id",), has_updated_at=True,
-              required=("issueId", "created"), jira_datetimes=("created",)),
-    RawEntity("jira", "worklogs", id_fields=("id",), has_updated_at=True,
-              required=("issueId", "started"),
-              jira_datetimes=("started", "created", "updated"),
-              numbers={"timeSpentSeconds": (0, None)}),
+    RawEntity(
+        "jira",
+        "issues",
+        id_fields=("id",),
+        has_updated_at=True,
+        required=("key", "fields.project.id", "fields.created", "fields.updated"),
+        jira_datetimes=("fields.created", "fields.updated", "fields.resolutiondate"),
+        formats={"fields.duedate": (GLIDE_DATE, "iso_date")},
+        enums={"fields.status.statusCategory.key": JIRA_STATUS_CATEGORIES},
+        numbers={"fields.timespent": (0, None), "fields.timeoriginalestimate": (0, None)},
+    ),
+    RawEntity(
+        "jira",
+        "issue_changelogs",
+        id_fields=("id",),
+        has_updated_at=True,
+        required=("issueId", "created"),
+        jira_datetimes=("created",),
+    ),
+    RawEntity(
+        "jira",
+        "worklogs",
+        id_fields=("id",),
+        has_updated_at=True,
+        required=("issueId", "started"),
+        jira_datetimes=("started", "created", "updated"),
+        numbers={"timeSpentSeconds": (0, None)},
+    ),
     # ServiceNow (docs/contract.md §3) -------------------------------------------------------------
     _servicenow("fiscal_period", patterns=_glide_dates("fiscal_start_date", "fiscal_end_date")),
     _servicenow("pm_portfolio"),
     _servicenow("pm_program"),
-    _servicenow("pm_project",
-                patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
-                enums={"state": TASK_STATES},
-                numbers={"percent_complete": (0, 100), "cost": None, "work_cost": None,
-                         **{score: None for score in SCORES}}),
-    _servicenow("pm_project_task",
-                patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
-                enums={"state": TASK_STATES, "phase_type": PHASE_TYPES},
-                numbers={"percent_complete": (0, 100)}),
-    _servicenow("dmn_demand", patterns=_glide_dates("submitted_date"),
-                numbers={"u_estimated_cost": None, "u_estimated_benefit": None,
-                         "u_estimated_effort_hours": (0, None), **{score: None for score in SCORES}}),
-    _servicenow("sys_user", numbers={"u_hourly_cost_rate": (0, None),
-                                     "u_weekly_capacity_hours": (0, 168)}),
+    _servicenow(
+        "pm_project",
+        patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
+        enums={"state": TASK_STATES},
+        numbers={"percent_complete": (0, 100), "cost": None, "work_cost": None, **{score: None for score in SCORES}},
+    ),
+    _servicenow(
+        "pm_project_task",
+        patterns=_glide_dates("start_date", "end_date", "work_start", "work_end"),
+        enums={"state": TASK_STATES, "phase_type": PHASE_TYPES},
+        numbers={"percent_complete": (0, 100)},
+    ),
+    _servicenow(
+        "dmn_demand",
+        patterns=_glide_dates("submitted_date"),
+        numbers={
+            "u_estimated_cost": None,
+            "u_estimated_benefit": None,
+            "u_estimated_effort_hours": (0, None),
+            **{score: None for score in SCORES},
+        },
+    ),
+    _servicenow("sys_user", numbers={"u_hourly_cost_rate": (0, None), "u_weekly_capacity_hours": (0, 168)}),
     _servicenow("cmn_department"),
     _servicenow("cmn_cost_center"),
-    _servicenow("time_card", patterns=_glide_dates("week_starts_on"),
-                enums={"state": TIME_CARD_STATES},
-                numbers={**{day: (0, 24) for day in WEEKDAYS}, "total": (0, 168)}),
+    _servicenow(
+        "time_card",
+        patterns=_glide_dates("week_starts_on"),
+        enums={"state": TIME_CARD_STATES},
+        numbers={**{day: (0, 24) for day in WEEKDAYS}, "total": (0, 168)},
+    ),
     # one per person and week; the submission stamp is a date-time, the week a Monday's date
-    _servicenow("time_sheet", required=("user", "week_starts_on"),
-                patterns=_glide_dates("week_starts_on", "u_submitted_on"),
-                enums={"state": TIME_CARD_STATES}, numbers={"total_hours": (0, 168)}),
-    _servicenow("resource_plan", patterns=_glide_dates("start_date", "end_date"),
-                numbers={"planned_hours": (0, None)}),
-    _servicenow("cost_plan", enums={"expense_type": SERVICENOW_EXPENSE_TYPES},
-                numbers={"total_planned_cost": None}),
+    _servicenow(
+        "time_sheet",
+        required=("user", "week_starts_on"),
+        patterns=_glide_dates("week_starts_on", "u_submitted_on"),
+        enums={"state": TIME_CARD_STATES},
+        numbers={"total_hours": (0, 168)},
+    ),
+    _servicenow("resource_plan", patterns=_glide_dates("start_date", "end_date"), numbers={"planned_hours": (0, None)}),
+    _servicenow("cost_plan", enums={"expense_type": SERVICENOW_EXPENSE_TYPES}, numbers={"total_planned_cost": None}),
     _servicenow("cost_plan_breakdown", numbers={"cost": None, "actual": None}),
     _servicenow("benefit_plan"),
     _servicenow("benefit_plan_breakdown", numbers={"planned_benefit": None, "actual_benefit": None}),
-    _servicenow("risk", enums={"state": RISK_STATES, "probability": RISK_SCALE, "impact": RISK_SCALE},
-                numbers={"estimated_cost": (0, None)}),
-    _servicenow("project_status", patterns=_glide_dates("as_on"),
-                enums={name: HEALTH_COLOURS
-                       for name in ("overall_health", "schedule", "cost", "scope", "resources")},
-                numbers={"percent_complete": (0, 100)}),
+    _servicenow(
+        "risk",
+        enums={"state": RISK_STATES, "probability": RISK_SCALE, "impact": RISK_SCALE},
+        numbers={"estimated_cost": (0, None)},
+    ),
+    _servicenow(
+        "project_status",
+        patterns=_glide_dates("as_on"),
+        enums={name: HEALTH_COLOURS for name in ("overall_health", "schedule", "cost", "scope", "resources")},
+        numbers={"percent_complete": (0, 100)},
+    ),
     _servicenow("planned_task_baseline"),
     _servicenow("planned_task_baseline_item", patterns=_glide_dates("start_date", "end_date")),
     _servicenow("planned_task_rel_planned_task", required=("parent", "child")),
     # Finance (docs/contract.md §4; records hold parsed canonical values) --------------------------
     # fiscal_period runs to 16: SAP's special (year-end adjustment) periods 13-16 are real postings,
     # and the finance parser accepts them; blocking the marts on them would stop every year end.
-    RawEntity("finance", "gl_actuals", id_fields=FILE_FIELDS, has_updated_at=True,
-              required=("fiscal_year", "fiscal_period", "wbs_code", "amount", "currency"),
-              formats={"posting_date": (GLIDE_DATE, "iso_date")},
-              enums={"expense_type": FINANCE_EXPENSE_TYPES},
-              numbers={"fiscal_year": (1900, 2999), "fiscal_period": (1, 16), "amount": None},
-              currencies=("currency",), currencies_need_rates=False),
-    RawEntity("finance", "forecast", id_fields=FILE_FIELDS, has_updated_at=True,
-              required=("fiscal_year", "version", "wbs_code", "currency"),
-              patterns={"version": (YEAR_MONTH, "year_month")},
-              enums={"expense_type": FINANCE_EXPENSE_TYPES},
-              numbers={"fiscal_year": (1900, 2999), **{month: None for month in FORECAST_MONTHS}},
-              currencies=("currency",)),
-    RawEntity("finance", "fx_rates", id_fields=FILE_FIELDS, has_updated_at=True,
-              required=("period", "currency", "rate_to_reporting"),
-              patterns={"period": (YEAR_MONTH, "year_month"), "currency": (ISO_CURRENCY, "iso_code")},
-              numbers={"rate_to_reporting": (0, None)}),
-    RawEntity("finance", "finance_rejects", id_fields=FILE_FIELDS, has_updated_at=True,
-              required=("file_name", "reason")),
-    RawEntity("finance", "files", id_fields=("file_sha256",), has_updated_at=True,
-              required=("file_name",)),
+    RawEntity(
+        "finance",
+        "gl_actuals",
+        id_fields=FILE_FIELDS,
+        has_updated_at=True,
+        required=("fiscal_year", "fiscal_period", "wbs_code", "amount", "currency"),
+        formats={"posting_date": (GLIDE_DATE, "iso_date")},
+        enums={"expense_type": FINANCE_EXPENSE_TYPES},
+        numbers={"fiscal_year": (1900, 2999), "fiscal_period": (1, 16), "amount": None},
+        currencies=("currency",),
+        currencies_need_rates=False,
+    ),
+    RawEntity(
+        "finance",
+        "forecast",
+        id_fields=FILE_FIELDS,
+        has_updated_at=True,
+        required=("fiscal_year", "version", "wbs_code", "currency"),
+        patterns={"version": (YEAR_MONTH, "year_month")},
+        enums={"expense_type": FINANCE_EXPENSE_TYPES},
+        numbers={"fiscal_year": (1900, 2999), **{month: None for month in FORECAST_MONTHS}},
+        currencies=("currency",),
+    ),
+    RawEntity(
+        "finance",
+        "fx_rates",
+        id_fields=FILE_FIELDS,
+        has_updated_at=True,
+        required=("period", "currency", "rate_to_reporting"),
+        patterns={"period": (YEAR_MONTH, "year_month"), "currency": (ISO_CURRENCY, "iso_code")},
+        numbers={"rate_to_reporting": (0, None)},
+    ),
+    RawEntity(
+        "finance", "finance_rejects", id_fields=FILE_FIELDS, has_updated_at=True, required=("file_name", "reason")
+    ),
+    RawEntity("finance", "files", id_fields=("file_sha256",), has_updated_at=True, required=("file_name",)),
 )
 
 

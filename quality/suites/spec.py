@@ -163,7 +163,12 @@ def a_at_least_b(column_a: str, column_b: str) -> ExpectationSpec:
         name=f"{column_a}_at_least_{column_b}",
         description=f"{column_a} >= {column_b} where both are present",
         gx_type="ExpectColumnPairValuesAToBeGreaterThanB",
-        kwargs={"column_A": column_a, "column_B": column_b, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+        kwargs={
+            "column_A": column_a,
+            "column_B": column_b,
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
         columns=(column_a, column_b),
     )
 

@@ -36,17 +36,44 @@ class Page:
 
 
 PAGES = (
-    Page("overview", "index.html", "Overview", "The five portfolio KPIs: month to date, last complete month, 12-month trends."),
-    Page("financials", "financials.html", "Financials", "Plan, forecast and actual cost; capex and opex; budget variance; earned value."),
+    Page(
+        "overview",
+        "index.html",
+        "Overview",
+        "The five portfolio KPIs: month to date, last complete month, 12-month trends.",
+    ),
+    Page(
+        "financials",
+        "financials.html",
+        "Financials",
+        "Plan, forecast and actual cost; capex and opex; budget variance; earned value.",
+    ),
     Page("schedule", "schedule.html", "Schedule", "On-time delivery, RAG status, slipping milestones."),
     Page("risk", "risk.html", "Risk", "The 5×5 heat map with exposure, and the top open risks."),
     Page("benefits", "benefits.html", "Benefits", "Planned vs actual benefits, cumulative."),
-    Page("capacity", "capacity.html", "Capacity", "Utilisation per person and month by department; over-allocated people."),
+    Page(
+        "capacity",
+        "capacity.html",
+        "Capacity",
+        "Utilisation per person and month by department; over-allocated people.",
+    ),
     Page("delivery", "delivery.html", "Delivery flow", "Throughput, work in progress and cycle time per Jira project."),
     Page("prioritisation", "prioritisation.html", "Prioritisation", "The ranked slate: priority score and WSJF."),
-    Page("scenarios", "scenarios.html", "Scenarios", "The funded slate per scenario beside the greedy one, the budget frontier, what moves."),
-    Page("governance", "governance.html", "Governance", "Stage gates, demand intake, time sheets, vendors and cross-project dependencies."),
-    Page("data_health", "data-health.html", "Data health", "Source freshness, the latest run's checks, finance rejects."),
+    Page(
+        "scenarios",
+        "scenarios.html",
+        "Scenarios",
+        "The funded slate per scenario beside the greedy one, the budget frontier, what moves.",
+    ),
+    Page(
+        "governance",
+        "governance.html",
+        "Governance",
+        "Stage gates, demand intake, time sheets, vendors and cross-project dependencies.",
+    ),
+    Page(
+        "data_health", "data-health.html", "Data health", "Source freshness, the latest run's checks, finance rejects."
+    ),
 )
 
 ASSETS = "assets"
@@ -116,7 +143,10 @@ def build_dashboard(published_db: Path, out_dir: Path, *, currency: str = "USD")
                 "data": data[page.key],
             }
             html = template.render(
-                page=page, pages=PAGES, payload=_page_json(payload), plotly_version=plotly_version(),
+                page=page,
+                pages=PAGES,
+                payload=_page_json(payload),
+                plotly_version=plotly_version(),
                 generated_at=generated_at,
             )
             (staging / page.file).write_text(html, encoding="utf-8")

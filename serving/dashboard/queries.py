@@ -236,8 +236,9 @@ SCENARIO_MARTS = ("scenario_summary", "scenario_frontier", "scenario_selection",
 
 def _scenario_data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The scenario page's rows; empty where a published file predates the scenario marts."""
-    present = {r[0] for r in conn.execute(
-        "select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    present = {
+        r[0] for r in conn.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+    }
     if not set(SCENARIO_MARTS) <= present:
         return {"summary": None, "frontier": None, "selection": None, "sensitivity": None}
     return {
@@ -246,6 +247,7 @@ def _scenario_data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "selection": select(conn, SCENARIO_SELECTION).as_json(),
         "sensitivity": select(conn, SCENARIO_SENSITIVITY).as_json(),
     }
+
 
 # --- governance (docs/kpis.md "Governance") ------------------------------------------------------
 

@@ -48,7 +48,9 @@ def test_dashboard_build_on_medium_is_under_ten_seconds(tmp_path: Path) -> None:
     result = build_dashboard(published, tmp_path / "reports")
     seconds = time.perf_counter() - started
     sizes = {p.name: p.stat().st_size for p in result.pages}
-    print(f"\ndashboard of the medium world ({projects} projects, {people} people): {seconds:.2f} s, "
-          f"{len(result.pages)} pages, {sum(sizes.values()) / 1e6:.1f} MB of pages + plotly.js")
+    print(
+        f"\ndashboard of the medium world ({projects} projects, {people} people): {seconds:.2f} s, "
+        f"{len(result.pages)} pages, {sum(sizes.values()) / 1e6:.1f} MB of pages + plotly.js"
+    )
     assert len(result.pages) == len(PAGES)
     assert seconds < LIMIT_SECONDS

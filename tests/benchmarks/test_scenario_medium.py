@@ -34,20 +34,29 @@ def test_shipped_scenarios_solve_on_medium_and_the_frontier_is_monotone() -> Non
     started = time.monotonic()
     run = solve_folder(frames, SHIPPED_SCENARIOS)
     seconds = time.monotonic() - started
-    print(f"\nmedium world as of {run.as_of}: marts read in {read_seconds:.1f} s, three scenarios with frontiers and "
-          f"sensitivities in {seconds:.1f} s")
+    print(
+        f"\nmedium world as of {run.as_of}: marts read in {read_seconds:.1f} s, three scenarios with frontiers and "
+        f"sensitivities in {seconds:.1f} s"
+    )
     frontier_mart = next(t.frame for t in run.tables if t.spec.name == "scenario_frontier")
     for result in run.results:
         scenario, problem, slate, baseline = result.inputs.scenario, result.inputs.problem, result.slate, result.greedy
         capacity_rows = sum(1 for r in problem.rows if r.kind == "capacity")
         values = [p.slate.objective for p in result.frontier]
-        print(f"{scenario.name} ({scenario.objective}): {problem.size} candidates, {len(result.inputs.horizon.months)} "
-              f"months, {capacity_rows} department-months, {len(problem.requires)} dependencies; {slate.status}, "
-              f"{slate.count} funded, objective {slate.objective:,.6g} vs greedy {baseline.objective:,.6g} "
-              f"({baseline.count} funded); gap {slate.mip_gap:.4%}; solve {slate.seconds:.2f} s, "
-              f"{result.seconds:.1f} s with frontier and sensitivity")
-        print("  frontier: " + ", ".join(f"{p.level:.0%} {p.slate.status[:3]} {p.slate.objective:,.6g} "
-                                         f"({p.slate.count})" for p in result.frontier))
+        print(
+            f"{scenario.name} ({scenario.objective}): {problem.size} candidates, {len(result.inputs.horizon.months)} "
+            f"months, {capacity_rows} department-months, {len(problem.requires)} dependencies; {slate.status}, "
+            f"{slate.count} funded, objective {slate.objective:,.6g} vs greedy {baseline.objective:,.6g} "
+            f"({baseline.count} funded); gap {slate.mip_gap:.4%}; solve {slate.seconds:.2f} s, "
+            f"{result.seconds:.1f} s with frontier and sensitivity"
+        )
+        print(
+            "  frontier: "
+            + ", ".join(
+                f"{p.level:.0%} {p.slate.status[:3]} {p.slate.objective:,.6g} ({p.slate.count})"
+                for p in result.frontier
+            )
+        )
         assert problem.size > 50, "the medium world has hundreds of open items; most must be candidates"
         # solved: proven within the scenario's gap, or stopped at its time limit within the 1 % the
         # issue asks of the large world
@@ -60,8 +69,9 @@ def test_shipped_scenarios_solve_on_medium_and_the_frontier_is_monotone() -> Non
         assert [p.level for p in result.frontier] == list(FRONTIER_LEVELS)
         feasible = [p for p in result.frontier if p.slate.status != "infeasible"]
         infeasible = [p.level for p in result.frontier if p.slate.status == "infeasible"]
-        assert feasible and infeasible == list(FRONTIER_LEVELS[: len(infeasible)]), \
+        assert feasible and infeasible == list(FRONTIER_LEVELS[: len(infeasible)]), (
             f"{scenario.name}: only the smallest budgets may be infeasible (more money never makes it so): {infeasible}"
+        )
         for point in feasible:
             assert fits(problem.scaled(budget=point.level), point.slate.funded), (scenario.name, point.level)
             assert point.slate.objective == pytest.approx(float(problem.values[point.slate.funded].sum()))

@@ -41,7 +41,11 @@ def simulators_in_a_process(world: Path) -> Iterator[dict[str, str]]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "simulators", "--world", str(world)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -72,11 +76,17 @@ def servicenow_page(config: dict[str, str]) -> Callable[[requests.Session, int],
     url = f"{config['servicenow_url']}/api/now/table/time_card"
 
     def fetch(http: requests.Session, n: int) -> None:
-        response = http.get(url, auth=(config["servicenow_user"], config["servicenow_password"]), params={
-            "sysparm_query": "sys_updated_on>=2000-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id",
-            "sysparm_limit": 100, "sysparm_offset": (n % 14) * 100,  # walk the first 1400 cards
-            "sysparm_exclude_reference_link": "true", "sysparm_display_value": "false",
-        })
+        response = http.get(
+            url,
+            auth=(config["servicenow_user"], config["servicenow_password"]),
+            params={
+                "sysparm_query": "sys_updated_on>=2000-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id",
+                "sysparm_limit": 100,
+                "sysparm_offset": (n % 14) * 100,  # walk the first 1400 cards
+                "sysparm_exclude_reference_link": "true",
+                "sysparm_display_value": "false",
+            },
+        )
         assert response.status_code == 200 and len(response.json()["result"]) == 100
 
     return fetch

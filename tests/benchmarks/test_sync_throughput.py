@@ -44,9 +44,19 @@ def test_full_sync_of_medium_throughput_and_memory(tmp_path: Path) -> None:
     landing = RawLanding(tmp_path / "raw")
     with start_simulators(world_path, finance_dir=tmp_path / "drop") as sims:
         done = subprocess.run(
-            [sys.executable, str(CHILD), "--landing", str(landing.root), "--sources", "jira,servicenow,finance",
-             "--per-entity"],
-            env={**os.environ, "PWH_TEST_SIMS": sims.as_json()}, capture_output=True, text=True, timeout=3600,
+            [
+                sys.executable,
+                str(CHILD),
+                "--landing",
+                str(landing.root),
+                "--sources",
+                "jira,servicenow,finance",
+                "--per-entity",
+            ],
+            env={**os.environ, "PWH_TEST_SIMS": sims.as_json()},
+            capture_output=True,
+            text=True,
+            timeout=3600,
         )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)

@@ -30,9 +30,12 @@ LIMITS = {"small": 60, "medium": 300, "large": 1800}  # seconds, generous for a 
 # The large world's figures: 2,500 projects, 10,000 people, ~500k issues, ~2M worklogs, ~1.5M
 # weekly time cards, ~500k GL lines.
 LARGE = {
-    "servicenow/pm_project": (2500, 2500), "servicenow/sys_user": (10_000, 10_000),
-    "jira/issues": (400_000, 650_000), "jira/worklogs": (1_600_000, 2_600_000),
-    "servicenow/time_card": (1_300_000, 1_800_000), "finance/gl_lines": (400_000, 650_000),
+    "servicenow/pm_project": (2500, 2500),
+    "servicenow/sys_user": (10_000, 10_000),
+    "jira/issues": (400_000, 650_000),
+    "jira/worklogs": (1_600_000, 2_600_000),
+    "servicenow/time_card": (1_300_000, 1_800_000),
+    "finance/gl_lines": (400_000, 650_000),
 }
 
 
@@ -44,7 +47,11 @@ def test_generation_time_and_peak_memory(scale: str, tmp_path: Path) -> None:
     try:
         result = subprocess.run(
             [sys.executable, "-c", CHILD, str(path), scale],
-            check=True, capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""},
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": ""},
         )
         size_mb = path.stat().st_size / 2**20
     finally:

@@ -63,11 +63,18 @@ class ScriptedServer:
                 parts = urlsplit(self.path)
                 with server._lock:
                     server.seen.append(
-                        Seen(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                             dict(self.headers), body)
+                        Seen(
+                            self.command,
+                            parts.path,
+                            parse_qs(parts.query, keep_blank_values=True),
+                            dict(self.headers),
+                            body,
+                        )
                     )
-                    answer = server.answers.pop(0) if server.answers else Answer(
-                        500, {"errorMessages": ["script exhausted"]}
+                    answer = (
+                        server.answers.pop(0)
+                        if server.answers
+                        else Answer(500, {"errorMessages": ["script exhausted"]})
                     )
                 if answer.delay:
                     time.sleep(answer.delay)

@@ -54,16 +54,28 @@ def main() -> None:
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         for result in results:
-            out.append({**result.as_metadata(), "seconds": seconds, "group": list(entities),
-                        "peak_rss_mib_so_far": peak})
+            out.append(
+                {**result.as_metadata(), "seconds": seconds, "group": list(entities), "peak_rss_mib_so_far": peak}
+            )
 
     if "jira" in sources:
         jira = JiraClient(JiraConfig(sims["jira_url"], sims["jira_email"], sims["jira_api_token"]), policy=policy)
         if args.per_entity:
-            groups = [("projects",), ("statuses",), ("fields",), ("users",), ("issues", "issue_changelogs"), ("worklogs",)]
+            groups = [
+                ("projects",),
+                ("statuses",),
+                ("fields",),
+                ("users",),
+                ("issues", "issue_changelogs"),
+                ("worklogs",),
+            ]
             for group in groups:
-                timed(lambda g=group: sync_jira(jira, landing, full=args.full, entities=list(g),
-                                                batch_rows=args.batch_rows), *group)
+                timed(
+                    lambda g=group: sync_jira(
+                        jira, landing, full=args.full, entities=list(g), batch_rows=args.batch_rows
+                    ),
+                    *group,
+                )
         else:
             timed(lambda: sync_jira(jira, landing, full=args.full, batch_rows=args.batch_rows), *JIRA_ENTITIES)
     if "servicenow" in sources:
@@ -73,14 +85,19 @@ def main() -> None:
         )
         if args.per_entity:
             for table in SERVICENOW_TABLES:
-                timed(lambda t=table: sync_servicenow(sn, landing, full=args.full, tables=[t],
-                                                      batch_rows=args.batch_rows), table)
+                timed(
+                    lambda t=table: sync_servicenow(
+                        sn, landing, full=args.full, tables=[t], batch_rows=args.batch_rows
+                    ),
+                    table,
+                )
         else:
-            timed(lambda: sync_servicenow(sn, landing, full=args.full, batch_rows=args.batch_rows),
-                  *SERVICENOW_TABLES)
+            timed(lambda: sync_servicenow(sn, landing, full=args.full, batch_rows=args.batch_rows), *SERVICENOW_TABLES)
     if "finance" in sources:
-        timed(lambda: sync_finance(Path(sims["finance_dir"]), landing, settle_seconds=0,
-                                   batch_rows=args.batch_rows), "finance")
+        timed(
+            lambda: sync_finance(Path(sims["finance_dir"]), landing, settle_seconds=0, batch_rows=args.batch_rows),
+            "finance",
+        )
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"results": out, "peak_rss_mib": peak_kib / 1024}))
 

@@ -47,8 +47,17 @@ def test_numbers_in_every_export_form(text: str, sep: str, expected: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "text, sep", [("12,34", "."), ("1.2.3", ","), ("abc", "."), ("", "."), ("1-2", "."), ("--1", "."),
-                  ("1e5", "."), ("12,3456.7", ".")]
+    "text, sep",
+    [
+        ("12,34", "."),
+        ("1.2.3", ","),
+        ("abc", "."),
+        ("", "."),
+        ("1-2", "."),
+        ("--1", "."),
+        ("1e5", "."),
+        ("12,3456.7", "."),
+    ],
 )
 def test_malformed_numbers_are_refused(text: str, sep: str) -> None:
     with pytest.raises(ValueError):
@@ -57,8 +66,16 @@ def test_malformed_numbers_are_refused(text: str, sep: str) -> None:
 
 @pytest.mark.parametrize(
     "text, evidence",
-    [("1.234,56", ","), ("1,234.56", "."), ("12,5", ","), ("12.50", "."), ("1.234", None), ("1,234", None),
-     ("1.234.567", ","), ("100", None)],
+    [
+        ("1.234,56", ","),
+        ("1,234.56", "."),
+        ("12,5", ","),
+        ("12.50", "."),
+        ("1.234", None),
+        ("1,234", None),
+        ("1.234.567", ","),
+        ("100", None),
+    ],
 )
 def test_decimal_evidence(text: str, evidence: str | None) -> None:
     assert decimal_evidence(text) == evidence
@@ -94,8 +111,23 @@ def test_file_kinds_and_delimiters() -> None:
     assert choose_delimiter(",".join(GL_COLUMNS), GL_COLUMNS) == ","
 
 
-GL_ROW = ["1000", "2026", "3", "{date}", "DOC1", "{line}", "600100", "CC10", "WBS-1", "V1", "Acme", "OPEX",
-          "{amount}", "EUR", "{desc}"]
+GL_ROW = [
+    "1000",
+    "2026",
+    "3",
+    "{date}",
+    "DOC1",
+    "{line}",
+    "600100",
+    "CC10",
+    "WBS-1",
+    "V1",
+    "Acme",
+    "OPEX",
+    "{amount}",
+    "EUR",
+    "{desc}",
+]
 
 
 def gl_line(sep: str, *, line: int, amount: str, when: str = "2026-03-31", desc: str = "ok") -> str:
@@ -105,8 +137,9 @@ def gl_line(sep: str, *, line: int, amount: str, when: str = "2026-03-31", desc:
 
 def read(path: Path):
     sha, encoding, size, warning = hash_and_sniff_encoding(path)
-    reader = FinanceFileReader(path, sha256=sha, encoding=encoding, size_bytes=size,
-                               modified_at=datetime(2026, 7, 1, tzinfo=UTC))
+    reader = FinanceFileReader(
+        path, sha256=sha, encoding=encoding, size_bytes=size, modified_at=datetime(2026, 7, 1, tzinfo=UTC)
+    )
     rows = list(reader.rows())
     return reader.report, rows, warning
 
@@ -127,7 +160,9 @@ def test_utf16_tab_decimal_comma_with_quoted_newline_keeps_physical_lines(tmp_pa
     good = [r for r in rows if r.entity == "gl_actuals"]
     bad = [r for r in rows if r.entity == "finance_rejects"]
     assert [(r.line, r.record["amount"], r.record["posting_date"]) for r in good] == [
-        (2, "1234.50", "2026-03-31"), (3, "-99.00", "2026-03-01"), (5, "-5.00", "2026-03-15"),
+        (2, "1234.50", "2026-03-31"),
+        (3, "-99.00", "2026-03-01"),
+        (5, "-5.00", "2026-03-15"),
     ]
     assert good[1].record["description"] == "two\nlines"
     assert [(r.line, r.record["reason"]) for r in bad] == [
@@ -149,8 +184,11 @@ def test_utf8_bom_semicolon_file_with_only_ambiguous_values(tmp_path: Path) -> N
 
 
 def test_us_file_decides_month_first_from_unambiguous_dates(tmp_path: Path) -> None:
-    lines = [",".join(GL_COLUMNS), gl_line(",", line=1, amount="10.00", when="03/31/2026"),
-             gl_line(",", line=2, amount="11.00", when="04/05/2026")]
+    lines = [
+        ",".join(GL_COLUMNS),
+        gl_line(",", line=1, amount="10.00", when="03/31/2026"),
+        gl_line(",", line=2, amount="11.00", when="04/05/2026"),
+    ]
     path = tmp_path / "gl_actuals_us.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report, rows, _ = read(path)
@@ -199,7 +237,8 @@ def test_missing_required_column_rejects_the_whole_file_once(tmp_path: Path) -> 
 
 def test_forecast_and_fx_rows(tmp_path: Path) -> None:
     header = "fiscal_year;version;wbs_code;cost_center;expense_type;currency;" + ";".join(
-        f"P{m:02d}" for m in range(1, 13))
+        f"P{m:02d}" for m in range(1, 13)
+    )
     row = "2026;2026-05;WBS-1;CC10;CAPEX;USD;" + ";".join(["1.000,00"] * 11 + [""])
     fc = tmp_path / "forecast_2026.csv"
     fc.write_text(header + "\n" + row + "\n", encoding="utf-8")
@@ -237,8 +276,9 @@ def test_amounts_of_fifteen_integer_digits_or_more_are_refused() -> None:
 def test_an_open_quote_on_the_last_line_without_a_line_end_is_a_reject(tmp_path: Path) -> None:
     path = tmp_path / "gl_actuals_q.csv"
     good = gl_line(",", line=1, amount="1.00")
-    path.write_text(",".join(GL_COLUMNS) + "\n" + good + "\n" + gl_line(",", line=2, amount="2.00", desc='"x'),
-                    encoding="utf-8")
+    path.write_text(
+        ",".join(GL_COLUMNS) + "\n" + good + "\n" + gl_line(",", line=2, amount="2.00", desc='"x'), encoding="utf-8"
+    )
     _, rows, _ = read(path)
     assert [(r.entity, r.line) for r in rows] == [("gl_actuals", 2), ("finance_rejects", 3)]
     assert "never closed" in rows[1].record["reason"]
@@ -246,8 +286,11 @@ def test_an_open_quote_on_the_last_line_without_a_line_end_is_a_reject(tmp_path:
 
 def test_quoted_fields_and_escaped_quotes_are_not_open_quotes(tmp_path: Path) -> None:
     path = tmp_path / "gl_actuals_q.csv"
-    lines = [",".join(GL_COLUMNS), gl_line(",", line=1, amount="1.00", desc='"say ""hi"", then\nleave"'),
-             gl_line(",", line=2, amount="2.00", desc='12" screen')]
+    lines = [
+        ",".join(GL_COLUMNS),
+        gl_line(",", line=1, amount="1.00", desc='"say ""hi"", then\nleave"'),
+        gl_line(",", line=2, amount="2.00", desc='12" screen'),
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
     _, rows, _ = read(path)
     assert [(r.entity, r.line) for r in rows] == [("gl_actuals", 2), ("gl_actuals", 4)]

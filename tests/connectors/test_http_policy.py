@@ -14,13 +14,20 @@ from scripted_http import Answer, ScriptedServer
 from connectors.http import HttpClient, HttpPolicy, SourceError, parse_retry_after, safe_url
 
 SECRET = "s3cr3t-T0KEN-value"
-FAST = HttpPolicy(connect_timeout=2, read_timeout=2, max_attempts=6, backoff_base=0.01, backoff_max=0.05,
-                  retry_budget_seconds=30)
+FAST = HttpPolicy(
+    connect_timeout=2, read_timeout=2, max_attempts=6, backoff_base=0.01, backoff_max=0.05, retry_budget_seconds=30
+)
 
 
 def client_for(url: str, policy: HttpPolicy = FAST) -> HttpClient:
-    return HttpClient(source="Jira", base_url=url, auth=("me@example.com", SECRET),
-                      auth_hint="JIRA_EMAIL and JIRA_API_TOKEN", policy=policy, secrets=(SECRET,))
+    return HttpClient(
+        source="Jira",
+        base_url=url,
+        auth=("me@example.com", SECRET),
+        auth_hint="JIRA_EMAIL and JIRA_API_TOKEN",
+        policy=policy,
+        secrets=(SECRET,),
+    )
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
@@ -50,8 +57,14 @@ def test_connection_reset_truncated_body_and_non_json_are_retried() -> None:
 
 
 def test_read_timeout_is_retried() -> None:
-    policy = HttpPolicy(connect_timeout=1, read_timeout=0.3, max_attempts=3, backoff_base=0.01,
-                        backoff_max=0.01, retry_budget_seconds=10)
+    policy = HttpPolicy(
+        connect_timeout=1,
+        read_timeout=0.3,
+        max_attempts=3,
+        backoff_base=0.01,
+        backoff_max=0.01,
+        retry_budget_seconds=10,
+    )
     with ScriptedServer([Answer(200, {"late": 1}, delay=1.0), Answer(200, {"ok": 1})]) as server:
         client = client_for(server.url, policy)
         data, _ = client.get_json("/x")
@@ -157,8 +170,9 @@ def test_backoff_is_full_jitter_bounded_by_max() -> None:
 
 
 def test_connection_refused_gives_up_with_source_error() -> None:
-    policy = HttpPolicy(connect_timeout=0.5, max_attempts=2, backoff_base=0.01, backoff_max=0.01,
-                        retry_budget_seconds=5)
+    policy = HttpPolicy(
+        connect_timeout=0.5, max_attempts=2, backoff_base=0.01, backoff_max=0.01, retry_budget_seconds=5
+    )
     with ScriptedServer([]) as server:
         url = server.url
     client = client_for(url, policy)
@@ -174,8 +188,13 @@ def test_a_source_that_never_answered_fails_within_seconds_naming_the_setting() 
     # A URL on a closed port is a setting to fix: the default policy gives it seconds, not minutes.
     with ScriptedServer([]) as server:
         url = server.url
-    client = HttpClient(source="Jira", base_url=url, auth=("me@example.com", SECRET),
-                        auth_hint="JIRA_EMAIL and JIRA_API_TOKEN", url_hint="JIRA_URL")
+    client = HttpClient(
+        source="Jira",
+        base_url=url,
+        auth=("me@example.com", SECRET),
+        auth_hint="JIRA_EMAIL and JIRA_API_TOKEN",
+        url_hint="JIRA_URL",
+    )
     started = time.monotonic()
     with pytest.raises(SourceError) as caught:
         client.get_json("/rest/api/3/myself")
@@ -186,9 +205,23 @@ def test_a_source_that_never_answered_fails_within_seconds_naming_the_setting() 
 
 
 def test_once_the_source_answered_a_refused_connection_gets_the_whole_budget() -> None:
-    policy = HttpPolicy(connect_timeout=2, read_timeout=2, max_attempts=8, backoff_base=0.1, backoff_max=0.1,
-                        retry_budget_seconds=30, first_contact_budget_seconds=0.05, jitter=False)
-    answers = [Answer(200, {"ok": 1}), Answer(reset=True), Answer(reset=True), Answer(reset=True), Answer(200, {"ok": 2})]
+    policy = HttpPolicy(
+        connect_timeout=2,
+        read_timeout=2,
+        max_attempts=8,
+        backoff_base=0.1,
+        backoff_max=0.1,
+        retry_budget_seconds=30,
+        first_contact_budget_seconds=0.05,
+        jitter=False,
+    )
+    answers = [
+        Answer(200, {"ok": 1}),
+        Answer(reset=True),
+        Answer(reset=True),
+        Answer(reset=True),
+        Answer(200, {"ok": 2}),
+    ]
     with ScriptedServer(answers) as server:
         client = client_for(server.url, policy)
         first, _ = client.get_json("/first")
@@ -210,8 +243,15 @@ def test_a_redirect_on_the_same_site_is_followed_with_the_credentials() -> None:
 def test_a_redirect_to_another_site_or_port_is_refused_naming_the_url_setting() -> None:
     with ScriptedServer() as other, ScriptedServer() as server:
         server.answers = [Answer(302, headers={"Location": f"{other.url}/rest/api/3/myself"})]
-        client = HttpClient(source="Jira", base_url=server.url, auth=("me", SECRET), auth_hint="x",
-                            url_hint="JIRA_URL", policy=FAST, secrets=(SECRET,))
+        client = HttpClient(
+            source="Jira",
+            base_url=server.url,
+            auth=("me", SECRET),
+            auth_hint="x",
+            url_hint="JIRA_URL",
+            policy=FAST,
+            secrets=(SECRET,),
+        )
         with pytest.raises(SourceError, match="another site") as caught:
             client.get_json("/rest/api/3/myself")
     assert "JIRA_URL" in caught.value.message and other.seen == []

@@ -52,12 +52,15 @@ def test_scope_with_order_by_is_refused() -> None:
         build_issue_jql(None, "project = ABC ORDER  BY created")
 
 
-@pytest.mark.parametrize("scope, problem", [
-    ("project = A) OR (project = B", "closes a parenthesis it did not open"),
-    ("(project = A", "leaves a parenthesis open"),
-    ('summary ~ "open', 'leaves a " quote open'),
-    ("project = A order\tby created", "has an ORDER BY"),
-])
+@pytest.mark.parametrize(
+    "scope, problem",
+    [
+        ("project = A) OR (project = B", "closes a parenthesis it did not open"),
+        ("(project = A", "leaves a parenthesis open"),
+        ('summary ~ "open', 'leaves a " quote open'),
+        ("project = A order\tby created", "has an ORDER BY"),
+    ],
+)
 def test_scopes_that_would_escape_the_bound_are_refused(scope: str, problem: str) -> None:
     with pytest.raises(SourceConfigError, match="JIRA_JQL_SCOPE") as caught:
         build_issue_jql(None, scope)
@@ -151,8 +154,9 @@ def test_issue_search_posts_explicit_fields_and_follows_tokens() -> None:
     first, second = server.seen[1].json(), server.seen[2].json()
     assert server.seen[1].path == "/rest/api/3/search/jql" and server.seen[1].method == "POST"
     assert first["jql"] == "updated >= 1704067200000 AND (project = ABC) ORDER BY updated ASC, key ASC"
-    assert {"summary", "updated", "issuelinks", "customfield_10016", "customfield_10026",
-            "customfield_10020"} <= set(first["fields"])
+    assert {"summary", "updated", "issuelinks", "customfield_10016", "customfield_10026", "customfield_10020"} <= set(
+        first["fields"]
+    )
     assert "nextPageToken" not in first and second["nextPageToken"] == "t1"
 
 
@@ -178,14 +182,26 @@ def test_users_page_until_an_empty_page_not_a_short_one() -> None:
 def test_worklogs_follow_next_page_and_fetch_details_in_chunks() -> None:
     base = "https://site.atlassian.net/rest/api/3/worklog/updated"
     answers = [
-        Answer(200, {"values": [{"worklogId": 10, "updatedTime": 1000}, {"worklogId": 11, "updatedTime": 2000}],
-                     "since": 0, "until": 2000, "lastPage": False, "nextPage": f"{base}?since=2000"}),
-        Answer(200, [
-            {"id": "11", "updated": "2024-01-01T00:00:02.000+0000"},
-            {"id": "10", "updated": "2024-01-01T00:00:01.000+0000"},
-        ]),
-        Answer(200, {"values": [{"worklogId": 12, "updatedTime": 3000}], "since": 2000, "until": 3000,
-                     "lastPage": True}),
+        Answer(
+            200,
+            {
+                "values": [{"worklogId": 10, "updatedTime": 1000}, {"worklogId": 11, "updatedTime": 2000}],
+                "since": 0,
+                "until": 2000,
+                "lastPage": False,
+                "nextPage": f"{base}?since=2000",
+            },
+        ),
+        Answer(
+            200,
+            [
+                {"id": "11", "updated": "2024-01-01T00:00:02.000+0000"},
+                {"id": "10", "updated": "2024-01-01T00:00:01.000+0000"},
+            ],
+        ),
+        Answer(
+            200, {"values": [{"worklogId": 12, "updatedTime": 3000}], "since": 2000, "until": 3000, "lastPage": True}
+        ),
         Answer(200, [{"id": "12", "updated": "2024-01-01T00:00:03.000+0000"}]),
     ]
     with ScriptedServer(answers) as server:
@@ -196,8 +212,13 @@ def test_worklogs_follow_next_page_and_fetch_details_in_chunks() -> None:
 
 
 def test_worklog_feed_that_cannot_advance_is_an_error_not_a_loop() -> None:
-    stuck = {"values": [{"worklogId": i, "updatedTime": 5000} for i in range(1000)], "since": 5000,
-             "until": 5000, "lastPage": False, "nextPage": "https://x/rest/api/3/worklog/deleted?since=5000"}
+    stuck = {
+        "values": [{"worklogId": i, "updatedTime": 5000} for i in range(1000)],
+        "since": 5000,
+        "until": 5000,
+        "lastPage": False,
+        "nextPage": "https://x/rest/api/3/worklog/deleted?since=5000",
+    }
     with ScriptedServer([Answer(200, stuck)]) as server:
         jira = client(server.url)
         with pytest.raises(SourceError, match="cannot page past"):

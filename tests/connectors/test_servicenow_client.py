@@ -24,7 +24,7 @@ def client(url: str, **kwargs) -> ServiceNowClient:
 
 
 def link(url: str, offset: int, limit: int) -> dict[str, str]:
-    nxt = f"<https://instance.service-now.com/api/now/table/risk?sysparm_offset={offset}&sysparm_limit={limit}&sysparm_query=x>;rel=\"next\""
+    nxt = f'<https://instance.service-now.com/api/now/table/risk?sysparm_offset={offset}&sysparm_limit={limit}&sysparm_query=x>;rel="next"'
     return {"Link": nxt}
 
 
@@ -99,7 +99,9 @@ def test_unknown_table_needs_a_field_list() -> None:
 
 
 def test_401_names_servicenow_and_the_variables() -> None:
-    with ScriptedServer([Answer(401, {"error": {"message": "User Not Authenticated", "detail": "Required"}})]) as server:
+    with ScriptedServer(
+        [Answer(401, {"error": {"message": "User Not Authenticated", "detail": "Required"}})]
+    ) as server:
         with pytest.raises(SourceError) as caught:
             client(server.url).check()
     assert caught.value.source == "ServiceNow" and caught.value.status == 401

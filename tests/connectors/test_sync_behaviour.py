@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 from connectors.http import SourceError
 from connectors.landing import LandingBusy, RawLanding
 from connectors.servicenow import ServiceNowClient, ServiceNowConfig
 from connectors.sync import sync_finance, sync_jira, sync_servicenow
+from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 
 def test_tls_with_the_simulators_ca_bundle_and_without_it(small_world_path: Path, tmp_path: Path) -> None:
@@ -38,8 +38,13 @@ def test_tls_with_the_simulators_ca_bundle_and_without_it(small_world_path: Path
 def test_progress_reports_running_totals_per_entity(small_sims, tmp_path: Path) -> None:
     seen: dict[str, list[int]] = {}
     landing = RawLanding(tmp_path / "raw")
-    sync_servicenow(servicenow_for(small_sims), landing, tables=["time_card", "risk"], batch_rows=200,
-                    progress=lambda entity, n: seen.setdefault(entity, []).append(n))
+    sync_servicenow(
+        servicenow_for(small_sims),
+        landing,
+        tables=["time_card", "risk"],
+        batch_rows=200,
+        progress=lambda entity, n: seen.setdefault(entity, []).append(n),
+    )
     cards = len(landing.live_keys("servicenow", "time_card"))
     assert seen["servicenow/time_card"] == sorted(seen["servicenow/time_card"])
     assert seen["servicenow/time_card"][-1] == cards and len(seen["servicenow/time_card"]) > 1
@@ -143,9 +148,8 @@ def test_issues_alone_still_land_their_changelogs(small_sims, small_world_path: 
 
 
 def test_an_incomplete_full_read_fails_its_table_after_the_others_synced(tmp_path: Path) -> None:
-    from tests.connectors.scripted_http import Answer, ScriptedServer
-
     from connectors.sync_log import SyncLog
+    from tests.connectors.scripted_http import Answer, ScriptedServer
 
     def rows(*ids: str) -> list[dict[str, str]]:
         return [{"sys_id": i, "sys_updated_on": "2026-06-01 10:00:00"} for i in ids]

@@ -88,8 +88,7 @@ def test_finance_files_record_arrival_export_date_and_run(tmp_path: Path) -> Non
     sync_finance(drop, landing, settle_seconds=0, run_id="night-4")
 
     files = {
-        json.loads(r)["file_name"]: json.loads(r)
-        for r in landing.read("finance", "files").column("record").to_pylist()
+        json.loads(r)["file_name"]: json.loads(r) for r in landing.read("finance", "files").column("record").to_pylist()
     }
     a, b = files["fx_rates_a_20260105.csv"], files["fx_rates_b.csv"]
     assert a["arrived_at"] == b["arrived_at"]  # one sync, one arrival: files that came together

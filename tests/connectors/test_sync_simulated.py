@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-from decimal import Decimal
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 from connectors.http import HttpPolicy, SourceError
 from connectors.landing import RawLanding
@@ -28,14 +27,15 @@ from connectors.sync import (
     JIRA_ENTITIES,
     SERVICENOW_TABLES,
     EntityResult,
-    ServiceNowClient,
-    ServiceNowConfig,
     JiraClient,
     JiraConfig,
+    ServiceNowClient,
+    ServiceNowConfig,
     sync_finance,
     sync_jira,
     sync_servicenow,
 )
+from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 CHILD = Path(__file__).with_name("sync_child.py")
 INCREMENTAL = [f"jira/{e}" for e in ("issues", "issue_changelogs", "worklogs")] + [
@@ -43,8 +43,9 @@ INCREMENTAL = [f"jira/{e}" for e in ("issues", "issue_changelogs", "worklogs")] 
 ]
 
 
-def sync_all(sims, landing: RawLanding, *, full: bool = False, policy: HttpPolicy = TEST_POLICY,
-             batch_rows: int = 50_000) -> dict[str, EntityResult]:
+def sync_all(
+    sims, landing: RawLanding, *, full: bool = False, policy: HttpPolicy = TEST_POLICY, batch_rows: int = 50_000
+) -> dict[str, EntityResult]:
     results = sync_jira(jira_for(sims, policy), landing, full=full, batch_rows=batch_rows)
     results += sync_servicenow(servicenow_for(sims, policy), landing, full=full, batch_rows=batch_rows)
     return {f"{r.source}/{r.entity}": r for r in results}
@@ -82,9 +83,12 @@ def latest_records(landing: RawLanding, source: str, entity: str, base_urls: tup
     table = landing.read(source, entity)
     best: dict[str, tuple] = {}
     for key, updated, batch, deleted, record in zip(
-        table.column("natural_key").to_pylist(), table.column("source_updated_at").to_pylist(),
-        table.column("batch_id").to_pylist(), table.column("is_deleted").to_pylist(),
-        table.column("record").to_pylist(), strict=True,
+        table.column("natural_key").to_pylist(),
+        table.column("source_updated_at").to_pylist(),
+        table.column("batch_id").to_pylist(),
+        table.column("is_deleted").to_pylist(),
+        table.column("record").to_pylist(),
+        strict=True,
     ):
         rank = (updated.isoformat() if updated else "", batch)
         if key not in best or rank >= best[key][0]:
@@ -202,7 +206,9 @@ def test_a_killed_sync_leaves_whole_batches_and_the_next_sync_completes(small_si
     landing = RawLanding(tmp_path / "raw")
     child = subprocess.Popen(
         [sys.executable, str(CHILD), "--landing", str(landing.root), "--batch-rows", "40"],
-        env=_child_env(small_sims), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=_child_env(small_sims),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
     try:
@@ -243,8 +249,9 @@ def test_jira_sync_from_kiritimati_against_a_los_angeles_user_misses_nothing(wor
         previous_now = world.now
         world.advance(1)
         before = batch_set(RawLanding(landing))
-        done = subprocess.run(command, env=_child_env(sims, **env_tz), check=True, capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run(
+            command, env=_child_env(sims, **env_tz), check=True, capture_output=True, text=True, timeout=300
+        )
         changed = world.changes_since(previous_now)
     assert json.loads(done.stdout)["results"]
     for entity in ("jira/issues", "jira/issue_changelogs", "jira/worklogs"):
@@ -267,7 +274,9 @@ def test_finance_exports_load_with_every_broken_row_rejected_once(small_world_pa
         }
     results = {r.entity: r for r in sync_finance(drop, landing, settle_seconds=0)}
     assert results["files"].files == len(files) > 0
-    loaded = {json.loads(r)["file_name"]: json.loads(r) for r in landing.read("finance", "files").column("record").to_pylist()}
+    loaded = {
+        json.loads(r)["file_name"]: json.loads(r) for r in landing.read("finance", "files").column("record").to_pylist()
+    }
     assert set(loaded) == {p.name for p in files}
     assert all(f["status"] == "loaded" and f["rows"] > 0 for f in loaded.values()), loaded
     rejects = [json.loads(r) for r in landing.read("finance", "finance_rejects").column("record").to_pylist()]
@@ -318,8 +327,9 @@ def test_secrets_never_reach_logs_errors_or_parquet(small_sims, tmp_path, caplog
     for path in landing.root.rglob("batch-*.parquet"):
         text = "\n".join(v or "" for v in pq.read_table(path, columns=["record"]).column(0).to_pylist())
         assert not any(s in text for s in secrets), path
-    bad_jira = JiraClient(JiraConfig(small_sims.jira_url, small_sims.jira_email, "wrong-" + secrets[0]),
-                          policy=TEST_POLICY)
+    bad_jira = JiraClient(
+        JiraConfig(small_sims.jira_url, small_sims.jira_email, "wrong-" + secrets[0]), policy=TEST_POLICY
+    )
     with pytest.raises(SourceError) as caught:
         sync_jira(bad_jira, landing)
     for text in (str(caught.value), repr(caught.value), repr(bad_jira), caplog.text):
@@ -333,8 +343,9 @@ def test_401_from_either_source_names_it(small_sims, tmp_path):
         sync_jira(jira, landing)
     assert caught.value.source == "Jira" and caught.value.status == 401
     assert "Jira answered 401" in str(caught.value) and "JIRA_API_TOKEN" in str(caught.value)
-    sn = ServiceNowClient(ServiceNowConfig(small_sims.servicenow_url, small_sims.servicenow_user, "nope"),
-                          policy=TEST_POLICY)
+    sn = ServiceNowClient(
+        ServiceNowConfig(small_sims.servicenow_url, small_sims.servicenow_user, "nope"), policy=TEST_POLICY
+    )
     with pytest.raises(SourceError) as caught:
         sync_servicenow(sn, landing)
     assert caught.value.source == "ServiceNow" and caught.value.status == 401

@@ -102,9 +102,7 @@ def is_sheet_late(submitted_at: datetime | None, week_start: date, grace_days: i
     return submitted_at > sheet_deadline(week_start, grace_days)
 
 
-def demand_events(
-    submitted: date | None, versions: Sequence[tuple[date, str, str]]
-) -> list[tuple[str, date]]:
+def demand_events(submitted: date | None, versions: Sequence[tuple[date, str, str]]) -> list[tuple[str, date]]:
     """The dated events of one demand from its source submission date and its landed versions
     ``(version date, state, project)``: the ladder submitted → screening → qualified → approved →
     converted dates each stage by the first version at it or beyond; rejected and deferred by the
@@ -146,7 +144,9 @@ def is_dependency_at_risk(
     """At risk: the blocker is red, or it is planned to end after the blocked work is planned to start."""
     if blocker_health == "red":
         return True
-    return blocker_planned_end is not None and blocked_work_start is not None and blocker_planned_end > blocked_work_start
+    return (
+        blocker_planned_end is not None and blocked_work_start is not None and blocker_planned_end > blocked_work_start
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,15 +154,42 @@ def is_dependency_at_risk(
 # --------------------------------------------------------------------------------------------
 
 STAGE_GATE_COLUMNS = [
-    "project_id", "phase_task_id", "phase", "phase_type", "phase_order", "state", "project_phase",
-    "project_state", "planned_start_date", "planned_gate_date", "actual_start_date", "actual_gate_date",
-    "closed_date", "is_started", "is_closed", "is_passed", "slip_days", "is_passed_late", "days_in_phase",
-    "is_overdue", "days_overdue", "as_of_date",
+    "project_id",
+    "phase_task_id",
+    "phase",
+    "phase_type",
+    "phase_order",
+    "state",
+    "project_phase",
+    "project_state",
+    "planned_start_date",
+    "planned_gate_date",
+    "actual_start_date",
+    "actual_gate_date",
+    "closed_date",
+    "is_started",
+    "is_closed",
+    "is_passed",
+    "slip_days",
+    "is_passed_late",
+    "days_in_phase",
+    "is_overdue",
+    "days_overdue",
+    "as_of_date",
 ]
 KPI_STAGE_GATE_COLUMNS = [
-    "portfolio_name", "phase", "month_start_date", "gates_due_count", "gates_passed_count",
-    "gates_passed_late_count", "on_time_gate_ratio", "gates_overdue_count", "median_days_in_phase",
-    "p85_days_in_phase", "is_partial_month", "as_of_date",
+    "portfolio_name",
+    "phase",
+    "month_start_date",
+    "gates_due_count",
+    "gates_passed_count",
+    "gates_passed_late_count",
+    "on_time_gate_ratio",
+    "gates_overdue_count",
+    "median_days_in_phase",
+    "p85_days_in_phase",
+    "is_partial_month",
+    "as_of_date",
 ]
 
 
@@ -178,8 +205,16 @@ def fct_stage_gate(world: WorldFrames, facts: Facts) -> pd.DataFrame:
     as_of = facts.kpi_vars.as_of
     projects = facts.projects
     tasks = world.table(
-        "pm_project_task", "number", "short_description", "top_task", "state", "start_date", "end_date",
-        "work_start", "work_end", "phase_type",
+        "pm_project_task",
+        "number",
+        "short_description",
+        "top_task",
+        "state",
+        "start_date",
+        "end_date",
+        "work_start",
+        "work_end",
+        "phase_type",
     )
     rows = []
     for t in tasks.to_dict("records"):
@@ -234,7 +269,8 @@ def fct_stage_gate(world: WorldFrames, facts: Facts) -> pd.DataFrame:
     # phase_order: by planned start, then planned end (missing ones last), then task number
     far = date.max
     frame["_order"] = [
-        (s or far, g or far, n) for s, g, n in zip(frame["planned_start_date"], frame["planned_gate_date"], frame["phase_task_id"])
+        (s or far, g or far, n)
+        for s, g, n in zip(frame["planned_start_date"], frame["planned_gate_date"], frame["phase_task_id"])
     ]
     frame["phase_order"] = 0
     for _, group in frame.groupby("project_sys_id"):
@@ -249,14 +285,22 @@ def kpi_stage_gates(gates: pd.DataFrame, as_of: date) -> pd.DataFrame:
     rows = []
     gates = gates[gates["portfolio_name"].map(lambda n: not is_missing(n))]
     for portfolio, own in gates.groupby("portfolio_name"):
-        months = [month_start(d) for d in list(own["planned_gate_date"]) + list(own["actual_gate_date"]) if d is not None and not is_missing(d)]
+        months = [
+            month_start(d)
+            for d in list(own["planned_gate_date"]) + list(own["actual_gate_date"])
+            if d is not None and not is_missing(d)
+        ]
         if not months or min(months) > as_of_month:
             continue
         for phase in sorted(set(own["phase"])):
             phase_gates = own[own["phase"] == phase].to_dict("records")
             for month in months_from_to(min(months), as_of):
                 cutoff = counted_month_end(month, as_of)
-                passed = [g for g in phase_gates if g["actual_gate_date"] is not None and month_start(g["actual_gate_date"]) == month]
+                passed = [
+                    g
+                    for g in phase_gates
+                    if g["actual_gate_date"] is not None and month_start(g["actual_gate_date"]) == month
+                ]
                 late = sum(1 for g in passed if g["is_passed_late"])
                 days = [g["days_in_phase"] for g in passed if g["days_in_phase"] is not None]
                 rows.append(
@@ -265,7 +309,9 @@ def kpi_stage_gates(gates: pd.DataFrame, as_of: date) -> pd.DataFrame:
                         "phase": phase,
                         "month_start_date": month,
                         "gates_due_count": sum(
-                            1 for g in phase_gates if g["planned_gate_date"] is not None and month_start(g["planned_gate_date"]) == month
+                            1
+                            for g in phase_gates
+                            if g["planned_gate_date"] is not None and month_start(g["planned_gate_date"]) == month
                         ),
                         "gates_passed_count": len(passed),
                         "gates_passed_late_count": late,
@@ -287,15 +333,35 @@ def kpi_stage_gates(gates: pd.DataFrame, as_of: date) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 DEMAND_PIPELINE_COLUMNS = [
-    "portfolio_name", "month_start_date", "submitted_count", "screened_count", "qualified_count",
-    "approved_count", "rejected_count", "deferred_count", "converted_count", "decided_count",
-    "approval_ratio", "median_days_to_decision", "open_backlog_count", "open_backlog_estimated_cost_amount",
-    "open_backlog_effort_hours", "median_open_age_days", "p85_open_age_days", "uncommitted_capacity_hours",
-    "backlog_capacity_ratio", "is_partial_month", "as_of_date",
+    "portfolio_name",
+    "month_start_date",
+    "submitted_count",
+    "screened_count",
+    "qualified_count",
+    "approved_count",
+    "rejected_count",
+    "deferred_count",
+    "converted_count",
+    "decided_count",
+    "approval_ratio",
+    "median_days_to_decision",
+    "open_backlog_count",
+    "open_backlog_estimated_cost_amount",
+    "open_backlog_effort_hours",
+    "median_open_age_days",
+    "p85_open_age_days",
+    "uncommitted_capacity_hours",
+    "backlog_capacity_ratio",
+    "is_partial_month",
+    "as_of_date",
 ]
 EVENT_COLUMNS = {
-    "submitted": "submitted_count", "screened": "screened_count", "qualified": "qualified_count",
-    "approved": "approved_count", "rejected": "rejected_count", "deferred": "deferred_count",
+    "submitted": "submitted_count",
+    "screened": "screened_count",
+    "qualified": "qualified_count",
+    "approved": "approved_count",
+    "rejected": "rejected_count",
+    "deferred": "deferred_count",
     "converted": "converted_count",
 }
 
@@ -309,10 +375,16 @@ def uncommitted_capacity(world: WorldFrames, facts: Facts) -> dict[str, float]:
     users = world.table("sys_user", "active", "u_weekly_capacity_hours")
     free: dict[str, float] = {}
     committed: dict[str, float] = defaultdict(float)
-    for plan in world.table("resource_plan", "user", "start_date", "end_date", "planned_hours", "state").to_dict("records"):
+    for plan in world.table("resource_plan", "user", "start_date", "end_date", "planned_hours", "state").to_dict(
+        "records"
+    ):
         if plan["state"] not in ("confirmed", "allocated", "completed"):
             continue
-        start, end, hours = parse_date(plan["start_date"]), parse_date(plan["end_date"]), parse_number(plan["planned_hours"])
+        start, end, hours = (
+            parse_date(plan["start_date"]),
+            parse_date(plan["end_date"]),
+            parse_number(plan["planned_hours"]),
+        )
         if start is None or end is None or not hours or weekdays_between(start, end) == 0:
             continue
         per_day = hours / weekdays_between(start, end)
@@ -328,7 +400,9 @@ def uncommitted_capacity(world: WorldFrames, facts: Facts) -> dict[str, float]:
         sys_id: name for sys_id, name in zip(facts.projects["sys_id"], facts.projects["portfolio_name"]) if name
     }
     booked: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for user, project, day, hours in zip(facts.hours["user"], facts.hours["project"], facts.hours["day"], facts.hours["hours"]):
+    for user, project, day, hours in zip(
+        facts.hours["user"], facts.hours["project"], facts.hours["day"], facts.hours["hours"]
+    ):
         if since <= day <= as_of and project in portfolio_of:
             booked[user][portfolio_of[project]] += hours
     capacity_by_portfolio: dict[str, float] = defaultdict(float)
@@ -420,15 +494,45 @@ def demand_pipeline(world: WorldFrames, facts: Facts) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 TIMESHEET_COLUMNS = [
-    "resource_id", "resource_name", "department", "week_start_date", "deadline_at", "time_sheet_state",
-    "submitted_at", "is_expected", "has_time_sheet", "is_due", "is_submitted", "is_on_time", "is_late",
-    "is_missing", "is_rejected", "is_recalled", "hours_logged", "capacity_hours", "hours_vs_capacity_ratio",
-    "is_partial_week", "as_of_date",
+    "resource_id",
+    "resource_name",
+    "department",
+    "week_start_date",
+    "deadline_at",
+    "time_sheet_state",
+    "submitted_at",
+    "is_expected",
+    "has_time_sheet",
+    "is_due",
+    "is_submitted",
+    "is_on_time",
+    "is_late",
+    "is_missing",
+    "is_rejected",
+    "is_recalled",
+    "hours_logged",
+    "capacity_hours",
+    "hours_vs_capacity_ratio",
+    "is_partial_week",
+    "as_of_date",
 ]
 TIMESHEET_DEPARTMENT_COLUMNS = [
-    "department", "month_start_date", "expected_count", "due_count", "submitted_on_time_count",
-    "submitted_late_count", "missing_count", "rejected_count", "recalled_count", "on_time_ratio",
-    "missing_ratio", "hours_logged", "capacity_hours", "hours_vs_capacity_ratio", "is_partial_month", "as_of_date",
+    "department",
+    "month_start_date",
+    "expected_count",
+    "due_count",
+    "submitted_on_time_count",
+    "submitted_late_count",
+    "missing_count",
+    "rejected_count",
+    "recalled_count",
+    "on_time_ratio",
+    "missing_ratio",
+    "hours_logged",
+    "capacity_hours",
+    "hours_vs_capacity_ratio",
+    "is_partial_month",
+    "as_of_date",
 ]
 
 
@@ -449,9 +553,12 @@ def timesheet_compliance(world: WorldFrames, facts: Facts, grace_days: int = DEF
     while week <= as_of_week:
         weeks.append(week)
         week += timedelta(days=7)
-    users = {u["sys_id"]: u for u in world.table(
-        "sys_user", "user_name", "name", "active", "u_weekly_capacity_hours", "department"
-    ).to_dict("records")}
+    users = {
+        u["sys_id"]: u
+        for u in world.table(
+            "sys_user", "user_name", "name", "active", "u_weekly_capacity_hours", "department"
+        ).to_dict("records")
+    }
     department_of = dict(zip(facts.users["sys_id"], facts.users["department"]))
     person_weeks = {(user, week) for (user, week) in sheets if week in set(weeks)}
     expected = set()
@@ -464,9 +571,16 @@ def timesheet_compliance(world: WorldFrames, facts: Facts, grace_days: int = DEF
     person_weeks |= expected
     # hours entered, any card state, by day through as_of
     logged: dict[tuple[str, date], float] = defaultdict(float)
-    for card in world.table("time_card", "user", "week_starts_on", *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")).to_dict("records"):
+    for card in world.table(
+        "time_card",
+        "user",
+        "week_starts_on",
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    ).to_dict("records"):
         monday = parse_date(card["week_starts_on"])
-        for offset, day_field in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")):
+        for offset, day_field in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        ):
             hours = parse_number(card[day_field])
             if hours and monday + timedelta(days=offset) <= as_of:
                 logged[(card["user"], iso_week_start(monday + timedelta(days=offset)))] += hours
@@ -555,13 +669,31 @@ def timesheet_by_department(person_weeks: pd.DataFrame, as_of: date) -> pd.DataF
 # --------------------------------------------------------------------------------------------
 
 VENDOR_COLUMNS = [
-    "vendor_id", "vendor_name", "month_start_date", "capex_amount", "opex_amount", "spend_amount", "line_count",
-    "project_count", "portfolio_count", "share_of_month_spend_ratio", "cumulative_spend_amount",
-    "red_amber_project_spend_amount", "is_partial_month", "as_of_date",
+    "vendor_id",
+    "vendor_name",
+    "month_start_date",
+    "capex_amount",
+    "opex_amount",
+    "spend_amount",
+    "line_count",
+    "project_count",
+    "portfolio_count",
+    "share_of_month_spend_ratio",
+    "cumulative_spend_amount",
+    "red_amber_project_spend_amount",
+    "is_partial_month",
+    "as_of_date",
 ]
 CONCENTRATION_COLUMNS = [
-    "portfolio_name", "month_start_date", "vendor_count", "spend_amount", "top_5_vendor_spend_amount",
-    "top_5_vendor_share_ratio", "largest_vendor_share_ratio", "is_partial_month", "as_of_date",
+    "portfolio_name",
+    "month_start_date",
+    "vendor_count",
+    "spend_amount",
+    "top_5_vendor_spend_amount",
+    "top_5_vendor_share_ratio",
+    "largest_vendor_share_ratio",
+    "is_partial_month",
+    "as_of_date",
 ]
 
 
@@ -592,9 +724,20 @@ def vendor_lines(world: WorldFrames, facts: Facts) -> pd.DataFrame:
                 "health": health.get(project) if project else None,
             }
         )
-    return pd.DataFrame(rows, columns=[
-        "vendor_id", "posting_date", "vendor_name", "month", "expense_type", "amount", "project", "portfolio", "health",
-    ])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "vendor_id",
+            "posting_date",
+            "vendor_name",
+            "month",
+            "expense_type",
+            "amount",
+            "project",
+            "portfolio",
+            "health",
+        ],
+    )
 
 
 def vendor_performance(world: WorldFrames, facts: Facts) -> pd.DataFrame:
@@ -665,10 +808,22 @@ def vendor_concentration(world: WorldFrames, facts: Facts) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 DEPENDENCY_COLUMNS = [
-    "blocked_project_id", "blocked_project_name", "blocked_portfolio_name", "blocking_project_id",
-    "blocking_project_name", "blocking_portfolio_name", "open_jira_link_count", "open_task_dependency_count",
-    "open_dependency_count", "blocker_overall_health", "blocker_planned_end_date", "blocker_baseline_end_date",
-    "blocker_schedule_slip_days", "blocked_planned_start_date", "blocked_work_planned_start_date", "is_at_risk",
+    "blocked_project_id",
+    "blocked_project_name",
+    "blocked_portfolio_name",
+    "blocking_project_id",
+    "blocking_project_name",
+    "blocking_portfolio_name",
+    "open_jira_link_count",
+    "open_task_dependency_count",
+    "open_dependency_count",
+    "blocker_overall_health",
+    "blocker_planned_end_date",
+    "blocker_baseline_end_date",
+    "blocker_schedule_slip_days",
+    "blocked_planned_start_date",
+    "blocked_work_planned_start_date",
+    "is_at_risk",
     "as_of_date",
 ]
 
@@ -712,19 +867,31 @@ def open_dependencies(world: WorldFrames, facts: Facts) -> list[Dependency]:
             blocking_project = project_of_key.get(str(other["jira_project_key"]).upper())
             if blocked_project is None or blocking_project is None or str(link.get("id")) in seen:
                 continue
-            if world.jira_status_category.get(status_at(other["status_id"], changes.get(blocker_id, []), cutoff)) == DONE:
+            if (
+                world.jira_status_category.get(status_at(other["status_id"], changes.get(blocker_id, []), cutoff))
+                == DONE
+            ):
                 continue
             seen.add(str(link.get("id")))
-            found.append(Dependency(
-                blocked_project, blocking_project, "jira", str(link.get("id")),
-                projects.loc[blocked_project]["planned_start_date"],
-            ))
+            found.append(
+                Dependency(
+                    blocked_project,
+                    blocking_project,
+                    "jira",
+                    str(link.get("id")),
+                    projects.loc[blocked_project]["planned_start_date"],
+                )
+            )
     # ServiceNow task dependencies across projects
     tasks = world.table("pm_project_task", "top_task", "state", "start_date", "work_end")
     to_project = task_to_project(projects, tasks)
     planned: dict[str, dict[str, Any]] = {}
     for t in tasks.to_dict("records"):
-        planned[t["sys_id"]] = {"start": parse_date(t["start_date"]), "state": str(t["state"]), "work_end": parse_date(t["work_end"])}
+        planned[t["sys_id"]] = {
+            "start": parse_date(t["start_date"]),
+            "state": str(t["state"]),
+            "work_end": parse_date(t["work_end"]),
+        }
     for p in projects.to_dict("records"):
         planned[p["sys_id"]] = {"start": p["planned_start_date"], "state": p["state_code"], "work_end": p["work_end"]}
     for r in world.table("planned_task_rel_planned_task", "parent", "child", "sub_type").to_dict("records"):
@@ -737,9 +904,15 @@ def open_dependencies(world: WorldFrames, facts: Facts) -> list[Dependency]:
         closed_on = predecessor["work_end"] or projects.loc[blocking]["work_end"]
         if predecessor["state"] in CLOSED_TASK_STATES and closed_on is not None and closed_on <= as_of:
             continue
-        found.append(Dependency(
-            blocked, blocking, "servicenow", r["sys_id"], (planned.get(r["child"]) or {}).get("start"),
-        ))
+        found.append(
+            Dependency(
+                blocked,
+                blocking,
+                "servicenow",
+                r["sys_id"],
+                (planned.get(r["child"]) or {}).get("start"),
+            )
+        )
     return found
 
 
@@ -770,7 +943,9 @@ def dependency_risk(world: WorldFrames, facts: Facts) -> pd.DataFrame:
                 "blocker_overall_health": health,
                 "blocker_planned_end_date": planned_end,
                 "blocker_baseline_end_date": baseline_end,
-                "blocker_schedule_slip_days": (planned_end - baseline_end).days if planned_end and baseline_end else None,
+                "blocker_schedule_slip_days": (planned_end - baseline_end).days
+                if planned_end and baseline_end
+                else None,
                 "blocked_planned_start_date": blocked["planned_start_date"],
                 "blocked_work_planned_start_date": work_start,
                 "is_at_risk": is_dependency_at_risk(health, planned_end, work_start),
@@ -807,8 +982,9 @@ class GovernanceResult:
     at_risk_dependency_count: dict[str, int]
 
 
-def compute_governance(world: WorldFrames, kpi_vars: KpiVars, facts: Facts | None = None,
-                       grace_days: int = DEFAULT_GRACE_DAYS) -> GovernanceResult:
+def compute_governance(
+    world: WorldFrames, kpi_vars: KpiVars, facts: Facts | None = None, grace_days: int = DEFAULT_GRACE_DAYS
+) -> GovernanceResult:
     facts = facts or build_facts(world, kpi_vars)
     gates = fct_stage_gate(world, facts)
     sheets = timesheet_compliance(world, facts, grace_days)

@@ -201,9 +201,7 @@ def epoch_ms_of_day(day: date) -> int:
     return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp() * 1000)
 
 
-def spread_plan_hours(
-    start: date, end: date, planned_hours: float, through: date | None = None
-) -> dict[date, float]:
+def spread_plan_hours(start: date, end: date, planned_hours: float, through: date | None = None) -> dict[date, float]:
     """A resource plan's hours by month: spread evenly over the Mon–Fri days from start to end.
 
     With ``through``, only the hours of days up to it are counted (the per-day share stays the
@@ -266,9 +264,7 @@ def quantile_cont(values: Sequence[float], q: float) -> float | None:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
-def earned_value(
-    bac: float, pv: float, ac: float, percent_complete: float | None
-) -> dict[str, float | None]:
+def earned_value(bac: float, pv: float, ac: float, percent_complete: float | None) -> dict[str, float | None]:
     """The EVM block of docs/kpis.md "Earned value" from its four inputs."""
     ev = None if is_missing(percent_complete) else float(percent_complete) / 100 * bac
     cpi = ratio(ev, ac)
@@ -309,15 +305,11 @@ def npv(
     for month, benefit in benefit_by_month.items():
         by_year[month.year] += benefit
     return total(
-        net / (1 + discount_rate) ** (year - start_year)
-        for year, net in by_year.items()
-        if year >= start_year
+        net / (1 + discount_rate) ** (year - start_year) for year, net in by_year.items() if year >= start_year
     )
 
 
-def payback_months(
-    cost_by_month: Mapping[date, float], benefit_by_month: Mapping[date, float]
-) -> int | None:
+def payback_months(cost_by_month: Mapping[date, float], benefit_by_month: Mapping[date, float]) -> int | None:
     """M − F: F = first month with (non-zero) planned cost, M = first month, from F on, in which
     cumulative planned benefit ≥ cumulative planned cost. None if there is no cost or never."""
     cost_months = sorted(m for m, c in cost_by_month.items() if c != 0)
@@ -347,18 +339,14 @@ def is_active_at(state_code: str, work_start: date | None, work_end: date | None
     return work_end is None or work_end > day
 
 
-def is_on_time(
-    state_code: str, work_end: date | None, baseline_end: date | None, tolerance_days: int
-) -> bool | None:
+def is_on_time(state_code: str, work_end: date | None, baseline_end: date | None, tolerance_days: int) -> bool | None:
     """NULL unless closed complete; dates compared, not timestamps."""
     if state_code != CLOSED_COMPLETE or work_end is None or baseline_end is None:
         return None
     return work_end <= baseline_end + timedelta(days=tolerance_days)
 
 
-def status_at(
-    current_status: str, changes: Sequence[tuple[int, str, str]], moment_ms: int
-) -> str:
+def status_at(current_status: str, changes: Sequence[tuple[int, str, str]], moment_ms: int) -> str:
     """An issue's status id just before ``moment_ms`` from its status changes.
 
     ``changes`` = (created_ms, from_status_id, to_status_id), in the order they happened. The last
@@ -373,9 +361,7 @@ def status_at(
     return current_status
 
 
-def first_in_progress_ms(
-    changes: Sequence[tuple[int, str, str]], category_of: Mapping[str, str]
-) -> int | None:
+def first_in_progress_ms(changes: Sequence[tuple[int, str, str]], category_of: Mapping[str, str]) -> int | None:
     """When the issue first moved into a status whose category is In Progress."""
     for created_ms, _from, to in changes:
         if category_of.get(str(to)) == IN_PROGRESS:
@@ -396,10 +382,7 @@ def min_max_normalise(values: Mapping[str, float | None]) -> dict[str, float | N
     if not present:
         return {k: None for k in values}
     low, high = min(present), max(present)
-    return {
-        k: None if is_missing(v) else (1.0 if high == low else (v - low) / (high - low))
-        for k, v in values.items()
-    }
+    return {k: None if is_missing(v) else (1.0 if high == low else (v - low) / (high - low)) for k, v in values.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +408,9 @@ class WorldFrames:
         """A ServiceNow table; ``fields`` absent from every body are added as ``""``."""
         frame = self.servicenow.get(name)
         if frame is None:
-            frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in ("sys_id", "sys_created_on", "sys_updated_on")})
+            frame = pd.DataFrame(
+                {c: pd.Series([], dtype=object) for c in ("sys_id", "sys_created_on", "sys_updated_on")}
+            )
         missing = [f for f in fields if f not in frame.columns]
         if missing:
             frame = frame.assign(**{f: "" for f in missing})
@@ -448,9 +433,7 @@ def load_world(path: Path | str) -> WorldFrames:
         bodies: dict[str, list[dict[str, str]]] = defaultdict(list)
         for tbl, body in conn.execute("select tbl, body from sn_record order by tbl, sys_id"):
             bodies[tbl].append(json.loads(body))
-        servicenow = {
-            tbl: pd.DataFrame.from_records(rows).fillna("").astype(object) for tbl, rows in bodies.items()
-        }
+        servicenow = {tbl: pd.DataFrame.from_records(rows).fillna("").astype(object) for tbl, rows in bodies.items()}
 
         jira_projects = pd.DataFrame.from_records(
             [
@@ -482,8 +465,14 @@ def load_world(path: Path | str) -> WorldFrames:
         jira_issues = pd.DataFrame.from_records(
             issue_rows,
             columns=[
-                "issue_id", "key", "jira_project_key", "created_ms", "resolution_ms", "status_id",
-                "status_category", "issuelinks",
+                "issue_id",
+                "key",
+                "jira_project_key",
+                "created_ms",
+                "resolution_ms",
+                "status_id",
+                "status_category",
+                "issuelinks",
             ],
         )
 
@@ -651,9 +640,23 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
     department_name = dict(zip(departments["sys_id"], departments["name"]))
 
     raw_projects = world.table(
-        "pm_project", "number", "short_description", "portfolio", "program", "state", "phase",
-        "start_date", "end_date", "work_start", "work_end", "percent_complete", "approval",
-        "u_wbs_code", "u_jira_project_key", *PRIORITY_WEIGHTS, "u_job_size",
+        "pm_project",
+        "number",
+        "short_description",
+        "portfolio",
+        "program",
+        "state",
+        "phase",
+        "start_date",
+        "end_date",
+        "work_start",
+        "work_end",
+        "percent_complete",
+        "approval",
+        "u_wbs_code",
+        "u_jira_project_key",
+        *PRIORITY_WEIGHTS,
+        "u_job_size",
     )
     baselines = world.table("planned_task_baseline", "task")
     items = world.table("planned_task_baseline_item", "baseline", "task", "end_date")
@@ -679,9 +682,7 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
                 "approval": p["approval"],
                 "wbs_code": p["u_wbs_code"],
                 "jira_project_key": p["u_jira_project_key"] or None,
-                "baseline_end_date": baseline_end_date(
-                    p["sys_id"], p["approval"], planned_end, baselines, items
-                ),
+                "baseline_end_date": baseline_end_date(p["sys_id"], p["approval"], planned_end, baselines, items),
                 **{c: parse_number(p[c]) for c in (*PRIORITY_WEIGHTS, "u_job_size")},
             }
         )
@@ -736,7 +737,9 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
     plan_type = dict(zip(cost_plans["sys_id"], cost_plans["expense_type"]))
     plan_task = dict(zip(cost_plans["sys_id"], cost_plans["task"]))
     plan_rows = []
-    for b in world.table("cost_plan_breakdown", "cost_plan", "task", "fiscal_period", "cost", "actual").to_dict("records"):
+    for b in world.table("cost_plan_breakdown", "cost_plan", "task", "fiscal_period", "cost", "actual").to_dict(
+        "records"
+    ):
         month = months.get(b["fiscal_period"])
         if month is None:
             continue
@@ -838,8 +841,13 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
         to_date = spread_plan_hours(start, end, planned_hours, through=kpi_vars.as_of)
         for month, allocated in spread_plan_hours(start, end, planned_hours).items():
             allocation_rows.append(
-                {"user": plan_row["user"], "project": to_project.get(plan_row["task"]), "month": month,
-                 "hours": allocated, "hours_to_date": to_date.get(month, 0.0)}
+                {
+                    "user": plan_row["user"],
+                    "project": to_project.get(plan_row["task"]),
+                    "month": month,
+                    "hours": allocated,
+                    "hours_to_date": to_date.get(month, 0.0),
+                }
             )
     allocation = pd.DataFrame.from_records(
         allocation_rows, columns=["user", "project", "month", "hours", "hours_to_date"]
@@ -847,7 +855,9 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
 
     # Risks (current state; no history) -------------------------------------------------------
     risk_rows = []
-    for r in world.table("risk", "number", "task", "probability", "impact", "estimated_cost", "state").to_dict("records"):
+    for r in world.table("risk", "number", "task", "probability", "impact", "estimated_cost", "state").to_dict(
+        "records"
+    ):
         cost = parse_number(r["estimated_cost"])
         risk_rows.append(
             {
@@ -880,7 +890,9 @@ def build_facts(world: WorldFrames, kpi_vars: KpiVars) -> Facts:
     if (ties > 1).any():
         problems.append(f"{int((ties > 1).sum())} project/as_on pairs have more than one status report")
 
-    demands_raw = world.table("dmn_demand", "number", "short_description", "portfolio", "state", "project", *PRIORITY_WEIGHTS, "u_job_size")
+    demands_raw = world.table(
+        "dmn_demand", "number", "short_description", "portfolio", "state", "project", *PRIORITY_WEIGHTS, "u_job_size"
+    )
     demands = demands_raw[demands_raw["state"].isin(OPEN_DEMAND_STATES) & (demands_raw["project"] == "")].copy()
 
     return Facts(
@@ -965,7 +977,8 @@ def score_ranked_items(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
         for m in members:
             parts = [normalised[c][m["id"]] for c in PRIORITY_WEIGHTS]
             scores[m["id"]] = (
-                None if any(is_missing(v) for v in parts)
+                None
+                if any(is_missing(v) for v in parts)
                 else sum(PRIORITY_WEIGHTS[c] * normalised[c][m["id"]] for c in PRIORITY_WEIGHTS)
             )
         ranks = dense_rank_descending(scores)
@@ -1198,17 +1211,17 @@ def portfolio_summary(facts: Facts) -> pd.DataFrame:
         member_rows = members.to_dict("records")
         for month in months_from_to(first, v.as_of_month):
             last_day = month_end(month)
-            active = [
-                p for p in member_rows
-                if is_active_at(p["state_code"], p["work_start"], p["work_end"], last_day)
-            ]
+            active = [p for p in member_rows if is_active_at(p["state_code"], p["work_start"], p["work_end"], last_day)]
             closed = [
-                p for p in member_rows
-                if p["state_code"] == CLOSED_COMPLETE and p["work_end"] is not None
+                p
+                for p in member_rows
+                if p["state_code"] == CLOSED_COMPLETE
+                and p["work_end"] is not None
                 and month_start(p["work_end"]) == month
             ]
             on_time = [
-                p for p in closed
+                p
+                for p in closed
                 if is_on_time(p["state_code"], p["work_end"], p["baseline_end_date"], v.on_time_tolerance_days)
             ]
             # "to date" through the row's month; the as-of month (the last row) counts its plan
@@ -1285,7 +1298,8 @@ def capacity_utilization(facts: Facts) -> pd.DataFrame:
     hours = facts.hours.groupby(["user", "month"])["hours"].sum().to_dict() if not facts.hours.empty else {}
     allocated = (
         facts.allocation.groupby(["user", "month"])["hours_to_date"].sum().to_dict()
-        if not facts.allocation.empty else {}
+        if not facts.allocation.empty
+        else {}
     )
     rows = []
     for user in facts.users.to_dict("records"):
@@ -1419,8 +1433,16 @@ def cumulative(by_month: Mapping[date, float], months: Sequence[date]) -> dict[d
 
 
 BUDGET_VS_ACTUAL_COLUMNS = [
-    "project_id", "month_start_date", "expense_type", "planned_amount", "forecast_amount", "actual_amount",
-    "cumulative_planned_amount", "cumulative_actual_amount", "variance_amount", "is_partial_month",
+    "project_id",
+    "month_start_date",
+    "expense_type",
+    "planned_amount",
+    "forecast_amount",
+    "actual_amount",
+    "cumulative_planned_amount",
+    "cumulative_actual_amount",
+    "variance_amount",
+    "is_partial_month",
 ]
 
 
@@ -1503,7 +1525,9 @@ def budget_vs_actual(facts: Facts) -> pd.DataFrame:
         own = by_project.get(p["sys_id"])
         if own is None:
             continue
-        rows.extend(budget_vs_actual_rows(p["project_id"], own["planned"], own["forecast"], own["actual"], v.as_of_month))
+        rows.extend(
+            budget_vs_actual_rows(p["project_id"], own["planned"], own["forecast"], own["actual"], v.as_of_month)
+        )
     return pd.DataFrame(rows, dtype=object, columns=BUDGET_VS_ACTUAL_COLUMNS)
 
 
@@ -1537,7 +1561,9 @@ def benefits_realization_rows(
                 "actual_benefit_amount": None if after else actual.get(month, 0.0),
                 "cumulative_planned_amount": cumulative_planned[month],
                 "cumulative_actual_amount": None if after else cumulative_actual[month],
-                "benefit_realization_ratio": None if after else ratio(cumulative_actual[month], cumulative_planned[month]),
+                "benefit_realization_ratio": None
+                if after
+                else ratio(cumulative_actual[month], cumulative_planned[month]),
                 "is_partial_month": month == as_of_month,
             }
         )
@@ -1545,8 +1571,14 @@ def benefits_realization_rows(
 
 
 BENEFITS_REALIZATION_COLUMNS = [
-    "project_id", "month_start_date", "planned_benefit_amount", "actual_benefit_amount",
-    "cumulative_planned_amount", "cumulative_actual_amount", "benefit_realization_ratio", "is_partial_month",
+    "project_id",
+    "month_start_date",
+    "planned_benefit_amount",
+    "actual_benefit_amount",
+    "cumulative_planned_amount",
+    "cumulative_actual_amount",
+    "benefit_realization_ratio",
+    "is_partial_month",
 ]
 
 
@@ -1563,7 +1595,9 @@ def benefits_realization(facts: Facts) -> pd.DataFrame:
     for p in facts.projects.to_dict("records"):
         own = by_project.get(p["sys_id"])
         if own is not None:
-            rows.extend(benefits_realization_rows(p["project_id"], own["planned"], own["actual"], facts.kpi_vars.as_of_month))
+            rows.extend(
+                benefits_realization_rows(p["project_id"], own["planned"], own["actual"], facts.kpi_vars.as_of_month)
+            )
     return pd.DataFrame(rows, dtype=object, columns=BENEFITS_REALIZATION_COLUMNS)
 
 
@@ -1626,8 +1660,19 @@ def risk_heatmap(facts: Facts) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 PRIORITIZATION_COLUMNS = [
-    "item_type", "item_id", "item_name", "portfolio_name", "strategic_alignment", "business_value",
-    "time_criticality", "risk_reduction", "job_size", "npv_amount", "priority_score", "wsjf", "priority_rank",
+    "item_type",
+    "item_id",
+    "item_name",
+    "portfolio_name",
+    "strategic_alignment",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "job_size",
+    "npv_amount",
+    "priority_score",
+    "wsjf",
+    "priority_rank",
 ]
 
 
@@ -1651,7 +1696,9 @@ def prioritization(facts: Facts) -> pd.DataFrame:
                 "job_size": item["u_job_size"],
                 "npv_amount": project_npv(facts, item["sys_id"], start_of[item["sys_id"]]) if is_project else None,
                 "priority_score": item["priority_score"],
-                "wsjf": wsjf(item["u_business_value"], item["u_time_criticality"], item["u_risk_reduction"], item["u_job_size"]),
+                "wsjf": wsjf(
+                    item["u_business_value"], item["u_time_criticality"], item["u_risk_reduction"], item["u_job_size"]
+                ),
                 "priority_rank": item["priority_rank"],
             }
         )
@@ -1663,12 +1710,29 @@ def prioritization(facts: Facts) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 HEADLINE_COLUMNS = [
-    "is_total", "portfolio_name", "month_start_date", "period_end_date", "is_partial_month",
-    "active_project_count", "on_time_window_start_date", "projects_closed_count",
-    "projects_closed_on_time_count", "on_time_delivery_rate", "planned_cost_to_date_amount",
-    "actual_cost_to_date_amount", "budget_variance_amount", "budget_variance_ratio",
-    "benefit_realization_ratio", "risk_exposure_amount", "red_project_count", "amber_project_count",
-    "green_project_count", "capacity_hours", "actual_hours", "capacity_utilization", "as_of_date",
+    "is_total",
+    "portfolio_name",
+    "month_start_date",
+    "period_end_date",
+    "is_partial_month",
+    "active_project_count",
+    "on_time_window_start_date",
+    "projects_closed_count",
+    "projects_closed_on_time_count",
+    "on_time_delivery_rate",
+    "planned_cost_to_date_amount",
+    "actual_cost_to_date_amount",
+    "budget_variance_amount",
+    "budget_variance_ratio",
+    "benefit_realization_ratio",
+    "risk_exposure_amount",
+    "red_project_count",
+    "amber_project_count",
+    "green_project_count",
+    "capacity_hours",
+    "actual_hours",
+    "capacity_utilization",
+    "as_of_date",
 ]
 
 
@@ -1709,12 +1773,20 @@ def headline(summary: pd.DataFrame, capacity: pd.DataFrame, as_of: date) -> pd.D
                     "actual_hours": None,
                 }
             )
-    month_capacity = (
-        capacity[capacity["month_start_date"] == as_of_month] if not capacity.empty else capacity
+    month_capacity = capacity[capacity["month_start_date"] == as_of_month] if not capacity.empty else capacity
+    summed = (
+        "active_project_count",
+        "projects_closed_count",
+        "projects_closed_on_time_count",
+        "planned_cost_to_date_amount",
+        "actual_cost_to_date_amount",
+        "planned_benefit",
+        "actual_benefit",
+        "risk_exposure_amount",
+        "red_project_count",
+        "amber_project_count",
+        "green_project_count",
     )
-    summed = ("active_project_count", "projects_closed_count", "projects_closed_on_time_count",
-              "planned_cost_to_date_amount", "actual_cost_to_date_amount", "planned_benefit", "actual_benefit",
-              "risk_exposure_amount", "red_project_count", "amber_project_count", "green_project_count")
     total_row = {key: sum(r[key] for r in rows) for key in summed}
     total_row.update(
         is_total=True,
@@ -1752,9 +1824,20 @@ def headline(summary: pd.DataFrame, capacity: pd.DataFrame, as_of: date) -> pd.D
 # --------------------------------------------------------------------------------------------
 
 RECONCILIATION_COLUMNS = [
-    "project_id", "month_start_date", "expense_type", "planned_amount", "servicenow_actual_amount",
-    "gl_actual_amount", "gl_line_count", "gl_vs_plan_amount", "servicenow_vs_gl_amount",
-    "servicenow_vs_gl_ratio", "tolerance_amount", "is_reconciled", "is_partial_month", "as_of_date",
+    "project_id",
+    "month_start_date",
+    "expense_type",
+    "planned_amount",
+    "servicenow_actual_amount",
+    "gl_actual_amount",
+    "gl_line_count",
+    "gl_vs_plan_amount",
+    "servicenow_vs_gl_amount",
+    "servicenow_vs_gl_ratio",
+    "tolerance_amount",
+    "is_reconciled",
+    "is_partial_month",
+    "as_of_date",
 ]
 RECONCILIATION_TOLERANCE_RATIO = 0.01
 RECONCILIATION_TOLERANCE_AMOUNT = 100.0
@@ -1780,7 +1863,10 @@ def cost_reconciliation(facts: Facts) -> pd.DataFrame:
         return (number.get(project) if project in known else None, month, expense_type or None)
 
     for project, month, expense_type, cost, actual in zip(
-        facts.plan["project"], facts.plan["month"], facts.plan["expense_type"], facts.plan["cost"],
+        facts.plan["project"],
+        facts.plan["month"],
+        facts.plan["expense_type"],
+        facts.plan["cost"],
         facts.plan["servicenow_actual"],
     ):
         if month > v.as_of_month:

@@ -55,8 +55,13 @@ def test_phase_names_drop_a_trailing_phase() -> None:
 
 def _gate(**values):
     base = {
-        "portfolio_name": "Growth", "phase": "Build", "planned_gate_date": None, "actual_gate_date": None,
-        "closed_date": None, "is_passed_late": None, "days_in_phase": None,
+        "portfolio_name": "Growth",
+        "phase": "Build",
+        "planned_gate_date": None,
+        "actual_gate_date": None,
+        "closed_date": None,
+        "is_passed_late": None,
+        "days_in_phase": None,
     }
     return {**base, **values}
 
@@ -65,11 +70,21 @@ def test_kpi_stage_gates_counts_passed_late_and_overdue_per_month() -> None:
     gates = pd.DataFrame(
         [
             # passed on the day in January: passed, not late
-            _gate(planned_gate_date=date(2026, 1, 20), actual_gate_date=date(2026, 1, 20), closed_date=date(2026, 1, 20),
-                  is_passed_late=False, days_in_phase=10),
+            _gate(
+                planned_gate_date=date(2026, 1, 20),
+                actual_gate_date=date(2026, 1, 20),
+                closed_date=date(2026, 1, 20),
+                is_passed_late=False,
+                days_in_phase=10,
+            ),
             # planned in January, passed late in February: overdue at the end of January
-            _gate(planned_gate_date=date(2026, 1, 25), actual_gate_date=date(2026, 2, 3), closed_date=date(2026, 2, 3),
-                  is_passed_late=True, days_in_phase=30),
+            _gate(
+                planned_gate_date=date(2026, 1, 25),
+                actual_gate_date=date(2026, 2, 3),
+                closed_date=date(2026, 2, 3),
+                is_passed_late=True,
+                days_in_phase=30,
+            ),
             # planned in February, still open on the as-of date: overdue at February's end and now
             _gate(planned_gate_date=date(2026, 2, 14), days_in_phase=None),
             # planned for the as-of date itself: not overdue yet
@@ -80,9 +95,19 @@ def test_kpi_stage_gates_counts_passed_late_and_overdue_per_month() -> None:
     rows = {r["month_start_date"]: r for r in kpi_stage_gates(gates, date(2026, 3, 18)).to_dict("records")}
     assert list(rows) == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
     jan, feb, mar = rows[date(2026, 1, 1)], rows[date(2026, 2, 1)], rows[date(2026, 3, 1)]
-    assert (jan["gates_due_count"], jan["gates_passed_count"], jan["gates_passed_late_count"], jan["gates_overdue_count"]) == (2, 1, 0, 1)
+    assert (
+        jan["gates_due_count"],
+        jan["gates_passed_count"],
+        jan["gates_passed_late_count"],
+        jan["gates_overdue_count"],
+    ) == (2, 1, 0, 1)
     assert jan["on_time_gate_ratio"] == 1.0 and jan["median_days_in_phase"] == 10
-    assert (feb["gates_due_count"], feb["gates_passed_count"], feb["gates_passed_late_count"], feb["gates_overdue_count"]) == (1, 1, 1, 1)
+    assert (
+        feb["gates_due_count"],
+        feb["gates_passed_count"],
+        feb["gates_passed_late_count"],
+        feb["gates_overdue_count"],
+    ) == (1, 1, 1, 1)
     assert feb["on_time_gate_ratio"] == 0.0
     assert (mar["gates_due_count"], mar["gates_passed_count"], mar["gates_overdue_count"]) == (1, 0, 1)
     assert mar["on_time_gate_ratio"] is None and mar["median_days_in_phase"] is None and mar["is_partial_month"]
@@ -108,9 +133,17 @@ def test_a_sheet_submitted_one_minute_after_the_grace_deadline_is_late() -> None
 def test_the_department_rollup_counts_expected_weeks_and_divides_by_the_due_ones() -> None:
     def row(**values):
         base = {
-            "department": "IT", "week_start_date": date(2026, 3, 2), "is_expected": True, "is_due": True,
-            "is_on_time": False, "is_late": False, "is_missing": False, "is_rejected": False, "is_recalled": False,
-            "hours_logged": 0.0, "capacity_hours": 40.0,
+            "department": "IT",
+            "week_start_date": date(2026, 3, 2),
+            "is_expected": True,
+            "is_due": True,
+            "is_on_time": False,
+            "is_late": False,
+            "is_missing": False,
+            "is_rejected": False,
+            "is_recalled": False,
+            "hours_logged": 0.0,
+            "capacity_hours": 40.0,
         }
         return {**base, **values}
 
@@ -156,14 +189,22 @@ def test_a_demand_approved_and_converted_in_the_same_month_counts_once_in_each()
 
 def test_rejections_and_deferrals_are_dated_by_their_first_version() -> None:
     events = dict(
-        demand_events(None, [(date(2026, 1, 5), "screening", ""), (date(2026, 1, 9), "deferred", ""),
-                             (date(2026, 1, 20), "deferred", "")])
+        demand_events(
+            None,
+            [
+                (date(2026, 1, 5), "screening", ""),
+                (date(2026, 1, 9), "deferred", ""),
+                (date(2026, 1, 20), "deferred", ""),
+            ],
+        )
     )
     assert events == {"screened": date(2026, 1, 5), "deferred": date(2026, 1, 9)}  # no submitted_date: no submission
 
 
 def test_a_completed_demand_is_converted() -> None:
-    assert dict(demand_events(date(2025, 11, 1), [(date(2026, 1, 2), "completed", "")]))["converted"] == date(2026, 1, 2)
+    assert dict(demand_events(date(2025, 11, 1), [(date(2026, 1, 2), "completed", "")]))["converted"] == date(
+        2026, 1, 2
+    )
 
 
 # --- vendors --------------------------------------------------------------------------------------

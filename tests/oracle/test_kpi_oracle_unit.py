@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from types import SimpleNamespace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -25,11 +25,11 @@ from oracle.kpi_oracle import (
     capacity_hours,
     compute_all,
     cost_reconciliation,
-    headline,
     cumulative,
     dense_rank_descending,
     earned_value,
     first_in_progress_ms,
+    headline,
     is_active_at,
     is_on_time,
     latest_forecast_version,
@@ -122,23 +122,56 @@ def test_the_month_in_progress_counts_to_the_as_of_day():
 
 def test_headline_rolls_up_the_as_of_month_and_the_twelve_months_to_it():
     as_of = date(2026, 6, 10)
-    base = {"active_project_count": 1, "planned_cost_to_date_amount": 100.0, "actual_cost_to_date_amount": 90.0,
-            "planned_benefit_to_date_amount": 0.0, "actual_benefit_to_date_amount": 0.0,
-            "risk_exposure_amount": 5.0, "red_project_count": 0, "amber_project_count": 0, "green_project_count": 1}
-    summary = pd.DataFrame([
-        {**base, "portfolio_name": "A", "month_start_date": date(2025, 6, 1),
-         "projects_closed_count": 4, "projects_closed_on_time_count": 4},  # outside the window
-        {**base, "portfolio_name": "A", "month_start_date": date(2025, 7, 1),
-         "projects_closed_count": 2, "projects_closed_on_time_count": 1},
-        {**base, "portfolio_name": "A", "month_start_date": date(2026, 6, 1),
-         "projects_closed_count": 1, "projects_closed_on_time_count": 1},
-        {**base, "portfolio_name": "B", "month_start_date": date(2026, 6, 1),
-         "projects_closed_count": 0, "projects_closed_on_time_count": 0, "actual_cost_to_date_amount": 130.0},
-    ])
-    capacity = pd.DataFrame([
-        {"month_start_date": date(2026, 6, 1), "capacity_hours": 64.0, "actual_hours": 48.0},
-        {"month_start_date": date(2026, 5, 1), "capacity_hours": 168.0, "actual_hours": 10.0},
-    ])
+    base = {
+        "active_project_count": 1,
+        "planned_cost_to_date_amount": 100.0,
+        "actual_cost_to_date_amount": 90.0,
+        "planned_benefit_to_date_amount": 0.0,
+        "actual_benefit_to_date_amount": 0.0,
+        "risk_exposure_amount": 5.0,
+        "red_project_count": 0,
+        "amber_project_count": 0,
+        "green_project_count": 1,
+    }
+    summary = pd.DataFrame(
+        [
+            {
+                **base,
+                "portfolio_name": "A",
+                "month_start_date": date(2025, 6, 1),
+                "projects_closed_count": 4,
+                "projects_closed_on_time_count": 4,
+            },  # outside the window
+            {
+                **base,
+                "portfolio_name": "A",
+                "month_start_date": date(2025, 7, 1),
+                "projects_closed_count": 2,
+                "projects_closed_on_time_count": 1,
+            },
+            {
+                **base,
+                "portfolio_name": "A",
+                "month_start_date": date(2026, 6, 1),
+                "projects_closed_count": 1,
+                "projects_closed_on_time_count": 1,
+            },
+            {
+                **base,
+                "portfolio_name": "B",
+                "month_start_date": date(2026, 6, 1),
+                "projects_closed_count": 0,
+                "projects_closed_on_time_count": 0,
+                "actual_cost_to_date_amount": 130.0,
+            },
+        ]
+    )
+    capacity = pd.DataFrame(
+        [
+            {"month_start_date": date(2026, 6, 1), "capacity_hours": 64.0, "actual_hours": 48.0},
+            {"month_start_date": date(2026, 5, 1), "capacity_hours": 168.0, "actual_hours": 10.0},
+        ]
+    )
     rows = headline(summary, capacity, as_of).set_index("portfolio_name")
     assert rows.loc["A", "on_time_delivery_rate"] == pytest.approx(2 / 3)
     assert rows.loc["B", "on_time_delivery_rate"] is None
@@ -154,16 +187,38 @@ def test_cost_reconciliation_tolerance_and_unknown_project():
     facts = SimpleNamespace(
         kpi_vars=KpiVars(as_of=as_of),
         projects=pd.DataFrame({"sys_id": ["p1"], "project_id": ["PRJ1"]}),
-        plan=pd.DataFrame([
-            {"project": "p1", "month": date(2026, 2, 1), "expense_type": "capex", "cost": 10000.0, "servicenow_actual": 10050.0},
-            {"project": "p1", "month": date(2026, 3, 1), "expense_type": "capex", "cost": 15000.0, "servicenow_actual": 20000.0},
-            {"project": "p1", "month": date(2026, 4, 1), "expense_type": "capex", "cost": 5000.0, "servicenow_actual": 0.0},
-        ]),
-        gl=pd.DataFrame([
-            {"project": "p1", "month": date(2026, 2, 1), "expense_type": "capex", "amount": 10000.0},
-            {"project": "p1", "month": date(2026, 3, 1), "expense_type": "capex", "amount": 18000.0},
-            {"project": None, "month": date(2026, 3, 1), "expense_type": "opex", "amount": 700.0},
-        ]),
+        plan=pd.DataFrame(
+            [
+                {
+                    "project": "p1",
+                    "month": date(2026, 2, 1),
+                    "expense_type": "capex",
+                    "cost": 10000.0,
+                    "servicenow_actual": 10050.0,
+                },
+                {
+                    "project": "p1",
+                    "month": date(2026, 3, 1),
+                    "expense_type": "capex",
+                    "cost": 15000.0,
+                    "servicenow_actual": 20000.0,
+                },
+                {
+                    "project": "p1",
+                    "month": date(2026, 4, 1),
+                    "expense_type": "capex",
+                    "cost": 5000.0,
+                    "servicenow_actual": 0.0,
+                },
+            ]
+        ),
+        gl=pd.DataFrame(
+            [
+                {"project": "p1", "month": date(2026, 2, 1), "expense_type": "capex", "amount": 10000.0},
+                {"project": "p1", "month": date(2026, 3, 1), "expense_type": "capex", "amount": 18000.0},
+                {"project": None, "month": date(2026, 3, 1), "expense_type": "opex", "amount": 700.0},
+            ]
+        ),
     )
     rows = cost_reconciliation(facts).set_index(["project_id", "month_start_date", "expense_type"])
     assert len(rows) == 3  # April is after the as-of month
@@ -275,7 +330,12 @@ def test_baseline_end_date_takes_the_oldest_baseline_ties_by_sys_id():
         {
             "sys_id": ["b2", "b1", "b3", "bx"],
             "task": ["p", "p", "p", "other"],
-            "sys_created_on": ["2026-01-01 00:00:00", "2026-01-01 00:00:00", "2025-12-31 00:00:00", "2020-01-01 00:00:00"],
+            "sys_created_on": [
+                "2026-01-01 00:00:00",
+                "2026-01-01 00:00:00",
+                "2025-12-31 00:00:00",
+                "2020-01-01 00:00:00",
+            ],
         }
     )
     items = pd.DataFrame(
@@ -314,7 +374,9 @@ def test_min_max_and_dense_rank():
 
 def test_fx_rates_fall_back_only_when_asked():
     fx = FxRates(
-        pd.DataFrame({"period": ["2026-05", "2026-06"], "currency": ["EUR", "EUR"], "rate_to_reporting": ["1.10", "1.20"]}),
+        pd.DataFrame(
+            {"period": ["2026-05", "2026-06"], "currency": ["EUR", "EUR"], "rate_to_reporting": ["1.10", "1.20"]}
+        ),
         "USD",
     )
     assert fx.rate("EUR", date(2026, 6, 1)) == 1.2
@@ -327,12 +389,17 @@ def test_fx_rates_fall_back_only_when_asked():
 def test_cumulative_and_month_span():
     assert active_month_span([]) == []
     assert active_month_span([date(2026, 3, 1), date(2025, 12, 1), date(2026, 3, 1)]) == [
-        date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        date(2026, 3, 1),
     ]
     # Months before the first asked-for month still count ("to date" from the beginning).
     by_month = {date(2026, 1, 1): 5.0, date(2026, 3, 1): 2.0, date(2026, 9, 1): 100.0}
     assert cumulative(by_month, [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]) == {
-        date(2026, 2, 1): 5.0, date(2026, 3, 1): 7.0, date(2026, 4, 1): 7.0
+        date(2026, 2, 1): 5.0,
+        date(2026, 3, 1): 7.0,
+        date(2026, 4, 1): 7.0,
     }
 
 
@@ -396,7 +463,9 @@ def test_benefits_realization_rows_zero_denominator_is_null():
     assert by[FEB]["cumulative_planned_amount"] == 0.0 and by[FEB]["benefit_realization_ratio"] is None
     assert by[MAR]["benefit_realization_ratio"] == pytest.approx(0.2)
     # An actual after the as-of month is not a fact yet: it does not open a month.
-    assert [r["month_start_date"] for r in benefits_realization_rows("PRJ1", {FEB: 1.0}, {MAY: 9.0}, as_of_month=MAR)] == [FEB]
+    assert [
+        r["month_start_date"] for r in benefits_realization_rows("PRJ1", {FEB: 1.0}, {MAY: 9.0}, as_of_month=MAR)
+    ] == [FEB]
 
 
 def test_risk_buckets_and_heatmap_cells():
@@ -424,8 +493,14 @@ def test_wsjf():
 
 
 def _item(item_id: str, portfolio: str, sa: float | None, bv: float, tc: float, rr: float) -> dict:
-    return {"id": item_id, "portfolio": portfolio, "u_strategic_alignment": sa, "u_business_value": bv,
-            "u_time_criticality": tc, "u_risk_reduction": rr}
+    return {
+        "id": item_id,
+        "portfolio": portfolio,
+        "u_strategic_alignment": sa,
+        "u_business_value": bv,
+        "u_time_criticality": tc,
+        "u_risk_reduction": rr,
+    }
 
 
 def test_score_ranked_items_normalises_within_the_portfolio():
@@ -493,40 +568,103 @@ def build_tiny_world(path: Path) -> Path:
 
     def sn(tbl: str, sys_id: str, created_on: str = created, **fields: str) -> None:
         body = {"sys_id": sys_id, "sys_created_on": created_on, "sys_updated_on": created_on, **fields}
-        conn.execute("insert into sn_record values (?, ?, ?, ?, ?)", (tbl, sys_id, created_on, created_on, json.dumps(body)))
+        conn.execute(
+            "insert into sn_record values (?, ?, ?, ?, ?)", (tbl, sys_id, created_on, created_on, json.dumps(body))
+        )
 
     for month in range(1, 13):
-        sn("fiscal_period", f"m{month:02d}", name=f"FY26: M{month:02d}", fiscal_type="month",
-           fiscal_start_date=f"2026-{month:02d}-01", fiscal_end_date="")
-    sn("fiscal_period", "q1", name="FY26: Q1", fiscal_type="quarter", fiscal_start_date="2026-01-01", fiscal_end_date="2026-03-31")
-    sn("fiscal_period", "fy26", name="FY26", fiscal_type="year", fiscal_start_date="2026-01-01", fiscal_end_date="2026-12-31")
+        sn(
+            "fiscal_period",
+            f"m{month:02d}",
+            name=f"FY26: M{month:02d}",
+            fiscal_type="month",
+            fiscal_start_date=f"2026-{month:02d}-01",
+            fiscal_end_date="",
+        )
+    sn(
+        "fiscal_period",
+        "q1",
+        name="FY26: Q1",
+        fiscal_type="quarter",
+        fiscal_start_date="2026-01-01",
+        fiscal_end_date="2026-03-31",
+    )
+    sn(
+        "fiscal_period",
+        "fy26",
+        name="FY26",
+        fiscal_type="year",
+        fiscal_start_date="2026-01-01",
+        fiscal_end_date="2026-12-31",
+    )
     sn("pm_portfolio", "pf1", name="Alpha", active="true")
     sn("pm_portfolio", "pf2", name="Quiet", active="true")
     sn("pm_program", "pg1", number="PRGM1", short_description="Alpha programme 1", portfolio="pf1")
     sn("cmn_department", "d1", name="Dev", id="DEV", cost_center="")
     sn("sys_user", "u1", user_name="ann", name="Ann A", department="d1", u_weekly_capacity_hours="40")
     sn("sys_user", "u2", user_name="bob", name="Bob B", department="d1", u_weekly_capacity_hours="20")
-    common = dict(portfolio="pf1", phase="executing", approval="approved", u_strategic_alignment="5",
-                  u_business_value="5", u_time_criticality="5", u_risk_reduction="5", u_job_size="5")
+    common = dict(
+        portfolio="pf1",
+        phase="executing",
+        approval="approved",
+        u_strategic_alignment="5",
+        u_business_value="5",
+        u_time_criticality="5",
+        u_risk_reduction="5",
+        u_job_size="5",
+    )
     # A: closed complete, late against its oldest baseline.
-    sn("pm_project", "pa", number="PRJ001", short_description="Closed A", program="pg1", state="3",
-       start_date="2026-01-01 08:00:00", end_date="2026-03-31 17:00:00", work_start="2026-01-05 09:00:00",
-       work_end="2026-03-20 23:30:00", percent_complete="100", u_wbs_code="WBS-A", u_jira_project_key="MOB", **common)
+    sn(
+        "pm_project",
+        "pa",
+        number="PRJ001",
+        short_description="Closed A",
+        program="pg1",
+        state="3",
+        start_date="2026-01-01 08:00:00",
+        end_date="2026-03-31 17:00:00",
+        work_start="2026-01-05 09:00:00",
+        work_end="2026-03-20 23:30:00",
+        percent_complete="100",
+        u_wbs_code="WBS-A",
+        u_jira_project_key="MOB",
+        **common,
+    )
     sn("planned_task_baseline", "bl-new", created_on="2026-01-10 00:00:00", name="re-plan", task="pa")
     sn("planned_task_baseline", "bl-old", created_on="2025-12-01 00:00:00", name="original", task="pa")
     sn("planned_task_baseline_item", "bi1", baseline="bl-old", task="pa", start_date="", end_date="2026-03-15 17:00:00")
     sn("planned_task_baseline_item", "bi2", baseline="bl-new", task="pa", start_date="", end_date="2026-04-30 17:00:00")
     # B: in progress, 40 %, no baseline, over budget with a EUR line.
-    sn("pm_project", "pb", number="PRJ002", short_description="Running B", program="", state="2",
-       start_date="2026-01-01 08:00:00", end_date="2026-12-31 17:00:00", work_start="2026-02-01 09:00:00",
-       work_end="", percent_complete="40", u_wbs_code="WBS-B", u_jira_project_key="", **common)
+    sn(
+        "pm_project",
+        "pb",
+        number="PRJ002",
+        short_description="Running B",
+        program="",
+        state="2",
+        start_date="2026-01-01 08:00:00",
+        end_date="2026-12-31 17:00:00",
+        work_start="2026-02-01 09:00:00",
+        work_end="",
+        percent_complete="40",
+        u_wbs_code="WBS-B",
+        u_jira_project_key="",
+        **common,
+    )
     sn("pm_project_task", "tb1", number="PRJTASK1", top_task="pb", parent="pb", milestone="false")
 
     sn("cost_plan", "cpa", name="A capex", task="pa", expense_type="capex")
     sn("cost_plan_breakdown", "cpa1", cost_plan="cpa", task="pa", fiscal_period="m01", cost="900")
     sn("cost_plan", "cpb", name="B capex", task="pb", expense_type="capex")
     for month in range(1, 11):  # Jan..Oct, 100 a month → bac 1000, pv(June) 600
-        sn("cost_plan_breakdown", f"cpb{month:02d}", cost_plan="cpb", task="pb", fiscal_period=f"m{month:02d}", cost="100")
+        sn(
+            "cost_plan_breakdown",
+            f"cpb{month:02d}",
+            cost_plan="cpb",
+            task="pb",
+            fiscal_period=f"m{month:02d}",
+            cost="100",
+        )
     sn("cost_plan_breakdown", "cpbq", cost_plan="cpb", task="pb", fiscal_period="q1", cost="9999")  # ignored
 
     gl = [
@@ -538,7 +676,8 @@ def build_tiny_world(path: Path) -> Path:
         ("US01", 2026, 4, "D5", "WBS-UNKNOWN", "OPEX", "77.00", "USD"),  # maps to no project
     ]
     conn.executemany(
-        "insert into fin_gl_line values (?, ?, ?, '2026-01-31', ?, 1, '6000', 'CC1', ?, 'V1', 'Vendor', ?, ?, ?, '', 'gl.csv', 2)",
+        "insert into fin_gl_line values "
+        "(?, ?, ?, '2026-01-31', ?, 1, '6000', 'CC1', ?, 'V1', 'Vendor', ?, ?, ?, '', 'gl.csv', 2)",
         gl,
     )
     conn.executemany(
@@ -558,9 +697,33 @@ def build_tiny_world(path: Path) -> Path:
 
     sn("benefit_plan", "bp1", name="savings", task="pb", benefit_type="monetary")
     sn("benefit_plan", "bp2", name="morale", task="pb", benefit_type="non_monetary")
-    sn("benefit_plan_breakdown", "bb1", benefit_plan="bp1", task="pb", fiscal_period="m05", planned_benefit="400", actual_benefit="100")
-    sn("benefit_plan_breakdown", "bb2", benefit_plan="bp1", task="pb", fiscal_period="m11", planned_benefit="1000", actual_benefit="0")
-    sn("benefit_plan_breakdown", "bb3", benefit_plan="bp2", task="pb", fiscal_period="m05", planned_benefit="999", actual_benefit="999")
+    sn(
+        "benefit_plan_breakdown",
+        "bb1",
+        benefit_plan="bp1",
+        task="pb",
+        fiscal_period="m05",
+        planned_benefit="400",
+        actual_benefit="100",
+    )
+    sn(
+        "benefit_plan_breakdown",
+        "bb2",
+        benefit_plan="bp1",
+        task="pb",
+        fiscal_period="m11",
+        planned_benefit="1000",
+        actual_benefit="0",
+    )
+    sn(
+        "benefit_plan_breakdown",
+        "bb3",
+        benefit_plan="bp2",
+        task="pb",
+        fiscal_period="m05",
+        planned_benefit="999",
+        actual_benefit="999",
+    )
 
     sn("risk", "r1", number="RSK1", task="pb", probability="1", impact="2", estimated_cost="1000", state="open")
     sn("risk", "r2", number="RSK2", task="pb", probability="5", impact="5", estimated_cost="100", state="monitoring")
@@ -571,9 +734,20 @@ def build_tiny_world(path: Path) -> Path:
     # PRJ002's rank in Alpha). D1 and D3 tie; time criticality and risk reduction are all equal.
     def demand(sys_id: str, state: str, scores: tuple[str, str, str, str, str], project: str = "") -> None:
         sa, bv, tc, rr, job = scores
-        sn("dmn_demand", sys_id, number=f"DMND{sys_id[1:]}", short_description=f"Demand {sys_id}", portfolio="pf2",
-           state=state, project=project, u_strategic_alignment=sa, u_business_value=bv, u_time_criticality=tc,
-           u_risk_reduction=rr, u_job_size=job)
+        sn(
+            "dmn_demand",
+            sys_id,
+            number=f"DMND{sys_id[1:]}",
+            short_description=f"Demand {sys_id}",
+            portfolio="pf2",
+            state=state,
+            project=project,
+            u_strategic_alignment=sa,
+            u_business_value=bv,
+            u_time_criticality=tc,
+            u_risk_reduction=rr,
+            u_job_size=job,
+        )
 
     demand("d1", "submitted", ("8", "2", "5", "5", "0"))
     demand("d2", "qualified", ("4", "6", "5", "5", "4"))
@@ -591,50 +765,120 @@ def build_tiny_world(path: Path) -> Path:
         sn("time_card", sys_id, user=user, task=task, week_starts_on=monday, state=state, category="task", **days)
 
     card("tc1", "u1", "tb1", "2026-06-29", "approved", ["8", "8", "8", "8", "8", "0", "0"])  # Jun 29, 30 count
-    card("tc2", "u1", "pb", "2026-03-30", "processed", ["8", "8", "8", "8", "8", "2", "0"])  # 16 h in March, 26 h in April
+    card(
+        "tc2", "u1", "pb", "2026-03-30", "processed", ["8", "8", "8", "8", "8", "2", "0"]
+    )  # 16 h in March, 26 h in April
     card("tc3", "u2", "pb", "2026-06-01", "rejected", ["8", "8", "8", "8", "8", "0", "0"])
     card("tc4", "u2", "pa", "2026-03-02", "submitted", ["8", "8", "8", "8", "8", "0", "0"])
     card("tc5", "u2", "pa", "2026-03-02", "approved", ["4", "0", "0", "0", "0", "0", "1"])  # 5 h in March
-    sn("resource_plan", "rp1", number="RPLN1", user="u1", task="pb", start_date="2026-06-01", end_date="2026-06-30", planned_hours="88", state="confirmed")
-    sn("resource_plan", "rp2", number="RPLN2", user="u2", task="pb", start_date="2026-06-01", end_date="2026-06-30", planned_hours="500", state="cancelled")
-    sn("resource_plan", "rp3", number="RPLN3", user="u2", task="pa", start_date="2026-03-30", end_date="2026-04-03", planned_hours="10", state="completed")
+    sn(
+        "resource_plan",
+        "rp1",
+        number="RPLN1",
+        user="u1",
+        task="pb",
+        start_date="2026-06-01",
+        end_date="2026-06-30",
+        planned_hours="88",
+        state="confirmed",
+    )
+    sn(
+        "resource_plan",
+        "rp2",
+        number="RPLN2",
+        user="u2",
+        task="pb",
+        start_date="2026-06-01",
+        end_date="2026-06-30",
+        planned_hours="500",
+        state="cancelled",
+    )
+    sn(
+        "resource_plan",
+        "rp3",
+        number="RPLN3",
+        user="u2",
+        task="pa",
+        start_date="2026-03-30",
+        end_date="2026-04-03",
+        planned_hours="10",
+        state="completed",
+    )
 
     # Jira: MOB with three statuses and three issues.
     conn.execute(
         "insert into jira_static values ('statuses', ?)",
-        (json.dumps([
-            {"id": "1", "name": "To Do", "statusCategory": {"key": "new"}},
-            {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
-            {"id": "10001", "name": "Done", "statusCategory": {"key": "done"}},
-        ]),),
+        (
+            json.dumps(
+                [
+                    {"id": "1", "name": "To Do", "statusCategory": {"key": "new"}},
+                    {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+                    {"id": "10001", "name": "Done", "statusCategory": {"key": "done"}},
+                ]
+            ),
+        ),
     )
-    conn.execute("insert into jira_project values ('10000', 'MOB', ?)", (json.dumps({"id": "10000", "key": "MOB", "name": "Mobile"}),))
-    conn.execute("insert into jira_project values ('10001', 'WEB', ?)", (json.dumps({"id": "10001", "key": "WEB", "name": "Web"}),))
+    conn.execute(
+        "insert into jira_project values ('10000', 'MOB', ?)",
+        (json.dumps({"id": "10000", "key": "MOB", "name": "Mobile"}),),
+    )
+    conn.execute(
+        "insert into jira_project values ('10001', 'WEB', ?)",
+        (json.dumps({"id": "10001", "key": "WEB", "name": "Web"}),),
+    )
 
-    def issue(issue_id: int, key: str, created: str, resolved: str | None, status: str, links: list | None = None) -> None:
+    def issue(
+        issue_id: int, key: str, created: str, resolved: str | None, status: str, links: list | None = None
+    ) -> None:
         category = {"1": "new", "3": "indeterminate", "10001": "done"}[status]
         fields = {
-            "created": _ms(created), "resolutiondate": _ms(resolved) if resolved else None,
-            "status": {"id": status, "statusCategory": {"key": category}}, "issuelinks": links or [],
+            "created": _ms(created),
+            "resolutiondate": _ms(resolved) if resolved else None,
+            "status": {"id": status, "statusCategory": {"key": category}},
+            "issuelinks": links or [],
             "project": {"key": key.split("-")[0]},
         }
         conn.execute(
             "insert into jira_issue values (?, ?, ?, ?, ?, ?, ?)",
-            (issue_id, key, key.split("-")[0], int(key.split("-")[1]), _ms(created), _ms(created), json.dumps({"id": str(issue_id), "key": key, "fields": fields})),
+            (
+                issue_id,
+                key,
+                key.split("-")[0],
+                int(key.split("-")[1]),
+                _ms(created),
+                _ms(created),
+                json.dumps({"id": str(issue_id), "key": key, "fields": fields}),
+            ),
         )
 
     def change(history_id: int, issue_id: int, at: str, frm: str, to: str) -> None:
         body = {"id": str(history_id), "created": _ms(at), "items": [{"fieldId": "status", "from": frm, "to": to}]}
-        conn.execute("insert into jira_changelog values (?, ?, ?, ?)", (history_id, issue_id, _ms(at), json.dumps(body)))
+        conn.execute(
+            "insert into jira_changelog values (?, ?, ?, ?)", (history_id, issue_id, _ms(at), json.dumps(body))
+        )
 
     blocks = {"name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
-    issue(1, "MOB-1", "2026-06-01T00:00:00", "2026-06-04T00:00:00", "10001",
-          [{"id": "500", "type": blocks, "inwardIssue": {"id": "10", "key": "WEB-1"}}])
+    issue(
+        1,
+        "MOB-1",
+        "2026-06-01T00:00:00",
+        "2026-06-04T00:00:00",
+        "10001",
+        [{"id": "500", "type": blocks, "inwardIssue": {"id": "10", "key": "WEB-1"}}],
+    )
     change(1, 1, "2026-06-02T00:00:00", "1", "3")
     change(2, 1, "2026-06-04T00:00:00", "3", "10001")
-    issue(2, "MOB-2", "2026-06-01T12:00:00", None, "3",
-          [{"id": "501", "type": blocks, "inwardIssue": {"id": "11", "key": "WEB-2"}},  # WEB-2 is done
-           {"id": "502", "type": blocks, "outwardIssue": {"id": "10", "key": "WEB-1"}}])  # MOB-2 blocks
+    issue(
+        2,
+        "MOB-2",
+        "2026-06-01T12:00:00",
+        None,
+        "3",
+        [
+            {"id": "501", "type": blocks, "inwardIssue": {"id": "11", "key": "WEB-2"}},  # WEB-2 is done
+            {"id": "502", "type": blocks, "outwardIssue": {"id": "10", "key": "WEB-1"}},
+        ],
+    )  # MOB-2 blocks
     change(3, 2, "2026-06-03T00:00:00", "1", "3")
     issue(3, "MOB-3", "2026-06-02T00:00:00", "2026-06-05T12:00:00", "10001")  # never in progress
     change(4, 3, "2026-06-05T12:00:00", "1", "10001")
@@ -642,8 +886,22 @@ def build_tiny_world(path: Path) -> Path:
     change(5, 4, "2026-06-09T00:00:00", "1", "3")
     change(6, 4, "2026-07-01T00:00:00", "3", "10001")
     # Created after as_of: its link to the open WEB-1 is not a fact as of as_of.
-    issue(5, "MOB-5", "2026-07-02T00:00:00", None, "1", [{"id": "503", "type": blocks, "inwardIssue": {"id": "10", "key": "WEB-1"}}])
-    issue(10, "WEB-1", "2026-05-01T00:00:00", None, "1", [{"id": "500", "type": blocks, "outwardIssue": {"id": "1", "key": "MOB-1"}}])
+    issue(
+        5,
+        "MOB-5",
+        "2026-07-02T00:00:00",
+        None,
+        "1",
+        [{"id": "503", "type": blocks, "inwardIssue": {"id": "10", "key": "WEB-1"}}],
+    )
+    issue(
+        10,
+        "WEB-1",
+        "2026-05-01T00:00:00",
+        None,
+        "1",
+        [{"id": "500", "type": blocks, "outwardIssue": {"id": "1", "key": "MOB-1"}}],
+    )
     issue(11, "WEB-2", "2026-05-01T00:00:00", "2026-05-02T00:00:00", "10001")
     change(7, 11, "2026-05-02T00:00:00", "1", "10001")
     conn.commit()
@@ -815,7 +1073,9 @@ def test_tiny_budget_vs_actual(tiny):
     assert june["variance_amount"] == pytest.approx(-100.0)
     july = b.loc[(date(2026, 7, 1), "capex")]  # after the as-of month: the 5000 GL line is cut
     assert july["forecast_amount"] == pytest.approx(200.0)
-    assert july["actual_amount"] is None and july["cumulative_actual_amount"] is None and july["variance_amount"] is None
+    assert (
+        july["actual_amount"] is None and july["cumulative_actual_amount"] is None and july["variance_amount"] is None
+    )
     assert b.loc[(date(2026, 8, 1), "capex"), "forecast_amount"] == pytest.approx(120.0)  # 100 EUR at July's 1.20
     assert b.loc[(date(2026, 9, 1), "capex"), "forecast_amount"] == 0.0  # only older and later versions have September
 

@@ -43,7 +43,9 @@ def _corrupt_time_cards(home: Path) -> str:
     return first["natural_key"]
 
 
-def test_a_corrupt_raw_batch_blocks_the_kpi_marts_and_is_recorded(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_a_corrupt_raw_batch_blocks_the_kpi_marts_and_is_recorded(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     shutil.copytree(small_warehouse.home, home, ignore=shutil.ignore_patterns("logs", "exports"))
     before_published = _marts(home / "published" / "portfolio.duckdb")
@@ -53,8 +55,12 @@ def test_a_corrupt_raw_batch_blocks_the_kpi_marts_and_is_recorded(small_warehous
     # The simulators serve the same world: the run reads nothing new, so only the corrupt batch
     # is in question.
     with start_simulators(small_warehouse.world_path) as sims:
-        env = pwh_env(home, SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
-                      SERVICENOW_PASSWORD=sims.servicenow_password)
+        env = pwh_env(
+            home,
+            SERVICENOW_URL=sims.servicenow_url,
+            SERVICENOW_USER=sims.servicenow_user,
+            SERVICENOW_PASSWORD=sims.servicenow_password,
+        )
         result = run_pwh(["run", "--as-of", "2026-06-30"], env, cwd=home)
 
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]

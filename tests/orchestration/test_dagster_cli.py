@@ -37,9 +37,20 @@ def test_materialize_all_raw_assets_with_the_dagster_cli(small_world_path: Path,
         )
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
-             "-m", "orchestration.definitions", "--select", "group:raw_jira,group:raw_servicenow,group:raw_finance"],
-            env=env, cwd=REPO, capture_output=True, text=True, timeout=900,
+            [
+                str(Path(sys.executable).with_name("dagster")),
+                "asset",
+                "materialize",
+                "-m",
+                "orchestration.definitions",
+                "--select",
+                "group:raw_jira,group:raw_servicenow,group:raw_finance",
+            ],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     landing = RawLanding(home / "raw")

@@ -13,8 +13,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 KPI_MARTS = [
-    "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
-    "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization",
+    "kpi_project_scorecard",
+    "kpi_portfolio_summary",
+    "kpi_capacity_utilization",
+    "kpi_budget_vs_actual",
+    "kpi_benefits_realization",
+    "kpi_risk_heatmap",
+    "kpi_delivery_flow",
+    "kpi_prioritization",
 ]
 
 
@@ -90,9 +96,7 @@ def _ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
 def test_every_raw_asset_has_a_blocking_validity_check_and_a_freshness_check(definitions, graph) -> None:
     check_keys = definitions.resolve_asset_graph().asset_check_keys
     specs = {
-        (spec.asset_key, spec.name): spec
-        for checks in definitions.asset_checks or []
-        for spec in checks.check_specs
+        (spec.asset_key, spec.name): spec for checks in definitions.asset_checks or [] for spec in checks.check_specs
     }
     for key in raw_keys(graph):
         assert dg.AssetCheckKey(key, "valid") in check_keys, key
@@ -115,13 +119,20 @@ def test_kpi_marts_are_a_separate_step_from_the_core_models(definitions) -> None
 def test_scenario_marts_are_one_step_after_the_kpi_marts_and_before_publishing(definitions, graph) -> None:
     names = ["scenario_selection", "scenario_summary", "scenario_frontier", "scenario_sensitivity"]
     keys = [dg.AssetKey(["marts", n]) for n in names]
-    steps = {a.node_def.name for a in definitions.assets or [] if isinstance(a, dg.AssetsDefinition)
-             for k in a.keys if k in keys}
+    steps = {
+        a.node_def.name
+        for a in definitions.assets or []
+        if isinstance(a, dg.AssetsDefinition)
+        for k in a.keys
+        if k in keys
+    }
     assert steps == {"scenario_marts"}, "one asset solves every scenario once and writes the four tables"
     for key in keys:
         # the inputs it reads are finished KPI marts, so the slates use the night's numbers
-        assert {dg.AssetKey(["marts", "kpi_prioritization"]), dg.AssetKey(["marts", "kpi_capacity_utilization"])} \
-            <= graph.get(key).parent_keys
+        assert {
+            dg.AssetKey(["marts", "kpi_prioritization"]),
+            dg.AssetKey(["marts", "kpi_capacity_utilization"]),
+        } <= graph.get(key).parent_keys
     published = _ancestors(graph, dg.AssetKey(["serving", "published_warehouse"]))
     assert set(keys) <= published
     assert set(keys) <= set(definitions.resolve_job_def("nightly_sync").asset_layer.executable_asset_keys)
@@ -161,7 +172,11 @@ def test_definitions_validate_from_the_command_line_without_sources_or_network(t
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", str(REPO / "workspace.yaml")],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Validation successful" in result.stdout + result.stderr

@@ -78,12 +78,22 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
     with start_simulators(small_warehouse.world_path) as sims:
         env = pwh_env(
             home,
-            JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email, JIRA_API_TOKEN="wrong-token-7c1f",
-            SERVICENOW_URL=f"http://127.0.0.1:{closed_port()}", SERVICENOW_USER="u", SERVICENOW_PASSWORD="p",
+            JIRA_URL=sims.jira_url,
+            JIRA_EMAIL=sims.jira_email,
+            JIRA_API_TOKEN="wrong-token-7c1f",
+            SERVICENOW_URL=f"http://127.0.0.1:{closed_port()}",
+            SERVICENOW_USER="u",
+            SERVICENOW_PASSWORD="p",
             FINANCE_EXPORT_DIR=str(small_warehouse.home / "simulator" / "finance-drop"),  # fine; its own test below
         )
-        process = subprocess.Popen([str(PWH), "run", "--as-of", "2026-06-30"], env=env, cwd=home,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [str(PWH), "run", "--as-of", "2026-06-30"],
+            env=env,
+            cwd=home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         lines = stderr_lines_within(process, 600)
         stdout = process.stdout.read()  # type: ignore[union-attr]
 
@@ -100,10 +110,10 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
     assert landing_files(home) == landed
     assert published_marts(home) == before
     with duckdb.connect(str(home / "published" / "portfolio.duckdb"), read_only=True) as conn:
-        health = conn.execute(
-            "select run_id, failed_sources from marts.kpi_run_health where is_latest_run").fetchone()
-        freshness = dict(conn.execute(
-            "select source_name, bool_and(is_stale) from marts.kpi_source_freshness group by 1").fetchall())
+        health = conn.execute("select run_id, failed_sources from marts.kpi_run_health where is_latest_run").fetchone()
+        freshness = dict(
+            conn.execute("select source_name, bool_and(is_stale) from marts.kpi_source_freshness group by 1").fetchall()
+        )
     assert health[0].startswith("preflight-") and health[1] == "jira, servicenow"
     assert freshness == {"jira": True, "servicenow": True, "finance": False}
 
@@ -119,8 +129,9 @@ def test_a_read_only_home_cannot_start_and_says_pwh_home(tmp_path: Path) -> None
             os.chmod(locked, 0o555)
         env = pwh_env(home, FINANCE_EXPORT_DIR=str(shared))
         started = time.monotonic()
-        result = subprocess.run(_as_another_user([str(PWH), "run"]), env=env, cwd=shared,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            _as_another_user([str(PWH), "run"]), env=env, cwd=shared, capture_output=True, text=True, timeout=120
+        )
     finally:
         shutil.rmtree(shared, ignore_errors=True)
     assert result.returncode == 2, result.stderr
@@ -138,8 +149,9 @@ def test_check_names_an_unreadable_drop_folder(tmp_path: Path) -> None:
         (drop / "gl_actuals_x.csv").write_text("company_code\n")
         os.chmod(drop, 0o000)
         env = pwh_env(shared / "home", FINANCE_EXPORT_DIR=str(drop))
-        result = subprocess.run(_as_another_user([str(PWH), "check"]), env=env, cwd=shared,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            _as_another_user([str(PWH), "check"]), env=env, cwd=shared, capture_output=True, text=True, timeout=120
+        )
     finally:
         os.chmod(shared / "drop", 0o755)
         shutil.rmtree(shared, ignore_errors=True)
@@ -160,16 +172,28 @@ def test_run_with_an_unreadable_drop_folder_cannot_start_and_names_the_setting(t
         home = shared / "home"
         env = pwh_env(home, FINANCE_EXPORT_DIR=str(drop))
         started = time.monotonic()
-        result = subprocess.run(_as_another_user([str(PWH), "run", "--as-of", "2026-06-30"]), env=env, cwd=shared,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            _as_another_user([str(PWH), "run", "--as-of", "2026-06-30"]),
+            env=env,
+            cwd=shared,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         took = time.monotonic() - started
-        written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file() and p.parts[len(home.parts)] in ("raw", "published"))
+        written = sorted(
+            str(p.relative_to(home))
+            for p in home.rglob("*")
+            if p.is_file() and p.parts[len(home.parts)] in ("raw", "published")
+        )
     finally:
         os.chmod(shared / "drop", 0o755)
         shutil.rmtree(shared, ignore_errors=True)
     assert result.returncode == 2, result.stdout + result.stderr
     # One failure line; the sources left unconfigured are named as warnings, nothing else.
-    failures = [line for line in result.stderr.splitlines() if not line.startswith("warning: ") or "not configured" not in line]
+    failures = [
+        line for line in result.stderr.splitlines() if not line.startswith("warning: ") or "not configured" not in line
+    ]
     assert len(failures) == 1, result.stderr
     assert failures[0].startswith("pwh: Finance exports cannot be read:") and "FINANCE_EXPORT_DIR" in failures[0]
     assert "permission denied" in failures[0] and "Traceback" not in result.stderr
@@ -179,10 +203,16 @@ def test_run_with_an_unreadable_drop_folder_cannot_start_and_names_the_setting(t
 
 def test_check_passes_against_the_simulators(small_world_path: Path, tmp_path: Path) -> None:
     with start_simulators(small_world_path, finance_dir=tmp_path / "drop") as sims:
-        env = pwh_env(tmp_path / "home", JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email,
-                      JIRA_API_TOKEN=sims.jira_api_token, SERVICENOW_URL=sims.servicenow_url,
-                      SERVICENOW_USER=sims.servicenow_user, SERVICENOW_PASSWORD=sims.servicenow_password,
-                      FINANCE_EXPORT_DIR=str(tmp_path / "drop"))
+        env = pwh_env(
+            tmp_path / "home",
+            JIRA_URL=sims.jira_url,
+            JIRA_EMAIL=sims.jira_email,
+            JIRA_API_TOKEN=sims.jira_api_token,
+            SERVICENOW_URL=sims.servicenow_url,
+            SERVICENOW_USER=sims.servicenow_user,
+            SERVICENOW_PASSWORD=sims.servicenow_password,
+            FINANCE_EXPORT_DIR=str(tmp_path / "drop"),
+        )
         started = time.monotonic()
         result = run_pwh(["check"], env, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -192,7 +222,9 @@ def test_check_passes_against_the_simulators(small_world_path: Path, tmp_path: P
     assert all(" ok " in row for row in rows), result.stdout
 
 
-def test_run_with_nothing_configured_cannot_start_even_after_a_demo(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_run_with_nothing_configured_cannot_start_even_after_a_demo(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     result = run_pwh(["run"], pwh_env(small_warehouse.home), cwd=tmp_path, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("pwh: nothing to run: no source is configured")
@@ -221,7 +253,10 @@ def test_a_second_run_says_who_holds_the_home_and_exits_2(tmp_path: Path) -> Non
         result = run_pwh(["run"], pwh_env(home, FINANCE_EXPORT_DIR=str(tmp_path / "drop")), cwd=tmp_path, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"pid {os.getpid()}, started 2026-06-30T02:00:00+00:00: pwh run" in result.stderr
-    assert "--wait" in result.stderr and len([l for l in result.stderr.splitlines() if l.startswith("pwh: ")]) == 1
+    assert (
+        "--wait" in result.stderr
+        and len([line for line in result.stderr.splitlines() if line.startswith("pwh: ")]) == 1
+    )
     assert time.monotonic() - started < 10
     assert not (home / "raw").exists()  # it did not start
 
@@ -236,7 +271,10 @@ def test_ui_refuses_a_busy_port(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         result = run_pwh(["ui", "--port", str(port)], pwh_env(tmp_path / "home"), cwd=tmp_path, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"pwh: port {port} on 127.0.0.1 is already in use — pick another with --port (is pwh ui or pwh serve already running?)"
+    assert (
+        result.stderr.strip() == f"pwh: port {port} on 127.0.0.1 is already in use — "
+        "pick another with --port (is pwh ui or pwh serve already running?)"
+    )
     assert "Dagster UI on" not in result.stdout
 
 
@@ -262,8 +300,9 @@ def test_make_names_what_is_missing_without_python_3_11(tmp_path: Path) -> None:
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "uv.lock").write_text("")
-    result = subprocess.run(["make", "demo", "PYTHON=python3.99-missing"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "demo", "PYTHON=python3.99-missing"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "python3.99-missing not found" in result.stderr and "PYTHON=/path/to/python3.11" in result.stderr
 
@@ -281,12 +320,24 @@ def test_an_interrupted_run_is_canceled_and_the_next_one_runs(
     before = published_marts(home)
     with start_simulators(small_warehouse.world_path) as sims:
         # Every source configured, so the interrupt line is the only thing on stderr.
-        env = pwh_env(home, JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email, JIRA_API_TOKEN=sims.jira_api_token,
-                      SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
-                      SERVICENOW_PASSWORD=sims.servicenow_password,
-                      FINANCE_EXPORT_DIR=str(home / "simulator" / "finance-drop"))
-        process = subprocess.Popen([str(PWH), "run", "--full", "--as-of", "2026-06-30"], env=env, cwd=home,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env = pwh_env(
+            home,
+            JIRA_URL=sims.jira_url,
+            JIRA_EMAIL=sims.jira_email,
+            JIRA_API_TOKEN=sims.jira_api_token,
+            SERVICENOW_URL=sims.servicenow_url,
+            SERVICENOW_USER=sims.servicenow_user,
+            SERVICENOW_PASSWORD=sims.servicenow_password,
+            FINANCE_EXPORT_DIR=str(home / "simulator" / "finance-drop"),
+        )
+        process = subprocess.Popen(
+            [str(PWH), "run", "--full", "--as-of", "2026-06-30"],
+            env=env,
+            cwd=home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for line in process.stdout:  # type: ignore[union-attr]
             if line.strip().startswith(moment.strip()):
                 process.send_signal(sig)
@@ -301,8 +352,14 @@ def test_an_interrupted_run_is_canceled_and_the_next_one_runs(
         from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
         with DagsterInstance.get() as instance:
-            statuses = [r.dagster_run.status for r in instance.get_run_records(RunsFilter(statuses=[
-                DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]))]
+            statuses = [
+                r.dagster_run.status
+                for r in instance.get_run_records(
+                    RunsFilter(
+                        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
+                    )
+                )
+            ]
             canceled = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.CANCELED]))
         assert statuses == [] and len(canceled) == 1
         # The next night runs to the end: nothing left claimed or locked.
@@ -318,8 +375,15 @@ def test_serve_starts_the_ui_and_the_daemon_and_a_second_serve_exits_2(tmp_path:
 
     port = closed_port()
     env = pwh_env(tmp_path / "home")
-    server = subprocess.Popen([str(PWH), "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = subprocess.Popen(
+        [str(PWH), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         answered = False

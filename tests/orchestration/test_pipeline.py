@@ -12,18 +12,38 @@ from tests.conftest import SmallWarehouse
 pytestmark = pytest.mark.xdist_group("small_warehouse")
 
 KPI_MARTS = [
-    "kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
-    "kpi_benefits_realization", "kpi_risk_heatmap", "kpi_delivery_flow", "kpi_prioritization", "kpi_data_quality",
-    "kpi_headline", "kpi_cost_reconciliation", "kpi_source_freshness", "kpi_run_health",
+    "kpi_project_scorecard",
+    "kpi_portfolio_summary",
+    "kpi_capacity_utilization",
+    "kpi_budget_vs_actual",
+    "kpi_benefits_realization",
+    "kpi_risk_heatmap",
+    "kpi_delivery_flow",
+    "kpi_prioritization",
+    "kpi_data_quality",
+    "kpi_headline",
+    "kpi_cost_reconciliation",
+    "kpi_source_freshness",
+    "kpi_run_health",
     # docs/kpis.md "Governance"
-    "fct_stage_gate", "kpi_stage_gates", "kpi_demand_pipeline", "kpi_timesheet_compliance",
-    "kpi_timesheet_compliance_by_department", "kpi_vendor_performance", "kpi_vendor_concentration",
-    "kpi_dependency_risk", "kpi_governance_headline",
+    "fct_stage_gate",
+    "kpi_stage_gates",
+    "kpi_demand_pipeline",
+    "kpi_timesheet_compliance",
+    "kpi_timesheet_compliance_by_department",
+    "kpi_vendor_performance",
+    "kpi_vendor_concentration",
+    "kpi_dependency_risk",
+    "kpi_governance_headline",
 ]
 # written by the planner (orchestration/defs/planning), not dbt, and published with the KPI marts
 SCENARIO_MARTS = ["scenario_selection", "scenario_summary", "scenario_frontier", "scenario_sensitivity"]
 GOVERNANCE_PREFIXES = (
-    "gates overdue: ", "demands open: ", "time sheets missing: ", "vendor spend ", "dependencies at risk: ",
+    "gates overdue: ",
+    "demands open: ",
+    "time sheets missing: ",
+    "vendor spend ",
+    "dependencies at risk: ",
 )
 
 
@@ -33,7 +53,9 @@ def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWareh
     assert "Portfolio headline as of 2026-06-30" in out
     conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
     try:
-        portfolios = [r[0] for r in conn.execute("select distinct portfolio_name from marts.kpi_portfolio_summary").fetchall()]
+        portfolios = [
+            r[0] for r in conn.execute("select distinct portfolio_name from marts.kpi_portfolio_summary").fetchall()
+        ]
     finally:
         conn.close()
     assert portfolios
@@ -47,7 +69,10 @@ def test_demo_prints_progress_and_the_headline_table(small_warehouse: SmallWareh
 def test_demo_prints_one_governance_line_per_mart_as_the_marts_say(small_warehouse: SmallWarehouse) -> None:
     conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
     try:
-        lines = [r[0] for r in conn.execute("select headline from marts.kpi_governance_headline order by topic_order").fetchall()]
+        lines = [
+            r[0]
+            for r in conn.execute("select headline from marts.kpi_governance_headline order by topic_order").fetchall()
+        ]
         overdue = conn.execute(
             "select sum(gates_overdue_count), count(distinct portfolio_key) filter (where gates_overdue_count > 0) "
             "from marts.kpi_stage_gates where is_partial_month"
@@ -68,24 +93,32 @@ def test_the_cli_prints_the_latest_runs_counts_from_the_marts(small_warehouse: S
     try:
         runs = conn.execute("select distinct run_id, run_started_at from marts.kpi_data_quality").fetchall()
         health = conn.execute(
-            "select run_id, check_count, blocking_failure_count, warning_count from marts.kpi_run_health where is_latest_run"
+            "select run_id, check_count, blocking_failure_count, warning_count "
+            "from marts.kpi_run_health where is_latest_run"
         ).fetchone()
         counted = conn.execute(
-            "select count(*) filter (where severity <> 'info'), count(*) filter (where severity = 'warn' and not passed) "
-            "from marts.kpi_data_quality where run_id = ?", [health[0]],
+            "select count(*) filter (where severity <> 'info'), "
+            "count(*) filter (where severity = 'warn' and not passed) "
+            "from marts.kpi_data_quality where run_id = ?",
+            [health[0]],
         ).fetchone()
     finally:
         conn.close()
     assert len(runs) == 1, "every row of the demo's one run shares its run id and start"
     run_id, checks, blocking, warnings = health
     assert (checks, warnings) == counted and blocking == 0
-    assert f"data quality (latest run {run_id[:8]}, {checks} checks): 0 blocking, {warnings} warnings" in small_warehouse.stdout
+    assert (
+        f"data quality (latest run {run_id[:8]}, {checks} checks): 0 blocking, {warnings} warnings"
+        in small_warehouse.stdout
+    )
 
 
 def test_published_file_has_every_kpi_mart_and_the_star_schema(small_warehouse: SmallWarehouse) -> None:
     conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
     try:
-        tables = {r[0] for r in conn.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        tables = {
+            r[0] for r in conn.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
         counts = {t: conn.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in KPI_MARTS}
         schemas = {r[0] for r in conn.execute("select distinct schema_name from duckdb_tables()").fetchall()}
     finally:
@@ -103,7 +136,11 @@ def test_exports_and_data_quality_results_are_on_disk(small_warehouse: SmallWare
     assert set(KPI_MARTS) <= files
     assert set(SCENARIO_MARTS) <= files, "the nightly exports carry the scenario marts"
     summary = pd.read_parquet(exports / "scenario_summary.parquet")
-    assert sorted(summary.loc[summary["is_total"], "scenario_name"]) == ["baseline", "regulatory-floor", "value-next-year"]
+    assert sorted(summary.loc[summary["is_total"], "scenario_name"]) == [
+        "baseline",
+        "regulatory-floor",
+        "value-next-year",
+    ]
     scorecard = pd.read_parquet(exports / "kpi_project_scorecard.parquet")
     assert len(scorecard) == 25  # every current project of the small world
     results = list((small_warehouse.home / "quality" / "check_results").glob("batch-*.parquet"))
@@ -117,13 +154,23 @@ def test_kpi_data_quality_records_every_layer_and_the_known_warnings(small_wareh
     finally:
         conn.close()
     assert list(frame.columns) == [
-        "checked_at", "layer", "table_name", "check_name", "severity", "passed", "failing_rows", "detail",
-        "run_id", "run_started_at",
+        "checked_at",
+        "layer",
+        "table_name",
+        "check_name",
+        "severity",
+        "passed",
+        "failing_rows",
+        "detail",
+        "run_id",
+        "run_started_at",
     ]
     assert {"raw", "warehouse", "marts"} <= set(frame["layer"])
     blocking_failures = frame[(frame["severity"] == "error") & ~frame["passed"]]
     assert blocking_failures.empty, blocking_failures.to_string()
-    rejects = frame[(frame["table_name"] == "finance/finance_rejects") & (frame["severity"] == "warn") & ~frame["passed"]]
+    rejects = frame[
+        (frame["table_name"] == "finance/finance_rejects") & (frame["severity"] == "warn") & ~frame["passed"]
+    ]
     assert rejects["failing_rows"].max() == 8  # the simulator's deliberately broken finance rows
     unmapped = frame[frame["check_name"].str.contains("unmapped", na=False) & ~frame["passed"]]
     assert not unmapped.empty and (unmapped["failing_rows"] > 0).all()
@@ -137,7 +184,8 @@ def test_published_marts_carry_their_descriptions(small_warehouse: SmallWarehous
             "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?", [mart]
         ).fetchone()[0]
         described = conn.execute(
-            "select count(*) filter (where comment is not null), count(*) from duckdb_columns() where schema_name = 'marts' and table_name = ?",
+            "select count(*) filter (where comment is not null), count(*) "
+            "from duckdb_columns() where schema_name = 'marts' and table_name = ?",
             [mart],
         ).fetchone()
     finally:
@@ -146,7 +194,9 @@ def test_published_marts_carry_their_descriptions(small_warehouse: SmallWarehous
     assert described[0] == described[1], f"{mart}: {described[1] - described[0]} columns without a description"
 
 
-def test_pwh_export_writes_parquet_and_excel_files_of_the_published_marts(small_warehouse: SmallWarehouse, tmp_path) -> None:
+def test_pwh_export_writes_parquet_and_excel_files_of_the_published_marts(
+    small_warehouse: SmallWarehouse, tmp_path
+) -> None:
     from openpyxl import load_workbook
 
     from tests.conftest import pwh_env, run_pwh
@@ -179,8 +229,12 @@ def test_every_sync_warning_appears_once_on_the_terminal_in_the_run_log_and_in_k
     # separator: the finance sync warns about each file.
     conn = duckdb.connect(str(small_warehouse.published_db), read_only=True)
     try:
-        warnings = [row[0] for row in conn.execute(
-            "select detail from marts.kpi_data_quality where check_name = 'sync_warning' order by 1").fetchall()]
+        warnings = [
+            row[0]
+            for row in conn.execute(
+                "select detail from marts.kpi_data_quality where check_name = 'sync_warning' order by 1"
+            ).fetchall()
+        ]
     finally:
         conn.close()
     assert warnings, "the small world's finance files raise no warning any more: pick another"

@@ -42,7 +42,9 @@ READER = textwrap.dedent(
 )
 
 
-def test_readers_see_whole_old_or_whole_new_marts_while_publishing(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_readers_see_whole_old_or_whole_new_marts_while_publishing(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     build = tmp_path / "portfolio.duckdb"
     shutil.copyfile(small_warehouse.build_db, build)
     published = tmp_path / "published" / "portfolio.duckdb"

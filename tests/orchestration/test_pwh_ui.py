@@ -26,8 +26,13 @@ def test_pwh_ui_serves_the_workspace_on_loopback(tmp_path: Path) -> None:
     home = tmp_path / "home"
     pwh = Path(sys.executable).with_name("pwh")
     process = subprocess.Popen(
-        [str(pwh), "ui", "--port", str(port)], env=pwh_env(home), cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [str(pwh), "ui", "--port", str(port)],
+        env=pwh_env(home),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 240

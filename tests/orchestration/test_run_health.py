@@ -23,7 +23,9 @@ from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 pytestmark = pytest.mark.xdist_group("small_warehouse")
 
 KPI_MARTS = ("kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_headline")
-DATA_QUALITY_LINE = re.compile(r"data quality \(latest run (\w{8}), (\d+) checks\): (?:OK|(\d+) blocking, (\d+) warnings)")
+DATA_QUALITY_LINE = re.compile(
+    r"data quality \(latest run (\w{8}), (\d+) checks\): (?:OK|(\d+) blocking, (\d+) warnings)"
+)
 
 
 def closed_port() -> int:
@@ -46,7 +48,9 @@ def copy_home(small_warehouse: SmallWarehouse, tmp_path: Path) -> Path:
 # Minutes (a failed night's data-quality publish); the same path over a wrong token and a closed
 # port is in the default suite (test_nightly_operations.py), this exact scenario in make test-long.
 @pytest.mark.long
-def test_a_night_with_jira_down_is_recorded_and_the_numbers_stay(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_a_night_with_jira_down_is_recorded_and_the_numbers_stay(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     home = copy_home(small_warehouse, tmp_path)
     published = home / "published" / "portfolio.duckdb"
     before = kpi_marts(published)
@@ -84,8 +88,10 @@ def test_a_night_with_jira_down_is_recorded_and_the_numbers_stay(small_warehouse
             "select blocking_failure_count, failed_sources from marts.kpi_run_health where is_latest_run"
         ).fetchone()
     # ...while the data-quality marts of this very night say why.
-    assert [table for table, _ in failed] == [f"jira/{e}" for e in sorted(
-        ("projects", "statuses", "fields", "users", "issues", "issue_changelogs", "worklogs"))]
+    assert [table for table, _ in failed] == [
+        f"jira/{e}"
+        for e in sorted(("projects", "statuses", "fields", "users", "issues", "issue_changelogs", "worklogs"))
+    ]
     assert all(detail.startswith("failed: Jira ") and "JIRA_URL" in detail for _, detail in failed)
     by_source = {source: rest for source, *rest in freshness}
     stale, reason, last_success = by_source["jira"]
@@ -96,14 +102,20 @@ def test_a_night_with_jira_down_is_recorded_and_the_numbers_stay(small_warehouse
 
 
 @pytest.mark.long
-def test_after_five_runs_the_cli_reports_the_last_runs_counts_exactly(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_after_five_runs_the_cli_reports_the_last_runs_counts_exactly(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     home = copy_home(small_warehouse, tmp_path)
     published = home / "published" / "portfolio.duckdb"
     seen: list[str] = []
     with start_simulators(small_warehouse.world_path) as sims:
         # ServiceNow answers (nothing new); Jira and finance are skipped, with a warning each night.
-        env = pwh_env(home, SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
-                      SERVICENOW_PASSWORD=sims.servicenow_password)
+        env = pwh_env(
+            home,
+            SERVICENOW_URL=sims.servicenow_url,
+            SERVICENOW_USER=sims.servicenow_user,
+            SERVICENOW_PASSWORD=sims.servicenow_password,
+        )
         for night in range(5):
             result = run_pwh(["run", "--as-of", "2026-06-30"], env, cwd=home)
             assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

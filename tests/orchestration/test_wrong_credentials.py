@@ -16,7 +16,9 @@ pytestmark = pytest.mark.long
 WRONG_TOKEN = "wrong-token-5f1e0c"
 
 
-def test_wrong_jira_token_exits_non_zero_naming_jira_and_401_without_secrets(small_world_path: Path, tmp_path: Path) -> None:
+def test_wrong_jira_token_exits_non_zero_naming_jira_and_401_without_secrets(
+    small_world_path: Path, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     with start_simulators(small_world_path) as sims:
         env = pwh_env(

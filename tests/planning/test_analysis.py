@@ -23,16 +23,37 @@ ENG = ResourceRow(CAPACITY, period="FY2027", department="Engineering", month=dat
 
 def inputs_of(values, costs, hours, budget, capacity, **rules) -> PlanningInputs:
     ids = [f"I{k}" for k in range(len(values))]
-    problem = build_problem(ids, values, np.array([costs, hours], dtype=float), [budget, capacity], [FY27, ENG], **rules)
+    problem = build_problem(
+        ids, values, np.array([costs, hours], dtype=float), [budget, capacity], [FY27, ENG], **rules
+    )
     scenario = parse_scenario({"budget": {"total": budget}}, source="t.yml", default_name="t")
-    items = pd.DataFrame({"item_type": "project", "item_id": ids, "item_name": ids, "portfolio_name": "P",
-                          "priority_score": values, "priority_rank": range(1, len(ids) + 1), "npv_amount": 0.0,
-                          "risk_exposure_amount": 0.0, "value": values, "capex_cost_amount": 0.0,
-                          "opex_cost_amount": costs, "cost_amount": costs, "effort_hours": hours})
+    items = pd.DataFrame(
+        {
+            "item_type": "project",
+            "item_id": ids,
+            "item_name": ids,
+            "portfolio_name": "P",
+            "priority_score": values,
+            "priority_rank": range(1, len(ids) + 1),
+            "npv_amount": 0.0,
+            "risk_exposure_amount": 0.0,
+            "value": values,
+            "capex_cost_amount": 0.0,
+            "opex_cost_amount": costs,
+            "cost_amount": costs,
+            "effort_hours": hours,
+        }
+    )
     horizon = Horizon((Period("FY2027", date(2027, 1, 1), date(2027, 12, 1)),))
-    return PlanningInputs(scenario, horizon, problem, items, {("FY2027", "total"): float(sum(costs))},
-                          {("FY2027", k): np.asarray(costs, float) * (k != "capex") for k in ("capex", "opex", "total")},
-                          np.array([budget, capacity], dtype=float))
+    return PlanningInputs(
+        scenario,
+        horizon,
+        problem,
+        items,
+        {("FY2027", "total"): float(sum(costs))},
+        {("FY2027", k): np.asarray(costs, float) * (k != "capex") for k in ("capex", "opex", "total")},
+        np.array([budget, capacity], dtype=float),
+    )
 
 
 def test_the_frontier_is_monotone_and_each_level_a_slate_of_its_budget() -> None:
@@ -75,8 +96,10 @@ def test_a_re_solve_no_better_than_the_slate_keeps_the_slate_so_nothing_moves() 
     problem = inputs_of([5.0, 4.0, 4.0], [10.0, 10.0, 10.0], [10.0, 10.0, 10.0], 100.0, 20.0).problem
     base = Slate(np.array([True, True, False]), 9.0, OPTIMAL, 0.0)
     # a solve stopped within its gap at an equal slate (or a worse one) is not a move
-    for other in (Slate(np.array([True, False, True]), 9.0, OPTIMAL, 0.01),
-                  Slate(np.array([False, True, True]), 8.0, TIME_LIMIT, 0.02)):
+    for other in (
+        Slate(np.array([True, False, True]), 9.0, OPTIMAL, 0.01),
+        Slate(np.array([False, True, True]), 8.0, TIME_LIMIT, 0.02),
+    ):
         kept = keep_if_as_good(problem.scaled(budget=1.1), other, base)
         assert list(kept.funded) == [True, True, False] and kept.objective == 9.0 and kept.mip_gap == other.mip_gap
     # a better slate under the change is the change's; so is any slate when the scenario's no longer fits

@@ -39,15 +39,21 @@ def test_the_nightly_run_published_the_scenario_marts_described(small_warehouse:
     conn = _published(small_warehouse.home)
     try:
         for spec in SPECS:
-            comment = conn.execute("select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?",
-                                   [spec.name]).fetchall()
+            comment = conn.execute(
+                "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?", [spec.name]
+            ).fetchall()
             assert comment and comment[0][0] == spec.description, spec.name
-            columns = conn.execute("select column_name, comment from duckdb_columns() where schema_name = 'marts' "
-                                   "and table_name = ? order by column_index", [spec.name]).fetchall()
+            columns = conn.execute(
+                "select column_name, comment from duckdb_columns() where schema_name = 'marts' "
+                "and table_name = ? order by column_index",
+                [spec.name],
+            ).fetchall()
             assert [c[0] for c in columns] == [c.name for c in spec.columns]
             assert all(text for _, text in columns), f"{spec.name}: every column is described"
-        totals = conn.execute("select scenario_name, status, funded_count, objective_value, greedy_objective_value "
-                              "from marts.scenario_summary where is_total order by scenario_name").fetchall()
+        totals = conn.execute(
+            "select scenario_name, status, funded_count, objective_value, greedy_objective_value "
+            "from marts.scenario_summary where is_total order by scenario_name"
+        ).fetchall()
         assert [t[0] for t in totals] == ["baseline", "regulatory-floor", "value-next-year"]
         assert all(t[1] == "optimal" and t[2] > 0 and t[3] >= t[4] - 1e-9 for t in totals), totals
         assert conn.execute("select count(*) from marts.scenario_frontier").fetchall()[0][0] == 3 * 15
@@ -65,16 +71,21 @@ def test_pwh_scenario_solves_the_shipped_scenarios_and_publishes_them(home: Path
     try:
         assert set(TABLE_NAMES) <= {r[0] for r in conn.execute("select table_name from duckdb_tables()").fetchall()}
         assert conn.execute("select count(*) from marts.kpi_project_scorecard").fetchall()[0][0] > 0, "the rest stays"
-        frontier = conn.execute("select scenario_name, objective_value from marts.scenario_frontier "
-                                "order by scenario_name, level_number").fetchall()
+        frontier = conn.execute(
+            "select scenario_name, objective_value from marts.scenario_frontier order by scenario_name, level_number"
+        ).fetchall()
         by_scenario: dict[str, list[float]] = {}
         for name, value in frontier:
             by_scenario.setdefault(name, []).append(value)
         for name, values in by_scenario.items():
             assert len(values) == 15
             assert all(b >= a - 1e-9 for a, b in zip(values, values[1:], strict=False)), f"{name}: {values}"
-        reasons = {r[0] for r in conn.execute("select distinct not_funded_reason from marts.scenario_selection "
-                                              "where not is_funded").fetchall()}
+        reasons = {
+            r[0]
+            for r in conn.execute(
+                "select distinct not_funded_reason from marts.scenario_selection where not is_funded"
+            ).fetchall()
+        }
         assert reasons <= {"excluded", "dependency", "budget", "capacity", "no_value", "within_gap"}
     finally:
         conn.close()
@@ -91,8 +102,11 @@ def test_pwh_scenario_solves_the_shipped_scenarios_and_publishes_them(home: Path
 def test_naming_one_scenario_replaces_only_its_rows(home: Path, tmp_path: Path) -> None:
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "tight.yml").write_text(yaml.safe_dump({
-        "description": "Half the money, next fiscal year", "budget": {"total": "50%"}, "objective": "npv"}))
+    (folder / "tight.yml").write_text(
+        yaml.safe_dump(
+            {"description": "Half the money, next fiscal year", "budget": {"total": "50%"}, "objective": "npv"}
+        )
+    )
     result = run_pwh(["scenario", "tight"], pwh_env(home, PWH_SCENARIO_DIR=str(folder)), cwd=home, timeout=600)
     assert result.returncode == 0, result.stderr
     conn = _published(home)
@@ -109,7 +123,8 @@ def test_mandatory_items_over_budget_exit_1_naming_the_period_and_shortfall(home
         # the baseline's horizon is this one (next four quarters), so these costs are inside it
         chosen = conn.execute(
             "select item_id, cost_amount from marts.scenario_selection where scenario_name = 'baseline' "
-            "order by cost_amount desc, item_id limit 3").fetchall()
+            "order by cost_amount desc, item_id limit 3"
+        ).fetchall()
     finally:
         conn.close()
     items = [r[0] for r in chosen]
@@ -117,16 +132,24 @@ def test_mandatory_items_over_budget_exit_1_naming_the_period_and_shortfall(home
     assert horizon_cost > 4 * 1000, "the three dearest items must overrun four quarters of 1,000"
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "overcommitted.yml").write_text(yaml.safe_dump({
-        "horizon": {"start": "next_quarter", "period": "quarter", "count": 4},
-        "budget": {"total": 1000}, "mandatory": items,
-    }))
+    (folder / "overcommitted.yml").write_text(
+        yaml.safe_dump(
+            {
+                "horizon": {"start": "next_quarter", "period": "quarter", "count": 4},
+                "budget": {"total": 1000},
+                "mandatory": items,
+            }
+        )
+    )
     result = run_pwh(["scenario", "--no-publish"], pwh_env(home, PWH_SCENARIO_DIR=str(folder)), cwd=home, timeout=600)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    match = re.fullmatch(r"pwh: scenario overcommitted \(overcommitted\.yml\): mandatory items cost ([\d,]+) in "
-                         r"(FY\d{4} Q\d) against a total budget of 1,000: short by ([\d,]+)", lines[0])
+    match = re.fullmatch(
+        r"pwh: scenario overcommitted \(overcommitted\.yml\): mandatory items cost ([\d,]+) in "
+        r"(FY\d{4} Q\d) against a total budget of 1,000: short by ([\d,]+)",
+        lines[0],
+    )
     assert match, lines[0]
     cost, period, short = int(match[1].replace(",", "")), match[2], int(match[3].replace(",", ""))
     # as of 2026-06-30 the next four quarters are FY2026 Q3 .. FY2027 Q2

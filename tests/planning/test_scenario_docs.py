@@ -33,11 +33,29 @@ def test_every_scenario_file_key_is_documented() -> None:
     keys = re.findall(r"^\| `([a-z_.]+)`(?:, `([a-z_.]+)`)*", text, flags=re.MULTILINE)
     documented = {k for group in keys for k in group if k}
     documented |= {k.strip("`") for k in re.findall(r"`budget\.[a-z]+`", text)}
-    for key in ("name", "description", "horizon.start", "horizon.period", "horizon.count",
-                "horizon.fiscal_year_start_month", "budget.total", "budget.capex", "budget.opex", "capacity.scale",
-                "capacity.departments", "objective", "mandatory", "excluded", "dependencies", "themes",
-                "minimum_shares", "demands.duration_months", "demands.capex_share", "solver.time_limit_seconds",
-                "solver.mip_gap"):
+    for key in (
+        "name",
+        "description",
+        "horizon.start",
+        "horizon.period",
+        "horizon.count",
+        "horizon.fiscal_year_start_month",
+        "budget.total",
+        "budget.capex",
+        "budget.opex",
+        "capacity.scale",
+        "capacity.departments",
+        "objective",
+        "mandatory",
+        "excluded",
+        "dependencies",
+        "themes",
+        "minimum_shares",
+        "demands.duration_months",
+        "demands.capex_share",
+        "solver.time_limit_seconds",
+        "solver.mip_gap",
+    ):
         assert key in documented, key
         # and the parser knows it: a key the docs describe but the parser refuses would be a lie
         top, _, sub = key.partition(".")

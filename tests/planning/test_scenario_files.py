@@ -45,38 +45,66 @@ def test_defaults_of_a_minimal_file() -> None:
 
 
 def test_budgets_as_amounts_percentages_and_lists() -> None:
-    scenario = parse({"horizon": {"period": "quarter", "count": 2},
-                      "budget": {"capex": "60%", "opex": [100, 200]}})
+    scenario = parse({"horizon": {"period": "quarter", "count": 2}, "budget": {"capex": "60%", "opex": [100, 200]}})
     assert scenario.budget["capex"] == (Amount(0.6, is_share=True),) * 2
     assert scenario.budget["opex"] == (Amount(100.0), Amount(200.0))
     assert Amount(0.6, is_share=True).resolve(1000) == pytest.approx(600)
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    ({}, "plan.yml: budget: is missing"),
-    ({"budget": {}}, "plan.yml: budget: needs at least one of total, capex, opex"),
-    ({"budget": {"totl": 5}}, "plan.yml: budget.totl: unknown field (known here: total, capex, opex)"),
-    ({"budget": {"total": "lots"}}, "plan.yml: budget.total: must be an amount or a percentage like 80%, not 'lots'"),
-    ({"budget": {"total": -5}}, "plan.yml: budget.total: must be at least 0, not -5"),
-    ({"budget": {"total": [1, 2]}}, "plan.yml: budget.total: a list needs one amount per period (1), not 2"),
-    ({**MINIMAL, "objective": "roi"}, "plan.yml: objective: must be one of priority_score, npv, risk_adjusted_npv, not 'roi'"),
-    ({**MINIMAL, "horizon": {"period": "month"}}, "plan.yml: horizon.period: must be one of fiscal_year, quarter, not 'month'"),
-    ({**MINIMAL, "horizon": {"start": "2027-13"}}, "plan.yml: horizon.start: must be a month like 2027-01"),
-    ({**MINIMAL, "horizon": {"count": 0}}, "plan.yml: horizon.count: must be between 1 and 40, not 0"),
-    ({**MINIMAL, "mandatory": ["PRJ1"], "excluded": ["PRJ1"]}, "plan.yml: excluded: PRJ1 is also mandatory"),
-    ({**MINIMAL, "mandatory": "PRJ1"}, "plan.yml: mandatory: must be a list, not 'PRJ1'"),
-    ({**MINIMAL, "dependencies": [{"item": "A"}]}, "plan.yml: dependencies[0].requires: needs at least one item id"),
-    ({**MINIMAL, "dependencies": [{"item": "A", "requires": "A"}]}, "plan.yml: dependencies[0].requires: A cannot require itself"),
-    ({**MINIMAL, "minimum_shares": [{"share": 0.2}]}, "plan.yml: minimum_shares[0]: needs exactly one of portfolio or theme"),
-    ({**MINIMAL, "minimum_shares": [{"theme": "Cloud", "share": 0.2}]}, "plan.yml: minimum_shares[0].theme: 'Cloud' is not one of the file's themes"),
-    ({**MINIMAL, "minimum_shares": [{"portfolio": "A", "share": 1.5}]}, "plan.yml: minimum_shares[0].share: must be between 0 and 1, not 1.5"),
-    ({**MINIMAL, "minimum_shares": [{"portfolio": "A", "share": "60%"}, {"portfolio": "B", "share": "50%"}]},
-     "plan.yml: minimum_shares: the shares add up to 110%, more than the whole budget"),
-    ({**MINIMAL, "capacity": {"scale": "lots"}}, "plan.yml: capacity.scale: must be a number, not 'lots'"),
-    ({**MINIMAL, "solver": {"mip_gap": 0.9}}, "plan.yml: solver.mip_gap: must be between 0 and 0.5, not 0.9"),
-    ({**MINIMAL, "name": "a b"}, "plan.yml: name: must be letters, digits"),
-    ([1, 2], "plan.yml: must be a mapping of fields, not [1, 2]"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({}, "plan.yml: budget: is missing"),
+        ({"budget": {}}, "plan.yml: budget: needs at least one of total, capex, opex"),
+        ({"budget": {"totl": 5}}, "plan.yml: budget.totl: unknown field (known here: total, capex, opex)"),
+        (
+            {"budget": {"total": "lots"}},
+            "plan.yml: budget.total: must be an amount or a percentage like 80%, not 'lots'",
+        ),
+        ({"budget": {"total": -5}}, "plan.yml: budget.total: must be at least 0, not -5"),
+        ({"budget": {"total": [1, 2]}}, "plan.yml: budget.total: a list needs one amount per period (1), not 2"),
+        (
+            {**MINIMAL, "objective": "roi"},
+            "plan.yml: objective: must be one of priority_score, npv, risk_adjusted_npv, not 'roi'",
+        ),
+        (
+            {**MINIMAL, "horizon": {"period": "month"}},
+            "plan.yml: horizon.period: must be one of fiscal_year, quarter, not 'month'",
+        ),
+        ({**MINIMAL, "horizon": {"start": "2027-13"}}, "plan.yml: horizon.start: must be a month like 2027-01"),
+        ({**MINIMAL, "horizon": {"count": 0}}, "plan.yml: horizon.count: must be between 1 and 40, not 0"),
+        ({**MINIMAL, "mandatory": ["PRJ1"], "excluded": ["PRJ1"]}, "plan.yml: excluded: PRJ1 is also mandatory"),
+        ({**MINIMAL, "mandatory": "PRJ1"}, "plan.yml: mandatory: must be a list, not 'PRJ1'"),
+        (
+            {**MINIMAL, "dependencies": [{"item": "A"}]},
+            "plan.yml: dependencies[0].requires: needs at least one item id",
+        ),
+        (
+            {**MINIMAL, "dependencies": [{"item": "A", "requires": "A"}]},
+            "plan.yml: dependencies[0].requires: A cannot require itself",
+        ),
+        (
+            {**MINIMAL, "minimum_shares": [{"share": 0.2}]},
+            "plan.yml: minimum_shares[0]: needs exactly one of portfolio or theme",
+        ),
+        (
+            {**MINIMAL, "minimum_shares": [{"theme": "Cloud", "share": 0.2}]},
+            "plan.yml: minimum_shares[0].theme: 'Cloud' is not one of the file's themes",
+        ),
+        (
+            {**MINIMAL, "minimum_shares": [{"portfolio": "A", "share": 1.5}]},
+            "plan.yml: minimum_shares[0].share: must be between 0 and 1, not 1.5",
+        ),
+        (
+            {**MINIMAL, "minimum_shares": [{"portfolio": "A", "share": "60%"}, {"portfolio": "B", "share": "50%"}]},
+            "plan.yml: minimum_shares: the shares add up to 110%, more than the whole budget",
+        ),
+        ({**MINIMAL, "capacity": {"scale": "lots"}}, "plan.yml: capacity.scale: must be a number, not 'lots'"),
+        ({**MINIMAL, "solver": {"mip_gap": 0.9}}, "plan.yml: solver.mip_gap: must be between 0 and 0.5, not 0.9"),
+        ({**MINIMAL, "name": "a b"}, "plan.yml: name: must be letters, digits"),
+        ([1, 2], "plan.yml: must be a mapping of fields, not [1, 2]"),
+    ],
+)
 def test_each_mistake_is_one_line_naming_the_field(data: object, expected: str) -> None:
     assert error_of(data).startswith(expected)
 
@@ -94,14 +122,17 @@ def test_the_name_defaults_to_the_file_name(tmp_path: Path) -> None:
     assert load_scenario(path).name == "cut-10"
 
 
-@pytest.mark.parametrize(("horizon", "labels", "first"), [
-    ({}, ["FY2027"], date(2027, 1, 1)),
-    ({"count": 3}, ["FY2027", "FY2028", "FY2029"], date(2027, 1, 1)),
-    ({"period": "quarter", "count": 2}, ["FY2026 Q3", "FY2026 Q4"], date(2026, 7, 1)),
-    ({"start": "next_month", "period": "quarter"}, ["FY2026 Q3"], date(2026, 7, 1)),
-    ({"fiscal_year_start_month": 7}, ["FY2027"], date(2026, 7, 1)),
-    ({"start": "2026-09", "period": "quarter"}, ["FY2026 Q3"], date(2026, 9, 1)),
-])
+@pytest.mark.parametrize(
+    ("horizon", "labels", "first"),
+    [
+        ({}, ["FY2027"], date(2027, 1, 1)),
+        ({"count": 3}, ["FY2027", "FY2028", "FY2029"], date(2027, 1, 1)),
+        ({"period": "quarter", "count": 2}, ["FY2026 Q3", "FY2026 Q4"], date(2026, 7, 1)),
+        ({"start": "next_month", "period": "quarter"}, ["FY2026 Q3"], date(2026, 7, 1)),
+        ({"fiscal_year_start_month": 7}, ["FY2027"], date(2026, 7, 1)),
+        ({"start": "2026-09", "period": "quarter"}, ["FY2026 Q3"], date(2026, 9, 1)),
+    ],
+)
 def test_the_horizon_follows_the_as_of_date(horizon: dict, labels: list[str], first: date) -> None:
     scenario = parse({**MINIMAL, "horizon": horizon})
     result = horizon_of(scenario, date(2026, 6, 30))

@@ -84,8 +84,9 @@ def test_capacity_binds_where_the_budget_does_not() -> None:
     rng = np.random.default_rng(3)
     money = np.full((1, 10), 1.0)
     hours = rng.integers(0, 400, size=(2, 10)).astype(float)
-    problem = build_problem(ids, rng.uniform(0, 1, 10), np.vstack([money, hours]), [1e9, 800.0, 600.0],
-                            [FY27, ENG_JAN, OPS_JAN])
+    problem = build_problem(
+        ids, rng.uniform(0, 1, 10), np.vstack([money, hours]), [1e9, 800.0, 600.0], [FY27, ENG_JAN, OPS_JAN]
+    )
     exact(problem)
     slate = solve(problem)
     reasons = why_not(problem, slate)
@@ -130,8 +131,9 @@ def test_dependencies_pull_in_what_an_item_requires() -> None:
 
 def test_a_dependency_cycle_funds_both_or_neither() -> None:
     ids = ["A", "B", "C"]
-    problem = build_problem(ids, [1.0, 1.0, 1.5], np.array([[10.0, 10.0, 15.0]]), [20.0], [FY27],
-                            requires=[("A", "B"), ("B", "A")])
+    problem = build_problem(
+        ids, [1.0, 1.0, 1.5], np.array([[10.0, 10.0, 15.0]]), [20.0], [FY27], requires=[("A", "B"), ("B", "A")]
+    )
     assert exact(problem) == pytest.approx(2.0)
 
 
@@ -150,10 +152,12 @@ def test_random_portfolios_with_every_rule_match_brute_force(seed: int) -> None:
     n = int(rng.integers(10, 17))
     ids = [f"I{i}" for i in range(n)]
     rows = [FY27, FY28, ENG_JAN, OPS_JAN]
-    usage = np.vstack([
-        rng.integers(0, 40, size=(2, n)),
-        rng.integers(0, 300, size=(2, n)) * (rng.random((2, n)) < 0.6),
-    ]).astype(float)
+    usage = np.vstack(
+        [
+            rng.integers(0, 40, size=(2, n)),
+            rng.integers(0, 300, size=(2, n)) * (rng.random((2, n)) < 0.6),
+        ]
+    ).astype(float)
     limits = np.array([usage[0].sum() * 0.45, usage[1].sum() * 0.45, usage[2].sum() * 0.5, usage[3].sum() * 0.5])
     values = rng.uniform(-0.2, 1.0, n)
     order = rng.permutation(n)
@@ -163,8 +167,18 @@ def test_random_portfolios_with_every_rule_match_brute_force(seed: int) -> None:
     members = [ids[i] for i in order[6:10]]
     weights = usage[0] + usage[1]
     shares = [("theme T", members, 0.1 * (limits[0] + limits[1]), 0.1)]
-    problem = build_problem(ids, values, usage, limits, rows, mandatory=mandatory, excluded=excluded,
-                            requires=requires, shares=shares, share_weights=weights)
+    problem = build_problem(
+        ids,
+        values,
+        usage,
+        limits,
+        rows,
+        mandatory=mandatory,
+        excluded=excluded,
+        requires=requires,
+        shares=shares,
+        share_weights=weights,
+    )
     best = brute_force(problem)
     if best is None:
         with pytest.raises(ScenarioError) as caught:
@@ -189,8 +203,14 @@ def test_greedy_is_provably_worse_on_a_knapsack_trap() -> None:
 
 
 def test_mandatory_over_budget_is_infeasible_naming_the_period_and_shortfall() -> None:
-    problem = build_problem(["A", "B", "C"], [1.0, 1.0, 1.0], np.array([[0, 0, 0], [60.0, 50.0, 5.0]]),
-                            [200.0, 100.0], [FY27, FY28], mandatory=["A", "B"])
+    problem = build_problem(
+        ["A", "B", "C"],
+        [1.0, 1.0, 1.0],
+        np.array([[0, 0, 0], [60.0, 50.0, 5.0]]),
+        [200.0, 100.0],
+        [FY27, FY28],
+        mandatory=["A", "B"],
+    )
     with pytest.raises(ScenarioError) as caught:
         solve(problem)
     message = str(caught.value)
@@ -202,32 +222,60 @@ def test_mandatory_over_budget_is_infeasible_naming_the_period_and_shortfall() -
 def test_the_earliest_budget_period_is_named_not_the_largest_number() -> None:
     # FY2027 is short by 1, FY2028 by 50, and Engineering by 5,000 h: hours and money do not compare,
     # and a planner fixes the first period first, so the message names FY2027's budget.
-    problem = build_problem(["A", "B"], [1.0, 1.0], np.array([[60.0, 41.0], [100.0, 50.0], [9000.0, 0.0]]),
-                            [100.0, 100.0, 4000.0], [FY27, FY28, ENG_JAN], mandatory=["A", "B"])
+    problem = build_problem(
+        ["A", "B"],
+        [1.0, 1.0],
+        np.array([[60.0, 41.0], [100.0, 50.0], [9000.0, 0.0]]),
+        [100.0, 100.0, 4000.0],
+        [FY27, FY28, ENG_JAN],
+        mandatory=["A", "B"],
+    )
     with pytest.raises(ScenarioError) as caught:
         solve(problem)
     assert str(caught.value) == "mandatory items cost 101 in FY2027 against a total budget of 100: short by 1"
 
 
 def test_mandatory_over_capacity_alone_names_the_department_and_month() -> None:
-    problem = build_problem(["A", "B"], [1.0, 1.0], np.array([[10.0, 10.0], [90.0, 30.0], [5.0, 5.0]]),
-                            [100.0, 100.0, 20.0], [FY27, ENG_JAN, OPS_JAN], mandatory=["A", "B"])
+    problem = build_problem(
+        ["A", "B"],
+        [1.0, 1.0],
+        np.array([[10.0, 10.0], [90.0, 30.0], [5.0, 5.0]]),
+        [100.0, 100.0, 20.0],
+        [FY27, ENG_JAN, OPS_JAN],
+        mandatory=["A", "B"],
+    )
     with pytest.raises(ScenarioError) as caught:
         solve(problem)
-    assert str(caught.value) == ("mandatory items need 120 h of Engineering in 2027-01 against 100 h available: "
-                                 "short by 20 h")
+    assert str(caught.value) == (
+        "mandatory items need 120 h of Engineering in 2027-01 against 100 h available: short by 20 h"
+    )
 
 
 def test_mandatory_requiring_an_excluded_item_is_named() -> None:
-    problem = build_problem(["A", "B"], [1.0, 1.0], np.array([[1.0, 1.0]]), [10.0], [FY27],
-                            mandatory=["A"], excluded=["B"], requires=[("A", "B")])
+    problem = build_problem(
+        ["A", "B"],
+        [1.0, 1.0],
+        np.array([[1.0, 1.0]]),
+        [10.0],
+        [FY27],
+        mandatory=["A"],
+        excluded=["B"],
+        requires=[("A", "B")],
+    )
     with pytest.raises(ScenarioError, match="mandatory item A requires B, which is excluded"):
         solve(problem)
 
 
 def test_a_share_that_cannot_be_met_together_is_named() -> None:
     # Each rule holds alone; the share of B needs 30 and the mandatory A takes 80 of a budget of 100.
-    problem = build_problem(["A", "B1", "B2"], [1.0, 1.0, 1.0], np.array([[80.0, 15.0, 15.0]]), [100.0], [FY27],
-                            mandatory=["A"], shares=[("portfolio B", ["B1", "B2"], 30.0, 0.3)])
+    problem = build_problem(
+        ["A", "B1", "B2"],
+        [1.0, 1.0, 1.0],
+        np.array([[80.0, 15.0, 15.0]]),
+        [100.0],
+        [FY27],
+        mandatory=["A"],
+        shares=[("portfolio B", ["B1", "B2"], 30.0, 0.3)],
+    )
     with pytest.raises(ScenarioError, match="minimum share of portfolio B"):
         solve(problem)

@@ -93,7 +93,11 @@ def test_risk_buckets_run_one_to_five():
 
 
 def test_cycle_time_p85_below_p50_fails():
-    rows = [delivery_flow_row(0), delivery_flow_row(1, cycle_time_p85_days=1.0), delivery_flow_row(2, cycle_time_p50_days=None)]
+    rows = [
+        delivery_flow_row(0),
+        delivery_flow_row(1, cycle_time_p85_days=1.0),
+        delivery_flow_row(2, cycle_time_p50_days=None),
+    ]
 
     result = run_suite("marts_kpi_delivery_flow", frame(rows))
 
@@ -143,8 +147,14 @@ def warehouse(tmp_path: Path) -> Path:
             "is_active_state": [True, True, True, False, False, False],
         }
     )
-    scorecard = frame([scorecard_row(1), scorecard_row(2), scorecard_row(5, project_key="pk-gone"),
-                       scorecard_row(4, state="closed complete", is_on_time=True)])
+    scorecard = frame(
+        [
+            scorecard_row(1),
+            scorecard_row(2),
+            scorecard_row(5, project_key="pk-gone"),
+            scorecard_row(4, state="closed complete", is_on_time=True),
+        ]
+    )
     with duckdb.connect(str(path)) as conn:
         conn.execute("create schema marts")
         conn.register("dim_project_df", dim_project)
@@ -203,15 +213,26 @@ def test_a_column_the_mart_lost_is_an_error_naming_it():
     result = run_suite("marts_kpi_project_scorecard", frame(rows))
 
     assert not result.passed
-    assert "priority_rank_in_range" in result.error and "priority_rank" in outcome(result, "priority_rank_in_range").detail
+    assert (
+        "priority_rank_in_range" in result.error and "priority_rank" in outcome(result, "priority_rank_in_range").detail
+    )
 
 
 def _gate_month(n: int, **overrides):
     row = {
-        "portfolio_key": "pf1", "portfolio_name": "Digital", "phase": "Build", "month_start_date": f"2026-0{n}-01",
-        "gates_due_count": 2, "gates_passed_count": 2, "gates_passed_late_count": 1, "on_time_gate_ratio": 0.5,
-        "gates_overdue_count": 0, "median_days_in_phase": 20.0, "p85_days_in_phase": 30.0,
-        "is_partial_month": False, "as_of_date": "2026-06-30",
+        "portfolio_key": "pf1",
+        "portfolio_name": "Digital",
+        "phase": "Build",
+        "month_start_date": f"2026-0{n}-01",
+        "gates_due_count": 2,
+        "gates_passed_count": 2,
+        "gates_passed_late_count": 1,
+        "on_time_gate_ratio": 0.5,
+        "gates_overdue_count": 0,
+        "median_days_in_phase": 20.0,
+        "p85_days_in_phase": 30.0,
+        "is_partial_month": False,
+        "as_of_date": "2026-06-30",
     }
     return {**row, **overrides}
 
@@ -234,12 +255,20 @@ def test_stage_gates_ratios_in_bounds_and_grain_unique():
 
 def test_dependency_risk_pairs_need_an_open_dependency():
     base = {
-        "blocked_project_key": "a", "blocked_project_id": "A", "blocking_project_key": "b", "blocking_project_id": "B",
-        "open_jira_link_count": 0, "open_task_dependency_count": 1, "open_dependency_count": 1,
+        "blocked_project_key": "a",
+        "blocked_project_id": "A",
+        "blocking_project_key": "b",
+        "blocking_project_id": "B",
+        "open_jira_link_count": 0,
+        "open_task_dependency_count": 1,
+        "open_dependency_count": 1,
         "blocker_overall_health": "green",
     }
-    rows = [base, {**base, "blocking_project_key": "c", "open_task_dependency_count": 0, "open_dependency_count": 0},
-            {**base, "blocking_project_key": "d", "blocker_overall_health": "yellow"}]
+    rows = [
+        base,
+        {**base, "blocking_project_key": "c", "open_task_dependency_count": 0, "open_dependency_count": 0},
+        {**base, "blocking_project_key": "d", "blocker_overall_health": "yellow"},
+    ]
 
     result = run_suite("marts_kpi_dependency_risk", frame(rows))
 

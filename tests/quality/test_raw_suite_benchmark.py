@@ -34,6 +34,8 @@ def test_raw_suite_on_a_10k_row_batch(write_batch, suite, source, entity, make, 
         result = run_suite(suite, files)
         timings.append(time.perf_counter() - start)
 
-    print(f"\n{suite}: {ROWS} rows, {len(result.outcomes)} expectations, "
-          f"runs {', '.join(f'{t:.2f}' for t in timings)} s (best {min(timings):.2f} s)")
+    print(
+        f"\n{suite}: {ROWS} rows, {len(result.outcomes)} expectations, "
+        f"runs {', '.join(f'{t:.2f}' for t in timings)} s (best {min(timings):.2f} s)"
+    )
     assert result.passed and result.evaluated_rows == ROWS

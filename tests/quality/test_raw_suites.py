@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from quality import run_suite
 from raw_records import forecast_line, gl_line, jira_issue, pm_project, reject, time_card
+
+from quality import run_suite
 
 
 def failed(result) -> dict[str, int]:
@@ -47,7 +48,9 @@ def test_hours_that_are_not_numbers_fail_as_not_numeric(write_batch):
 
 
 def test_duplicated_key_within_a_batch_fails_but_across_batches_is_allowed(write_batch):
-    first = write_batch("servicenow", "pm_project", [pm_project(1), pm_project(2), pm_project(1, percent_complete="45")])
+    first = write_batch(
+        "servicenow", "pm_project", [pm_project(1), pm_project(2), pm_project(1, percent_complete="45")]
+    )
     second = write_batch("servicenow", "pm_project", [pm_project(2, percent_complete="50")])
 
     duplicated = run_suite("raw_servicenow_pm_project", first)
@@ -74,7 +77,8 @@ def test_unknown_state_code_fails(write_batch):
 
 def test_unparseable_servicenow_timestamp_fails(write_batch):
     files = write_batch(
-        "servicenow", "pm_project",
+        "servicenow",
+        "pm_project",
         [pm_project(1), pm_project(2, sys_updated_on="2026-13-01 10:00:00"), pm_project(3, end_date="31/12/2026")],
     )
 
@@ -85,7 +89,9 @@ def test_unparseable_servicenow_timestamp_fails(write_batch):
 
 
 def test_missing_id_in_record_fails(write_batch):
-    files = write_batch("servicenow", "pm_project", [pm_project(1), {**pm_project(2), "sys_id": ""}], key_field="number")
+    files = write_batch(
+        "servicenow", "pm_project", [pm_project(1), {**pm_project(2), "sys_id": ""}], key_field="number"
+    )
 
     result = run_suite("raw_servicenow_pm_project", files)
 
@@ -93,7 +99,11 @@ def test_missing_id_in_record_fails(write_batch):
 
 
 def test_jira_datetime_without_millis_and_offset_fails(write_batch):
-    issues = [jira_issue(1), jira_issue(2, updated="2026-06-01T10:00:00Z"), jira_issue(3, resolutiondate="2026-06-01 10:00")]
+    issues = [
+        jira_issue(1),
+        jira_issue(2, updated="2026-06-01T10:00:00Z"),
+        jira_issue(3, resolutiondate="2026-06-01 10:00"),
+    ]
     files = write_batch("jira", "issues", issues, key_field="id")
 
     result = run_suite("raw_jira_issues", files)
@@ -123,7 +133,9 @@ def test_gl_currency_must_be_iso_but_a_missing_rate_does_not_block(write_batch):
     lines = [gl_line(1), gl_line(2, currency="USD"), gl_line(3, currency="CHF"), gl_line(4, currency="eur")]
     files = write_batch("finance", "gl_actuals", lines, key_field="natural_key")
 
-    with_rates = run_suite("raw_finance_gl_actuals", files, params={"fx_currencies": {"EUR", "GBP"}, "reporting_currency": "USD"})
+    with_rates = run_suite(
+        "raw_finance_gl_actuals", files, params={"fx_currencies": {"EUR", "GBP"}, "reporting_currency": "USD"}
+    )
     without = run_suite("raw_finance_gl_actuals", files)
 
     # 'eur' is not an ISO code. CHF is one without a rate: the warehouse rejects that line with
@@ -134,12 +146,15 @@ def test_gl_currency_must_be_iso_but_a_missing_rate_does_not_block(write_batch):
 
 def test_forecast_currency_without_fx_rate_fails_only_with_rates_given(write_batch):
     lines = [
-        {**forecast_line(1), "currency": "EUR"}, {**forecast_line(2), "currency": "USD"},
+        {**forecast_line(1), "currency": "EUR"},
+        {**forecast_line(2), "currency": "USD"},
         {**forecast_line(3), "currency": "CHF"},
     ]
     files = write_batch("finance", "forecast", lines, key_field="natural_key")
 
-    with_rates = run_suite("raw_finance_forecast", files, params={"fx_currencies": {"EUR"}, "reporting_currency": "USD"})
+    with_rates = run_suite(
+        "raw_finance_forecast", files, params={"fx_currencies": {"EUR"}, "reporting_currency": "USD"}
+    )
     without = run_suite("raw_finance_forecast", files)
 
     assert failed(with_rates) == {"currency_has_fx_rate": 1}

@@ -65,16 +65,27 @@ def test_to_check_rows_gives_one_row_per_outcome_in_utc():
     ]
     assert {r.checked_at for r in rows} == {CHECKED_AT}
     assert rows[0].checked_at.tzinfo == UTC
-    assert {(r.layer, r.table_name, r.severity, r.run_id) for r in rows} == {("raw", "servicenow/time_card", "error", "run-1")}
+    assert {(r.layer, r.table_name, r.severity, r.run_id) for r in rows} == {
+        ("raw", "servicenow/time_card", "error", "run-1")
+    }
 
 
 def test_a_suite_that_never_ran_its_expectations_gives_one_row_with_the_error():
-    rows = to_check_rows(suite_result(error="could not prepare the data: OSError: gone"),
-                         "raw", "servicenow/time_card", "error", "run-1", CHECKED_AT)
+    rows = to_check_rows(
+        suite_result(error="could not prepare the data: OSError: gone"),
+        "raw",
+        "servicenow/time_card",
+        "error",
+        "run-1",
+        CHECKED_AT,
+    )
 
     assert len(rows) == 1
     assert (rows[0].check_name, rows[0].passed, rows[0].detail) == (
-        "raw_servicenow_time_card", False, "could not prepare the data: OSError: gone")
+        "raw_servicenow_time_card",
+        False,
+        "could not prepare the data: OSError: gone",
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,8 +105,11 @@ def test_every_layer_a_row_may_carry_is_one_dbt_accepts_on_kpi_data_quality():
     spec = Path(__file__).resolve().parents[2] / "dbt_project/models/marts/data_quality/kpi_data_quality.yml"
     columns = yaml.safe_load(spec.read_text())["models"][0]["columns"]
     layer = next(c for c in columns if c["name"] == "layer")
-    accepted = next(t["accepted_values"]["arguments"]["values"] for t in layer["data_tests"]
-                    if isinstance(t, dict) and "accepted_values" in t)
+    accepted = next(
+        t["accepted_values"]["arguments"]["values"]
+        for t in layer["data_tests"]
+        if isinstance(t, dict) and "accepted_values" in t
+    )
     assert tuple(accepted) == LAYERS
     with pytest.raises(ValueError, match="layer must be one of"):
         CheckRow(CHECKED_AT, "r1", "scenarios", "scenario_summary", "scenario_solves:x", "warn", False, 1, "x")
@@ -104,9 +118,17 @@ def test_every_layer_a_row_may_carry_is_one_dbt_accepts_on_kpi_data_quality():
 def test_written_batches_read_back_in_the_documented_schema(tmp_path: Path):
     quality = tmp_path / "quality"
     ensure_results_folder(quality)
-    first = to_check_rows(suite_result(ExpectationOutcome("a", True, 0, "ok")), "raw", "jira/issues", "error", "r1", CHECKED_AT)
-    later = to_check_rows(suite_result(ExpectationOutcome("b", False, 7, "bad")), "marts", "kpi_delivery_flow", "warn", "r2",
-                          CHECKED_AT + timedelta(days=1))
+    first = to_check_rows(
+        suite_result(ExpectationOutcome("a", True, 0, "ok")), "raw", "jira/issues", "error", "r1", CHECKED_AT
+    )
+    later = to_check_rows(
+        suite_result(ExpectationOutcome("b", False, 7, "bad")),
+        "marts",
+        "kpi_delivery_flow",
+        "warn",
+        "r2",
+        CHECKED_AT + timedelta(days=1),
+    )
 
     path = write_check_rows(quality, later)
     write_check_rows(quality, first)
@@ -133,12 +155,19 @@ def test_latest_row_counts_feed_the_next_runs_comparison(tmp_path: Path):
     quality = tmp_path / "quality"
     for day, rows in ((1, 4), (2, 6)):
         result = run_suite("marts_kpi_capacity_utilization", frame([capacity_row(n) for n in range(rows)]))
-        write_check_rows(quality, to_check_rows(result, "marts", "kpi_capacity_utilization", "warn", f"run-{day}",
-                                                CHECKED_AT + timedelta(days=day)))
+        write_check_rows(
+            quality,
+            to_check_rows(
+                result, "marts", "kpi_capacity_utilization", "warn", f"run-{day}", CHECKED_AT + timedelta(days=day)
+            ),
+        )
 
     counts = latest_row_counts(quality)
-    shrunk = run_suite("marts_kpi_capacity_utilization", frame([capacity_row(1)]),
-                       params={"previous_row_count": counts["kpi_capacity_utilization"]})
+    shrunk = run_suite(
+        "marts_kpi_capacity_utilization",
+        frame([capacity_row(1)]),
+        params={"previous_row_count": counts["kpi_capacity_utilization"]},
+    )
 
     assert counts == {"kpi_capacity_utilization": 6}
     assert [o.name for o in shrunk.outcomes if not o.passed] == ["row_count_vs_previous_run"]

@@ -38,8 +38,11 @@ GOVERNANCE_MARTS = (
 def test_every_raw_entity_has_a_blocking_suite():
     raw = {s.target for s in suites() if s.layer == "raw" and s.severity == "error"}
 
-    expected = ({f"servicenow/{t}" for t in SERVICENOW_TABLES} | {f"jira/{e}" for e in JIRA_ENTITIES}
-                | {f"finance/{e}" for e in FINANCE_ENTITIES})
+    expected = (
+        {f"servicenow/{t}" for t in SERVICENOW_TABLES}
+        | {f"jira/{e}" for e in JIRA_ENTITIES}
+        | {f"finance/{e}" for e in FINANCE_ENTITIES}
+    )
     assert raw == expected
     assert len(SERVICENOW_TABLES) == 21
 
@@ -85,8 +88,9 @@ def empty_input() -> pd.DataFrame:
 
 @pytest.mark.parametrize("info", suites(), ids=lambda s: s.name)
 def test_expectation_names_are_unique_within_each_suite(info):
-    prepared = get_suite(info.name).prepare(empty_input(), {"fx_currencies": ["EUR"], "previous_row_count": 1,
-                                                            "known_keys": {}})
+    prepared = get_suite(info.name).prepare(
+        empty_input(), {"fx_currencies": ["EUR"], "previous_row_count": 1, "known_keys": {}}
+    )
     names = [spec.name for spec in prepared.expectations]
 
     assert names and len(names) == len(set(names))
@@ -112,8 +116,10 @@ def test_unknown_suite_names_raise_with_the_known_ones():
 
 
 def test_listing_suites_imports_neither_great_expectations_nor_dagster():
-    code = ("import sys, quality, quality.results; quality.suites(); "
-            "print('great_expectations' in sys.modules, 'dagster' in sys.modules)")
+    code = (
+        "import sys, quality, quality.results; quality.suites(); "
+        "print('great_expectations' in sys.modules, 'dagster' in sys.modules)"
+    )
 
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
 

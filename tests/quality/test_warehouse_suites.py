@@ -46,8 +46,11 @@ def marts_db(tmp_path: Path) -> Path:
     path = tmp_path / "portfolio.duckdb"
     with duckdb.connect(str(path)) as conn:
         conn.execute("create schema marts")
-        for name, frame in (("fct_spend", FCT_SPEND), ("dim_resource", DIM_RESOURCE),
-                            ("dim_jira_project", DIM_JIRA_PROJECT)):
+        for name, frame in (
+            ("fct_spend", FCT_SPEND),
+            ("dim_resource", DIM_RESOURCE),
+            ("dim_jira_project", DIM_JIRA_PROJECT),
+        ):
             conn.register("frame", frame)
             conn.execute(f"create table marts.{name} as select * from frame")
             conn.unregister("frame")

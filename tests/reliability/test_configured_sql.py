@@ -29,10 +29,28 @@ def test_configured_paths_and_codes_stay_inside_their_sql_literals(tmp_path: Pat
     target = tmp_path / "target"
     dbt_vars = {"reporting_currency": "USD' or 1=1 --", "as_of_date": "2026-06-30' as date) --"}
     completed = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "compile", "--project-dir", str(DBT_PROJECT),
-         "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target), "--log-path", str(tmp_path / "logs"),
-         "--select", "stg_finance__files", "int_fx_rates_monthly", "--vars", json.dumps(dbt_vars)],
-        cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "compile",
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--select",
+            "stg_finance__files",
+            "int_fx_rates_monthly",
+            "--vars",
+            json.dumps(dbt_vars),
+        ],
+        cwd=DBT_PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
     compiled = target / "compiled" / "portfolio_warehouse" / "models"

@@ -25,35 +25,61 @@ from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 pytestmark = [pytest.mark.long, pytest.mark.xdist_group("small_warehouse")]
 
 PWH = Path(sys.executable).with_name("pwh")
-COMPARED = ("kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual",
-            "kpi_headline", "kpi_cost_reconciliation", "fct_spend", "fct_timesheet_hours")
+COMPARED = (
+    "kpi_project_scorecard",
+    "kpi_portfolio_summary",
+    "kpi_capacity_utilization",
+    "kpi_budget_vs_actual",
+    "kpi_headline",
+    "kpi_cost_reconciliation",
+    "fct_spend",
+    "fct_timesheet_hours",
+)
 
 
 def marts(published: Path) -> dict[str, list[tuple]]:
     """The compared marts, doubles to 12 significant digits: DuckDB sums doubles in parallel, so two
     builds of the same data may differ in the last bit (1.0 vs 1.0000000000000002)."""
+
     def same_precision(value: object) -> object:
         return float(f"{value:.12g}") if isinstance(value, float) else value
 
     with duckdb.connect(str(published), read_only=True) as conn:
         return {
-            t: [tuple(same_precision(v) for v in row)
-                for row in conn.execute(f"select * from marts.{t} order by all").fetchall()]
+            t: [
+                tuple(same_precision(v) for v in row)
+                for row in conn.execute(f"select * from marts.{t} order by all").fetchall()
+            ]
             for t in COMPARED
         }
 
 
 @pytest.mark.parametrize("moment", ["▶ dbt_core_models", "▶ serving__published_warehouse"])
-def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(small_warehouse: SmallWarehouse, tmp_path: Path, moment: str) -> None:
+def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(
+    small_warehouse: SmallWarehouse, tmp_path: Path, moment: str
+) -> None:
     home = tmp_path / "home"
     shutil.copytree(small_warehouse.home, home, ignore=shutil.ignore_patterns("logs", "exports"))
     uninterrupted = marts(home / "published" / "portfolio.duckdb")
     with start_simulators(small_warehouse.world_path) as sims:
-        env = pwh_env(home, JIRA_URL=sims.jira_url, JIRA_EMAIL=sims.jira_email, JIRA_API_TOKEN=sims.jira_api_token,
-                      SERVICENOW_URL=sims.servicenow_url, SERVICENOW_USER=sims.servicenow_user,
-                      SERVICENOW_PASSWORD=sims.servicenow_password)
-        victim = subprocess.Popen([str(PWH), "run", "--as-of", "2026-06-30"], env=env, cwd=home,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        env = pwh_env(
+            home,
+            JIRA_URL=sims.jira_url,
+            JIRA_EMAIL=sims.jira_email,
+            JIRA_API_TOKEN=sims.jira_api_token,
+            SERVICENOW_URL=sims.servicenow_url,
+            SERVICENOW_USER=sims.servicenow_user,
+            SERVICENOW_PASSWORD=sims.servicenow_password,
+        )
+        victim = subprocess.Popen(
+            [str(PWH), "run", "--as-of", "2026-06-30"],
+            env=env,
+            cwd=home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
         for line in victim.stdout:  # type: ignore[union-attr]
             if line.strip().startswith(moment.strip()):
                 break

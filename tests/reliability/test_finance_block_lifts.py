@@ -13,19 +13,24 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from tests.conftest import pwh_env, run_pwh
 
 # Two whole pipeline runs: minutes each, more on a busy machine.
 pytestmark = [pytest.mark.long, pytest.mark.timeout(3600)]
 RUN_TIMEOUT = 1500
 
-HEADER = ("company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"
-          "cost_center,wbs_code,vendor_id,vendor_name,expense_type,amount,currency,description")
+HEADER = (
+    "company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"
+    "cost_center,wbs_code,vendor_id,vendor_name,expense_type,amount,currency,description"
+)
 
 
 def gl_rows(*, broken: bool) -> list[str]:
-    rows = [f"1000,2026,3,2026-03-15,DOC{n:04d},1,610000,CC100,WBS-1,V1,Vendor One,OPEX,{n}.25,USD,invoice {n}"
-            for n in range(1, 61)]
+    rows = [
+        f"1000,2026,3,2026-03-15,DOC{n:04d},1,610000,CC100,WBS-1,V1,Vendor One,OPEX,{n}.25,USD,invoice {n}"
+        for n in range(1, 61)
+    ]
     if broken:
         rows[0] = rows[0].replace(",1.25,", ",1" + "0" * 40 + ",")  # 10^40
         for n in (10, 20, 30, 40, 50):
@@ -42,7 +47,8 @@ def run_health(home: Path) -> tuple[int, int]:
     with duckdb.connect(str(home / "published" / "portfolio.duckdb"), read_only=True) as conn:
         runs = conn.execute("select count(*) from marts.kpi_run_health").fetchone()[0]
         blocking = conn.execute(
-            "select blocking_failure_count from marts.kpi_run_health where is_latest_run").fetchone()[0]
+            "select blocking_failure_count from marts.kpi_run_health where is_latest_run"
+        ).fetchone()[0]
     return runs, blocking
 
 

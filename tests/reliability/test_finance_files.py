@@ -21,13 +21,17 @@ import pytest
 from connectors.landing import RawLanding
 from connectors.sync import sync_finance
 
-HEADER = ("company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"
-          "cost_center,wbs_code,vendor_id,vendor_name,expense_type,amount,currency,description")
+HEADER = (
+    "company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"
+    "cost_center,wbs_code,vendor_id,vendor_name,expense_type,amount,currency,description"
+)
 
 
 def gl_row(number: int, *, amount: str = "", description: str = "") -> str:
-    return (f"1000,2026,3,2026-03-15,DOC{number:04d},1,610000,CC100,WBS-1,V1,Vendor One,OPEX,"
-            f"{amount or f'{number}.25'},USD,{description or f'invoice {number}'}")
+    return (
+        f"1000,2026,3,2026-03-15,DOC{number:04d},1,610000,CC100,WBS-1,V1,Vendor One,OPEX,"
+        f"{amount or f'{number}.25'},USD,{description or f'invoice {number}'}"
+    )
 
 
 def write_gl(path: Path, rows: list[str]) -> Path:
@@ -43,8 +47,11 @@ def load(drop: Path, home: Path) -> tuple[RawLanding, dict]:
 
 def records(landing: RawLanding, entity: str) -> list[dict]:
     table = landing.read("finance", entity)
-    return [json.loads(text) for text, gone in zip(table.column("record").to_pylist(),
-                                                   table.column("is_deleted").to_pylist(), strict=True) if not gone]
+    return [
+        json.loads(text)
+        for text, gone in zip(table.column("record").to_pylist(), table.column("is_deleted").to_pylist(), strict=True)
+        if not gone
+    ]
 
 
 @pytest.fixture

@@ -16,13 +16,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from tests.warehouse.conftest import run_dbt_build
 
 pytestmark = pytest.mark.slow
 
 AS_OF = date(2026, 6, 30)
-HEADER = ("company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"
-          "cost_center,wbs_code,vendor_id,vendor_name,expense_type,amount,currency,description")
+HEADER = (
+    "company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"
+    "cost_center,wbs_code,vendor_id,vendor_name,expense_type,amount,currency,description"
+)
 ORIGINAL_1000 = "gl_actuals_1000_20260405.csv"
 CORRECTED_1000 = "gl_actuals_1000_20260405_corrected.csv"
 ORIGINAL_2000 = "gl_actuals_2000_20260405.csv"
@@ -30,8 +33,10 @@ CORRECTED_2000 = "gl_actuals_2000_20260406_corrected.csv"
 
 
 def gl_row(company: str, number: int, amount: Decimal, currency: str = "USD") -> str:
-    return (f"{company},2026,3,2026-03-15,{company}-{number:04d},1,610000,CC100,WBS-1,V1,Vendor One,OPEX,"
-            f"{amount},{currency},invoice {number}")
+    return (
+        f"{company},2026,3,2026-03-15,{company}-{number:04d},1,610000,CC100,WBS-1,V1,Vendor One,OPEX,"
+        f"{amount},{currency},invoice {number}"
+    )
 
 
 def write(path: Path, rows: list[str], mtime: float | None = None) -> None:
@@ -88,10 +93,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 def test_a_corrected_reexport_supersedes_the_rejects_of_the_file_it_replaces(built: Built) -> None:
     assert built.returncode == 0, built.output[-4000:]
-    files = dict((name, rest) for name, *rest in built.query("""
+    files = dict(
+        (name, rest)
+        for name, *rest in built.query("""
         select file_name, is_in_force, superseded_by_file_name, rows_rejected, is_over_reject_limit
         from intermediate.int_finance_files where file_name like 'gl_actuals_1000%'
-    """))
+    """)
+    )
     assert files == {
         ORIGINAL_1000: [False, CORRECTED_1000, 6, True],
         CORRECTED_1000: [True, None, 0, False],

@@ -19,8 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.connectors.clients import TEST_POLICY, servicenow_for
-from tests.connectors.scripted_http import Answer, ScriptedServer
 
 from connectors.http import HttpPolicy, SourceConfigError, SourceError
 from connectors.jira import JiraClient, JiraConfig
@@ -28,9 +26,12 @@ from connectors.landing import RawLanding
 from connectors.servicenow import ServiceNowClient, ServiceNowConfig
 from connectors.sync import sync_jira, sync_servicenow
 from connectors.sync_log import SyncLog
+from tests.connectors.clients import TEST_POLICY, servicenow_for
+from tests.connectors.scripted_http import Answer, ScriptedServer
 
-FAST = HttpPolicy(max_attempts=2, backoff_base=0.01, backoff_max=0.01, retry_budget_seconds=5,
-                  first_contact_budget_seconds=1)
+FAST = HttpPolicy(
+    max_attempts=2, backoff_base=0.01, backoff_max=0.01, retry_budget_seconds=5, first_contact_budget_seconds=1
+)
 
 
 def jira(url: str, scope: str | None = None) -> JiraClient:
@@ -52,19 +53,23 @@ def _set_updated(world: Path, table: str, sys_id: str, when: datetime) -> None:
     """Give one ServiceNow record of the simulated instance a new sys_updated_on, as an edit (or a
     wrong clock) at the source would."""
     with sqlite3.connect(world) as conn:
-        body = json.loads(conn.execute(
-            "select body from sn_record where tbl = ? and sys_id = ?", (table, sys_id)).fetchone()[0])
+        body = json.loads(
+            conn.execute("select body from sn_record where tbl = ? and sys_id = ?", (table, sys_id)).fetchone()[0]
+        )
         body["sys_updated_on"] = glide(when)
-        conn.execute("update sn_record set sys_updated_on = ?, body = ? where tbl = ? and sys_id = ?",
-                     (glide(when), json.dumps(body), table, sys_id))
+        conn.execute(
+            "update sn_record set sys_updated_on = ?, body = ? where tbl = ? and sys_id = ?",
+            (glide(when), json.dumps(body), table, sys_id),
+        )
 
 
 def test_one_record_dated_years_ahead_does_not_freeze_the_incremental_cursor(world_path: Path, tmp_path: Path) -> None:
     from simulators import start_simulators
 
     with sqlite3.connect(world_path) as conn:
-        skewed, edited = [row[0] for row in conn.execute(
-            "select sys_id from sn_record where tbl = 'risk' order by sys_id limit 2")]
+        skewed, edited = [
+            row[0] for row in conn.execute("select sys_id from sn_record where tbl = 'risk' order by sys_id limit 2")
+        ]
     now = datetime.now(UTC).replace(microsecond=0)
     _set_updated(world_path, "risk", skewed, now + timedelta(days=5 * 365))
     landing = RawLanding(tmp_path / "raw")
@@ -75,8 +80,10 @@ def test_one_record_dated_years_ahead_does_not_freeze_the_incremental_cursor(wor
         [result] = sync_servicenow(servicenow_for(sims, TEST_POLICY), landing, tables=["risk"])
 
     assert result.records == 1, "the edit made after the first sync did not land"
-    latest = {row["natural_key"]: row["source_updated_at"]
-              for row in landing.latest_versions("servicenow", "risk").to_pylist()}
+    latest = {
+        row["natural_key"]: row["source_updated_at"]
+        for row in landing.latest_versions("servicenow", "risk").to_pylist()
+    }
     assert latest[edited] == now - timedelta(hours=1)
     [warning] = [w for w in result.warnings if "left out of the incremental cursor" in w]
     assert skewed in warning
@@ -87,9 +94,18 @@ def test_one_record_dated_years_ahead_does_not_freeze_the_incremental_cursor(wor
 
 # --- defect 5: deletion detection only on a complete, trusted read ---------------------------------
 
+
 def _issue(issue_id: str, key: str, updated: str) -> dict:
-    return {"id": issue_id, "key": key, "fields": {"summary": key, "updated": updated, "created": updated,
-                                                   "project": {"id": "1", "key": key.split("-")[0]}}}
+    return {
+        "id": issue_id,
+        "key": key,
+        "fields": {
+            "summary": key,
+            "updated": updated,
+            "created": updated,
+            "project": {"id": "1", "key": key.split("-")[0]},
+        },
+    }
 
 
 MYSELF = Answer(200, {"accountId": "me", "timeZone": "UTC"})
@@ -106,8 +122,14 @@ def test_a_full_jira_read_redirected_to_another_site_tombstones_nothing(tmp_path
         ]
         moved = other_site.url.replace("127.0.0.1", "localhost") + "/rest/api/3/search/jql"
         site.answers = [
-            MYSELF, FIELDS, Answer(200, {"issues": real, "isLast": True}), NO_CHANGELOGS,  # first sync
-            MYSELF, FIELDS, Answer(307, headers={"Location": moved}), NO_CHANGELOGS,       # --full
+            MYSELF,
+            FIELDS,
+            Answer(200, {"issues": real, "isLast": True}),
+            NO_CHANGELOGS,  # first sync
+            MYSELF,
+            FIELDS,
+            Answer(307, headers={"Location": moved}),
+            NO_CHANGELOGS,  # --full
         ]
         sync_jira(jira(site.url), landing, entities=["issues"])
         with pytest.raises(SourceError) as caught:
@@ -123,11 +145,15 @@ def test_a_full_servicenow_read_short_of_its_count_tombstones_nothing(tmp_path: 
     rows = [{"sys_id": sys_id, "sys_updated_on": "2026-06-01 10:00:00", "number": sys_id} for sys_id in "abc"]
     check = Answer(200, {"result": []})
     landing = RawLanding(tmp_path / "raw")
-    with ScriptedServer([
-        check, Answer(200, {"result": rows}, headers={"X-Total-Count": "3"}),
-        # ACLs now hide two of the three rows: the count still says 3
-        check, Answer(200, {"result": rows[:1]}, headers={"X-Total-Count": "3"}),
-    ]) as server:
+    with ScriptedServer(
+        [
+            check,
+            Answer(200, {"result": rows}, headers={"X-Total-Count": "3"}),
+            # ACLs now hide two of the three rows: the count still says 3
+            check,
+            Answer(200, {"result": rows[:1]}, headers={"X-Total-Count": "3"}),
+        ]
+    ) as server:
         sync_servicenow(servicenow(server.url), landing, full=True, tables=["risk"])
         with pytest.raises(SourceError, match="saw 1 of the 3 records"):
             sync_servicenow(servicenow(server.url), landing, full=True, tables=["risk"])
@@ -143,8 +169,10 @@ def test_a_full_servicenow_read_short_of_its_count_tombstones_nothing(tmp_path: 
 
 def test_servicenow_paging_stops_at_a_limit_derived_from_its_own_count(tmp_path: Path) -> None:
     def page(offset: int) -> Answer:
-        link = (f"<https://instance.service-now.com/api/now/table/risk?sysparm_offset={offset + 2}"
-                f"&sysparm_limit=2>;rel=\"next\"")
+        link = (
+            f"<https://instance.service-now.com/api/now/table/risk?sysparm_offset={offset + 2}"
+            f'&sysparm_limit=2>;rel="next"'
+        )
         rows = [{"sys_id": f"r{offset + n}", "sys_updated_on": "2026-06-01 10:00:00"} for n in range(2)]
         return Answer(200, {"result": rows}, headers={"X-Total-Count": "4", "Link": link})
 
@@ -163,7 +191,8 @@ def test_servicenow_paging_stops_at_a_limit_derived_from_its_own_count(tmp_path:
 def test_a_jql_scope_that_closes_its_parenthesis_is_refused_before_any_search(tmp_path: Path) -> None:
     with ScriptedServer([MYSELF, FIELDS, Answer(200, {"issues": [], "isLast": True})]) as site:
         with pytest.raises(SourceConfigError, match="JIRA_JQL_SCOPE"):
-            sync_jira(jira(site.url, scope="project = A) OR (project = B"), RawLanding(tmp_path / "raw"),
-                      entities=["issues"])
+            sync_jira(
+                jira(site.url, scope="project = A) OR (project = B"), RawLanding(tmp_path / "raw"), entities=["issues"]
+            )
 
     assert [s.path for s in site.seen if s.path.endswith("/search/jql")] == []

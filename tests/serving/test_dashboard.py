@@ -31,9 +31,17 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = "apt-get install -y chromium chromium-driver"
 ALL = "All portfolios"
 # Flags that let headless chromium run in a container with no sandbox, GPU or network.
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -95,9 +103,13 @@ def marts(small_warehouse: SmallWarehouse):
 
 @pytest.fixture(scope="module")
 def two_portfolios(marts) -> list[str]:
-    names = [r[0] for r in marts.execute(
-        "select portfolio_name from marts.kpi_headline where not is_total order by active_project_count desc, portfolio_name"
-    ).fetchall()]
+    names = [
+        r[0]
+        for r in marts.execute(
+            "select portfolio_name from marts.kpi_headline where not is_total "
+            "order by active_project_count desc, portfolio_name"
+        ).fetchall()
+    ]
     assert len(names) >= 2
     return names[:2]
 
@@ -151,7 +163,11 @@ def screenshot(browser, path: Path) -> None:
 
 
 def mart_value(conn: duckdb.DuckDBPyConnection, mart: str, column: str, row: dict[str, Any]) -> Any:
-    assert IDENTIFIER.match(mart) and IDENTIFIER.match(column) and all(IDENTIFIER.match(k) for k in row), (mart, column, row)
+    assert IDENTIFIER.match(mart) and IDENTIFIER.match(column) and all(IDENTIFIER.match(k) for k in row), (
+        mart,
+        column,
+        row,
+    )
     where = " and ".join(f"{k} is null" if v is None else f"{k} = ?" for k, v in row.items())
     params = [v for v in row.values() if v is not None]
     found = conn.execute(f"select {column} from marts.{mart} where {where}", params).fetchall()
@@ -193,7 +209,10 @@ def compare(conn, shown_values: list[dict]) -> list[dict]:
     records = []
     for shown in shown_values:
         value = mart_value(conn, shown["mart"], shown["column"], shown["row"])
-        assert same(value, shown), f"page shows {shown['text']!r} ({shown['value']}) but {shown['mart']}.{shown['column']} {shown['row']} is {value!r}"
+        assert same(value, shown), (
+            f"page shows {shown['text']!r} ({shown['value']}) "
+            f"but {shown['mart']}.{shown['column']} {shown['row']} is {value!r}"
+        )
         records.append({**shown, "mart_value": str(value)})
     return records
 
@@ -212,7 +231,9 @@ def test_pages_are_self_contained(dashboard_dir: Path) -> None:
     for page in PAGES:
         html = (dashboard_dir / page.file).read_text()
         sources = re.findall(r'(?:src|href)="([^"]+)"', html)
-        assert not [s for s in sources if re.match(r"^(https?:)?//", s)], f"{page.file} loads from the network: {sources}"
+        assert not [s for s in sources if re.match(r"^(https?:)?//", s)], (
+            f"{page.file} loads from the network: {sources}"
+        )
         for source in sources:
             if not source.startswith(("data:", "#")):
                 assert (dashboard_dir / source.split("#")[0]).exists(), source
@@ -247,13 +268,20 @@ def test_the_portfolio_filter_changes_the_numbers_to_that_portfolios(
 
     shown_all = load(browser, dashboard_dir, "index.html")
     tiles_all = {s["column"]: s["value"] for s in shown_all if s["mart"] == "kpi_headline" and s["row"]["is_total"]}
-    assert {"on_time_delivery_rate", "budget_variance_ratio", "benefit_realization_ratio", "capacity_utilization",
-            "risk_exposure_amount"} <= set(tiles_all)
+    assert {
+        "on_time_delivery_rate",
+        "budget_variance_ratio",
+        "benefit_realization_ratio",
+        "capacity_utilization",
+        "risk_exposure_amount",
+    } <= set(tiles_all)
     sampled = 0
     for portfolio in two_portfolios:
         Select(browser.find_element(By.ID, "portfolio-filter")).select_by_value(portfolio)
-        WebDriverWait(browser, 30).until(lambda d: d.execute_script(READY) and d.execute_script(
-            "return document.body.dataset.portfolio") == portfolio)
+        WebDriverWait(browser, 30).until(
+            lambda d, portfolio=portfolio: d.execute_script(READY)
+            and d.execute_script("return document.body.dataset.portfolio") == portfolio
+        )
         shown = browser.execute_script(TAGGED)
         tiles = [s for s in shown if s["mart"] == "kpi_headline"]
         assert tiles and all(s["row"]["portfolio_name"] == portfolio for s in tiles)

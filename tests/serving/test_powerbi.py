@@ -16,8 +16,16 @@ from tests.serving.tmdl_grammar import Node, TmdlError, parse, parse_column_ref,
 
 pytestmark = pytest.mark.xdist_group("small_warehouse")
 
-KPI_MEASURES = {"On-time delivery rate", "Budget variance %", "Benefit realisation ratio", "Capacity utilisation",
-                "Risk exposure", "CPI", "SPI", "EAC"}
+KPI_MEASURES = {
+    "On-time delivery rate",
+    "Budget variance %",
+    "Benefit realisation ratio",
+    "Capacity utilisation",
+    "Risk exposure",
+    "CPI",
+    "SPI",
+    "EAC",
+}
 DAX_COLUMN = re.compile(r"((?:[A-Za-z_][A-Za-z0-9_]*)|'(?:[^']|'')+')\[([^\]]+)\]")
 
 
@@ -33,8 +41,14 @@ def project(small_warehouse: SmallWarehouse, tmp_path_factory: pytest.TempPathFa
     definition = out / "Portfolio.SemanticModel" / "definition"
     parquet = home / "exports" / "parquet"
     schemas = {p.stem: pq.read_schema(p) for p in parquet.glob("*.parquet")}
-    return {"out": out, "stdout": result.stdout, "definition": definition, "parquet": parquet, "schemas": schemas,
-            "files": parse_folder(definition)}
+    return {
+        "out": out,
+        "stdout": result.stdout,
+        "definition": definition,
+        "parquet": parquet,
+        "schemas": schemas,
+        "files": parse_folder(definition),
+    }
 
 
 def _tables(project: dict) -> dict[str, Node]:
@@ -46,7 +60,9 @@ def test_the_project_files_are_there_and_point_at_each_other(project: dict) -> N
     pbip = json.loads((out / "Portfolio.pbip").read_text())
     assert pbip["artifacts"][0]["report"]["path"] == "Portfolio.Report"
     pbir = json.loads((out / "Portfolio.Report" / "definition.pbir").read_text())
-    assert (out / "Portfolio.Report" / pbir["datasetReference"]["byPath"]["path"]).resolve() == (out / "Portfolio.SemanticModel").resolve()
+    assert (out / "Portfolio.Report" / pbir["datasetReference"]["byPath"]["path"]).resolve() == (
+        out / "Portfolio.SemanticModel"
+    ).resolve()
     assert json.loads((out / "Portfolio.SemanticModel" / "definition.pbism").read_text())["version"].startswith("4.")
     assert {"database.tmdl", "model.tmdl", "expressions.tmdl", "relationships.tmdl"} <= set(project["files"])
 
@@ -115,7 +131,7 @@ def test_measures_are_ratios_of_sums_over_existing_columns(project: dict) -> Non
     schemas = project["schemas"]
     measures = {m.name: (t, m) for t, table in _tables(project).items() for m in table.all("measure")}
     assert KPI_MEASURES <= set(measures)
-    for name, (table, measure) in measures.items():
+    for name, (_table, measure) in measures.items():
         refs = DAX_COLUMN.findall(measure.expression)
         assert refs, name
         for ref_table, column in refs:
@@ -133,7 +149,10 @@ def test_measures_are_ratios_of_sums_over_existing_columns(project: dict) -> Non
 
 
 def test_the_grammar_rejects_what_power_bi_would() -> None:
-    good = "table t\n\tlineageTag: x\n\n\t/// d\n\tcolumn a\n\t\tdataType: int64\n\t\tsummarizeBy: none\n\t\tsourceColumn: a\n"
+    good = (
+        "table t\n\tlineageTag: x\n\n\t/// d\n"
+        "\tcolumn a\n\t\tdataType: int64\n\t\tsummarizeBy: none\n\t\tsourceColumn: a\n"
+    )
     assert parse(good)[0].all("column")[0].description == "d"
     for broken in (
         good.replace("\t\tdataType: int64", "    dataType: int64"),  # spaces

@@ -55,8 +55,9 @@ def test_failure_path_publish_while_a_bi_tool_holds_the_published_file_read_writ
     small_warehouse: SmallWarehouse, tmp_path: Path
 ) -> None:
     build, published = _copy_home(small_warehouse, tmp_path / "home")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(published)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(published)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         result = publish(build, published, refresh_only=DATA_QUALITY_MARTS)
@@ -96,8 +97,9 @@ def workbook_path(small_warehouse: SmallWarehouse, tmp_path_factory: pytest.Temp
     conn = duckdb.connect(str(published))
     try:
         ids = [r[0] for r in conn.execute("select issue_id from marts.fct_issue order by issue_id limit 3").fetchall()]
-        for issue_id, text in zip(ids, ['=HYPERLINK("http://evil.example/x","click")', "@SUM(1+1)*cmd|' /C calc'!A0",
-                                        "-2+3"], strict=True):
+        for issue_id, text in zip(
+            ids, ['=HYPERLINK("http://evil.example/x","click")', "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3"], strict=True
+        ):
             conn.execute("update marts.fct_issue set summary = ? where issue_id = ?", [text, issue_id])
     finally:
         conn.close()
@@ -105,7 +107,9 @@ def workbook_path(small_warehouse: SmallWarehouse, tmp_path_factory: pytest.Temp
     return path
 
 
-def test_workbook_opens_on_about_then_kpis_then_dimensions_then_facts(workbook_path: Path, small_warehouse: SmallWarehouse) -> None:
+def test_workbook_opens_on_about_then_kpis_then_dimensions_then_facts(
+    workbook_path: Path, small_warehouse: SmallWarehouse
+) -> None:
     workbook = load_workbook(workbook_path)
     names = workbook.sheetnames
     assert names[0] == ABOUT_SHEET and names[1] == "kpi_headline"
@@ -162,8 +166,11 @@ def test_every_sheet_is_a_filtered_table_with_a_frozen_header_and_typed_cells(wo
     assert checked.is_date and checked.number_format == "yyyy-mm-dd hh:mm:ss"
 
     variance = _column(scorecard, "budget_variance_amount")
-    negatives = [r[0] for r in scorecard.iter_rows(min_row=2, min_col=variance, max_col=variance)
-                 if isinstance(r[0].value, int | float) and r[0].value < 0]
+    negatives = [
+        r[0]
+        for r in scorecard.iter_rows(min_row=2, min_col=variance, max_col=variance)
+        if isinstance(r[0].value, int | float) and r[0].value < 0
+    ]
     assert negatives and all(c.data_type == "n" for c in negatives), "a negative amount is a number, not text"
 
 
@@ -180,7 +187,9 @@ def test_free_text_that_looks_like_a_formula_is_written_as_text(workbook_path: P
         assert not any(b"<f>" in archive.read(n) or b"<f " in archive.read(n) for n in sheets), "no formula anywhere"
 
 
-def test_parquet_files_describe_themselves_and_the_manifest_lists_them(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_parquet_files_describe_themselves_and_the_manifest_lists_them(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     written = export(small_warehouse.published_db, tmp_path, "parquet")
     schema = pq.read_schema(tmp_path / "kpi_project_scorecard.parquet")
     assert schema.metadata[b"table"] == b"kpi_project_scorecard"
@@ -193,4 +202,6 @@ def test_parquet_files_describe_themselves_and_the_manifest_lists_them(small_war
     assert {t["file"] for t in manifest["tables"]} == files
     scorecard = next(t for t in manifest["tables"] if t["table"] == "kpi_project_scorecard")
     assert scorecard["rows"] == 25 and scorecard["description"]
-    assert manifest["freshness"] and {"source_name", "entity", "last_success_at", "is_stale"} <= set(manifest["freshness"][0])
+    assert manifest["freshness"] and {"source_name", "entity", "last_success_at", "is_stale"} <= set(
+        manifest["freshness"][0]
+    )

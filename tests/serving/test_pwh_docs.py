@@ -33,14 +33,25 @@ def _get(url: str) -> bytes:
 
 
 @pytest.mark.long  # `dbt docs generate` over the whole project: a minute or more
-def test_pwh_docs_generates_and_serves_the_dbt_docs_on_loopback(small_warehouse: SmallWarehouse, tmp_path: Path) -> None:
+def test_pwh_docs_generates_and_serves_the_dbt_docs_on_loopback(
+    small_warehouse: SmallWarehouse, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     # dbt docs generate opens the build file read-write: give it a copy, never the session's.
-    shutil.copytree(small_warehouse.home, home, ignore=shutil.ignore_patterns("dagster", "logs", "simulator", "reports", "exports"))
+    shutil.copytree(
+        small_warehouse.home, home, ignore=shutil.ignore_patterns("dagster", "logs", "simulator", "reports", "exports")
+    )
     port = _free_port()
     pwh = Path(sys.executable).with_name("pwh")
-    process = subprocess.Popen([str(pwh), "docs", "--port", str(port)], env=pwh_env(home), cwd=home,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [str(pwh), "docs", "--port", str(port)],
+        env=pwh_env(home),
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     output: list[str] = []
     try:
         deadline = time.monotonic() + 600

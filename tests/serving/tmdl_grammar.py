@@ -27,8 +27,15 @@ GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 CHILDREN: dict[str, set[str]] = {
     "<root>": {"database", "model", "table", "relationship", "expression", "queryGroup", "ref"},
     "table": {"column", "measure", "partition"},
-    "database": set(), "model": set(), "column": set(), "measure": set(), "partition": set(), "expression": set(),
-    "relationship": set(), "queryGroup": set(), "ref": set(),
+    "database": set(),
+    "model": set(),
+    "column": set(),
+    "measure": set(),
+    "partition": set(),
+    "expression": set(),
+    "relationship": set(),
+    "queryGroup": set(),
+    "ref": set(),
 }
 PROPERTIES: dict[str, set[str]] = {
     "database": {"compatibilityLevel"},
@@ -39,7 +46,8 @@ PROPERTIES: dict[str, set[str]] = {
     "partition": {"mode", "source", "queryGroup"},
     "expression": {"lineageTag", "queryGroup"},
     "relationship": {"fromColumn", "toColumn", "isActive", "crossFilteringBehavior"},
-    "queryGroup": set(), "ref": set(),
+    "queryGroup": set(),
+    "ref": set(),
 }
 FLAGS: dict[str, set[str]] = {"column": {"isHidden", "isKey"}, "model": {"discourageImplicitMeasures"}}
 ENUMS = {
@@ -51,8 +59,16 @@ ENUMS = {
     "dataCategory": {"Time"},
 }
 # Kinds whose declaration names an object, and how.
-NAMED = {"table": NAME, "column": NAME, "measure": NAME, "partition": NAME, "expression": NAME, "queryGroup": NAME,
-         "model": NAME, "relationship": GUID}
+NAMED = {
+    "table": NAME,
+    "column": NAME,
+    "measure": NAME,
+    "partition": NAME,
+    "expression": NAME,
+    "queryGroup": NAME,
+    "model": NAME,
+    "relationship": GUID,
+}
 EXPRESSION_KINDS = {"measure", "partition", "expression"}  # "= …" after the name
 EXPRESSION_PROPERTIES = {"source"}  # "source = …" inside a partition
 
@@ -154,7 +170,9 @@ def parse(text: str, source: str = "<tmdl>") -> list[Node]:
             if not match:
                 raise fail(f"bad annotation: {content!r}")
             parent.annotations[unquote(match.group(1))] = match.group(2)
-        elif word in EXPRESSION_PROPERTIES and content.rstrip().endswith("=") and word in PROPERTIES.get(parent.kind, ()):
+        elif (
+            word in EXPRESSION_PROPERTIES and content.rstrip().endswith("=") and word in PROPERTIES.get(parent.kind, ())
+        ):
             parent.properties[word], i = block(indent + 2)
             continue
         elif ":" in content and word in PROPERTIES.get(parent.kind, set()):
@@ -206,5 +224,7 @@ def _declaration(content: str, kind: str, i: int, indent: int, fail, block) -> t
 
 def parse_folder(definition: Path) -> dict[str, list[Node]]:
     """Every .tmdl file under a semantic model's definition/ folder, parsed; by relative path."""
-    return {str(p.relative_to(definition)): parse(p.read_text(encoding="utf-8"), str(p))
-            for p in sorted(definition.rglob("*.tmdl"))}
+    return {
+        str(p.relative_to(definition)): parse(p.read_text(encoding="utf-8"), str(p))
+        for p in sorted(definition.rglob("*.tmdl"))
+    }

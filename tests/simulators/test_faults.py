@@ -33,12 +33,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The least a world needs for both servers to answer: credentials, a clock, a project, a user."""
     path = tmp_path_factory.mktemp("faults") / "world.sqlite"
     with contextlib.closing(store.connect(path)) as conn, conn:
-        meta = {"now": "2026-06-30T12:00:00+00:00", "jira_timezone": "Europe/Berlin", "jira_email": EMAIL,
-                "jira_api_token": TOKEN, "servicenow_user": SN_USER, "servicenow_password": SN_PASSWORD}
+        meta = {
+            "now": "2026-06-30T12:00:00+00:00",
+            "jira_timezone": "Europe/Berlin",
+            "jira_email": EMAIL,
+            "jira_api_token": TOKEN,
+            "servicenow_user": SN_USER,
+            "servicenow_password": SN_PASSWORD,
+        }
         conn.executemany("insert into meta values (?, ?)", meta.items())
-        conn.execute("insert into jira_project values ('10000', 'ABC', ?)", (json.dumps({"id": "10000", "key": "ABC", "name": "Alpha"}),))
-        user = {"sys_id": "a" * 32, "sys_created_on": "2026-06-01 00:00:00", "sys_updated_on": "2026-06-01 00:00:00", "name": "Ann"}
-        conn.execute("insert into sn_record values ('sys_user', ?, ?, ?, ?)", (user["sys_id"], user["sys_created_on"], user["sys_updated_on"], json.dumps(user)))
+        conn.execute(
+            "insert into jira_project values ('10000', 'ABC', ?)",
+            (json.dumps({"id": "10000", "key": "ABC", "name": "Alpha"}),),
+        )
+        user = {
+            "sys_id": "a" * 32,
+            "sys_created_on": "2026-06-01 00:00:00",
+            "sys_updated_on": "2026-06-01 00:00:00",
+            "name": "Ann",
+        }
+        conn.execute(
+            "insert into sn_record values ('sys_user', ?, ?, ?, ?)",
+            (user["sys_id"], user["sys_created_on"], user["sys_updated_on"], json.dumps(user)),
+        )
     return path
 
 
@@ -139,12 +156,18 @@ def test_rate_limit_and_unavailable_headers(world: Path) -> None:
     assert {("Retry-After" in r.headers) for r in unavailable} == {True, False}
     with SimulatorServer(ServiceNowApp(world), faults=config) as servicenow, requests.Session() as http:
         response = next(
-            r for r in (http.get(f"{servicenow.url}/api/now/table/sys_user", auth=(SN_USER, SN_PASSWORD)) for _ in range(20))
+            r
+            for r in (
+                http.get(f"{servicenow.url}/api/now/table/sys_user", auth=(SN_USER, SN_PASSWORD)) for _ in range(20)
+            )
             if r.status_code == 429
         )
     assert response.headers["Retry-After"] == "7"
     assert response.json() == {
-        "error": {"message": "Rate limit exceeded", "detail": "Rate limit of 100 requests per hour for Table API exceeded"},
+        "error": {
+            "message": "Rate limit exceeded",
+            "detail": "Rate limit of 100 requests per hour for Table API exceeded",
+        },
         "status": "failure",
     }
 
@@ -175,16 +198,29 @@ def test_truncated_bodies_promise_more_than_they_send(world: Path) -> None:
             while chunk := sock.recv(65536):
                 data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     assert 0 < len(body) < length  # then the server hung up (recv returned b"")
 
 
 def test_start_simulators_reports_faults_per_server(world: Path) -> None:
-    with start_simulators(
-        world, jira_faults=FaultConfig(rate=0.5, kinds=("500",), seed=3), servicenow_faults=None
-    ) as sims, requests.Session() as http:
-        jira_codes = [http.get(f"{sims.jira_url}/rest/api/3/myself", auth=(sims.jira_email, sims.jira_api_token)).status_code for _ in range(40)]
-        sn_codes = [http.get(f"{sims.servicenow_url}/api/now/table/sys_user", auth=(sims.servicenow_user, sims.servicenow_password)).status_code for _ in range(40)]
+    with (
+        start_simulators(
+            world, jira_faults=FaultConfig(rate=0.5, kinds=("500",), seed=3), servicenow_faults=None
+        ) as sims,
+        requests.Session() as http,
+    ):
+        jira_codes = [
+            http.get(f"{sims.jira_url}/rest/api/3/myself", auth=(sims.jira_email, sims.jira_api_token)).status_code
+            for _ in range(40)
+        ]
+        sn_codes = [
+            http.get(
+                f"{sims.servicenow_url}/api/now/table/sys_user", auth=(sims.servicenow_user, sims.servicenow_password)
+            ).status_code
+            for _ in range(40)
+        ]
         stats = sims.stats()
     assert stats["jira"] == {"requests": 40, "faults": {"500": jira_codes.count(500)}}
     assert 8 <= jira_codes.count(500) <= 32

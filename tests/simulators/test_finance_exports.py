@@ -21,9 +21,21 @@ import pytest
 from simulators.world import World
 
 GL_COLUMNS = [
-    "company_code", "fiscal_year", "fiscal_period", "posting_date", "document_number", "line_number",
-    "gl_account", "cost_center", "wbs_code", "vendor_id", "vendor_name", "expense_type", "amount",
-    "currency", "description",
+    "company_code",
+    "fiscal_year",
+    "fiscal_period",
+    "posting_date",
+    "document_number",
+    "line_number",
+    "gl_account",
+    "cost_center",
+    "wbs_code",
+    "vendor_id",
+    "vendor_name",
+    "expense_type",
+    "amount",
+    "currency",
+    "description",
 ]
 
 
@@ -85,7 +97,10 @@ def parse_date(text: str, fmt: dict) -> date:
 def read_rows(path: Path, fmt: dict) -> tuple[list[str], list[tuple[int, list[str], str]]]:
     lines = decode(path, fmt)
     header = next(csv.reader([lines[0]], delimiter=fmt["delimiter"]))
-    rows = [(number, next(csv.reader([line], delimiter=fmt["delimiter"])), line) for number, line in enumerate(lines[1:], start=2)]
+    rows = [
+        (number, next(csv.reader([line], delimiter=fmt["delimiter"])), line)
+        for number, line in enumerate(lines[1:], start=2)
+    ]
     return header, rows
 
 
@@ -136,7 +151,9 @@ def company_periods(conn: sqlite3.Connection) -> dict[tuple[str, int, int], list
     return {key: sorted(files.items(), key=lambda f: (export_day(f[0]), f[0])) for key, files in held.items()}
 
 
-def test_exports_are_byte_identical_and_dated_as_recorded(small_world_path: Path, exported, tmp_path: Path, conn) -> None:
+def test_exports_are_byte_identical_and_dated_as_recorded(
+    small_world_path: Path, exported, tmp_path: Path, conn
+) -> None:
     folder, paths = exported
     with World.open(small_world_path) as world:
         again = world.write_finance_exports(tmp_path)
@@ -153,7 +170,11 @@ def test_exports_are_byte_identical_and_dated_as_recorded(small_world_path: Path
     assert {f["encoding"] for f in formats.values()} == {"utf-8", "utf-8-sig", "utf-16"}
     assert {f["delimiter"] for f in formats.values()} == {",", ";", "\t"}
     assert {f["negative_style"] for f in formats.values()} == {"leading", "trailing", "parentheses"}
-    assert {f["date_style"] for f in formats.values() if f["kind"] == "gl_actuals"} == {"iso", "dmy_dots", "mdy_slashes"}
+    assert {f["date_style"] for f in formats.values() if f["kind"] == "gl_actuals"} == {
+        "iso",
+        "dmy_dots",
+        "mdy_slashes",
+    }
 
 
 def test_gl_files_hold_exactly_the_truth_plus_the_broken_rows(exported, conn, small_world_path: Path) -> None:
@@ -190,8 +211,14 @@ def test_gl_files_hold_exactly_the_truth_plus_the_broken_rows(exported, conn, sm
         listed = world.finance_broken_rows()
     assert 6 <= len(listed) <= 10
     assert sorted(listed) == sorted((f, line, reason) for (f, line), (_, reason) in broken.items())
-    assert {"unparseable amount", "missing document_number", "invalid posting_date", "wrong column count",
-            "unknown currency", "fiscal_period out of range"} <= {r for _, _, r in listed}
+    assert {
+        "unparseable amount",
+        "missing document_number",
+        "invalid posting_date",
+        "wrong column count",
+        "unknown currency",
+        "fiscal_period out of range",
+    } <= {r for _, _, r in listed}
 
 
 def test_broken_rows_never_push_a_file_over_the_reject_limit(conn) -> None:
@@ -202,7 +229,7 @@ def test_broken_rows_never_push_a_file_over_the_reject_limit(conn) -> None:
     for table in ("fin_gl_line", "fin_gl_line_superseded"):
         for name, count in conn.execute(f"select export_file, count(*) from {table} group by 1"):
             sizes[name] += count
-    per_file = Counter(name for name, in conn.execute("select export_file from fin_broken_row"))
+    per_file = Counter(name for (name,) in conn.execute("select export_file from fin_broken_row"))
     assert sum(per_file.values()) == 8
     assert len(per_file) >= 4
     assert len({formats[name]["company_code"] for name in per_file}) >= 2
@@ -214,7 +241,7 @@ def test_broken_rows_never_push_a_file_over_the_reject_limit(conn) -> None:
 def test_broken_rows_fail_the_way_their_reason_says(exported, conn) -> None:
     folder, _ = exported
     formats = file_formats(conn)
-    for name, line, raw, reason in conn.execute("select * from fin_broken_row"):
+    for name, _line, raw, reason in conn.execute("select * from fin_broken_row"):
         fmt = formats[name]
         values = next(csv.reader([raw], delimiter=fmt["delimiter"]))
         if reason == "wrong column count":
@@ -253,14 +280,27 @@ def test_each_company_exports_its_own_gl_files_in_its_own_dialect(conn) -> None:
         assert match["company"] == f["company_code"]
         assert export_day(name).isoformat() == f["export_date"] == f["modified_at"][:10]
         assert (match["corrected"] is not None) == (f["export_reason"] == "correction") == bool(f["replaces_period"])
-        assert tuple(f[k] for k in ("encoding", "delimiter", "decimal_sep", "thousands_sep", "negative_style",
-                                    "date_style", "line_end")) == dialects[f["company_code"]], name
+        assert (
+            tuple(
+                f[k]
+                for k in (
+                    "encoding",
+                    "delimiter",
+                    "decimal_sep",
+                    "thousands_sep",
+                    "negative_style",
+                    "date_style",
+                    "line_end",
+                )
+            )
+            == dialects[f["company_code"]]
+        ), name
         per_company_day[(f["company_code"], f["export_date"])] += 1
     assert max(per_company_day.values()) == 1  # one file per company and export date
     assert {f["company_code"] for f in gl.values()} == set(dialects)
     assert len({f["encoding"] for f in gl.values()}) == len({f["delimiter"] for f in gl.values()}) == 3
-    companies = {company for company, in conn.execute("select distinct company_code from fin_gl_line")}
-    currencies = {currency for currency, in conn.execute("select distinct currency from fin_gl_line")}
+    companies = {company for (company,) in conn.execute("select distinct company_code from fin_gl_line")}
+    currencies = {currency for (currency,) in conn.execute("select distinct currency from fin_gl_line")}
     assert len(companies) >= 3 and len(currencies) >= 3
     for f in formats.values():
         if f["kind"] != "gl_actuals":
@@ -289,9 +329,14 @@ def test_closed_months_go_out_on_the_third_working_day_the_rest_month_to_date(co
     # A month-end file holds its own month; a late adjustment may add the month before it.
     for name, f in formats.items():
         if f["export_reason"] == "month_end":
-            periods = {(y, p) for y, p in conn.execute(
-                "select fiscal_year, fiscal_period from fin_gl_line where export_file = ? union "
-                "select fiscal_year, fiscal_period from fin_gl_line_superseded where export_file = ?", (name, name))}
+            periods = {
+                (y, p)
+                for y, p in conn.execute(
+                    "select fiscal_year, fiscal_period from fin_gl_line where export_file = ? union "
+                    "select fiscal_year, fiscal_period from fin_gl_line_superseded where export_file = ?",
+                    (name, name),
+                )
+            }
             assert any(close_day(y, p).isoformat() == f["export_date"] for y, p in periods), name
 
 
@@ -342,24 +387,41 @@ def test_a_corrected_re_export_replaces_one_company_period(conn) -> None:
     correction = corrections[0]
     name, company = correction["export_file"], correction["company_code"]
     year, period = map(int, correction["replaces_period"].split("-"))
-    held = set(conn.execute(
-        "select company_code, fiscal_year, fiscal_period from fin_gl_line where export_file = ? union "
-        "select company_code, fiscal_year, fiscal_period from fin_gl_line_superseded where export_file = ?",
-        (name, name),
-    ))
+    held = set(
+        conn.execute(
+            "select company_code, fiscal_year, fiscal_period from fin_gl_line where export_file = ? union "
+            "select company_code, fiscal_year, fiscal_period from fin_gl_line_superseded where export_file = ?",
+            (name, name),
+        )
+    )
     assert held == {(company, year, period)}
     # The company's other periods and the other companies' same period are untouched by it.
-    assert not [f for f in formats.values() if f["export_date"] == correction["export_date"] and f["export_file"] != name
-                and f["kind"] == "gl_actuals" and f["company_code"] == company]
+    assert not [
+        f
+        for f in formats.values()
+        if f["export_date"] == correction["export_date"]
+        and f["export_file"] != name
+        and f["kind"] == "gl_actuals"
+        and f["company_code"] == company
+    ]
     files = company_periods(conn)[(company, year, period)]
     assert files[-1][0] == name, "the correction is the newest version of its period"
     assert len(files) >= 3, "the world corrects a period a late adjustment had already sent out again"
     previous = files[-2][0]
-    old = {(d, n): a for d, n, a in conn.execute(
-        "select document_number, line_number, amount from fin_gl_line_superseded where export_file = ? "
-        "and company_code = ? and fiscal_year = ? and fiscal_period = ?", (previous, company, year, period))}
-    current = {(d, n): a for d, n, a in conn.execute(
-        "select document_number, line_number, amount from fin_gl_line where export_file = ?", (name,))}
+    old = {
+        (d, n): a
+        for d, n, a in conn.execute(
+            "select document_number, line_number, amount from fin_gl_line_superseded where export_file = ? "
+            "and company_code = ? and fiscal_year = ? and fiscal_period = ?",
+            (previous, company, year, period),
+        )
+    }
+    current = {
+        (d, n): a
+        for d, n, a in conn.execute(
+            "select document_number, line_number, amount from fin_gl_line where export_file = ?", (name,)
+        )
+    }
     assert len(old) == len(current) + 1 and set(current) < set(old)
     assert any(old[key] != amount for key, amount in current.items())
     first_export = date.fromisoformat(formats[files[0][0]]["export_date"])
@@ -393,7 +455,8 @@ def test_the_newest_file_per_company_period_gives_exactly_the_ledger(exported, c
     ledger = [
         (c, y, p, d, n, Decimal(a))
         for c, y, p, d, n, a in conn.execute(
-            "select company_code, fiscal_year, fiscal_period, document_number, line_number, amount from fin_gl_line")
+            "select company_code, fiscal_year, fiscal_period, document_number, line_number, amount from fin_gl_line"
+        )
     ]
     assert len(in_force) == len(set(in_force))
     assert Counter(in_force) == Counter(ledger)
@@ -416,9 +479,12 @@ def test_the_product_parser_rejects_exactly_the_broken_rows(exported, small_worl
     assert len(broken) == 8
     rejects = [json.loads(r) for r in landing.read("finance", "finance_rejects").column("record").to_pylist()]
     said = {
-        "unparseable amount": "bad amount", "missing document_number": "missing document_number",
-        "invalid posting_date": "bad posting_date", "wrong column count": "wrong number of columns",
-        "unknown currency": "not a known ISO 4217 currency", "fiscal_period out of range": "fiscal_period 17",
+        "unparseable amount": "bad amount",
+        "missing document_number": "missing document_number",
+        "invalid posting_date": "bad posting_date",
+        "wrong column count": "wrong number of columns",
+        "unknown currency": "not a known ISO 4217 currency",
+        "fiscal_period out of range": "fiscal_period 17",
         "invalid fiscal_year": "fiscal_year",
     }
     assert sorted((r["file_name"], r["line"]) for r in rejects) == sorted(broken)
@@ -431,8 +497,13 @@ def test_the_product_parser_rejects_exactly_the_broken_rows(exported, small_worl
 
 def test_gl_truth_is_plausible(conn, small_world_path: Path) -> None:
     wbs = {json.loads(b)["u_wbs_code"] for (b,) in conn.execute("select body from sn_record where tbl = 'pm_project'")}
-    cost_centers = {json.loads(b)["code"] for (b,) in conn.execute("select body from sn_record where tbl = 'cmn_cost_center'")}
-    rows = conn.execute("select company_code, currency, fiscal_year, fiscal_period, posting_date, wbs_code, cost_center, amount, expense_type from fin_gl_line").fetchall()
+    cost_centers = {
+        json.loads(b)["code"] for (b,) in conn.execute("select body from sn_record where tbl = 'cmn_cost_center'")
+    }
+    rows = conn.execute(
+        "select company_code, currency, fiscal_year, fiscal_period, posting_date, wbs_code, cost_center, amount, "
+        "expense_type from fin_gl_line"
+    ).fetchall()
     companies = {("US01", "USD"), ("DE01", "EUR"), ("GB01", "GBP"), ("GB01", "CHF")}
     assert {(r[0], r[1]) for r in rows} == companies
     assert Counter(r[1] for r in rows)["CHF"] == 1  # the one foreign invoice
@@ -446,14 +517,21 @@ def test_gl_truth_is_plausible(conn, small_world_path: Path) -> None:
     rates = {(p, c) for p, c in conn.execute("select period, currency from fin_fx_rate")}
     assert {(f"{r[2]}-{r[3]:02d}", r[1]) for r in rows if r[1] != "CHF"} <= rates
     # Document numbers stay unique per company and year, late postings included.
-    documents = conn.execute("select company_code, fiscal_year, document_number, count(distinct fiscal_period) from fin_gl_line group by 1, 2, 3").fetchall()
+    documents = conn.execute(
+        "select company_code, fiscal_year, document_number, count(distinct fiscal_period) "
+        "from fin_gl_line group by 1, 2, 3"
+    ).fetchall()
     assert all(r[3] == 1 for r in documents)
 
 
 def test_servicenow_actuals_track_the_gl_without_equalling_it(conn) -> None:
-    rates = {(p, c): Decimal(r) for p, c, r in conn.execute("select period, currency, rate_to_reporting from fin_fx_rate")}
+    rates = {
+        (p, c): Decimal(r) for p, c, r in conn.execute("select period, currency, rate_to_reporting from fin_fx_rate")
+    }
     gl = defaultdict(Decimal)
-    for wbs, year, period, amount, currency in conn.execute("select wbs_code, fiscal_year, fiscal_period, amount, currency from fin_gl_line"):
+    for wbs, year, period, amount, currency in conn.execute(
+        "select wbs_code, fiscal_year, fiscal_period, amount, currency from fin_gl_line"
+    ):
         rate = rates.get((f"{year}-{period:02d}", currency))
         if rate is not None:  # a line no rate converts is rejected by the warehouse, not spend
             gl[wbs] += Decimal(amount) * rate
@@ -475,7 +553,10 @@ def test_forecast_and_fx_files_hold_exactly_their_truth(exported, conn) -> None:
     forecast = defaultdict(dict)
     for year, version, wbs, cc, kind, currency, month, amount, name in conn.execute("select * from fin_forecast"):
         forecast[(name, year, version, wbs, cc, kind, currency)][month] = Decimal(amount)
-    fx = {(name, period, currency): Decimal(rate) for period, currency, rate, name in conn.execute("select * from fin_fx_rate")}
+    fx = {
+        (name, period, currency): Decimal(rate)
+        for period, currency, rate, name in conn.execute("select * from fin_fx_rate")
+    }
     seen_forecast, seen_fx = set(), set()
     for name, fmt in formats.items():
         if fmt["kind"] == "forecast":
@@ -486,7 +567,7 @@ def test_forecast_and_fx_files_hold_exactly_their_truth(exported, conn) -> None:
                 key = (name, int(values[0]), *values[1:6])
                 months = {m: parse_amount(v, fmt) for m, v in enumerate(values[6:], start=1) if v != ""}
                 assert months == forecast[key]
-                assert values[1] == name[len("forecast_"):-4]
+                assert values[1] == name[len("forecast_") : -4]
                 assert min(months) >= (int(values[1][5:]) if int(values[1][:4]) == int(values[0]) else 1)
                 seen_forecast.add(key)
         elif fmt["kind"] == "fx_rates":

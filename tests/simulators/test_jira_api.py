@@ -71,7 +71,11 @@ def build_jira_world(path: Path) -> None:
         base = "{base_url}"
         statuses = [
             {"id": "1", "name": "To Do", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}},
-            {"id": "3", "name": "In Progress", "statusCategory": {"id": 4, "key": "indeterminate", "name": "In Progress"}},
+            {
+                "id": "3",
+                "name": "In Progress",
+                "statusCategory": {"id": 4, "key": "indeterminate", "name": "In Progress"},
+            },
             {"id": "10001", "name": "Done", "statusCategory": {"id": 3, "key": "done", "name": "Done"}},
         ]
         for status in statuses:
@@ -125,9 +129,16 @@ def build_jira_world(path: Path) -> None:
             }
             conn.execute("insert into jira_project values (?, ?, ?)", (project_id, key, json.dumps(body)))
         for n in range(1, 6):
-            body = {"accountId": f"acc-{n}", "accountType": "atlassian", "active": True, "displayName": f"User {n}",
-                    "emailAddress": f"user{n}@example.com"}
-            conn.execute("insert into jira_user values (?, ?, ?)", (f"acc-{n}", f"user{n}@example.com", json.dumps(body)))
+            body = {
+                "accountId": f"acc-{n}",
+                "accountType": "atlassian",
+                "active": True,
+                "displayName": f"User {n}",
+                "emailAddress": f"user{n}@example.com",
+            }
+            conn.execute(
+                "insert into jira_user values (?, ?, ?)", (f"acc-{n}", f"user{n}@example.com", json.dumps(body))
+            )
         for number in range(1, ISSUE_COUNT + 1):
             project, key_num = issue_key(number)
             created, updated = issue_times(number)
@@ -159,8 +170,17 @@ def build_jira_world(path: Path) -> None:
                     "id": str(history_id),
                     "created": created + (step + 1) * 60_000,
                     "author": {"accountId": "acc-1"},
-                    "items": [{"field": field_id, "fieldId": field_id, "fieldtype": "jira", "from": old, "to": new,
-                               "fromString": old, "toString": new}],
+                    "items": [
+                        {
+                            "field": field_id,
+                            "fieldId": field_id,
+                            "fieldtype": "jira",
+                            "from": old,
+                            "to": new,
+                            "fromString": old,
+                            "toString": new,
+                        }
+                    ],
                 }
                 conn.execute(
                     "insert into jira_changelog values (?, ?, ?, ?)",
@@ -179,15 +199,30 @@ def build_jira_world(path: Path) -> None:
                 "created": updated - HOUR_MS,
                 "updated": updated,
             }
-            conn.execute("insert into jira_worklog values (?, ?, ?, ?)", (30000 + n, issue_id, updated, json.dumps(body)))
+            conn.execute(
+                "insert into jira_worklog values (?, ?, ?, ?)", (30000 + n, issue_id, updated, json.dumps(body))
+            )
         for n in range(1, 4):
             conn.execute("insert into jira_worklog_deleted values (?, ?)", (39000 + n, BASE_MS + n * HOUR_MS))
         # A worklog changed 30 s before the world clock: /worklog/updated must not show it yet.
         recent = ms(NOW) - 30_000
         conn.execute(
             "insert into jira_worklog values (?, ?, ?, ?)",
-            (39999, 20001, recent, json.dumps({"id": "39999", "issueId": "20001", "started": recent, "created": recent,
-                                               "updated": recent, "timeSpentSeconds": 60})),
+            (
+                39999,
+                20001,
+                recent,
+                json.dumps(
+                    {
+                        "id": "39999",
+                        "issueId": "20001",
+                        "started": recent,
+                        "created": recent,
+                        "updated": recent,
+                        "timeSpentSeconds": 60,
+                    }
+                ),
+            ),
         )
     conn.close()
 
@@ -207,7 +242,9 @@ def _field(field_id: str, name: str, *, navigable: bool, custom: bool = False) -
         "navigable": navigable,
         "searchable": True,
         "clauseNames": [field_id, name] if custom else [field_id],
-        "schema": {"type": "string", "system": field_id} if not custom else {"type": "number", "custom": "x", "customId": 1},
+        "schema": {"type": "string", "system": field_id}
+        if not custom
+        else {"type": "number", "custom": "x", "customId": 1},
     }
 
 
@@ -279,7 +316,9 @@ def test_myself_reports_the_world_user_time_zone(jira: SimulatorServer, session:
     assert me["self"].startswith(jira.url)
 
 
-def test_server_info_is_cloud_with_this_server_url_and_the_world_clock(jira: SimulatorServer, session: requests.Session) -> None:
+def test_server_info_is_cloud_with_this_server_url_and_the_world_clock(
+    jira: SimulatorServer, session: requests.Session
+) -> None:
     info = session.get(f"{jira.url}/rest/api/3/serverInfo").json()
     assert info["deploymentType"] == "Cloud"
     assert info["baseUrl"] == jira.url
@@ -308,7 +347,9 @@ def test_timezone_override_changes_offsets_and_myself(jira_world: Path) -> None:
 # -- datetimes ------------------------------------------------------------------------------------
 
 
-def test_datetimes_carry_the_users_offset_per_instant_across_dst(jira: SimulatorServer, session: requests.Session) -> None:
+def test_datetimes_carry_the_users_offset_per_instant_across_dst(
+    jira: SimulatorServer, session: requests.Session
+) -> None:
     # Issue 1 was created on 1 March (PST, -0800); issue 130 on 9 March, after the switch (PDT, -0700).
     first = session.get(f"{jira.url}/rest/api/3/issue/ABC-1").json()["fields"]
     assert first["created"] == "2026-03-01T13:30:00.000-0800"  # 21:30Z
@@ -330,7 +371,9 @@ def test_render_instant_switches_offset_at_the_dst_boundary() -> None:
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 100])
-def test_search_paging_ends_exactly_at_the_last_issue(jira: SimulatorServer, jira_world: Path, session: requests.Session, page_size: int) -> None:
+def test_search_paging_ends_exactly_at_the_last_issue(
+    jira: SimulatorServer, jira_world: Path, session: requests.Session, page_size: int
+) -> None:
     pages = search_all(session, jira.url, "project in (ABC, DEF) ORDER BY key ASC", page_size, fields="key")
     keys = [issue["key"] for page in pages for issue in page]
     assert sorted(keys) == sorted(key for _, key, _, _ in all_issue_rows(jira_world))
@@ -377,7 +420,9 @@ def test_search_returns_the_requested_fields_rendered(jira: SimulatorServer, ses
 
 def test_search_all_navigable_and_exclusions(jira: SimulatorServer, session: requests.Session) -> None:
     def fields_of(selection: str) -> set[str]:
-        body = session.get(f"{jira.url}/rest/api/3/search/jql", params={"jql": "key = ABC-1", "fields": selection}).json()
+        body = session.get(
+            f"{jira.url}/rest/api/3/search/jql", params={"jql": "key = ABC-1", "fields": selection}
+        ).json()
         return set(body["issues"][0]["fields"])
 
     everything = fields_of("*all")
@@ -387,9 +432,13 @@ def test_search_all_navigable_and_exclusions(jira: SimulatorServer, session: req
 
 
 def test_search_page_size_caps(jira: SimulatorServer, session: requests.Session) -> None:
-    ids_only = session.get(f"{jira.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "maxResults": 5000, "fields": "id"}).json()
+    ids_only = session.get(
+        f"{jira.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "maxResults": 5000, "fields": "id"}
+    ).json()
     assert len(ids_only["issues"]) == ISSUE_COUNT and ids_only["isLast"] is True
-    with_fields = session.get(f"{jira.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "maxResults": 5000, "fields": "summary"}).json()
+    with_fields = session.get(
+        f"{jira.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "maxResults": 5000, "fields": "summary"}
+    ).json()
     assert len(with_fields["issues"]) == 100 and with_fields["isLast"] is False
     default = session.get(f"{jira.url}/rest/api/3/search/jql", params={"jql": "updated >= 0"}).json()
     assert len(default["issues"]) == 50
@@ -412,7 +461,9 @@ def test_post_search_matches_get(jira: SimulatorServer, session: requests.Sessio
     assert post_keys == get_keys and len(post_keys) == ISSUE_COUNT // 2
 
 
-def test_incremental_search_by_epoch_ms_returns_exactly_the_changed_issues(jira: SimulatorServer, jira_world: Path, session: requests.Session) -> None:
+def test_incremental_search_by_epoch_ms_returns_exactly_the_changed_issues(
+    jira: SimulatorServer, jira_world: Path, session: requests.Session
+) -> None:
     bound = issue_times(60)[1]
     pages = search_all(session, jira.url, f"updated >= {bound} ORDER BY updated ASC, key ASC", 50, fields="id")
     got = {int(issue["id"]) for page in pages for issue in page}
@@ -422,7 +473,9 @@ def test_incremental_search_by_epoch_ms_returns_exactly_the_changed_issues(jira:
     assert {int(i["id"]) for p in strictly for i in p} == {i for i, _, u, _ in all_issue_rows(jira_world) if u > bound}
 
 
-def test_quoted_jql_datetimes_are_read_in_the_users_time_zone(jira: SimulatorServer, jira_world: Path, session: requests.Session) -> None:
+def test_quoted_jql_datetimes_are_read_in_the_users_time_zone(
+    jira: SimulatorServer, jira_world: Path, session: requests.Session
+) -> None:
     """The trap: "2026-03-03 10:00" means 10:00 in Los Angeles (18:00Z), not 10:00 UTC."""
     utc_bound = ms(datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
     la_bound = ms(datetime(2026, 3, 3, 18, 0, tzinfo=UTC))  # 10:00 PST
@@ -440,10 +493,14 @@ def test_quoted_jql_datetimes_are_read_in_the_users_time_zone(jira: SimulatorSer
     missed = epoch_utc - quoted
     assert missed == {i for i, _, u, _ in rows if utc_bound <= u < la_bound} and len(missed) == 5
     # A date alone is midnight in the user's zone.
-    assert ids('created >= "2026-03-04"') == {i for i, _, _, c in rows if c >= ms(datetime(2026, 3, 4, 8, 0, tzinfo=UTC))}
+    assert ids('created >= "2026-03-04"') == {
+        i for i, _, _, c in rows if c >= ms(datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
+    }
 
 
-def test_relative_periods_count_back_from_the_world_clock(jira: SimulatorServer, jira_world: Path, session: requests.Session) -> None:
+def test_relative_periods_count_back_from_the_world_clock(
+    jira: SimulatorServer, jira_world: Path, session: requests.Session
+) -> None:
     bound = ms(NOW - timedelta(days=5))
     got = {int(i["id"]) for page in search_all(session, jira.url, "updated >= -5d", 100, fields="id") for i in page}
     assert got == {i for i, _, u, _ in all_issue_rows(jira_world) if u >= bound}
@@ -472,7 +529,9 @@ def test_unbounded_jql_is_refused(jira: SimulatorServer, session: requests.Sessi
         ('updated >= "2026-03-03 10:00', "has not been completed"),
     ],
 )
-def test_bad_jql_gets_400_with_jiras_message(jira: SimulatorServer, session: requests.Session, jql_text: str, fragment: str) -> None:
+def test_bad_jql_gets_400_with_jiras_message(
+    jira: SimulatorServer, session: requests.Session, jql_text: str, fragment: str
+) -> None:
     response = session.get(f"{jira.url}/rest/api/3/search/jql", params={"jql": jql_text})
     assert response.status_code == 400
     (message,) = response.json()["errorMessages"]
@@ -527,7 +586,9 @@ def test_project_search_hides_archived_and_unexpanded_lead(jira: SimulatorServer
     live = session.get(f"{jira.url}/rest/api/3/project/search").json()
     assert [p["key"] for p in live["values"]] == ["ABC", "DEF"]
     assert all("lead" not in p for p in live["values"])
-    expanded = session.get(f"{jira.url}/rest/api/3/project/search", params={"expand": "lead,description", "keys": "ABC"}).json()
+    expanded = session.get(
+        f"{jira.url}/rest/api/3/project/search", params={"expand": "lead,description", "keys": "ABC"}
+    ).json()
     assert [p["lead"]["accountId"] for p in expanded["values"]] == ["acc-1"]
     assert expanded["values"][0]["self"] == f"{jira.url}/rest/api/3/project/10000"
 
@@ -559,7 +620,9 @@ def walk_worklog_feed(http: requests.Session, url: str, kind: str, since: int) -
 
 
 @pytest.mark.parametrize("page_size", [7, 100, 1000])
-def test_worklog_updated_pages_to_the_end_and_skips_the_last_minute(jira_world: Path, session: requests.Session, page_size: int) -> None:
+def test_worklog_updated_pages_to_the_end_and_skips_the_last_minute(
+    jira_world: Path, session: requests.Session, page_size: int
+) -> None:
     with serve(jira_world, worklog_page_size=page_size) as server:
         ids, pages = walk_worklog_feed(session, server.url, "updated", 0)
     assert set(ids) == {30000 + n for n in range(1, WORKLOG_COUNT + 1)}  # never 39999, changed 30 s ago
@@ -641,7 +704,10 @@ def test_issue_changelog_pages_oldest_first(jira: SimulatorServer, session: requ
     first = session.get(f"{jira.url}/rest/api/3/issue/ABC-1/changelog", params={"maxResults": 1}).json()
     assert first["total"] == 2 and first["isLast"] is False
     second = session.get(first["nextPage"]).json()
-    assert [first["values"][0]["items"][0]["fieldId"], second["values"][0]["items"][0]["fieldId"]] == ["status", "assignee"]
+    assert [first["values"][0]["items"][0]["fieldId"], second["values"][0]["items"][0]["fieldId"]] == [
+        "status",
+        "assignee",
+    ]
     assert second["isLast"] is True
 
 
@@ -672,7 +738,10 @@ def test_jql_precedence_and_parentheses() -> None:
 
 def test_jql_sort_columns_always_end_with_id() -> None:
     assert jql.sort_columns(jql.parse("x = 1 ORDER BY updated DESC, key").order_by) == [
-        ("updated_ms", True), ("project_key", False), ("key_num", False), ("id", False)
+        ("updated_ms", True),
+        ("project_key", False),
+        ("key_num", False),
+        ("id", False),
     ]
 
 
@@ -699,10 +768,14 @@ def small_session(small_world_path: Path) -> Iterator[requests.Session]:
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 100])
-def test_small_world_search_pages_to_the_last_issue(small_jira: SimulatorServer, small_world_path: Path, small_session: requests.Session, page_size: int) -> None:
+def test_small_world_search_pages_to_the_last_issue(
+    small_jira: SimulatorServer, small_world_path: Path, small_session: requests.Session, page_size: int
+) -> None:
     with contextlib.closing(store.connect(small_world_path, readonly=True)) as db:
         # A page of one walks a single project; larger pages walk the whole site.
-        project = db.execute("select project_key from jira_issue group by project_key order by count(*) limit 1").fetchone()[0]
+        project = db.execute(
+            "select project_key from jira_issue group by project_key order by count(*) limit 1"
+        ).fetchone()[0]
         sql = "select key from jira_issue" + (" where project_key = ?" if page_size == 1 else "")
         expected = {row[0] for row in db.execute(sql, (project,) if page_size == 1 else ())}
     jql_text = f"project = {project} ORDER BY key" if page_size == 1 else "updated >= 0 ORDER BY updated ASC, key ASC"
@@ -713,9 +786,15 @@ def test_small_world_search_pages_to_the_last_issue(small_jira: SimulatorServer,
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 100])
-def test_small_world_project_search_pages(small_jira: SimulatorServer, small_world_path: Path, small_session: requests.Session, page_size: int) -> None:
+def test_small_world_project_search_pages(
+    small_jira: SimulatorServer, small_world_path: Path, small_session: requests.Session, page_size: int
+) -> None:
     with contextlib.closing(store.connect(small_world_path, readonly=True)) as db:
-        expected = sorted(key for key, body in db.execute("select key, body from jira_project") if not json.loads(body).get("archived"))
+        expected = sorted(
+            key
+            for key, body in db.execute("select key, body from jira_project")
+            if not json.loads(body).get("archived")
+        )
     keys: list[str] = []
     url = f"{small_jira.url}/rest/api/3/project/search?maxResults={page_size}"
     while url:
@@ -726,7 +805,9 @@ def test_small_world_project_search_pages(small_jira: SimulatorServer, small_wor
 
 
 @pytest.mark.parametrize("page_size", [7, 100, 1000])
-def test_small_world_worklog_feed_reaches_every_worklog(small_world_path: Path, small_session: requests.Session, page_size: int) -> None:
+def test_small_world_worklog_feed_reaches_every_worklog(
+    small_world_path: Path, small_session: requests.Session, page_size: int
+) -> None:
     with contextlib.closing(store.connect(small_world_path, readonly=True)) as db:
         expected = {row[0] for row in db.execute("select id from jira_worklog")}
     with serve(small_world_path, worklog_page_size=page_size) as server:
@@ -735,7 +816,9 @@ def test_small_world_worklog_feed_reaches_every_worklog(small_world_path: Path, 
     assert pages >= -(-len(expected) // page_size)
 
 
-def test_a_page_of_one_cannot_advance_the_inclusive_worklog_feed(small_world_path: Path, small_session: requests.Session) -> None:
+def test_a_page_of_one_cannot_advance_the_inclusive_worklog_feed(
+    small_world_path: Path, small_session: requests.Session
+) -> None:
     """Why the feed is not walked with pages of one: ``since`` is inclusive, so nextPage repeats the page."""
     with serve(small_world_path, worklog_page_size=1) as server:
         first = small_session.get(f"{server.url}/rest/api/3/worklog/updated?since=0").json()
@@ -752,15 +835,29 @@ def test_advancing_the_world_shows_new_changed_and_deleted_records(world_path: P
         before = world.now
         before_ms = ms(before)
         before_time = http.get(f"{server.url}/rest/api/3/serverInfo").json()["serverTime"]
-        all_before = {i["id"] for i in http.get(f"{server.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "fields": "id", "maxResults": 5000}).json()["issues"]}
+        all_before = {
+            i["id"]
+            for i in http.get(
+                f"{server.url}/rest/api/3/search/jql",
+                params={"jql": "updated >= 0", "fields": "id", "maxResults": 5000},
+            ).json()["issues"]
+        }
         world.advance(1)  # while the server keeps serving
         changed = world.changes_since(before)
         deleted = world.deleted_since(before)
-        assert changed["jira/issues"] and changed["jira/worklogs"] and deleted["jira/issues"] and deleted["jira/worklogs"]
+        assert (
+            changed["jira/issues"] and changed["jira/worklogs"] and deleted["jira/issues"] and deleted["jira/worklogs"]
+        )
 
         pages = search_all(http, server.url, f"updated >= {before_ms} ORDER BY updated ASC, key ASC", 100, fields="id")
         assert {i["id"] for page in pages for i in page} == changed["jira/issues"]
-        all_after = {i["id"] for i in http.get(f"{server.url}/rest/api/3/search/jql", params={"jql": "updated >= 0", "fields": "id", "maxResults": 5000}).json()["issues"]}
+        all_after = {
+            i["id"]
+            for i in http.get(
+                f"{server.url}/rest/api/3/search/jql",
+                params={"jql": "updated >= 0", "fields": "id", "maxResults": 5000},
+            ).json()["issues"]
+        }
         assert deleted["jira/issues"] <= all_before and not deleted["jira/issues"] & all_after
         for issue_id in sorted(deleted["jira/issues"])[:3]:
             assert http.get(f"{server.url}/rest/api/3/issue/{issue_id}").status_code == 404

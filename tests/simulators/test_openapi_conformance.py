@@ -51,7 +51,8 @@ def spec_dict() -> dict[str, Any]:
     for name in ("from", "to"):
         schemas["ChangeDetails"]["properties"][name]["nullable"] = True
     schemas["ServerInformation"]["properties"]["defaultLocale"] = {
-        "type": "object", "properties": {"locale": {"type": "string"}}
+        "type": "object",
+        "properties": {"locale": {"type": "string"}},
     }
     return spec
 
@@ -111,7 +112,9 @@ def test_field_list(openapi: OpenAPI, sims: Simulators, http: requests.Session) 
 
 
 def test_project_search_pages(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
-    first = check(openapi, http.get(api(sims, "project/search"), params={"maxResults": 4, "expand": "lead,description"}))
+    first = check(
+        openapi, http.get(api(sims, "project/search"), params={"maxResults": 4, "expand": "lead,description"})
+    )
     assert first["isLast"] is False and first["values"][0]["lead"]["accountId"]
     following = check(openapi, http.get(first["nextPage"]))
     assert following["startAt"] == 4
@@ -124,9 +127,15 @@ def test_users_search(openapi: OpenAPI, sims: Simulators, http: requests.Session
 
 @pytest.mark.parametrize(
     "fields",
-    [None, "id,key", "summary,status,issuetype,priority,assignee,reporter,project,parent,created,updated,"
-     "resolutiondate,duedate,labels,components,fixVersions,timeoriginalestimate,timespent,issuelinks,"
-     "customfield_10016,customfield_10020", "*all", "*navigable"],
+    [
+        None,
+        "id,key",
+        "summary,status,issuetype,priority,assignee,reporter,project,parent,created,updated,"
+        "resolutiondate,duedate,labels,components,fixVersions,timeoriginalestimate,timespent,issuelinks,"
+        "customfield_10016,customfield_10020",
+        "*all",
+        "*navigable",
+    ],
 )
 def test_search_jql_get(openapi: OpenAPI, sims: Simulators, http: requests.Session, fields: str | None) -> None:
     params = {"jql": "updated >= 0 ORDER BY updated ASC, key ASC", "maxResults": 25}
@@ -134,14 +143,22 @@ def test_search_jql_get(openapi: OpenAPI, sims: Simulators, http: requests.Sessi
         params["fields"] = fields
     first = check(openapi, http.get(api(sims, "search/jql"), params=params))
     assert len(first["issues"]) == 25 and first["nextPageToken"]
-    second = check(openapi, http.get(api(sims, "search/jql"), params={**params, "nextPageToken": first["nextPageToken"]}))
+    second = check(
+        openapi, http.get(api(sims, "search/jql"), params={**params, "nextPageToken": first["nextPageToken"]})
+    )
     assert {i["id"] for i in first["issues"]}.isdisjoint(i["id"] for i in second["issues"])
 
 
 def test_search_jql_post_and_its_errors(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
     body = {"jql": "ORDER BY key", "fields": ["summary"]}
     check(openapi, http.post(api(sims, "search/jql"), json=body), status=400)
-    page = check(openapi, http.post(api(sims, "search/jql"), json={"jql": "created >= -3650d", "fields": ["summary", "updated"], "maxResults": 10}))
+    page = check(
+        openapi,
+        http.post(
+            api(sims, "search/jql"),
+            json={"jql": "created >= -3650d", "fields": ["summary", "updated"], "maxResults": 10},
+        ),
+    )
     assert len(page["issues"]) == 10
     check(openapi, http.get(api(sims, "search/jql"), params={"jql": "order by key"}), status=400)
     check(openapi, requests.get(api(sims, "search/jql"), params={"jql": "updated >= 0"}), status=401)
@@ -157,13 +174,34 @@ def test_worklog_feeds_and_list(openapi: OpenAPI, sims: Simulators, http: reques
 
 
 def test_changelog_bulkfetch(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
-    ids = [i["id"] for i in http.get(api(sims, "search/jql"), params={"jql": "updated >= 0", "maxResults": 200}).json()["issues"]]
-    page = check(openapi, http.post(api(sims, "changelog/bulkfetch"), json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 100}))
+    ids = [
+        i["id"]
+        for i in http.get(api(sims, "search/jql"), params={"jql": "updated >= 0", "maxResults": 200}).json()["issues"]
+    ]
+    page = check(
+        openapi,
+        http.post(
+            api(sims, "changelog/bulkfetch"), json={"issueIdsOrKeys": ids, "fieldIds": ["status"], "maxResults": 100}
+        ),
+    )
     assert page["issueChangeLogs"] and page["nextPageToken"]
-    check(openapi, http.post(api(sims, "changelog/bulkfetch"), json={"issueIdsOrKeys": ids, "nextPageToken": page["nextPageToken"], "fieldIds": ["status"], "maxResults": 100}))
+    check(
+        openapi,
+        http.post(
+            api(sims, "changelog/bulkfetch"),
+            json={
+                "issueIdsOrKeys": ids,
+                "nextPageToken": page["nextPageToken"],
+                "fieldIds": ["status"],
+                "maxResults": 100,
+            },
+        ),
+    )
 
 
-def test_issue_endpoints(openapi: OpenAPI, sims: Simulators, http: requests.Session, sample_issue: dict[str, Any]) -> None:
+def test_issue_endpoints(
+    openapi: OpenAPI, sims: Simulators, http: requests.Session, sample_issue: dict[str, Any]
+) -> None:
     key = sample_issue["key"]
     issue = check(openapi, http.get(api(sims, f"issue/{key}")))
     assert issue["key"] == key

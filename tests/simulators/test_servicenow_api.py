@@ -50,39 +50,98 @@ def build_servicenow_world(path: Path) -> dict[str, list[dict[str, str]]]:
     tables: dict[str, list[dict[str, str]]] = {}
     tables["cmn_cost_center"] = [record("cmn_cost_center", n, name=f"CC {n}", code=f"CC{n:03d}") for n in range(1, 4)]
     tables["cmn_department"] = [
-        record("cmn_department", n, name=f"Dept {n}", id=f"D{n}", cost_center=sys_id("cmn_cost_center", n)) for n in range(1, 4)
+        record("cmn_department", n, name=f"Dept {n}", id=f"D{n}", cost_center=sys_id("cmn_cost_center", n))
+        for n in range(1, 4)
     ]
     tables["sys_user"] = [
-        record("sys_user", n, user_name=f"user{n}", name=f"User {n}", email=f"user{n}@example.com", active="true",
-               department=sys_id("cmn_department", n % 3 + 1), cost_center=sys_id("cmn_cost_center", n % 3 + 1),
-               u_hourly_cost_rate=f"{80 + n}.50", u_weekly_capacity_hours="40", u_employment_type="employee")
+        record(
+            "sys_user",
+            n,
+            user_name=f"user{n}",
+            name=f"User {n}",
+            email=f"user{n}@example.com",
+            active="true",
+            department=sys_id("cmn_department", n % 3 + 1),
+            cost_center=sys_id("cmn_cost_center", n % 3 + 1),
+            u_hourly_cost_rate=f"{80 + n}.50",
+            u_weekly_capacity_hours="40",
+            u_employment_type="employee",
+        )
         for n in range(1, 13)
     ]
-    tables["pm_portfolio"] = [record("pm_portfolio", 1, name="Digital", portfolio_manager=sys_id("sys_user", 1), active="true")]
-    tables["pm_program"] = [record("pm_program", 1, number="PGM0001001", short_description="Cloud", portfolio=sys_id("pm_portfolio", 1), state="2")]
+    tables["pm_portfolio"] = [
+        record("pm_portfolio", 1, name="Digital", portfolio_manager=sys_id("sys_user", 1), active="true")
+    ]
+    tables["pm_program"] = [
+        record(
+            "pm_program",
+            1,
+            number="PGM0001001",
+            short_description="Cloud",
+            portfolio=sys_id("pm_portfolio", 1),
+            state="2",
+        )
+    ]
     tables["pm_project"] = [
-        record("pm_project", n, number=f"PRJ{n:07d}", short_description=f"Project {n}", portfolio=sys_id("pm_portfolio", 1),
-               program="" if n == 1 else sys_id("pm_program", 1), project_manager=sys_id("sys_user", n % 12 + 1),
-               state=str([1, 2, 3, -5][n % 4]), percent_complete=str(n * 4), cost=f"{n * 1000}.00",
-               u_jira_project_key=f"P{n:02d}", u_wbs_code=f"WBS-{n:04d}")
+        record(
+            "pm_project",
+            n,
+            number=f"PRJ{n:07d}",
+            short_description=f"Project {n}",
+            portfolio=sys_id("pm_portfolio", 1),
+            program="" if n == 1 else sys_id("pm_program", 1),
+            project_manager=sys_id("sys_user", n % 12 + 1),
+            state=str([1, 2, 3, -5][n % 4]),
+            percent_complete=str(n * 4),
+            cost=f"{n * 1000}.00",
+            u_jira_project_key=f"P{n:02d}",
+            u_wbs_code=f"WBS-{n:04d}",
+        )
         for n in range(1, PROJECTS + 1)
     ]
     tables["pm_project_task"] = [
-        record("pm_project_task", n, number=f"PRJTASK{n:07d}", short_description=f"Task {n}", top_task=sys_id("pm_project", n),
-               parent=sys_id("pm_project", n), milestone="true" if n % 2 else "false", state="1")
+        record(
+            "pm_project_task",
+            n,
+            number=f"PRJTASK{n:07d}",
+            short_description=f"Task {n}",
+            top_task=sys_id("pm_project", n),
+            parent=sys_id("pm_project", n),
+            milestone="true" if n % 2 else "false",
+            state="1",
+        )
         for n in range(1, 6)
     ]
     tables["time_card"] = [
-        record("time_card", n, user=sys_id("sys_user", n % 12 + 1),
-               task=sys_id("pm_project_task", n % 5 + 1) if n % 3 == 0 else sys_id("pm_project", n % PROJECTS + 1),
-               week_starts_on="2026-06-01", monday="8", tuesday="8", wednesday="4", thursday="0", friday="0",
-               saturday="0", sunday="0", total="20", state="approved" if n % 2 else "submitted", category="task")
+        record(
+            "time_card",
+            n,
+            user=sys_id("sys_user", n % 12 + 1),
+            task=sys_id("pm_project_task", n % 5 + 1) if n % 3 == 0 else sys_id("pm_project", n % PROJECTS + 1),
+            week_starts_on="2026-06-01",
+            monday="8",
+            tuesday="8",
+            wednesday="4",
+            thursday="0",
+            friday="0",
+            saturday="0",
+            sunday="0",
+            total="20",
+            state="approved" if n % 2 else "submitted",
+            category="task",
+        )
         for n in range(1, TIME_CARDS + 1)
     ]
     conn = store.connect(path)
     with conn:
-        meta = {"now": "2026-06-30T12:00:00+00:00", "jira_timezone": "UTC", "jira_email": "j", "jira_api_token": "j",
-                "servicenow_user": USER, "servicenow_password": PASSWORD}
+        meta = {
+            "now": "2026-06-30T12:00:00+00:00",
+            "jira_timezone": "UTC",
+            "jira_email": "j",
+            "jira_api_token": "j",
+            "servicenow_user": USER,
+            "servicenow_password": PASSWORD,
+        }
         conn.executemany("insert into meta values (?, ?)", meta.items())
         for table, records in tables.items():
             conn.executemany(
@@ -140,7 +199,10 @@ def walk_links(http: requests.Session, url: str, params: dict[str, Any]) -> tupl
 
 
 def test_wrong_or_missing_credentials_get_401(servicenow: SimulatorServer) -> None:
-    expected = {"error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"}, "status": "failure"}
+    expected = {
+        "error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"},
+        "status": "failure",
+    }
     for auth in [(USER, "wrong"), None]:
         response = requests.get(table_url(servicenow, "pm_project"), auth=auth)
         assert response.status_code == 401
@@ -166,13 +228,23 @@ def test_every_contract_table_is_served(servicenow: SimulatorServer, session: re
 
 @pytest.mark.parametrize("page_size", [1, 7, 100])
 @pytest.mark.parametrize("table", ["pm_project", "time_card"])
-def test_link_walk_covers_the_whole_table(servicenow: SimulatorServer, session: requests.Session, records: dict, table: str, page_size: int) -> None:
+def test_link_walk_covers_the_whole_table(
+    servicenow: SimulatorServer, session: requests.Session, records: dict, table: str, page_size: int
+) -> None:
     query = "sys_updated_on>=2026-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id"
-    results, responses = walk_links(session, table_url(servicenow, table), {
-        "sysparm_query": query, "sysparm_limit": page_size, "sysparm_exclude_reference_link": "true",
-    })
+    results, responses = walk_links(
+        session,
+        table_url(servicenow, table),
+        {
+            "sysparm_query": query,
+            "sysparm_limit": page_size,
+            "sysparm_exclude_reference_link": "true",
+        },
+    )
     expected = {r["sys_id"] for r in records[table]}
-    assert [r["sys_id"] for r in results] == sorted(expected, key=lambda s: (next(r["sys_updated_on"] for r in records[table] if r["sys_id"] == s), s))
+    assert [r["sys_id"] for r in results] == sorted(
+        expected, key=lambda s: (next(r["sys_updated_on"] for r in records[table] if r["sys_id"] == s), s)
+    )
     assert len(responses) == -(-len(expected) // page_size)
     for response in responses:
         assert response.headers["X-Total-Count"] == str(len(expected))
@@ -189,11 +261,16 @@ def test_link_walk_covers_the_whole_table(servicenow: SimulatorServer, session: 
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 100])
-def test_offset_walk_by_total_count(servicenow: SimulatorServer, session: requests.Session, records: dict, page_size: int) -> None:
+def test_offset_walk_by_total_count(
+    servicenow: SimulatorServer, session: requests.Session, records: dict, page_size: int
+) -> None:
     seen: list[str] = []
     offset = 0
     while True:
-        response = session.get(table_url(servicenow, "sys_user"), params={"sysparm_limit": page_size, "sysparm_offset": offset, "sysparm_fields": "sys_id"})
+        response = session.get(
+            table_url(servicenow, "sys_user"),
+            params={"sysparm_limit": page_size, "sysparm_offset": offset, "sysparm_fields": "sys_id"},
+        )
         seen += [r["sys_id"] for r in response.json()["result"]]
         offset += page_size
         if offset >= int(response.headers["X-Total-Count"]):
@@ -209,17 +286,23 @@ def test_last_link_points_at_the_last_page(servicenow: SimulatorServer, session:
 
 
 def test_no_count_drops_total_and_last_but_keeps_next(servicenow: SimulatorServer, session: requests.Session) -> None:
-    results, responses = walk_links(session, table_url(servicenow, "pm_project"), {"sysparm_limit": 10, "sysparm_no_count": "true"})
+    results, responses = walk_links(
+        session, table_url(servicenow, "pm_project"), {"sysparm_limit": 10, "sysparm_no_count": "true"}
+    )
     assert len(results) == PROJECTS
     assert all("X-Total-Count" not in r.headers and "last" not in r.links for r in responses)
 
 
 def test_suppressed_pagination_header(servicenow: SimulatorServer, session: requests.Session) -> None:
-    response = session.get(table_url(servicenow, "pm_project"), params={"sysparm_limit": 5, "sysparm_suppress_pagination_header": "true"})
+    response = session.get(
+        table_url(servicenow, "pm_project"), params={"sysparm_limit": 5, "sysparm_suppress_pagination_header": "true"}
+    )
     assert "Link" not in response.headers and response.headers["X-Total-Count"] == str(PROJECTS)
 
 
-def test_v1_answers_404_for_no_rows_and_v2_an_empty_list(servicenow: SimulatorServer, session: requests.Session) -> None:
+def test_v1_answers_404_for_no_rows_and_v2_an_empty_list(
+    servicenow: SimulatorServer, session: requests.Session
+) -> None:
     query = {"sysparm_query": "number=NOPE"}
     v1 = session.get(f"{servicenow.url}/api/now/v1/table/pm_project", params=query)
     v2 = session.get(f"{servicenow.url}/api/now/v2/table/pm_project", params=query)
@@ -230,29 +313,47 @@ def test_v1_answers_404_for_no_rows_and_v2_an_empty_list(servicenow: SimulatorSe
 # -- filtering and ordering -----------------------------------------------------------------------
 
 
-def test_incremental_window_returns_records_updated_at_or_after_the_bound(servicenow: SimulatorServer, session: requests.Session, records: dict) -> None:
+def test_incremental_window_returns_records_updated_at_or_after_the_bound(
+    servicenow: SimulatorServer, session: requests.Session, records: dict
+) -> None:
     bound = updated_on(10)
-    response = session.get(table_url(servicenow, "pm_project"), params={
-        "sysparm_query": f"sys_updated_on>={bound}^ORDERBYsys_updated_on^ORDERBYsys_id",
-        "sysparm_exclude_reference_link": "true",
-    })
+    response = session.get(
+        table_url(servicenow, "pm_project"),
+        params={
+            "sysparm_query": f"sys_updated_on>={bound}^ORDERBYsys_updated_on^ORDERBYsys_id",
+            "sysparm_exclude_reference_link": "true",
+        },
+    )
     got = response.json()["result"]
-    expected = sorted((r for r in records["pm_project"] if r["sys_updated_on"] >= bound), key=lambda r: (r["sys_updated_on"], r["sys_id"]))
+    expected = sorted(
+        (r for r in records["pm_project"] if r["sys_updated_on"] >= bound),
+        key=lambda r: (r["sys_updated_on"], r["sys_id"]),
+    )
     assert got == expected  # values exactly as stored, every one a string
     assert all(isinstance(v, str) for r in got for v in r.values())
     assert response.headers["X-Total-Count"] == str(PROJECTS - 9)
 
 
-def test_unknown_fields_in_the_query_are_silently_ignored(servicenow: SimulatorServer, session: requests.Session) -> None:
-    typo = session.get(table_url(servicenow, "pm_project"), params={"sysparm_query": "sys_updated_onn>=2099-01-01 00:00:00"})
-    assert typo.status_code == 200 and typo.headers["X-Total-Count"] == str(PROJECTS)  # the filter is dropped, not refused
+def test_unknown_fields_in_the_query_are_silently_ignored(
+    servicenow: SimulatorServer, session: requests.Session
+) -> None:
+    typo = session.get(
+        table_url(servicenow, "pm_project"), params={"sysparm_query": "sys_updated_onn>=2099-01-01 00:00:00"}
+    )
+    assert typo.status_code == 200 and typo.headers["X-Total-Count"] == str(
+        PROJECTS
+    )  # the filter is dropped, not refused
     mixed = session.get(table_url(servicenow, "pm_project"), params={"sysparm_query": "bogus=1^state=2"})
     assert mixed.headers["X-Total-Count"] == str(sum(1 for n in range(1, PROJECTS + 1) if n % 4 == 1))
 
 
-def test_or_in_not_equal_numeric_and_descending(servicenow: SimulatorServer, session: requests.Session, records: dict) -> None:
+def test_or_in_not_equal_numeric_and_descending(
+    servicenow: SimulatorServer, session: requests.Session, records: dict
+) -> None:
     def numbers(query: str) -> list[str]:
-        response = session.get(table_url(servicenow, "pm_project"), params={"sysparm_query": query, "sysparm_fields": "number"})
+        response = session.get(
+            table_url(servicenow, "pm_project"), params={"sysparm_query": query, "sysparm_fields": "number"}
+        )
         return [r["number"] for r in response.json()["result"]]
 
     assert numbers("number=PRJ0000001^ORnumber=PRJ0000002^ORDERBYnumber") == ["PRJ0000001", "PRJ0000002"]
@@ -261,7 +362,9 @@ def test_or_in_not_equal_numeric_and_descending(servicenow: SimulatorServer, ses
     assert numbers("percent_complete>=80^ORDERBYnumber") == [f"PRJ{n:07d}" for n in range(20, PROJECTS + 1)]
     assert len(numbers("state!=3")) == PROJECTS - sum(1 for n in range(1, PROJECTS + 1) if n % 4 == 2)
     assert numbers("programISEMPTY") == ["PRJ0000001"]
-    assert numbers("short_descriptionLIKEproject 2^ORDERBYnumber") == ["PRJ0000002"] + [f"PRJ{n:07d}" for n in range(20, 24)]
+    assert numbers("short_descriptionLIKEproject 2^ORDERBYnumber") == ["PRJ0000002"] + [
+        f"PRJ{n:07d}" for n in range(20, 24)
+    ]
 
 
 def test_name_value_pairs_filter_by_equality(servicenow: SimulatorServer, session: requests.Session) -> None:
@@ -274,23 +377,37 @@ def test_name_value_pairs_filter_by_equality(servicenow: SimulatorServer, sessio
 
 
 def test_fields_selection_ignores_unknown_names(servicenow: SimulatorServer, session: requests.Session) -> None:
-    response = session.get(table_url(servicenow, "pm_project"), params={"sysparm_fields": "number,nonsense,sys_id,project.number", "sysparm_limit": 2})
+    response = session.get(
+        table_url(servicenow, "pm_project"),
+        params={"sysparm_fields": "number,nonsense,sys_id,project.number", "sysparm_limit": 2},
+    )
     assert [list(r) for r in response.json()["result"]] == [["number", "sys_id"]] * 2
 
 
-def test_references_render_as_links_by_default(servicenow: SimulatorServer, session: requests.Session, records: dict) -> None:
-    response = session.get(table_url(servicenow, "pm_project"), params={"sysparm_query": "numberINPRJ0000001,PRJ0000002^ORDERBYnumber"})
+def test_references_render_as_links_by_default(
+    servicenow: SimulatorServer, session: requests.Session, records: dict
+) -> None:
+    response = session.get(
+        table_url(servicenow, "pm_project"), params={"sysparm_query": "numberINPRJ0000001,PRJ0000002^ORDERBYnumber"}
+    )
     first, second = response.json()["result"]
     assert first["program"] == ""  # an empty reference stays an empty string
     program = second["program"]
-    assert program == {"link": f"{servicenow.url}/api/now/table/pm_program/{sys_id('pm_program', 1)}", "value": sys_id("pm_program", 1)}
+    assert program == {
+        "link": f"{servicenow.url}/api/now/table/pm_program/{sys_id('pm_program', 1)}",
+        "value": sys_id("pm_program", 1),
+    }
     followed = session.get(program["link"]).json()["result"]
     assert followed["number"] == "PGM0001001"
     assert second["number"] == "PRJ0000002"  # plain fields are untouched
 
 
-def test_polymorphic_task_links_point_at_the_tasks_own_table(servicenow: SimulatorServer, session: requests.Session) -> None:
-    cards = session.get(table_url(servicenow, "time_card"), params={"sysparm_fields": "task", "sysparm_query": "ORDERBYsys_id"}).json()["result"]
+def test_polymorphic_task_links_point_at_the_tasks_own_table(
+    servicenow: SimulatorServer, session: requests.Session
+) -> None:
+    cards = session.get(
+        table_url(servicenow, "time_card"), params={"sysparm_fields": "task", "sysparm_query": "ORDERBYsys_id"}
+    ).json()["result"]
     tables = {card["task"]["link"].split("/api/now/table/")[1].split("/")[0] for card in cards}
     assert tables == {"pm_project", "pm_project_task"}
     for card in cards[:6]:
@@ -299,11 +416,17 @@ def test_polymorphic_task_links_point_at_the_tasks_own_table(servicenow: Simulat
 
 def test_display_value_all_and_true(servicenow: SimulatorServer, session: requests.Session) -> None:
     params = {"sysparm_query": "number=PRJ0000002", "sysparm_fields": "number,program"}
-    everything = session.get(table_url(servicenow, "pm_project"), params={**params, "sysparm_display_value": "all"}).json()["result"][0]
+    everything = session.get(
+        table_url(servicenow, "pm_project"), params={**params, "sysparm_display_value": "all"}
+    ).json()["result"][0]
     assert everything["number"] == {"display_value": "PRJ0000002", "value": "PRJ0000002"}
-    assert everything["program"]["display_value"] == "PGM0001001" and everything["program"]["value"] == sys_id("pm_program", 1)
+    assert everything["program"]["display_value"] == "PGM0001001" and everything["program"]["value"] == sys_id(
+        "pm_program", 1
+    )
     assert everything["program"]["link"].endswith(sys_id("pm_program", 1))
-    shown = session.get(table_url(servicenow, "pm_project"), params={**params, "sysparm_display_value": "true"}).json()["result"][0]
+    shown = session.get(table_url(servicenow, "pm_project"), params={**params, "sysparm_display_value": "true"}).json()[
+        "result"
+    ][0]
     assert shown == {"number": "PRJ0000002", "program": "PGM0001001"}
     bad = session.get(table_url(servicenow, "pm_project"), params={**params, "sysparm_display_value": "maybe"})
     assert bad.status_code == 400
@@ -311,7 +434,9 @@ def test_display_value_all_and_true(servicenow: SimulatorServer, session: reques
 
 def test_single_record_by_sys_id(servicenow: SimulatorServer, session: requests.Session, records: dict) -> None:
     wanted = records["sys_user"][3]
-    got = session.get(f"{table_url(servicenow, 'sys_user')}/{wanted['sys_id']}", params={"sysparm_exclude_reference_link": "true"})
+    got = session.get(
+        f"{table_url(servicenow, 'sys_user')}/{wanted['sys_id']}", params={"sysparm_exclude_reference_link": "true"}
+    )
     assert got.json() == {"result": wanted}
     missing = session.get(f"{table_url(servicenow, 'sys_user')}/{'0' * 32}")
     assert missing.status_code == 404 and missing.json()["status"] == "failure"
@@ -322,9 +447,14 @@ def test_single_record_by_sys_id(servicenow: SimulatorServer, session: requests.
 
 def test_encoded_query_structure() -> None:
     fields = ["state", "number", "sys_updated_on", "sys_id"]
-    query = encoded_query.parse("state=1^ORstate=2^number!=X^bogus=3^NQnumberINA,B^ORDERBYDESCsys_updated_on^ORDERBYnope", fields)
+    query = encoded_query.parse(
+        "state=1^ORstate=2^number!=X^bogus=3^NQnumberINA,B^ORDERBYDESCsys_updated_on^ORDERBYnope", fields
+    )
     assert query.queries == (
-        ((encoded_query.Condition("state", "=", "1"), encoded_query.Condition("state", "=", "2")), (encoded_query.Condition("number", "!=", "X"),)),
+        (
+            (encoded_query.Condition("state", "=", "1"), encoded_query.Condition("state", "=", "2")),
+            (encoded_query.Condition("number", "!=", "X"),),
+        ),
         ((encoded_query.Condition("number", "IN", "A,B"),),),
     )
     assert query.order_by == (("sys_updated_on", True),)
@@ -332,7 +462,9 @@ def test_encoded_query_structure() -> None:
 
 
 def test_encoded_query_values_keep_their_separators() -> None:
-    query = encoded_query.parse("sys_updated_on>=2026-06-02 10:00:00^short_description=a=b", ["sys_updated_on", "short_description"])
+    query = encoded_query.parse(
+        "sys_updated_on>=2026-06-02 10:00:00^short_description=a=b", ["sys_updated_on", "short_description"]
+    )
     assert [c for group in query.queries[0] for c in group] == [
         encoded_query.Condition("sys_updated_on", ">=", "2026-06-02 10:00:00"),
         encoded_query.Condition("short_description", "=", "a=b"),
@@ -353,25 +485,39 @@ def stored_ids(path: Path, table: str) -> set[str]:
         return {row[0] for row in db.execute("select sys_id from sn_record where tbl = ?", (table,))}
 
 
-@pytest.mark.parametrize(("table", "page_size"), [("pm_project", 1), ("time_card", 7), ("time_card", 100), ("cost_plan_breakdown", 100)])
+@pytest.mark.parametrize(
+    ("table", "page_size"), [("pm_project", 1), ("time_card", 7), ("time_card", 100), ("cost_plan_breakdown", 100)]
+)
 def test_small_world_link_walk(small_world_path: Path, table: str, page_size: int) -> None:
     with SimulatorServer(ServiceNowApp(small_world_path)) as server, requests.Session() as http:
         http.auth = small_credentials(small_world_path)
-        results, responses = walk_links(http, table_url(server, table), {
-            "sysparm_query": "sys_updated_on>=1970-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id",
-            "sysparm_limit": page_size, "sysparm_exclude_reference_link": "true", "sysparm_fields": "sys_id,sys_updated_on",
-        })
+        results, responses = walk_links(
+            http,
+            table_url(server, table),
+            {
+                "sysparm_query": "sys_updated_on>=1970-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id",
+                "sysparm_limit": page_size,
+                "sysparm_exclude_reference_link": "true",
+                "sysparm_fields": "sys_id,sys_updated_on",
+            },
+        )
     expected = stored_ids(small_world_path, table)
     ids = [r["sys_id"] for r in results]
     assert len(ids) == len(set(ids)) and set(ids) == expected
     assert {r.headers["X-Total-Count"] for r in responses} == {str(len(expected))}
-    assert [(r["sys_updated_on"], r["sys_id"]) for r in results] == sorted((r["sys_updated_on"], r["sys_id"]) for r in results)
+    assert [(r["sys_updated_on"], r["sys_id"]) for r in results] == sorted(
+        (r["sys_updated_on"], r["sys_id"]) for r in results
+    )
 
 
 def test_advancing_the_world_shows_updates_and_hides_deletions(world_path: Path) -> None:
     from simulators.world import World
 
-    with SimulatorServer(ServiceNowApp(world_path)) as server, requests.Session() as http, World.open(world_path) as world:
+    with (
+        SimulatorServer(ServiceNowApp(world_path)) as server,
+        requests.Session() as http,
+        World.open(world_path) as world,
+    ):
         http.auth = small_credentials(world_path)
         before = world.now
         world.advance(1)
@@ -379,10 +525,14 @@ def test_advancing_the_world_shows_updates_and_hides_deletions(world_path: Path)
         deleted = world.deleted_since(before)
         bound = store.glide_datetime(before)
         for table in store.SERVICENOW_TABLES:
-            response = http.get(table_url(server, table), params={
-                "sysparm_query": f"sys_updated_on>={bound}^ORDERBYsys_updated_on^ORDERBYsys_id",
-                "sysparm_fields": "sys_id", "sysparm_exclude_reference_link": "true",
-            })
+            response = http.get(
+                table_url(server, table),
+                params={
+                    "sysparm_query": f"sys_updated_on>={bound}^ORDERBYsys_updated_on^ORDERBYsys_id",
+                    "sysparm_fields": "sys_id",
+                    "sysparm_exclude_reference_link": "true",
+                },
+            )
             assert {r["sys_id"] for r in response.json()["result"]} == changed[f"servicenow/{table}"], table
             if deleted[f"servicenow/{table}"]:
                 live = http.get(table_url(server, table), params={"sysparm_fields": "sys_id"}).json()["result"]

@@ -30,7 +30,15 @@ from simulators import Simulators, start_simulators, store
 from simulators.serve import ensure_world, world_file_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONTRACT_KEYS = {"jira_url", "jira_email", "jira_api_token", "servicenow_url", "servicenow_user", "servicenow_password", "finance_dir"}
+CONTRACT_KEYS = {
+    "jira_url",
+    "jira_email",
+    "jira_api_token",
+    "servicenow_url",
+    "servicenow_user",
+    "servicenow_password",
+    "finance_dir",
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,11 @@ def test_the_ca_bundle_goes_away_with_the_simulators(small_world_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def snc(tls_sims: Simulators) -> ServiceNowClient:
-    return ServiceNowClient(tls_sims.servicenow_url, (tls_sims.servicenow_user, tls_sims.servicenow_password), verify=str(tls_sims.ca_bundle))
+    return ServiceNowClient(
+        tls_sims.servicenow_url,
+        (tls_sims.servicenow_user, tls_sims.servicenow_password),
+        verify=str(tls_sims.ca_bundle),
+    )
 
 
 def test_pysnc_reads_every_project_with_display_values(snc: ServiceNowClient, small_world_path: Path) -> None:
@@ -87,24 +99,38 @@ def test_pysnc_reads_every_project_with_display_values(snc: ServiceNowClient, sm
     seen = {}
     for project in projects:
         seen[project.sys_id] = (project.get_value("number"), project.get_display_value("project_manager"))
-    stored = {sys_id: json.loads(body) for sys_id, body in query(small_world_path, "select sys_id, body from sn_record where tbl = 'pm_project'")}
+    stored = {
+        sys_id: json.loads(body)
+        for sys_id, body in query(small_world_path, "select sys_id, body from sn_record where tbl = 'pm_project'")
+    }
     assert set(seen) == set(stored)
     assert len(projects) == len(stored)
-    users = {sys_id: json.loads(body)["name"] for sys_id, body in query(small_world_path, "select sys_id, body from sn_record where tbl = 'sys_user'")}
+    users = {
+        sys_id: json.loads(body)["name"]
+        for sys_id, body in query(small_world_path, "select sys_id, body from sn_record where tbl = 'sys_user'")
+    }
     for sys_id, (number, manager) in seen.items():
         assert number == stored[sys_id]["number"]
         assert manager == users[stored[sys_id]["project_manager"]]  # the reference's display value
 
 
 def test_pysnc_incremental_query_with_plain_values(snc: ServiceNowClient, small_world_path: Path) -> None:
-    bound = query(small_world_path, "select sys_updated_on from sn_record where tbl = 'time_card' order by sys_updated_on limit 1 offset 1000")[0][0]
+    bound = query(
+        small_world_path,
+        "select sys_updated_on from sn_record where tbl = 'time_card' order by sys_updated_on limit 1 offset 1000",
+    )[0][0]
     cards = snc.GlideRecord("time_card", batch_size=100)
     cards.display_value = False
     cards.add_query("sys_updated_on", ">=", bound)
     cards.order_by("sys_updated_on")
     cards.query()
     got = [(card.get_value("sys_updated_on"), card.get_value("total")) for card in cards]
-    expected = query(small_world_path, "select sys_updated_on, json_extract(body, '$.total') from sn_record where tbl = 'time_card' and sys_updated_on >= ?", bound)
+    expected = query(
+        small_world_path,
+        "select sys_updated_on, json_extract(body, '$.total') "
+        "from sn_record where tbl = 'time_card' and sys_updated_on >= ?",
+        bound,
+    )
     assert sorted(got) == sorted(expected) and len(got) > 100
 
 
@@ -136,21 +162,36 @@ def test_jira_library_knows_it_talks_to_cloud(jira_client: JIRA) -> None:
 
 
 def test_jira_library_reads_projects(jira_client: JIRA, small_world_path: Path) -> None:
-    live = {key for key, body in query(small_world_path, "select key, body from jira_project") if not json.loads(body).get("archived")}
+    live = {
+        key
+        for key, body in query(small_world_path, "select key, body from jira_project")
+        if not json.loads(body).get("archived")
+    }
     assert {project.key for project in jira_client.projects()} == live
     some = sorted(live)[0]
     assert jira_client.project(some).key == some
 
 
 def test_jira_library_enhanced_search_pages_every_issue(jira_client: JIRA, small_world_path: Path) -> None:
-    project = query(small_world_path, "select project_key from jira_issue group by project_key order by count(*) desc limit 1")[0][0]
-    expected = [key for (key,) in query(small_world_path, "select key from jira_issue where project_key = ? order by key_num", project)]
+    project = query(
+        small_world_path, "select project_key from jira_issue group by project_key order by count(*) desc limit 1"
+    )[0][0]
+    expected = [
+        key
+        for (key,) in query(
+            small_world_path, "select key from jira_issue where project_key = ? order by key_num", project
+        )
+    ]
     assert len(expected) > 100  # more than one of the library's pages of 100
-    issues = jira_client.enhanced_search_issues(f"project = {project} AND updated >= 0 order by key", maxResults=0, fields="summary,updated")
+    issues = jira_client.enhanced_search_issues(
+        f"project = {project} AND updated >= 0 order by key", maxResults=0, fields="summary,updated"
+    )
     assert [issue.key for issue in issues] == expected
     first = issues[0]
     assert first.fields.summary and first.fields.updated.endswith(("-0700", "-0800"))
-    one_page = jira_client.enhanced_search_issues(f"project = {project} AND updated >= 0 order by key", maxResults=10, fields="summary")
+    one_page = jira_client.enhanced_search_issues(
+        f"project = {project} AND updated >= 0 order by key", maxResults=10, fields="summary"
+    )
     assert len(one_page) == 10 and one_page.nextPageToken
 
 
@@ -168,12 +209,19 @@ def test_jira_library_fetches_one_issue(jira_client: JIRA, small_world_path: Pat
 def run_simulate(args: list[str], home: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PWH_HOME": str(home), "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "simulators", *args], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "simulators", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_simulate_prints_its_json_line_first_serves_and_stops_cleanly(world_path: Path, tmp_path: Path, stop_signal: int) -> None:
+def test_simulate_prints_its_json_line_first_serves_and_stops_cleanly(
+    world_path: Path, tmp_path: Path, stop_signal: int
+) -> None:
     finance = tmp_path / "finance"
     process = run_simulate(["--world", str(world_path), "--finance-dir", str(finance)], tmp_path)
     try:
@@ -182,10 +230,16 @@ def test_simulate_prints_its_json_line_first_serves_and_stops_cleanly(world_path
         config = json.loads(line)
         assert set(config) == CONTRACT_KEYS
         assert config["finance_dir"] == str(finance) and any(finance.glob("gl_actuals_*.csv"))
-        me = requests.get(f"{config['jira_url']}/rest/api/3/myself", auth=(config["jira_email"], config["jira_api_token"]), timeout=10)
+        me = requests.get(
+            f"{config['jira_url']}/rest/api/3/myself", auth=(config["jira_email"], config["jira_api_token"]), timeout=10
+        )
         assert me.status_code == 200
-        users = requests.get(f"{config['servicenow_url']}/api/now/table/sys_user", params={"sysparm_limit": 2},
-                             auth=(config["servicenow_user"], config["servicenow_password"]), timeout=10)
+        users = requests.get(
+            f"{config['servicenow_url']}/api/now/table/sys_user",
+            params={"sysparm_limit": 2},
+            auth=(config["servicenow_user"], config["servicenow_password"]),
+            timeout=10,
+        )
         assert len(users.json()["result"]) == 2
     finally:
         process.send_signal(stop_signal)

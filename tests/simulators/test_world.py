@@ -70,7 +70,9 @@ def now(conn: sqlite3.Connection) -> datetime:
 # --- determinism -----------------------------------------------------------------------------
 
 
-def test_same_arguments_give_a_byte_identical_file_whatever_the_hash_seed(small_world_path: Path, tmp_path: Path) -> None:
+def test_same_arguments_give_a_byte_identical_file_whatever_the_hash_seed(
+    small_world_path: Path, tmp_path: Path
+) -> None:
     other = tmp_path / "again.sqlite"
     script = (
         "import sys; from datetime import date; from simulators.world import World; "
@@ -92,9 +94,15 @@ def test_the_world_cache_key_covers_every_generator_module() -> None:
     """A change to any module that shapes a world file changes the cached world's name."""
     from simulators.serve import GENERATOR_MODULES, GENERATOR_VERSION, world_file_name
 
-    script = "import sys, simulators.world; print(' '.join(sorted(m for m in sys.modules if m.startswith('simulators.'))))"
+    script = (
+        "import sys, simulators.world; print(' '.join(sorted(m for m in sys.modules if m.startswith('simulators.'))))"
+    )
     loaded = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=ROOT,
+        [sys.executable, "-c", script],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout.split()
     servers = {"serve", "http", "jira_api", "servicenow_api", "jql", "encoded_query", "faults"}
@@ -124,8 +132,13 @@ def test_small_world_counts_are_in_range(small_world_path: Path) -> None:
     with World.open(small_world_path) as world:
         counts = world.counts()
     expected_keys = {f"servicenow/{t}" for t in SERVICENOW_TABLES} | {
-        "jira/projects", "jira/issues", "jira/worklogs", "jira/issue_changelogs", "jira/users",
-        "jira/statuses", "jira/fields",
+        "jira/projects",
+        "jira/issues",
+        "jira/worklogs",
+        "jira/issue_changelogs",
+        "jira/users",
+        "jira/statuses",
+        "jira/fields",
     }
     assert set(counts) == expected_keys and len(SERVICENOW_TABLES) == 21
     assert all(count > 0 for count in counts.values()), counts
@@ -148,7 +161,17 @@ def test_jira_static_rows_follow_the_openapi_shapes(conn: sqlite3.Connection) ->
     assert fields["Sprint"]["id"] == SPRINT_FIELD_ID and fields["Sprint"]["schema"]["items"] == "json"
     assert sum(f["custom"] for f in static["fields"]) >= 4
     for field in static["fields"]:
-        assert {"id", "key", "name", "custom", "orderable", "navigable", "searchable", "clauseNames", "schema"} <= field.keys()
+        assert {
+            "id",
+            "key",
+            "name",
+            "custom",
+            "orderable",
+            "navigable",
+            "searchable",
+            "clauseNames",
+            "schema",
+        } <= field.keys()
     assert {s["statusCategory"]["key"] for s in static["statuses"]} == {"new", "indeterminate", "done"}
     assert static["myself"]["timeZone"] == "America/Los_Angeles"
     assert static["myself"]["emailAddress"] == BOT_EMAIL
@@ -196,9 +219,23 @@ def test_codes_are_the_contract_codes(conn: sqlite3.Connection) -> None:
     assert {p["state"] for p in projects} == {"-5", "1", "2", "3", "4", "7"}
     assert {p["execution_type"] for p in projects} == {"waterfall", "agile", "hybrid"}
     assert {p["state"] for p in sn_table(conn, "dmn_demand")} <= {
-        "draft", "submitted", "screening", "qualified", "approved", "completed", "deferred", "rejected"}
+        "draft",
+        "submitted",
+        "screening",
+        "qualified",
+        "approved",
+        "completed",
+        "deferred",
+        "rejected",
+    }
     assert {c["state"] for c in sn_table(conn, "time_card")} == {
-        "pending", "submitted", "approved", "processed", "rejected", "recalled"}
+        "pending",
+        "submitted",
+        "approved",
+        "processed",
+        "rejected",
+        "recalled",
+    }
     assert {r["state"] for r in sn_table(conn, "risk")} <= {"open", "monitoring", "mitigating", "closed", "retired"}
     for risk in sn_table(conn, "risk"):
         assert risk["probability"] in "12345" and risk["impact"] in "12345"
@@ -369,7 +406,9 @@ def test_budgets_only_where_money_is_committed(conn: sqlite3.Connection) -> None
 
 
 def _gl_usd(conn: sqlite3.Connection) -> dict[str, dict[str, float]]:
-    rates = {(p, c): float(r) for p, c, r in conn.execute("select period, currency, rate_to_reporting from fin_fx_rate")}
+    rates = {
+        (p, c): float(r) for p, c, r in conn.execute("select period, currency, rate_to_reporting from fin_fx_rate")
+    }
     spent: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for wbs, year, period, amount, currency in conn.execute(
         "select wbs_code, fiscal_year, fiscal_period, amount, currency from fin_gl_line"
@@ -442,7 +481,9 @@ def check_jira_consistency(conn: sqlite3.Connection) -> None:
     """Histories replay to the current status, timespent = Σ worklogs, updated covers every change."""
     issues = jira_issues(conn)
     histories = defaultdict(list)
-    for issue_id, created, body in conn.execute("select issue_id, created_ms, body from jira_changelog order by created_ms, id"):
+    for issue_id, created, body in conn.execute(
+        "select issue_id, created_ms, body from jira_changelog order by created_ms, id"
+    ):
         histories[issue_id].append(json.loads(body))
         assert json.loads(body)["created"] == created
     spent = defaultdict(int)
@@ -514,8 +555,11 @@ def test_blocks_links_appear_on_both_issues(conn: sqlite3.Connection) -> None:
         assert len(pair) == 2, link_id
         (a, la), (b, lb) = pair
         assert la["type"] == lb["type"]
-        assert {"inwardIssue", "outwardIssue"} == {next(k for k in la if k.endswith("Issue")), next(k for k in lb if k.endswith("Issue"))}
-        for issue, link, other in ((a, la, b), (b, lb, a)):
+        assert {"inwardIssue", "outwardIssue"} == {
+            next(k for k in la if k.endswith("Issue")),
+            next(k for k in lb if k.endswith("Issue")),
+        }
+        for _issue, link, other in ((a, la, b), (b, lb, a)):
             ref = link.get("inwardIssue") or link.get("outwardIssue")
             assert (ref["id"], ref["key"]) == (other["id"], other["key"])
         if la["type"]["name"] == "Blocks":
@@ -584,11 +628,22 @@ def test_advance_reports_exactly_what_the_feeds_show(world_path: Path) -> None:
         for entity in changes:
             assert changes[entity] == summary.created[entity] | summary.updated[entity], entity
             assert deleted[entity] == summary.deleted[entity], entity
-        for entity in ("jira/issues", "jira/worklogs", "jira/issue_changelogs", "servicenow/time_card",
-                       "servicenow/project_status"):
+        for entity in (
+            "jira/issues",
+            "jira/worklogs",
+            "jira/issue_changelogs",
+            "servicenow/time_card",
+            "servicenow/project_status",
+        ):
             assert summary.created[entity], entity
-        for entity in ("jira/issues", "jira/worklogs", "servicenow/time_card", "servicenow/pm_project",
-                       "servicenow/risk", "servicenow/resource_plan"):
+        for entity in (
+            "jira/issues",
+            "jira/worklogs",
+            "servicenow/time_card",
+            "servicenow/pm_project",
+            "servicenow/risk",
+            "servicenow/resource_plan",
+        ):
             assert summary.updated[entity], entity
         assert summary.deleted["jira/worklogs"] and summary.deleted["jira/issues"]
         assert any(summary.deleted[f"servicenow/{t}"] for t in ("time_card", "risk", "resource_plan"))
@@ -596,7 +651,9 @@ def test_advance_reports_exactly_what_the_feeds_show(world_path: Path) -> None:
         conn = world.conn
         latest = (after - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S")
         first = before.strftime("%Y-%m-%d %H:%M:%S")
-        for table, sys_id, updated in conn.execute("select tbl, sys_id, sys_updated_on from sn_record where sys_updated_on > ?", (first,)):
+        for table, sys_id, updated in conn.execute(
+            "select tbl, sys_id, sys_updated_on from sn_record where sys_updated_on > ?", (first,)
+        ):
             assert updated <= latest
             assert sys_id in summary.created[f"servicenow/{table}"] | summary.updated[f"servicenow/{table}"]
         limit_ms = int((after - timedelta(minutes=5)).timestamp() * 1000)
@@ -624,8 +681,10 @@ def test_advance_over_a_month_end_books_actuals(world_path: Path) -> None:
             "select sys_id from sn_record where tbl = 'fiscal_period' and json_extract(body, '$.name') = 'FY26: M06'"
         ).fetchone()[0]
         booked = [
-            json.loads(b) for (b,) in conn.execute(
-                "select body from sn_record where tbl = 'cost_plan_breakdown' and json_extract(body, '$.fiscal_period') = ?",
+            json.loads(b)
+            for (b,) in conn.execute(
+                "select body from sn_record where tbl = 'cost_plan_breakdown' "
+                "and json_extract(body, '$.fiscal_period') = ?",
                 (june,),
             )
         ]
@@ -644,10 +703,12 @@ def test_advance_moves_time_sheets_phases_and_demands(world_path: Path) -> None:
         first = before.strftime("%Y-%m-%d %H:%M:%S")
         monday = (before + timedelta(days=7 - before.weekday())).date().isoformat()
         people = {
-            sys_id for sys_id, active, capacity in conn.execute(
+            sys_id
+            for sys_id, active, capacity in conn.execute(
                 "select sys_id, json_extract(body, '$.active'), json_extract(body, '$.u_weekly_capacity_hours') "
                 "from sn_record where tbl = 'sys_user'"
-            ) if active == "true" and float(capacity or 0) > 0
+            )
+            if active == "true" and float(capacity or 0) > 0
         }
         sheets = [json.loads(b) for (b,) in conn.execute("select body from sn_record where tbl = 'time_sheet'")]
         new_week = [s for s in sheets if s["week_starts_on"] == monday]
@@ -664,8 +725,14 @@ def test_advance_moves_time_sheets_phases_and_demands(world_path: Path) -> None:
             key = (card["user"], card["week_starts_on"])
             cards[key] = cards.get(key, 0.0) + float(card["total"])
         recent = [s for s in sheets if s["week_starts_on"] >= (before - timedelta(days=28)).date().isoformat()]
-        assert all(abs(float(s["total_hours"]) - cards.get((s["user"], s["week_starts_on"]), 0.0)) < 0.006 for s in recent)
-        phases = [json.loads(b) for (b,) in conn.execute(
-            "select body from sn_record where tbl = 'pm_project_task' and sys_updated_on > ?", (first,))]
+        assert all(
+            abs(float(s["total_hours"]) - cards.get((s["user"], s["week_starts_on"]), 0.0)) < 0.006 for s in recent
+        )
+        phases = [
+            json.loads(b)
+            for (b,) in conn.execute(
+                "select body from sn_record where tbl = 'pm_project_task' and sys_updated_on > ?", (first,)
+            )
+        ]
         assert phases and all(p["work_end"] for p in phases if p["state"] == "3")
         assert summary.created["servicenow/dmn_demand"] or summary.updated["servicenow/dmn_demand"]

@@ -105,12 +105,18 @@ def run_dbt_build(landing_home: Path, home: Path, as_of: date, select: list[str]
     target = home / "dbt_target"
     completed = subprocess.run(
         [
-            str(DBT), "build",
-            "--project-dir", str(DBT_PROJECT),
-            "--profiles-dir", str(DBT_PROJECT),
-            "--target-path", str(target),
-            "--log-path", str(home / "dbt_logs"),
-            "--vars", json.dumps(dbt_vars),
+            str(DBT),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(home / "dbt_logs"),
+            "--vars",
+            json.dumps(dbt_vars),
             *(["--select", *select] if select else []),
         ],
         cwd=DBT_PROJECT,
@@ -142,7 +148,6 @@ def dbt_builder():
 def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
     """The small world built from an empty PWH_HOME, as of the world's anchor date."""
     return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_anchor"), ANCHOR_AS_OF)
-
 
 
 @pytest.fixture(scope="session")

@@ -56,17 +56,47 @@ class Dialect:
         return {"leading": f"-{text}", "trailing": f"{text}-", "parentheses": f"({text})"}[self.negative]
 
     def write(self, path: Path, lines: list[Line]) -> None:
-        header = ["company_code", "fiscal_year", "fiscal_period", "posting_date", "document_number",
-                  "line_number", "gl_account", "cost_center", "wbs_code", "vendor_id", "vendor_name",
-                  "expense_type", "amount", "currency", "description"]
+        header = [
+            "company_code",
+            "fiscal_year",
+            "fiscal_period",
+            "posting_date",
+            "document_number",
+            "line_number",
+            "gl_account",
+            "cost_center",
+            "wbs_code",
+            "vendor_id",
+            "vendor_name",
+            "expense_type",
+            "amount",
+            "currency",
+            "description",
+        ]
         rows = [self.delimiter.join(header)]
         for line in lines:
             posting = date(2026, line.period, 15)
-            rows.append(self.delimiter.join([
-                line.company, "2026", str(line.period), posting.strftime(self.date_format), line.document,
-                str(line.line), "610000", "CC100", line.wbs, "V1", "Vendor One", "OPEX",
-                self.amount(line.amount), line.currency, f"invoice {line.document}",
-            ]))
+            rows.append(
+                self.delimiter.join(
+                    [
+                        line.company,
+                        "2026",
+                        str(line.period),
+                        posting.strftime(self.date_format),
+                        line.document,
+                        str(line.line),
+                        "610000",
+                        "CC100",
+                        line.wbs,
+                        "V1",
+                        "Vendor One",
+                        "OPEX",
+                        self.amount(line.amount),
+                        line.currency,
+                        f"invoice {line.document}",
+                    ]
+                )
+            )
         text = "\r\n".join(rows) + "\r\n"
         data = ("\ufeff" + text).encode("utf-16-le") if self.encoding == "utf-16" else text.encode(self.encoding)
         path.write_bytes(data)
@@ -104,8 +134,8 @@ def write_fx(path: Path) -> None:
 @dataclass(frozen=True)
 class Scenario:
     first: dict[str, list[Line]]
-    corrected: list[Line]        # 2000, March, as re-exported
-    adjusted: list[Line]         # 3000, June, as re-exported with the late adjustment
+    corrected: list[Line]  # 2000, March, as re-exported
+    adjusted: list[Line]  # 3000, June, as re-exported with the late adjustment
     home: Path
     database: Path
 
@@ -150,7 +180,9 @@ def expected_in_force(s: Scenario) -> dict[tuple[str, str, int], Line]:
     """By hand: every first-export line, except 2000's March (now the corrected file's) and 3000's
     June (now the re-export's, adjustment included)."""
     lines = [
-        line for company, own in s.first.items() for line in own
+        line
+        for company, own in s.first.items()
+        for line in own
         if not (company == "2000" and line.period == 3) and not (company == "3000" and line.period == 6)
     ]
     return {line.key: line for line in [*lines, *s.corrected, *s.adjusted]}
@@ -164,10 +196,14 @@ def query(s: Scenario, sql: str) -> list[tuple]:
 
 
 def test_every_line_of_the_latest_version_is_in_fct_spend_exactly_once(scenario: Scenario) -> None:
-    rows = query(scenario, """
-        select company_code, document_number, line_number, spend_amount_local, currency, fx_rate, spend_amount, file_name
+    rows = query(
+        scenario,
+        """
+        select company_code, document_number, line_number, spend_amount_local, currency, fx_rate, spend_amount,
+               file_name
         from marts.fct_spend
-    """)
+    """,
+    )
     expected = expected_in_force(scenario)
 
     keys = [(company, document, line) for company, document, line, *_ in rows]
@@ -189,17 +225,25 @@ def test_totals_per_company_equal_a_hand_computation(scenario: Scenario) -> None
 
     assert {company: Decimal(str(total)) for company, total in totals.items()} == by_hand
     # 2000's March is the corrected file's: one amount raised by 500, the credit note withdrawn
-    march_2000 = query(scenario, """
+    march_2000 = query(
+        scenario,
+        """
         select sum(spend_amount_local) from marts.fct_spend where company_code = '2000' and fiscal_period = 3
-    """)[0][0]
+    """,
+    )[0][0]
     assert Decimal(str(march_2000)) == sum(line.amount for line in scenario.corrected)
 
 
 def test_nothing_of_another_company_or_period_was_replaced(scenario: Scenario) -> None:
-    by_file = dict(query(scenario, """
+    by_file = dict(
+        query(
+            scenario,
+            """
         select company_code || '/' || fiscal_period, string_agg(distinct file_name, ',')
         from marts.fct_spend group by 1
-    """))
+    """,
+        )
+    )
 
     for company in DIALECTS:
         for period in PERIODS:
@@ -212,28 +256,44 @@ def test_nothing_of_another_company_or_period_was_replaced(scenario: Scenario) -
 
 
 def test_every_replacement_is_reported_under_the_run_that_loaded_it(scenario: Scenario) -> None:
-    rows = query(scenario, """
+    rows = query(
+        scenario,
+        """
         select run_id, severity, passed, failing_rows, detail
         from marts.kpi_data_quality
         where check_name = 'gl_lines_replaced_by_reexport'
         order by detail
-    """)
+    """,
+    )
 
     assert rows == [
-        ("run-2", "info", True, 3,
-         "gl_actuals_2000_20260710_corrected.csv replaced 3 lines of gl_actuals_2000_20260703.csv "
-         "for company 2000, period 2026-03 (2 lines now)"),
-        ("run-2", "info", True, 3,
-         "gl_actuals_3000_20260712.csv replaced 3 lines of gl_actuals_3000_20260703.csv "
-         "for company 3000, period 2026-06 (4 lines now)"),
+        (
+            "run-2",
+            "info",
+            True,
+            3,
+            "gl_actuals_2000_20260710_corrected.csv replaced 3 lines of gl_actuals_2000_20260703.csv "
+            "for company 2000, period 2026-03 (2 lines now)",
+        ),
+        (
+            "run-2",
+            "info",
+            True,
+            3,
+            "gl_actuals_3000_20260712.csv replaced 3 lines of gl_actuals_3000_20260703.csv "
+            "for company 3000, period 2026-06 (4 lines now)",
+        ),
     ]
 
 
 def test_both_runs_have_their_sync_rows_and_no_reject(scenario: Scenario) -> None:
-    runs = query(scenario, """
+    runs = query(
+        scenario,
+        """
         select run_id, count(*) filter (where check_name = 'sync'), count(*) filter (where not passed)
         from marts.kpi_data_quality group by 1 order by 1
-    """)
+    """,
+    )
     rejects = query(scenario, "select count(*) from marts.finance_rejects")[0][0]
 
     assert runs == [("run-1", 5, 0), ("run-2", 5, 0)]

@@ -26,7 +26,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from oracle.governance_oracle import GovernanceResult, compute_governance
 from oracle.kpi_oracle import KpiVars, is_missing, load_world
 
@@ -173,7 +172,9 @@ def test_the_small_world_exercises_every_rule(oracle) -> None:
     assert gates["is_passed_late"].eq(True).any() and gates["is_passed_late"].eq(False).any()
     assert gates["is_overdue"].eq(True).any()
     sheets = oracle.timesheet_compliance
-    assert sheets["is_late"].eq(True).any() and sheets["is_missing"].eq(True).any() and sheets["is_on_time"].eq(True).any()
+    assert (
+        sheets["is_late"].eq(True).any() and sheets["is_missing"].eq(True).any() and sheets["is_on_time"].eq(True).any()
+    )
     assert (oracle.vendor_performance["vendor_id"] == "-1").any(), "the unknown vendor has no row"
     assert oracle.demand_pipeline["approved_count"].sum() > 0 and oracle.demand_pipeline["open_backlog_count"].sum() > 0
     assert len(oracle.dependency_risk) > 0

@@ -5,8 +5,9 @@ from the small world; the oracle recomputes docs/kpis.md from that same world fi
 compared is chosen from the world, deterministically:
 
 - three projects that take different paths: a closed-complete project with a baseline and realised
-  benefit (on-time rule, completed EVM, benefit realisation), a work-in-progress project over budget with GL lines in a foreign currency
-  (FX, cost variance, forecast), and a project with monetary planned benefits and open risks
+  benefit (on-time rule, completed EVM, benefit realisation), a work-in-progress project over budget
+  with GL lines in a foreign currency (FX, cost variance, forecast), and a project with monetary
+  planned benefits and open risks
   (exposure, NPV/ROI/payback, priority);
 - one portfolio-month with activity (a project closed in it, hours and allocation in it);
 - the resource grid of one month (every sys_user, the month with the most counted hours);
@@ -65,7 +66,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from oracle.kpi_oracle import (
     KpiVars,
     OracleResult,
@@ -336,7 +336,9 @@ def test_the_world_needs_no_guessing(oracle: OracleResult) -> None:
 def test_scorecard_project_matches_oracle(role: str, picks: dict[str, str], oracle: OracleResult, marts) -> None:
     project_id = picks[role]
     expected = _oracle_rows(oracle.scorecard[oracle.scorecard["project_id"] == project_id], SCORECARD_KEY)
-    actual = {k: v for k, v in _mart_rows(read_mart(marts, "kpi_project_scorecard"), SCORECARD_KEY).items() if k == project_id}
+    actual = {
+        k: v for k, v in _mart_rows(read_mart(marts, "kpi_project_scorecard"), SCORECARD_KEY).items() if k == project_id
+    }
     problems = compare_rows(
         f"kpi_project_scorecard<{role}>", actual, expected, _value_columns(oracle.scorecard, SCORECARD_KEY)
     )
@@ -356,9 +358,13 @@ def test_portfolio_month_matches_oracle(oracle: OracleResult, marts) -> None:
 def test_capacity_grid_of_one_month_matches_oracle(oracle: OracleResult, marts) -> None:
     month = pick_capacity_month(oracle)
     expected = {k: v for k, v in _oracle_rows(oracle.capacity_utilization, CAPACITY_KEY).items() if k[1] == month}
-    actual = {k: v for k, v in _mart_rows(read_mart(marts, "kpi_capacity_utilization"), CAPACITY_KEY).items() if k[1] == month}
+    actual = {
+        k: v for k, v in _mart_rows(read_mart(marts, "kpi_capacity_utilization"), CAPACITY_KEY).items() if k[1] == month
+    }
     problems = compare_rows(
-        f"kpi_capacity_utilization<{month}>", actual, expected,
+        f"kpi_capacity_utilization<{month}>",
+        actual,
+        expected,
         _value_columns(oracle.capacity_utilization, CAPACITY_KEY),
     )
     assert not problems, _report(problems)

@@ -30,7 +30,9 @@ class DropFile:
         return f"{self.size}:{self.mtime_ns}"
 
 
-def settled_exports(folder: Path, *, now: float, settle_seconds: float = SETTLE_SECONDS) -> tuple[list[DropFile], list[str]]:
+def settled_exports(
+    folder: Path, *, now: float, settle_seconds: float = SETTLE_SECONDS
+) -> tuple[list[DropFile], list[str]]:
     """Settled export files in the folder, and the names of those still being written.
 
     An export is what the finance connector would load: the same naming rule (file_kind), so the
@@ -55,7 +57,10 @@ def settled_exports(folder: Path, *, now: float, settle_seconds: float = SETTLE_
     job=finance_refresh,
     minimum_interval_seconds=60,
     default_status=SENSOR_STATUS,
-    description="Runs finance_refresh when a new or changed export appears in FINANCE_EXPORT_DIR (files still being written are left for the next tick).",
+    description=(
+        "Runs finance_refresh when a new or changed export appears in FINANCE_EXPORT_DIR "
+        "(files still being written are left for the next tick)."
+    ),
 )
 def finance_drop_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     folder_text = load_environment().get("FINANCE_EXPORT_DIR")
@@ -99,7 +104,9 @@ def publish_after_success(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     monitored_jobs=[nightly_sync, finance_refresh],
     request_job=publish,
     default_status=SENSOR_STATUS,
-    description="After a failed or blocked sync: republish only kpi_data_quality, so BI users see why the marts did not move.",
+    description=(
+        "After a failed or blocked sync: republish only kpi_data_quality, so BI users see why the marts did not move."
+    ),
 )
 def publish_after_failure(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     run_id = context.dagster_run.run_id

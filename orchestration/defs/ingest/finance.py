@@ -46,7 +46,10 @@ def raw_finance(
         return
     with source_errors():
         results = sync_finance(
-            config.folder, landing, settle_seconds=config.settle_seconds, progress=progress_logger(context),
+            config.folder,
+            landing,
+            settle_seconds=config.settle_seconds,
+            progress=progress_logger(context),
             run_id=context.run.run_id,
         )
     yield from materializations(context, "finance", results, full=False)

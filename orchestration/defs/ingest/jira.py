@@ -26,8 +26,13 @@ DESCRIPTIONS = {
     "statuses": "Jira statuses with their status category (/status). Snapshot entity.",
     "fields": "Jira field catalogue (/field); staging finds the story-points and sprint fields here by name.",
     "users": "Jira accounts (/users/search); joined to ServiceNow users by e-mail.",
-    "issues": "Jira issues (/search/jql), incremental on `updated` with epoch-millisecond JQL; `--full` adds tombstones for deleted issues.",
-    "issue_changelogs": "Status change histories (/changelog/bulkfetch) of the issues landed in the same run; one row per history.",
+    "issues": (
+        "Jira issues (/search/jql), incremental on `updated` with epoch-millisecond JQL; "
+        "`--full` adds tombstones for deleted issues."
+    ),
+    "issue_changelogs": (
+        "Status change histories (/changelog/bulkfetch) of the issues landed in the same run; one row per history."
+    ),
     "worklogs": "Jira worklogs (/worklog/updated + /worklog/list); deletions from /worklog/deleted land as tombstones.",
 }
 
@@ -52,7 +57,11 @@ def raw_jira(
     full = is_full_sync(context)
     with source_errors(), closing(jira_client(config)) as client:
         results = sync_jira(
-            client, landing, full=full, entities=entities, progress=progress_logger(context),
+            client,
+            landing,
+            full=full,
+            entities=entities,
+            progress=progress_logger(context),
             run_id=context.run.run_id,
         )
     yield from materializations(context, "jira", results, full)

@@ -22,7 +22,10 @@ from orchestration.defs.resources import ServiceNowResource, WarehouseResource
 from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
-    table: f"ServiceNow table `{table}` (Table API), incremental on `sys_updated_on`; `--full` adds tombstones for deleted records."
+    table: (
+        f"ServiceNow table `{table}` (Table API), incremental on `sys_updated_on`; "
+        "`--full` adds tombstones for deleted records."
+    )
     for table in SERVICENOW_TABLES
 }
 
@@ -47,7 +50,11 @@ def raw_servicenow(
     full = is_full_sync(context)
     with source_errors(), closing(servicenow_client(config)) as client:
         results = sync_servicenow(
-            client, landing, full=full, tables=tables, progress=progress_logger(context),
+            client,
+            landing,
+            full=full,
+            tables=tables,
+            progress=progress_logger(context),
             run_id=context.run.run_id,
         )
     yield from materializations(context, "servicenow", results, full)

@@ -20,16 +20,30 @@ from quality.results import CheckRow, ensure_results_folder, write_check_rows
 
 SCENARIO_KEYS = [dg.AssetKey(["marts", name]) for name in TABLE_NAMES]
 # The marts the planner reads (orchestration/scenarios.py SOURCES).
-READS = ("kpi_prioritization", "kpi_project_scorecard", "kpi_capacity_utilization", "dim_project", "dim_resource",
-         "fct_cost_plan", "fct_demand", "fct_resource_allocation", "fct_issue_dependency", "fct_issue")
+READS = (
+    "kpi_prioritization",
+    "kpi_project_scorecard",
+    "kpi_capacity_utilization",
+    "dim_project",
+    "dim_resource",
+    "fct_cost_plan",
+    "fct_demand",
+    "fct_resource_allocation",
+    "fct_issue_dependency",
+    "fct_issue",
+)
 
 
 @dg.multi_asset(
     name="scenario_marts",
     group_name="planning",
     specs=[
-        dg.AssetSpec(key, deps=[dg.AssetKey(["marts", m]) for m in READS], kinds={"duckdb", "python"},
-                     description=f"{key.path[-1]}: see docs/scenarios.md and the table's description.")
+        dg.AssetSpec(
+            key,
+            deps=[dg.AssetKey(["marts", m]) for m in READS],
+            kinds={"duckdb", "python"},
+            description=f"{key.path[-1]}: see docs/scenarios.md and the table's description.",
+        )
         for key in SCENARIO_KEYS
     ],
     pool="duckdb",
@@ -55,15 +69,21 @@ def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             context.log.warning(str(exc))
             tables = scenario_tables([], [], frames.as_of)
         for table in tables:
-            write_table(conn, table.spec.name, table.frame,
-                        [(c.name, c.sql_type, c.description) for c in table.spec.columns], table.spec.description)
+            write_table(
+                conn,
+                table.spec.name,
+                table.frame,
+                [(c.name, c.sql_type, c.description) for c in table.spec.columns],
+                table.spec.description,
+            )
     finally:
         conn.close()
     if run is not None:
         _record(context, warehouse, run)
     for table in tables:
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(["marts", table.spec.name]),
-                                   metadata={"rows": len(table.frame)})
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["marts", table.spec.name]), metadata={"rows": len(table.frame)}
+        )
 
 
 def _record(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run) -> None:  # noqa: ANN001
@@ -71,19 +91,30 @@ def _record(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run
     for result in run.results:
         slate, baseline = result.slate, result.greedy
         gap = "n/a" if slate.mip_gap is None else f"{slate.mip_gap:.4%}"
-        context.log.info(f"scenario {result.inputs.scenario.name}: {slate.status}, {slate.count} funded, objective "
-                         f"{slate.objective:,.4g} (greedy {baseline.objective:,.4g}), gap {gap}, {result.seconds:.1f} s")
+        context.log.info(
+            f"scenario {result.inputs.scenario.name}: {slate.status}, {slate.count} funded, objective "
+            f"{slate.objective:,.4g} (greedy {baseline.objective:,.4g}), gap {gap}, {result.seconds:.1f} s"
+        )
     if not run.failures:
         return
     identity = run_identity(context)
     rows = []
     for failure in run.failures:
         context.log.warning(failure.message)
-        rows.append(CheckRow(
-            checked_at=datetime.now(UTC), run_id=identity.run_id, layer="planning", table_name="scenario_summary",
-            check_name=f"scenario_solves:{failure.name}", severity="warn", passed=False, failing_rows=1,
-            detail=failure.message, run_started_at=identity.started_at,
-        ))
+        rows.append(
+            CheckRow(
+                checked_at=datetime.now(UTC),
+                run_id=identity.run_id,
+                layer="planning",
+                table_name="scenario_summary",
+                check_name=f"scenario_solves:{failure.name}",
+                severity="warn",
+                passed=False,
+                failing_rows=1,
+                detail=failure.message,
+                run_started_at=identity.started_at,
+            )
+        )
     quality_root = warehouse.paths.quality
     ensure_results_folder(quality_root)
     write_check_rows(quality_root, rows)

@@ -35,8 +35,7 @@ def _key(table: str) -> dg.AssetKey:
 @dg.multi_asset_check(
     name="mart_quality_checks",
     specs=[
-        dg.AssetCheckSpec(suite.name, asset=_key(suite.target), description=suite.description)
-        for suite in MART_SUITES
+        dg.AssetCheckSpec(suite.name, asset=_key(suite.target), description=suite.description) for suite in MART_SUITES
     ],
     can_subset=True,
     pool="duckdb",
@@ -61,8 +60,11 @@ def mart_quality_checks(
                 params={"previous_row_count": previous.get(suite.target)},
             )
             layer = "marts" if suite.layer == "marts" else "warehouse"
-            rows.extend(to_check_rows(result, layer, suite.target, "warn", run.run_id, datetime.now(UTC),
-                                      run_started_at=run.started_at))
+            rows.extend(
+                to_check_rows(
+                    result, layer, suite.target, "warn", run.run_id, datetime.now(UTC), run_started_at=run.started_at
+                )
+            )
             failed = [o.detail or o.name for o in result.outcomes if not o.passed]
             yield dg.AssetCheckResult(
                 check_name=suite.name,

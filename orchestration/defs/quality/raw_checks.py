@@ -57,12 +57,16 @@ def _specs() -> list[dg.AssetCheckSpec]:
                 description="Blocking: " + " ".join(get_suite(n).info.description for n in suites),
             )
         )
-        specs.append(dg.AssetCheckSpec(FRESH, asset=key, description="The newest landed batch is at most 26 hours old."))
+        specs.append(
+            dg.AssetCheckSpec(FRESH, asset=key, description="The newest landed batch is at most 26 hours old.")
+        )
     specs.append(
         dg.AssetCheckSpec(
             REJECTS,
             asset=raw_key("finance", "finance_rejects"),
-            description="Warning: how many finance export rows were quarantined (file, line, reason in finance_rejects).",
+            description=(
+                "Warning: how many finance export rows were quarantined (file, line, reason in finance_rejects)."
+            ),
         )
     )
     return specs
@@ -165,7 +169,9 @@ def _newest_load(entity_dir: Path) -> datetime | None:
     return None
 
 
-def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow], run: RunIdentity) -> dg.AssetCheckResult:
+def _freshness(
+    entity_dir: Path, source: str, entity: str, rows: list[CheckRow], run: RunIdentity
+) -> dg.AssetCheckResult:
     now = datetime.now(UTC)
     newest = _newest_load(entity_dir)
     # An entity that has never landed a row is stale only if its source has landed something:
@@ -175,8 +181,18 @@ def _freshness(entity_dir: Path, source: str, entity: str, rows: list[CheckRow],
     passed = (age is not None and age <= FRESHNESS_WINDOW) or (newest is None and not source_loaded)
     detail = f"newest batch loaded {age.total_seconds() / 3600:,.1f} h ago" if age else "nothing landed yet"
     rows.append(
-        CheckRow(now, run.run_id, "raw", f"{source}/{entity}", FRESH, "warn", passed, 0 if passed else 1, detail,
-                 run.started_at)
+        CheckRow(
+            now,
+            run.run_id,
+            "raw",
+            f"{source}/{entity}",
+            FRESH,
+            "warn",
+            passed,
+            0 if passed else 1,
+            detail,
+            run.started_at,
+        )
     )
     return dg.AssetCheckResult(
         check_name=FRESH,
@@ -192,8 +208,17 @@ def _reject_count(settings: Settings, rows: list[CheckRow], run: RunIdentity) ->
     folder = settings.paths.raw / "finance" / "finance_rejects"
     batches = sorted(folder.glob("batch-*.parquet"))
     result = run_suite(REJECT_COUNT_SUITE, batches)
-    rows.extend(to_check_rows(result, "raw", "finance/finance_rejects", "warn", run.run_id, datetime.now(UTC),
-                              run_started_at=run.started_at))
+    rows.extend(
+        to_check_rows(
+            result,
+            "raw",
+            "finance/finance_rejects",
+            "warn",
+            run.run_id,
+            datetime.now(UTC),
+            run_started_at=run.started_at,
+        )
+    )
     return dg.AssetCheckResult(
         check_name=REJECTS,
         asset_key=raw_key("finance", "finance_rejects"),

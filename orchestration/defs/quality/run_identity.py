@@ -22,7 +22,9 @@ class RunIdentity:
     started_at: datetime | None
 
 
-def run_identity(context: dg.OpExecutionContext | dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> RunIdentity:
+def run_identity(
+    context: dg.OpExecutionContext | dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> RunIdentity:
     """The sync run this step reports for, and when that run started (None if Dagster lost it)."""
     run_id = context.run.tags.get(SOURCE_RUN_TAG) or context.run.run_id
     record = context.instance.get_run_record_by_id(run_id)

@@ -30,9 +30,7 @@ PUBLISHED_KEY = dg.AssetKey(["serving", "published_warehouse"])
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths
     data_quality_only = context.run.tags.get(PUBLISH_MODE_TAG, "full") != "full"
-    result = publish(
-        paths.build_db, paths.published_db, refresh_only=DATA_QUALITY_MARTS if data_quality_only else None
-    )
+    result = publish(paths.build_db, paths.published_db, refresh_only=DATA_QUALITY_MARTS if data_quality_only else None)
     if data_quality_only:
         context.log.warning("the sync run failed or was blocked: published marts kept, data-quality marts refreshed")
     return dg.MaterializeResult(
@@ -55,7 +53,9 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
 def parquet_exports(warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths = warehouse.paths
     written = export(paths.published_db, paths.exports / "parquet", "parquet")
-    return dg.MaterializeResult(metadata={"files": len(written), "folder": dg.MetadataValue.path(str(paths.exports / "parquet"))})
+    return dg.MaterializeResult(
+        metadata={"files": len(written), "folder": dg.MetadataValue.path(str(paths.exports / "parquet"))}
+    )
 
 
 @dg.asset(
