@@ -173,14 +173,6 @@ class RequestStats:
             self.errors - earlier.errors,
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-            "errors": dict(sorted(self.errors.items())),
-        }
-
 
 def safe_url(url: str) -> str:
     """The URL with user info removed and secret-looking query values masked."""

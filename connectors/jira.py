@@ -74,7 +74,6 @@ SPRINT_FIELD_NAMES = ("Sprint",)
 # Ids per /worklog/list and /changelog/bulkfetch request (both documented maximums).
 WORKLOG_LIST_CHUNK = 1000
 CHANGELOG_ISSUE_CHUNK = 1000
-WORKLOG_PAGE_SIZE = 1000  # /worklog/updated and /worklog/deleted return at most this per page
 # Pages one read may take where Jira gives no count (/search/jql, /users/search, the worklog
 # feeds, /changelog/bulkfetch): two million issues at 100 a page. A server that keeps inventing
 # pages stops here instead of running all night; a bigger site passes max_pages to the client.

@@ -506,11 +506,6 @@ def epoch_ms(moment: datetime) -> int:
     return int(round(moment.timestamp() * 1000))
 
 
-def from_epoch_ms(ms: int) -> datetime:
-    """The aware UTC datetime of stored Jira epoch milliseconds."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 def dumps(body: Any) -> str:
     """The JSON text of a stored body (compact; key order as built, so it is deterministic)."""
     return json.dumps(body, separators=(",", ":"))
