@@ -4,19 +4,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from connectors.landing import RawLanding
 from connectors.sync import FINANCE_ENTITIES, sync_finance
-from orchestration.defs.ingest.landing_assets import (
-    SOURCE_RETRY_POLICY,
-    ensure_entities,
-    materializations,
-    progress_logger,
-    raw_specs,
-    skipped,
-    source_errors,
-)
+from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs
 from orchestration.defs.resources import FinanceDropResource, WarehouseResource
-from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
     "gl_actuals": "GL posting lines from gl_actuals_*.csv, parsed to canonical values (amount, dates, currency).",
@@ -37,19 +27,20 @@ def raw_finance(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, finance: FinanceDropResource
 ) -> Iterator[dg.MaterializeResult]:
     """Load every new or changed file of the finance drop folder (idempotent by content hash)."""
-    entities = list(FINANCE_ENTITIES)
-    landing = RawLanding(warehouse.paths.raw)
-    ensure_entities(landing, "finance", entities)
     config = finance.config()
-    if isinstance(config, NotConfigured):
-        yield from skipped(context, landing, "finance", entities, config.message)
-        return
-    with source_errors():
-        results = sync_finance(
-            config.folder,
-            landing,
-            settle_seconds=config.settle_seconds,
-            progress=progress_logger(context),
-            run_id=context.run.run_id,
+
+    def sync(landing, entities, *, full, progress, run_id):
+        return sync_finance(
+            config.folder, landing, settle_seconds=config.settle_seconds, progress=progress, run_id=run_id
         )
-    yield from materializations(context, "finance", results, full=False)
+
+    yield from land_source(
+        context,
+        warehouse,
+        "finance",
+        list(FINANCE_ENTITIES),
+        config,
+        sync,
+        # Always the whole folder, a file already loaded skipped by its hash: no full mode.
+        has_full_mode=False,
+    )

@@ -5,21 +5,9 @@ from contextlib import closing
 
 import dagster as dg
 
-from connectors.landing import RawLanding
 from connectors.sync import JIRA_ENTITIES, jira_client, sync_jira
-from orchestration.defs.ingest.landing_assets import (
-    SOURCE_RETRY_POLICY,
-    ensure_entities,
-    is_full_sync,
-    materializations,
-    progress_logger,
-    raw_specs,
-    selected_entities,
-    skipped,
-    source_errors,
-)
+from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs, selected_entities
 from orchestration.defs.resources import JiraResource, WarehouseResource
-from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
     "projects": "Jira projects (/project/search). Snapshot entity: only changed records land.",
@@ -47,21 +35,10 @@ def raw_jira(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, jira: JiraResource
 ) -> Iterator[dg.MaterializeResult]:
     """Land Jira Cloud records into the raw change log, incrementally (or fully when the run is tagged full)."""
-    entities = selected_entities(context, "jira")
-    landing = RawLanding(warehouse.paths.raw)
-    ensure_entities(landing, "jira", entities)
     config = jira.config()
-    if isinstance(config, NotConfigured):
-        yield from skipped(context, landing, "jira", entities, config.message)
-        return
-    full = is_full_sync(context)
-    with source_errors(), closing(jira_client(config)) as client:
-        results = sync_jira(
-            client,
-            landing,
-            full=full,
-            entities=entities,
-            progress=progress_logger(context),
-            run_id=context.run.run_id,
-        )
-    yield from materializations(context, "jira", results, full)
+
+    def sync(landing, entities, *, full, progress, run_id):
+        with closing(jira_client(config)) as client:
+            return sync_jira(client, landing, full=full, entities=entities, progress=progress, run_id=run_id)
+
+    yield from land_source(context, warehouse, "jira", selected_entities(context, "jira"), config, sync)

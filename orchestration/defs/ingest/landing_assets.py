@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import dagster as dg
 
@@ -17,6 +18,8 @@ from connectors.http import SourceConfigError, SourceError
 from connectors.landing import LandingBusy, RawLanding
 from connectors.sync import EntityResult
 from connectors.sync_log import SyncAttempt, SyncLog
+from orchestration.defs.resources import WarehouseResource
+from orchestration.settings import NotConfigured
 
 # A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
 # the load time of what actually landed (quality checks), not the materialisation time, because a
@@ -30,6 +33,38 @@ SOURCE_RETRY_POLICY = dg.RetryPolicy(
 )
 
 SYNC_MODE_TAG = "pwh/sync_mode"
+
+
+class SourceSync(Protocol):
+    """One source's sync: land ``entities`` into ``landing`` and say what each one did."""
+
+    def __call__(
+        self, landing: RawLanding, entities: list[str], *, full: bool, progress: Callable[[str, int], None], run_id: str
+    ) -> Sequence[EntityResult]: ...
+
+
+def land_source(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    source: str,
+    entities: list[str],
+    config: object,
+    sync: SourceSync,
+    *,
+    has_full_mode: bool = True,
+) -> Iterator[dg.MaterializeResult]:
+    """The body every source asset shares: make sure each entity has its folder, skip (with a
+    warning) a source that is not configured, otherwise sync under the source-error rules and
+    report one materialisation per entity."""
+    landing = RawLanding(warehouse.paths.raw)
+    ensure_entities(landing, source, entities)
+    if isinstance(config, NotConfigured):
+        yield from skipped(context, landing, source, entities, config.message)
+        return
+    full = has_full_mode and is_full_sync(context)
+    with source_errors():
+        results = sync(landing, entities, full=full, progress=progress_logger(context), run_id=context.run.run_id)
+    yield from materializations(context, source, results, full)
 
 
 def raw_key(source: str, entity: str) -> dg.AssetKey:

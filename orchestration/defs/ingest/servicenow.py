@@ -5,21 +5,9 @@ from contextlib import closing
 
 import dagster as dg
 
-from connectors.landing import RawLanding
 from connectors.sync import SERVICENOW_TABLES, servicenow_client, sync_servicenow
-from orchestration.defs.ingest.landing_assets import (
-    SOURCE_RETRY_POLICY,
-    ensure_entities,
-    is_full_sync,
-    materializations,
-    progress_logger,
-    raw_specs,
-    selected_entities,
-    skipped,
-    source_errors,
-)
+from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs, selected_entities
 from orchestration.defs.resources import ServiceNowResource, WarehouseResource
-from orchestration.settings import NotConfigured
 
 DESCRIPTIONS = {
     table: (
@@ -40,21 +28,10 @@ def raw_servicenow(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, servicenow: ServiceNowResource
 ) -> Iterator[dg.MaterializeResult]:
     """Land ServiceNow records into the raw change log, values kept as the strings the API returns."""
-    tables = selected_entities(context, "servicenow")
-    landing = RawLanding(warehouse.paths.raw)
-    ensure_entities(landing, "servicenow", tables)
     config = servicenow.config()
-    if isinstance(config, NotConfigured):
-        yield from skipped(context, landing, "servicenow", tables, config.message)
-        return
-    full = is_full_sync(context)
-    with source_errors(), closing(servicenow_client(config)) as client:
-        results = sync_servicenow(
-            client,
-            landing,
-            full=full,
-            tables=tables,
-            progress=progress_logger(context),
-            run_id=context.run.run_id,
-        )
-    yield from materializations(context, "servicenow", results, full)
+
+    def sync(landing, tables, *, full, progress, run_id):
+        with closing(servicenow_client(config)) as client:
+            return sync_servicenow(client, landing, full=full, tables=tables, progress=progress, run_id=run_id)
+
+    yield from land_source(context, warehouse, "servicenow", selected_entities(context, "servicenow"), config, sync)
