@@ -55,6 +55,16 @@ DEFAULT_BATCH_ROWS = 50_000
 
 SYNC_MODES = ("incremental", "full")
 
+# The current version of a key: the greatest (source_updated_at, loaded_at, batch_id), a version
+# without a source time sorting oldest. The one rule for "which version counts": the landing's
+# own reads below, the raw checks' scope (quality/raw_scope.py, through CURRENT_VERSION_SQL) and
+# dbt's latest_versions macro (macros/latest_versions.sql, the same order written in SQL;
+# tests/warehouse/test_current_version_rule.py proves the two agree on the same batches).
+CURRENT_VERSION_ORDER = (("source_updated_at", "descending"), ("loaded_at", "descending"), ("batch_id", "descending"))
+CURRENT_VERSION_SQL = ", ".join(f"{column} desc nulls last" for column, _ in CURRENT_VERSION_ORDER)
+
+BATCH_GLOB = "batch-*.parquet"
+
 
 class LandingBusy(RuntimeError):
     """Another process is syncing the same entity into this landing."""
@@ -123,7 +133,20 @@ class RawLanding:
         folder = self.entity_dir(source, entity)
         if not folder.is_dir():
             return []
-        return sorted(folder.glob("batch-*.parquet"))
+        return sorted(folder.glob(BATCH_GLOB))
+
+    @staticmethod
+    def batch_id_of(path: Path) -> str:
+        """The batch id a batch file is named after (ids sort like their load times)."""
+        return path.name.removeprefix("batch-").removesuffix(".parquet")
+
+    def newest_load(self, source: str, entity: str) -> datetime | None:
+        """The load time of the newest batch that holds rows (the placeholder batch holds none)."""
+        for path in reversed(self.batch_files(source, entity)):
+            table = pq.read_table(path, columns=["loaded_at"])
+            if table.num_rows:
+                return max(table.column(0).to_pylist())
+        return None
 
     def ensure_entity(self, source: str, entity: str) -> None:
         """Make sure an entity has at least one (possibly empty) batch file.
@@ -243,16 +266,17 @@ class RawLanding:
         latest = self.latest_versions(source, entity)
         return set(latest.filter(pc.invert(latest.column("is_deleted"))).column("natural_key").to_pylist())
 
-    def latest_versions(self, source: str, entity: str, *, since: datetime | None = None) -> pa.Table:
-        """The latest landed version of every key: ``natural_key, source_updated_at, is_deleted``.
+    def latest_versions(
+        self, source: str, entity: str, *, since: datetime | None = None, with_batch: bool = False
+    ) -> pa.Table:
+        """The current version of every key: ``natural_key, source_updated_at, is_deleted``.
 
-        Latest = greatest ``(source_updated_at, batch_id)``, nulls lowest — the order staging
-        uses (``batch_id`` sorts like ``loaded_at``). With ``since``, only rows updated at or
+        Current = first in CURRENT_VERSION_ORDER, the order staging uses. With ``since``, only rows updated at or
         after it are considered (files whose newest row is older are not even opened); that is
         exact for questions about versions at or after ``since``, which is all an incremental
-        sync asks.
+        sync asks. ``with_batch`` adds the winning version's ``batch_id`` (which copy won).
         """
-        columns = ["natural_key", "source_updated_at", "batch_id", "is_deleted"]
+        columns = ["natural_key", "source_updated_at", "loaded_at", "batch_id", "is_deleted"]
         tables = []
         for path in self.batch_files(source, entity):
             if since is not None:
@@ -269,30 +293,19 @@ class RawLanding:
                 table = pq.read_table(path, columns=columns, schema=RAW_SCHEMA)
             if table.num_rows:
                 tables.append(table)
+        out = ["natural_key", "source_updated_at", "is_deleted", *(["batch_id"] if with_batch else [])]
         if not tables:
-            return _LATEST_SCHEMA.empty_table()
+            return pa.schema([RAW_SCHEMA.field(c) for c in out]).empty_table()
+        # nulls at the end of a descending order: a version without a source time sorts oldest
         table = pa.concat_tables(tables).sort_by(
-            [
-                ("natural_key", "ascending", "at_end"),
-                ("source_updated_at", "descending", "at_end"),  # null = oldest
-                ("batch_id", "descending", "at_end"),
-            ]
+            [("natural_key", "ascending", "at_end"), *((c, order, "at_end") for c, order in CURRENT_VERSION_ORDER)]
         )
         keys = table.column("natural_key").combine_chunks()
         if len(keys) > 1:
             differs = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
             first = pa.concat_arrays([pa.array([True]), differs])
             table = table.filter(first)
-        return table.select(["natural_key", "source_updated_at", "is_deleted"])
-
-
-_LATEST_SCHEMA = pa.schema(
-    [
-        pa.field("natural_key", pa.string()),
-        pa.field("source_updated_at", pa.timestamp("us", tz="UTC")),
-        pa.field("is_deleted", pa.bool_()),
-    ]
-)
+        return table.select(out)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -20,17 +20,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from connectors.landing import CURRENT_VERSION_SQL, RawLanding
+
 STATE_FOLDER = "raw_validated"
 RAW_COLUMNS = ["natural_key", "source_updated_at", "loaded_at", "batch_id", "sync_mode", "is_deleted", "record"]
 
 
-def _batch_id(path: Path) -> str:
-    return path.name.removeprefix("batch-").removesuffix(".parquet")
+def pending_rows(
+    landing: RawLanding, source: str, entity: str, validated_through: str | None
+) -> tuple[pd.DataFrame, str | None]:
+    """Rows to validate and the newest batch id among the entity's batches (None: no batches).
 
-
-def pending_rows(entity_dir: Path, validated_through: str | None) -> tuple[pd.DataFrame, str | None]:
-    """Rows to validate and the newest batch id among the entity's batches (None: no batches)."""
-    files = sorted(entity_dir.glob("batch-*.parquet"))
+    "Still the current version" is the landing's rule (CURRENT_VERSION_SQL)."""
+    _batch_id = landing.batch_id_of
+    files = landing.batch_files(source, entity)
     if not files:
         return pd.DataFrame(columns=RAW_COLUMNS), None
     newest = _batch_id(files[-1])
@@ -42,17 +45,14 @@ def pending_rows(entity_dir: Path, validated_through: str | None) -> tuple[pd.Da
     conn = duckdb.connect()
     try:
         frame = conn.execute(
-            """
+            f"""
             with rows as (
                 select * from read_parquet($files, union_by_name = true)
             ),
             current_batch as (
                 select natural_key, batch_id
                 from rows
-                qualify row_number() over (
-                    partition by natural_key
-                    order by source_updated_at desc nulls last, loaded_at desc, batch_id desc
-                ) = 1
+                qualify row_number() over (partition by natural_key order by {CURRENT_VERSION_SQL}) = 1
             )
             select rows.*
             from rows

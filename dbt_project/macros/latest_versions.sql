@@ -2,8 +2,9 @@
 
     The landing appends every version it fetched (re-fetches included) and a tombstone when a
     full sync no longer finds a key. The current version of a key is the one with the greatest
-    (source_updated_at, loaded_at, batch_id); a version without a source time sorts oldest, as in
-    connectors.landing.RawLanding.live_keys. When that winner is a tombstone the record is gone,
+    (source_updated_at, loaded_at, batch_id); a version without a source time sorts oldest. The
+    rule is the landing's (connectors.landing.CURRENT_VERSION_ORDER), written here in SQL;
+    tests/warehouse/test_current_version_rule.py proves the two agree. When that winner is a tombstone the record is gone,
     so it is dropped after ranking (dropping tombstones before ranking would resurrect the
     previous version). -#}
 {% macro latest_versions(relation) %}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 import dagster as dg
@@ -20,11 +20,6 @@ from connectors.sync import EntityResult
 from connectors.sync_log import SyncAttempt, SyncLog
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import NotConfigured
-
-# A source asset older than this is stale: a nightly sync plus two hours of slack. Checked against
-# the load time of what actually landed (quality checks), not the materialisation time, because a
-# source that is not configured still materialises (with a warning) so the rest of the run goes on.
-FRESHNESS_WINDOW = timedelta(hours=26)
 
 # Network and source hiccups that outlast the connector's own retries get a second chance as a
 # whole step; a wrong token or URL fails the same way twice, so two retries are plenty.

@@ -14,19 +14,19 @@ Every outcome is appended to the check-results log, so `kpi_data_quality` shows 
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import pyarrow.parquet as pq
 
+from connectors.landing import RawLanding
 from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
-from orchestration.defs.ingest.landing_assets import FRESHNESS_WINDOW, raw_key
+from orchestration.defs.ingest.landing_assets import raw_key
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import Settings
 from quality import get_suite, raw_suite_names, run_suite
 from quality.finance_params import fx_currencies
+from quality.freshness import FRESHNESS_WINDOW, entity_freshness
 from quality.raw_scope import mark_validated, pending_rows, read_validated
 from quality.results import (
     CheckRow,
@@ -58,7 +58,11 @@ def _specs() -> list[dg.AssetCheckSpec]:
             )
         )
         specs.append(
-            dg.AssetCheckSpec(FRESH, asset=key, description="The newest landed batch is at most 26 hours old.")
+            dg.AssetCheckSpec(
+                FRESH,
+                asset=key,
+                description=f"The newest landed batch is at most {FRESHNESS_WINDOW / timedelta(hours=1):g} hours old.",
+            )
         )
     specs.append(
         dg.AssetCheckSpec(
@@ -93,7 +97,7 @@ def raw_quality_checks(
             if (source, entity, VALID) in selected:
                 yield _validate(context, settings, source, entity, rows, run, fx)
             if (source, entity, FRESH) in selected:
-                yield _freshness(paths.raw / source / entity, source, entity, rows, run)
+                yield _freshness(RawLanding(paths.raw), source, entity, rows, run)
         if ("finance", "finance_rejects", REJECTS) in selected:
             yield _reject_count(settings, rows, run)
     finally:
@@ -105,11 +109,10 @@ def _finance_params(settings: Settings, entity: str, fx: dict[str, set[str]]) ->
 
     ``fx`` caches the currencies with rates for the rest of the check run (two entities use them).
     """
-    raw = settings.paths.raw / "finance"
     params: dict[str, object] = {"reporting_currency": settings.reporting_currency}
     if entity in ("gl_actuals", "forecast"):
         if "currencies" not in fx:
-            fx["currencies"] = fx_currencies(sorted((raw / "fx_rates").glob("batch-*.parquet")))
+            fx["currencies"] = fx_currencies(RawLanding(settings.paths.raw).batch_files("finance", "fx_rates"))
         params["fx_currencies"] = fx["currencies"]
     return params
 
@@ -125,7 +128,8 @@ def _validate(
 ) -> dg.AssetCheckResult:
     target = f"{source}/{entity}"
     quality_root = settings.paths.quality
-    frame, newest = pending_rows(settings.paths.raw / source / entity, read_validated(quality_root, target))
+    landing = RawLanding(settings.paths.raw)
+    frame, newest = pending_rows(landing, source, entity, read_validated(quality_root, target))
     params = _finance_params(settings, entity, fx) if source == "finance" else {}
     suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
     now = datetime.now(UTC)
@@ -160,26 +164,12 @@ def _validate(
     )
 
 
-def _newest_load(entity_dir: Path) -> datetime | None:
-    """The load time of the newest non-empty batch (the placeholder batch carries no rows)."""
-    for path in sorted(entity_dir.glob("batch-*.parquet"), reverse=True):
-        table = pq.read_table(path, columns=["loaded_at"])
-        if table.num_rows:
-            return max(table.column(0).to_pylist())
-    return None
-
-
 def _freshness(
-    entity_dir: Path, source: str, entity: str, rows: list[CheckRow], run: RunIdentity
+    landing: RawLanding, source: str, entity: str, rows: list[CheckRow], run: RunIdentity
 ) -> dg.AssetCheckResult:
     now = datetime.now(UTC)
-    newest = _newest_load(entity_dir)
-    # An entity that has never landed a row is stale only if its source has landed something:
-    # an empty table (no baselines in this instance) is not a freshness problem.
-    source_loaded = any(_newest_load(p) for p in entity_dir.parent.iterdir() if p.is_dir()) if newest is None else True
-    age = (now - newest) if newest else None
-    passed = (age is not None and age <= FRESHNESS_WINDOW) or (newest is None and not source_loaded)
-    detail = f"newest batch loaded {age.total_seconds() / 3600:,.1f} h ago" if age else "nothing landed yet"
+    fresh = entity_freshness(landing, source, entity, now)
+    passed, detail = fresh.passed, fresh.detail
     rows.append(
         CheckRow(
             now,
@@ -200,13 +190,12 @@ def _freshness(
         passed=passed,
         severity=dg.AssetCheckSeverity.WARN,
         description=detail,
-        metadata={"age_hours": round(age.total_seconds() / 3600, 2) if age else -1.0},
+        metadata={"age_hours": round(fresh.age_hours, 2) if fresh.age_hours is not None else -1.0},
     )
 
 
 def _reject_count(settings: Settings, rows: list[CheckRow], run: RunIdentity) -> dg.AssetCheckResult:
-    folder = settings.paths.raw / "finance" / "finance_rejects"
-    batches = sorted(folder.glob("batch-*.parquet"))
+    batches = RawLanding(settings.paths.raw).batch_files("finance", "finance_rejects")
     result = run_suite(REJECT_COUNT_SUITE, batches)
     rows.extend(
         to_check_rows(
