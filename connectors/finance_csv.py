@@ -93,6 +93,12 @@ FILE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
+# A file modified less than this long ago may still be being written (a finance system copying a
+# large export, a user saving from Excel). The one "still being written" rule: the reader
+# watches such a file this long and skips it if it changes; the drop-folder sensor leaves it for
+# its next tick.
+SETTLE_SECONDS = 2.0
+
 # Names a writer uses while a file is incomplete.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart")
 
@@ -135,7 +141,7 @@ class FinanceConfig:
     """
 
     folder: Path
-    settle_seconds: float = 2.0
+    settle_seconds: float = SETTLE_SECONDS
 
 
 def file_kind(name: str) -> str | None:
@@ -849,19 +855,28 @@ def copy_regular_file(path: Path, target: Path) -> tuple[os.stat_result, os.stat
     return before, after
 
 
-def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan:
-    """The export files in ``folder`` that are complete, oldest name first.
+def recently_modified(mtime_ns: int, now_ns: int, settle_seconds: float = SETTLE_SECONDS) -> bool:
+    """Modified within the settle window, so possibly still being written (see SETTLE_SECONDS)."""
+    return now_ns - mtime_ns < settle_seconds * 1e9
 
-    Only regular files are candidates: a link, a pipe or a device with an export's name is
-    skipped with a warning and never opened (see :func:`describe_non_regular`). A file with a
-    partial-download name, or whose size or modification time changes while it is watched (only
-    files modified within the last ``settle_seconds`` are watched), is still being written: it is
-    skipped with a warning and picked up by the next run.
+
+@dataclass
+class ExportListing:
+    """The export files of a drop folder by name and kind, before any is watched or read."""
+
+    candidates: dict[Path, tuple[int, int]] = field(default_factory=dict)  # path → (size, mtime_ns)
+    warnings: list[str] = field(default_factory=list)
+
+
+def list_exports(folder: Path) -> ExportListing:
+    """Regular files with an export's name (:func:`file_kind`), oldest name first, with their size
+    and modification time; what looks like an export but cannot be one gets a warning.
+
+    A link, a pipe or a device with an export's name is never opened (see
+    :func:`describe_non_regular`); a partial-download name is a file still being written. The
+    finance reader and the drop-folder sensor both list a folder through here.
     """
-    scan = FolderScan()
-    if not folder.is_dir():
-        raise SourceConfigError(f"finance drop folder {folder} does not exist — check FINANCE_EXPORT_DIR")
-    candidates: dict[Path, tuple[int, int]] = {}
+    listing = ExportListing()
     for path in sorted(folder.iterdir()):
         mode = entry_mode(path)
         if mode is None or stat.S_ISDIR(mode) or path.name.startswith((".", "~$")):
@@ -869,22 +884,38 @@ def scan_drop_folder(folder: Path, *, settle_seconds: float = 2.0) -> FolderScan
         lower = path.name.lower()
         if not stat.S_ISREG(mode):
             if file_kind(path.name) is not None or lower.endswith(".csv"):
-                scan.warnings.append(describe_non_regular(path.name, mode))
+                listing.warnings.append(describe_non_regular(path.name, mode))
             continue
         if lower.endswith(PARTIAL_SUFFIXES):
             if file_kind(path.name[: path.name.rfind(".")]) or any(lower.startswith(f"{k}_") for k in FILE_KINDS):
-                scan.warnings.append(f"{path.name}: still being written (partial-file name); skipped this run")
+                listing.warnings.append(f"{path.name}: still being written (partial-file name); skipped this run")
             continue
         if file_kind(path.name) is None:
             if lower.endswith(".csv"):
-                scan.warnings.append(
+                listing.warnings.append(
                     f"{path.name}: not a known export name (gl_actuals_*, forecast_*, fx_rates_*.csv); ignored"
                 )
             continue
         st = path.lstat()
-        candidates[path] = (st.st_size, st.st_mtime_ns)
+        listing.candidates[path] = (st.st_size, st.st_mtime_ns)
+    return listing
+
+
+def scan_drop_folder(folder: Path, *, settle_seconds: float = SETTLE_SECONDS) -> FolderScan:
+    """The export files in ``folder`` that are complete, oldest name first.
+
+    Candidates are :func:`list_exports`'s. One modified within the last ``settle_seconds`` is
+    watched that long; if its size or modification time changes meanwhile it is still being
+    written: it is skipped with a warning and picked up by the next run.
+    """
+    scan = FolderScan()
+    if not folder.is_dir():
+        raise SourceConfigError(f"finance drop folder {folder} does not exist — check FINANCE_EXPORT_DIR")
+    listing = list_exports(folder)
+    scan.warnings.extend(listing.warnings)
+    candidates = listing.candidates
     now_ns = time.time_ns()
-    recent = [p for p, (_, mtime) in candidates.items() if now_ns - mtime < settle_seconds * 1e9]
+    recent = [p for p, (_, mtime) in candidates.items() if recently_modified(mtime, now_ns, settle_seconds)]
     if recent and settle_seconds > 0:
         time.sleep(settle_seconds)
     for path, before in candidates.items():

@@ -7,16 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from connectors.finance_csv import file_kind, is_regular_file
+from connectors.finance_csv import SETTLE_SECONDS, list_exports, recently_modified
 from orchestration.defs.automation.jobs import finance_refresh, nightly_sync, publish, publish_tags
 from orchestration.settings import automations_on, load_environment
 
 # `pwh ui` starts them switched off (PWH_AUTOMATIONS=off); `pwh serve` and the daemon, on.
 SENSOR_STATUS = dg.DefaultSensorStatus.RUNNING if automations_on() else dg.DefaultSensorStatus.STOPPED
-
-# A file modified less than this long ago may still be being written (a finance system copying a
-# large export, a user saving from Excel); the sensor waits for it to settle.
-SETTLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -35,20 +31,16 @@ def settled_exports(
 ) -> tuple[list[DropFile], list[str]]:
     """Settled export files in the folder, and the names of those still being written.
 
-    An export is what the finance connector would load: the same naming rule (file_kind), so the
-    sensor never ignores a file the sync reads, nor wakes up for one it skips.
+    The connector's own listing and "still being written" rule (connectors/finance_csv.py), so
+    the sensor never ignores a file the sync reads, nor wakes up for one it skips.
     """
     ready: list[DropFile] = []
     unsettled: list[str] = []
-    for path in sorted(folder.iterdir()):
-        # Regular files only, as the connector reads them: a link is never followed (connectors/finance_csv.py).
-        if path.name.startswith((".", "~$")) or file_kind(path.name) is None or not is_regular_file(path):
-            continue
-        stat = path.lstat()
-        if now - stat.st_mtime < settle_seconds:
+    for path, (size, mtime_ns) in list_exports(folder).candidates.items():
+        if recently_modified(mtime_ns, int(now * 1e9), settle_seconds):
             unsettled.append(path.name)
             continue
-        ready.append(DropFile(path.name, stat.st_size, stat.st_mtime_ns))
+        ready.append(DropFile(path.name, size, mtime_ns))
     return ready, unsettled
 
 
