@@ -23,3 +23,21 @@
     ) as ranked
     where baseline_rank = 1
 {%- endmacro %}
+
+{#- Which plan work is measured against (docs/kpis.md "On-time delivery rate"): its baseline when
+    it has one — even when that baseline holds no date for it, since the fallback is for "no
+    baseline" — else the first version the warehouse saw approved. Gives `baseline_source` and
+    `baseline_<part>_date` for each part ('start', 'end'), from the `baselined` relation
+    (baseline_<part>_at) and the `approved` one (planned_<part>_at), both joined on `key`. -#}
+{% macro baseline_columns(baselined, approved, key, parts=('start', 'end')) -%}
+        case
+            when {{ baselined }}.{{ key }} is not null then 'baseline'
+            when {{ approved }}.{{ key }} is not null then 'first_approved_version'
+        end as baseline_source
+    {%- for part in parts %},
+        case
+            when {{ baselined }}.{{ key }} is not null then cast({{ baselined }}.baseline_{{ part }}_at as date)
+            else cast({{ approved }}.planned_{{ part }}_at as date)
+        end as baseline_{{ part }}_date
+    {%- endfor %}
+{%- endmacro %}

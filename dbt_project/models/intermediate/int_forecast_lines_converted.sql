@@ -6,10 +6,6 @@ forecast as (
     where is_in_force
 ),
 
-wbs_codes as (
-    select * from {{ ref('int_wbs_codes_mapped') }}
-),
-
 placed as (
     select
         forecast.*,
@@ -18,17 +14,9 @@ placed as (
     from forecast
 ),
 
+-- a forecast month usually has no rate yet: the latest earlier rate is used (docs/kpis.md "Money")
 converted as (
-    select
-        placed.*,
-        -- a forecast month usually has no rate yet: the latest earlier rate is used (docs/kpis.md "Money")
-        {{ fx_rate('fx', 'placed.currency') }} as fx_rate,
-        wbs_codes.project_sys_id,
-        coalesce(wbs_codes.is_matched, false) as is_wbs_matched
-    from placed
-    {{ fx_asof_join('fx', 'placed.currency', 'placed.month_start_date') }}
-    left join wbs_codes
-        on upper(trim(placed.wbs_code)) = wbs_codes.wbs_code
+    {{ finance_lines_converted('placed', rate='latest_earlier') }}
 ),
 
 final as (

@@ -8,10 +8,6 @@ file_periods as (
     select * from {{ ref('int_gl_file_periods') }}
 ),
 
-wbs_codes as (
-    select * from {{ ref('int_wbs_codes_mapped') }}
-),
-
 -- only the lines of the newest file of each company and period are in force
 in_force as (
     select gl_lines.*
@@ -32,17 +28,9 @@ placed as (
     from in_force
 ),
 
+-- a posted month has its own rate; only forecast months may borrow an earlier one
 converted as (
-    select
-        placed.*,
-        -- a posted month has its own rate; only forecast months may borrow an earlier one
-        {{ fx_rate('fx', 'placed.currency') }} as fx_rate,
-        wbs_codes.project_sys_id,
-        coalesce(wbs_codes.is_matched, false) as is_wbs_matched
-    from placed
-    {{ fx_exact_join('fx', 'placed.currency', 'placed.month_start_date') }}
-    left join wbs_codes
-        on upper(trim(placed.wbs_code)) = wbs_codes.wbs_code
+    {{ finance_lines_converted('placed', rate='own_month') }}
 ),
 
 final as (

@@ -103,14 +103,7 @@ final as (
         cast(milestones.planned_end_at as date) as planned_end_date,
         cast(milestones.work_start_at as date) as actual_start_date,
         cast(milestones.work_end_at as date) as actual_end_date,
-        case
-            when baselined_dates.task_sys_id is not null then 'baseline'
-            when approved_versions.task_sys_id is not null then 'first_approved_version'
-        end as baseline_source,
-        case
-            when baselined_dates.task_sys_id is not null then cast(baselined_dates.baseline_end_at as date)
-            else cast(approved_versions.planned_end_at as date)
-        end as baseline_end_date
+        {{ baseline_columns('baselined_dates', 'approved_versions', 'task_sys_id', parts=['end']) }}
     from milestones
     left join baselined_dates
         on milestones.task_sys_id = baselined_dates.task_sys_id

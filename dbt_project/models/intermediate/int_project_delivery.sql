@@ -66,20 +66,7 @@ final as (
         cast(projects.planned_end_at as date) as planned_end_date,
         cast(projects.work_start_at as date) as actual_start_date,
         cast(projects.work_end_at as date) as actual_end_date,
-        -- a project with a baseline is measured by it, even when that baseline holds no item
-        -- for the project (then it has no baseline date: the fallback is for "no baseline")
-        case
-            when baselined_dates.project_sys_id is not null then 'baseline'
-            when first_approved_versions.project_sys_id is not null then 'first_approved_version'
-        end as baseline_source,
-        case
-            when baselined_dates.project_sys_id is not null then cast(baselined_dates.baseline_start_at as date)
-            else cast(first_approved_versions.planned_start_at as date)
-        end as baseline_start_date,
-        case
-            when baselined_dates.project_sys_id is not null then cast(baselined_dates.baseline_end_at as date)
-            else cast(first_approved_versions.planned_end_at as date)
-        end as baseline_end_date
+        {{ baseline_columns('baselined_dates', 'first_approved_versions', 'project_sys_id') }}
     from projects
     left join baselined_dates
         on projects.project_sys_id = baselined_dates.project_sys_id
