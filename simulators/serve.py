@@ -30,17 +30,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from simulators import store
-from simulators.faults import FaultConfig
-from simulators.http import SimulatorServer, make_tls
-from simulators.jira_api import JiraApp
-from simulators.servicenow_api import ServiceNowApp
-from simulators.store import read_meta
+from simulators.api.faults import FaultConfig
+from simulators.api.http import SimulatorServer, make_tls
+from simulators.api.jira_api import JiraApp
+from simulators.api.servicenow_api import ServiceNowApp
+from simulators.world import store
+from simulators.world.store import read_meta
 
 SCALES = ("small", "medium", "large")
 
-# Every module whose code decides what a generated world file holds (simulators.world and what it
-# imports from this package, less the servers); tests/simulators/test_world.py keeps it complete.
+# Every module whose code decides what a generated world file holds: the modules of simulators/world/
+# (its __init__ only re-exports); tests/simulators/test_world.py keeps it complete.
 GENERATOR_MODULES = (
     "advance",
     "finance",
@@ -65,7 +65,7 @@ GENERATOR_MODULES = (
 def _generator_version() -> str:
     """First 10 hex digits of a SHA-256 over the generator modules' names and source bytes."""
     digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
+    folder = Path(__file__).resolve().parent / "world"
     for name in GENERATOR_MODULES:
         digest.update(f"{name}\n".encode())
         digest.update((folder / f"{name}.py").read_bytes())

@@ -1,7 +1,7 @@
 """The scenario optimiser at the large world's size: 2,500 candidates, 36 months, every department.
 
 A whole pipeline run on the large world takes far longer than the solve it would measure, so the
-planner's inputs are a synthetic portfolio of the large world's shape (simulators/scales.py
+planner's inputs are a synthetic portfolio of the large world's shape (simulators/world/scales.py
 `large`: 60 portfolios, 120 departments, 10,000 people, teams of 20-33 at 10-50 % of their week,
 projects of 4-16 months): 2,000 projects and 500 demands, all ranked, their cost plans and resource
 plans overlapping a horizon of three fiscal years, 300 cross-project Blocks links. The frames go through
@@ -21,7 +21,7 @@ import pytest
 from planning.analysis import run_scenario
 from planning.inputs import WarehouseFrames, add_months, build_inputs
 from planning.scenario import parse_scenario
-from simulators.scales import SCALES
+from simulators.world.scales import SCALES
 
 pytestmark = pytest.mark.benchmark
 

@@ -112,7 +112,7 @@ def test_401_names_servicenow_and_the_variables() -> None:
 def test_field_lists_cover_every_contract_table_as_the_simulator_serves_it() -> None:
     from connectors.servicenow import TABLE_FIELDS
     from connectors.sync import SERVICENOW_TABLES
-    from simulators.store import SERVICENOW_TABLES as SERVED
+    from simulators.world.store import SERVICENOW_TABLES as SERVED
 
     assert set(TABLE_FIELDS) == set(SERVICENOW_TABLES) == set(SERVED) and len(SERVICENOW_TABLES) == 21
     for table, spec in SERVED.items():

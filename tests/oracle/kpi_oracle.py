@@ -3,7 +3,7 @@
 This module is deliberately independent of the warehouse. It reads the world file (SQLite) that the
 simulators serve from, never our raw landing, staging or dbt models, and it was written from
 ``docs/kpis.md`` and ``docs/contract.md`` alone, without reading the dbt SQL. It does not
-even import the simulator package: the world file's shape (``simulators/store.py``) is the only thing
+even import the simulator package: the world file's shape (``simulators/world/store.py``) is the only thing
 it shares with the code under test.
 
 Layout:

@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from simulators import FaultConfig, start_simulators, store
-from simulators.faults import FAULT_KINDS, decide
-from simulators.http import SimulatorServer
-from simulators.jira_api import JiraApp
-from simulators.servicenow_api import ServiceNowApp
+from simulators import FaultConfig, start_simulators
+from simulators.api.faults import FAULT_KINDS, decide
+from simulators.api.http import SimulatorServer
+from simulators.api.jira_api import JiraApp
+from simulators.api.servicenow_api import ServiceNowApp
+from simulators.world import store
 
 EMAIL, TOKEN = "bot@example.com", "tok"
 SN_USER, SN_PASSWORD = "sn.bot", "pw"

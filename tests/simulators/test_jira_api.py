@@ -1,6 +1,6 @@
 """The simulated Jira Cloud REST API over real HTTP on loopback.
 
-Most tests run against a small hand-made world written here through ``simulators.store``: its
+Most tests run against a small hand-made world written here through ``simulators.world.store``: its
 instants are chosen to land around the 2026 US daylight-saving switch (8 March), with ties in
 ``updated`` and a non-navigable field, so every assertion can name the exact record it expects.
 """
@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from simulators import jql, store
-from simulators.http import SimulatorServer
-from simulators.jira_api import JiraApp, render_instant
+from simulators.api import jql
+from simulators.api.http import SimulatorServer
+from simulators.api.jira_api import JiraApp, render_instant
+from simulators.world import store
 
 EMAIL = "etl-bot@example.com"
 TOKEN = "jira-token-123"

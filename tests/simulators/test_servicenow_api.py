@@ -1,6 +1,6 @@
 """The simulated ServiceNow Table API over real HTTP on loopback.
 
-Runs against a small hand-made world written here through ``simulators.store``: a few users,
+Runs against a small hand-made world written here through ``simulators.world.store``: a few users,
 departments and cost centres, 23 projects (one without a program), project tasks and time cards
 whose ``task`` points at a project or a project task.
 """
@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 import requests
 
-from simulators import encoded_query, store
-from simulators.http import SimulatorServer
-from simulators.servicenow_api import ServiceNowApp
+from simulators.api import encoded_query
+from simulators.api.http import SimulatorServer
+from simulators.api.servicenow_api import ServiceNowApp
+from simulators.world import store
 
 USER = "pwh.integration"
 PASSWORD = "s3cret-pw"

@@ -26,8 +26,9 @@ import requests
 from jira import JIRA
 from pysnc import ServiceNowClient
 
-from simulators import Simulators, start_simulators, store
+from simulators import Simulators, start_simulators
 from simulators.serve import ensure_world, world_file_name
+from simulators.world import store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_KEYS = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from simulators.store import BASE_URL_PLACEHOLDER as BASE
-from simulators.store import SERVER_TIME_PLACEHOLDER, SPRINT_FIELD_ID, STORY_POINTS_FIELD_ID
+from simulators.world.store import BASE_URL_PLACEHOLDER as BASE
+from simulators.world.store import SERVER_TIME_PLACEHOLDER, SPRINT_FIELD_ID, STORY_POINTS_FIELD_ID
 
 CATEGORIES = {
     "new": {

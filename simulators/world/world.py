@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from simulators.advance import AdvanceSummary, advance_one_day, entity_keys
-from simulators.finance_exports import write_exports
-from simulators.generation import generate_world
-from simulators.scales import SCALES
-from simulators.store import DDL, SERVICENOW_TABLES, connect, glide_datetime, read_meta
+from simulators.world.advance import AdvanceSummary, advance_one_day, entity_keys
+from simulators.world.finance_exports import write_exports
+from simulators.world.generation import generate_world
+from simulators.world.scales import SCALES
+from simulators.world.store import DDL, SERVICENOW_TABLES, connect, glide_datetime, read_meta
 
 __all__ = ["SCALES", "AdvanceSummary", "World", "entity_keys"]
 

@@ -3,7 +3,7 @@
 Records are returned exactly as stored (every value a string, ``glide_date_time`` in UTC) and
 shaped by the request the way a real instance shapes them:
 
-- ``sysparm_query`` (see :mod:`simulators.encoded_query`: unknown fields are silently ignored),
+- ``sysparm_query`` (see :mod:`simulators.api.encoded_query`: unknown fields are silently ignored),
   or name-value pairs (``?state=2``) for equality on known fields;
 - ``sysparm_fields`` (unknown names ignored; dot-walking is not followed), ``sysparm_limit``
   (default 10000), ``sysparm_offset``;
@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from simulators import encoded_query
-from simulators.faults import Fault, FaultConfig
-from simulators.http import (
+from simulators.api import encoded_query
+from simulators.api.faults import Fault, FaultConfig
+from simulators.api.http import (
     Request,
     Response,
     credentials_match,
@@ -44,7 +44,7 @@ from simulators.http import (
     json_response,
     world_now,
 )
-from simulators.store import POLYMORPHIC_REFERENCES, SERVICENOW_TABLES, SYSTEM_FIELDS, read_meta
+from simulators.world.store import POLYMORPHIC_REFERENCES, SERVICENOW_TABLES, SYSTEM_FIELDS, read_meta
 
 DEFAULT_LIMIT = 10000
 _TABLE_PATH = re.compile(r"^/api/now/(?:(v1|v2)/)?table/([^/]+)(?:/([^/]+))?/?$")

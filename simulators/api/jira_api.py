@@ -34,9 +34,9 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from simulators import jql
-from simulators.faults import Fault, FaultConfig
-from simulators.http import (
+from simulators.api import jql
+from simulators.api.faults import Fault, FaultConfig
+from simulators.api.http import (
     Request,
     Response,
     credentials_match,
@@ -44,7 +44,7 @@ from simulators.http import (
     json_response,
     world_now,
 )
-from simulators.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER, read_meta
+from simulators.world.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER, read_meta
 
 SEARCH_REMOVED_MESSAGE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "

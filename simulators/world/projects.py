@@ -12,10 +12,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from simulators.organisation import COMPANIES, Company, Department, Organisation, Portfolio
-from simulators.seeding import stream, sys_id
-from simulators.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
-from simulators.timeline import Timeline, add_months, at, month_end, month_start, months_between
+from simulators.world.organisation import COMPANIES, Company, Department, Organisation, Portfolio
+from simulators.world.seeding import stream, sys_id
+from simulators.world.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
+from simulators.world.timeline import Timeline, add_months, at, month_end, month_start, months_between
 
 VERBS = (
     "Modernise",

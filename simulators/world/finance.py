@@ -6,7 +6,7 @@ its projects' spend in its own currency. The ledger writes canonical rows into `
 finance posts last and lays everything out into export files:
 
 - each company exports its GL itself, in its own dialect, once a month after the close and
-  month-to-date on the anchor day (``simulators.gl_exports`` says when and in which file);
+  month-to-date on the anchor day (``simulators.world.gl_exports`` says when and in which file);
 - accrual true-ups posted into a month after its export bring that month back, in full, in the
   company's next export;
 - one company re-exports one period corrected about five weeks later;
@@ -15,7 +15,7 @@ finance posts last and lays everything out into export files:
   them.
 
 ``fin_gl_line`` holds each line once, as finance means it now, in the newest file holding it;
-copies in older files are in ``fin_gl_line_superseded`` (see ``simulators.store``).
+copies in older files are in ``fin_gl_line_superseded`` (see ``simulators.world.store``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulators.finance_exports import FORMATS, GL_COLUMNS, FileFormat
-from simulators.gl_exports import (
+from simulators.world.finance_exports import FORMATS, GL_COLUMNS, FileFormat
+from simulators.world.gl_exports import (
     Correction,
     GlExport,
     LateLine,
@@ -37,12 +37,12 @@ from simulators.gl_exports import (
     lay_out,
     regular_exports,
 )
-from simulators.organisation import COMPANIES, Company, Organisation
-from simulators.projects import CLOSED_STATES, PENDING, ProjectPlan
-from simulators.scales import Scale
-from simulators.seeding import stream
-from simulators.store import RowBuffer, create_secondary_index
-from simulators.timeline import Timeline, add_months, at, month_end, month_start, months_between
+from simulators.world.organisation import COMPANIES, Company, Organisation
+from simulators.world.projects import CLOSED_STATES, PENDING, ProjectPlan
+from simulators.world.scales import Scale
+from simulators.world.seeding import stream
+from simulators.world.store import RowBuffer, create_secondary_index
+from simulators.world.timeline import Timeline, add_months, at, month_end, month_start, months_between
 
 REPORTING_CURRENCY = "USD"
 CENT = Decimal("0.01")

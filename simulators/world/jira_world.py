@@ -13,14 +13,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from simulators import jira_static
-from simulators.jira_static import ISSUE_TYPES, LINK_TYPES, PRIORITIES, RESOLUTIONS, STATUSES, status_body
-from simulators.organisation import FIRST_NAMES, LAST_NAMES, PARTNER_DOMAIN, Organisation, Person
-from simulators.seeding import account_id, stream
-from simulators.store import (
+from simulators.world import jira_static
+from simulators.world.jira_static import ISSUE_TYPES, LINK_TYPES, PRIORITIES, RESOLUTIONS, STATUSES, status_body
+from simulators.world.organisation import FIRST_NAMES, LAST_NAMES, PARTNER_DOMAIN, Organisation, Person
+from simulators.world.seeding import account_id, stream
+from simulators.world.store import (
     BASE_URL_PLACEHOLDER as BASE,
 )
-from simulators.store import (
+from simulators.world.store import (
     INSERT_JIRA_CHANGELOG,
     INSERT_JIRA_ISSUE,
     INSERT_JIRA_WORKLOG,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from simulators.jira_static import PRIORITIES, RESOLUTIONS, status_body
-from simulators.jira_world import (
+from simulators.world.jira_static import PRIORITIES, RESOLUTIONS, status_body
+from simulators.world.jira_world import (
     NOUNS,
     VERBS,
     backlog_issue_body,
@@ -27,12 +27,12 @@ from simulators.jira_world import (
     user_ref,
     worklog_body,
 )
-from simulators.organisation import PARTNER_DOMAIN
-from simulators.projects import OBJECTS, PHASE_SHARES, PHASES, estimated_effort_hours, health_colour, worst
-from simulators.projects import VERBS as PROJECT_VERBS
-from simulators.seeding import stream, sys_id
-from simulators.staffing import COUNTING_STATES, DAY_FIELDS, MAX_CARD_DAY, time_card_id
-from simulators.store import (
+from simulators.world.organisation import PARTNER_DOMAIN
+from simulators.world.projects import OBJECTS, PHASE_SHARES, PHASES, estimated_effort_hours, health_colour, worst
+from simulators.world.projects import VERBS as PROJECT_VERBS
+from simulators.world.seeding import stream, sys_id
+from simulators.world.staffing import COUNTING_STATES, DAY_FIELDS, MAX_CARD_DAY, time_card_id
+from simulators.world.store import (
     INSERT_JIRA_CHANGELOG,
     INSERT_JIRA_ISSUE,
     INSERT_JIRA_WORKLOG,
@@ -44,8 +44,8 @@ from simulators.store import (
     glide_datetime,
     sn_row,
 )
-from simulators.time_sheets import is_chronic_late, time_sheet_id
-from simulators.timeline import QUIET_PERIOD, add_months, monday_of, month_end, weekdays_between
+from simulators.world.time_sheets import is_chronic_late, time_sheet_id
+from simulators.world.timeline import QUIET_PERIOD, add_months, monday_of, month_end, weekdays_between
 
 JIRA_ENTITIES = (
     "jira/projects",

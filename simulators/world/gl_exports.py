@@ -25,8 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from simulators.finance_exports import COMPANY_FORMATS, FORMATS, FileFormat, gl_values
-from simulators.timeline import Timeline, at, month_end
+from simulators.world.finance_exports import COMPANY_FORMATS, FORMATS, FileFormat, gl_values
+from simulators.world.timeline import Timeline, at, month_end
 
 CLOSE_WORKING_DAYS = 3
 MONTH_END_HOUR = 6

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from simulators.scales import Scale
-from simulators.seeding import account_id, stream, sys_id
-from simulators.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
-from simulators.timeline import Timeline, add_months, at, month_end
+from simulators.world.scales import Scale
+from simulators.world.seeding import account_id, stream, sys_id
+from simulators.world.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
+from simulators.world.timeline import Timeline, add_months, at, month_end
 
 COMPANY_DOMAIN = "example.com"
 # Jira accounts of people finance and HR never heard of (external partners): no sys_user matches.

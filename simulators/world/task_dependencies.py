@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from simulators.projects import PHASES
-from simulators.seeding import stream, sys_id
-from simulators.store import INSERT_SN, RowBuffer, glide_datetime, sn_row
-from simulators.timeline import Timeline
+from simulators.world.projects import PHASES
+from simulators.world.seeding import stream, sys_id
+from simulators.world.store import INSERT_SN, RowBuffer, glide_datetime, sn_row
+from simulators.world.timeline import Timeline
 
 CROSS_PROJECT_SHARE = 0.35  # projects that wait on another project's work
 SAME_PORTFOLIO_SHARE = 0.7

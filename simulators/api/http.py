@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from simulators import store
-from simulators.faults import Fault, FaultConfig, decide
+from simulators.api.faults import Fault, FaultConfig, decide
+from simulators.world import store
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ import random
 import sqlite3
 from datetime import date, datetime, timedelta
 
-from simulators.organisation import Organisation, Person
-from simulators.seeding import stream, sys_id
-from simulators.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
-from simulators.timeline import Timeline, at, monday_of
+from simulators.world.organisation import Organisation, Person
+from simulators.world.seeding import stream, sys_id
+from simulators.world.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
+from simulators.world.timeline import Timeline, at, monday_of
 
 CHRONIC_SHARE = 0.08  # people who are late most weeks
 LEAVE_WEEKS_PER_YEAR = 2

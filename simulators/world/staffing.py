@@ -20,11 +20,11 @@ from array import array
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from simulators.organisation import Organisation, Person
-from simulators.projects import CLOSED_SKIPPED, OPEN, PENDING, ProjectPlan
-from simulators.seeding import stream, sys_id
-from simulators.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
-from simulators.timeline import Timeline, at, monday_of, weekdays_between
+from simulators.world.organisation import Organisation, Person
+from simulators.world.projects import CLOSED_SKIPPED, OPEN, PENDING, ProjectPlan
+from simulators.world.seeding import stream, sys_id
+from simulators.world.store import INSERT_SN, RowBuffer, glide_date, glide_datetime, sn_row
+from simulators.world.timeline import Timeline, at, monday_of, weekdays_between
 
 STEPS = 20  # loads and shares are counted in twentieths of a person's capacity
 MAX_LOAD_STEPS = 26  # 130 % of capacity: the most anyone is ever allocated in a week

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
-from simulators import jira_static
-from simulators.finance import REPORTING_CURRENCY, Ledger
-from simulators.jira_world import (
+from simulators.world import jira_static
+from simulators.world.finance import REPORTING_CURRENCY, Ledger
+from simulators.world.jira_world import (
     IssueWriter,
     JiraIds,
     JiraProject,
@@ -24,8 +24,8 @@ from simulators.jira_world import (
     write_accounts,
     write_links,
 )
-from simulators.organisation import Organisation, build_organisation
-from simulators.projects import (
+from simulators.world.organisation import Organisation, build_organisation
+from simulators.world.projects import (
     CLOSED_SKIPPED,
     PENDING,
     Counters,
@@ -33,8 +33,8 @@ from simulators.projects import (
     write_open_demands,
     write_project_records,
 )
-from simulators.scales import Scale
-from simulators.staffing import (
+from simulators.world.scales import Scale
+from simulators.world.staffing import (
     Allocation,
     WeeklyLoad,
     allocate_team,
@@ -42,10 +42,10 @@ from simulators.staffing import (
     staffing_window,
     write_time_cards,
 )
-from simulators.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
-from simulators.task_dependencies import PlannedProject, write_task_dependencies
-from simulators.time_sheets import write_time_sheets
-from simulators.timeline import Timeline, add_months, monday_of
+from simulators.world.store import SCHEMA_VERSION, RowBuffer, drop_secondary_indexes, dumps
+from simulators.world.task_dependencies import PlannedProject, write_task_dependencies
+from simulators.world.time_sheets import write_time_sheets
+from simulators.world.timeline import Timeline, add_months, monday_of
 
 DEFAULT_CREDENTIALS = {
     "jira_email": "pwh-bot@example.com",
