@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.finance_csv import file_kind
+from connectors.finance.reader import file_kind
 from connectors.http import HttpPolicy, SourceConfigError, SourceError
-from connectors.jira import JiraClient
-from connectors.servicenow import TABLE_FIELDS, ServiceNowClient
+from connectors.jira.client import JiraClient
+from connectors.servicenow.client import TABLE_FIELDS, ServiceNowClient
 
 # Seconds, not minutes: a preflight never waits out a long retry budget.
 PREFLIGHT_POLICY = HttpPolicy(

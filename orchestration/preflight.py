@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from connectors.finance import FINANCE_ENTITIES
+from connectors.jira import JIRA_ENTITIES, jira_client
 from connectors.preflight import (
     PREFLIGHT_POLICY,
     CheckOutcome,
@@ -25,13 +27,7 @@ from connectors.preflight import (
     check_jira,
     check_servicenow,
 )
-from connectors.sync import (
-    FINANCE_ENTITIES,
-    JIRA_ENTITIES,
-    SERVICENOW_TABLES,
-    jira_client,
-    servicenow_client,
-)
+from connectors.servicenow import SERVICENOW_TABLES, servicenow_client
 from connectors.sync_log import SyncAttempt, SyncLog
 from orchestration.settings import ConfigError, NotConfigured, WarehousePaths
 

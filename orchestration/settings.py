@@ -176,7 +176,7 @@ def servicenow_config(env: Mapping[str, str]):  # noqa: ANN201 (ServiceNowConfig
 
 def finance_config(env: Mapping[str, str]):  # noqa: ANN201 (FinanceConfig | NotConfigured)
     """The finance drop folder from FINANCE_EXPORT_DIR."""
-    from connectors.finance_csv import FinanceConfig
+    from connectors.finance import FinanceConfig
 
     folder = env.get("FINANCE_EXPORT_DIR")
     if not folder:

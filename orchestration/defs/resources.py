@@ -15,7 +15,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from connectors.sync import FinanceConfig, JiraConfig, ServiceNowConfig
+from connectors.finance import FinanceConfig
+from connectors.jira import JiraConfig
+from connectors.servicenow import ServiceNowConfig
 from orchestration.defs.transform.project import dbt_project
 from orchestration.settings import (
     NotConfigured,

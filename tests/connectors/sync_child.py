@@ -19,19 +19,11 @@ from pathlib import Path
 # Run as a script, sys.path[0] is this folder; the repository root makes `connectors` importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from connectors.finance import sync_finance  # noqa: E402
 from connectors.http import HttpPolicy  # noqa: E402
+from connectors.jira import JIRA_ENTITIES, JiraClient, JiraConfig, sync_jira  # noqa: E402
 from connectors.landing import RawLanding  # noqa: E402
-from connectors.sync import (  # noqa: E402
-    JIRA_ENTITIES,
-    SERVICENOW_TABLES,
-    JiraClient,
-    JiraConfig,
-    ServiceNowClient,
-    ServiceNowConfig,
-    sync_finance,
-    sync_jira,
-    sync_servicenow,
-)
+from connectors.servicenow import SERVICENOW_TABLES, ServiceNowClient, ServiceNowConfig, sync_servicenow  # noqa: E402
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.finance_csv import (
+from connectors.finance.reader import (
     GL_COLUMNS,
     FinanceFileReader,
     choose_delimiter,

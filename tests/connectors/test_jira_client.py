@@ -8,7 +8,7 @@ import pytest
 from scripted_http import Answer, ScriptedServer
 
 from connectors.http import HttpPolicy, SourceConfigError, SourceError
-from connectors.jira import (
+from connectors.jira.client import (
     JiraClient,
     JiraConfig,
     build_issue_jql,

@@ -8,7 +8,7 @@ import pytest
 from scripted_http import Answer, ScriptedServer
 
 from connectors.http import HttpPolicy, SourceError
-from connectors.servicenow import (
+from connectors.servicenow.client import (
     ServiceNowClient,
     ServiceNowConfig,
     build_table_query,
@@ -110,8 +110,7 @@ def test_401_names_servicenow_and_the_variables() -> None:
 
 
 def test_field_lists_cover_every_contract_table_as_the_simulator_serves_it() -> None:
-    from connectors.servicenow import TABLE_FIELDS
-    from connectors.sync import SERVICENOW_TABLES
+    from connectors.servicenow import SERVICENOW_TABLES, TABLE_FIELDS
     from simulators.world.store import SERVICENOW_TABLES as SERVED
 
     assert set(TABLE_FIELDS) == set(SERVICENOW_TABLES) == set(SERVED) and len(SERVICENOW_TABLES) == 21

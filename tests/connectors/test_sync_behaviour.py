@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from connectors.finance import sync_finance
 from connectors.http import SourceError
+from connectors.jira import sync_jira
 from connectors.landing import LandingBusy, RawLanding
-from connectors.servicenow import ServiceNowClient, ServiceNowConfig
-from connectors.sync import sync_finance, sync_jira, sync_servicenow
+from connectors.servicenow import ServiceNowClient, ServiceNowConfig, sync_servicenow
 from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 

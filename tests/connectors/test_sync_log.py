@@ -12,17 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.finance_csv import export_date_from_name
+from connectors.finance import FINANCE_ENTITIES, sync_finance
+from connectors.finance.reader import export_date_from_name
 from connectors.http import HttpPolicy, SourceError
+from connectors.jira import JIRA_ENTITIES, JiraClient, JiraConfig, sync_jira
 from connectors.landing import RawLanding
-from connectors.sync import (
-    FINANCE_ENTITIES,
-    JIRA_ENTITIES,
-    JiraClient,
-    JiraConfig,
-    sync_finance,
-    sync_jira,
-)
 from connectors.sync_log import SyncAttempt, SyncLog
 
 QUICK = HttpPolicy(connect_timeout=1, max_attempts=2, backoff_base=0.01, backoff_max=0.01, retry_budget_seconds=2)

@@ -20,21 +20,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.engine import EntityResult
+from connectors.finance import FINANCE_ENTITIES, sync_finance
 from connectors.http import HttpPolicy, SourceError
+from connectors.jira import JIRA_ENTITIES, JiraClient, JiraConfig, sync_jira
 from connectors.landing import RawLanding
-from connectors.sync import (
-    FINANCE_ENTITIES,
-    JIRA_ENTITIES,
-    SERVICENOW_TABLES,
-    EntityResult,
-    JiraClient,
-    JiraConfig,
-    ServiceNowClient,
-    ServiceNowConfig,
-    sync_finance,
-    sync_jira,
-    sync_servicenow,
-)
+from connectors.servicenow import SERVICENOW_TABLES, ServiceNowClient, ServiceNowConfig, sync_servicenow
 from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
 CHILD = Path(__file__).with_name("sync_child.py")
@@ -303,7 +294,7 @@ def test_finance_exports_load_with_every_broken_row_rejected_once(small_world_pa
     assert again["files"].skipped_unchanged == len(files)
 
     # The same bytes under another name load nothing; a re-export with other bytes loads as a new file.
-    from connectors.finance_csv import hash_and_sniff_encoding
+    from connectors.finance.reader import hash_and_sniff_encoding
 
     original = next(p for p in files if hash_and_sniff_encoding(p)[1].startswith("utf-8"))
     (drop / original.name.replace(".csv", "_copy.csv")).write_bytes(original.read_bytes())

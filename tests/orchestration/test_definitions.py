@@ -46,7 +46,9 @@ def raw_keys(graph) -> list[dg.AssetKey]:
 
 
 def test_every_source_entity_is_an_asset_grouped_by_source(graph) -> None:
-    from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
+    from connectors.finance import FINANCE_ENTITIES
+    from connectors.jira import JIRA_ENTITIES
+    from connectors.servicenow import SERVICENOW_TABLES
 
     expected = (
         [("jira", e) for e in JIRA_ENTITIES]

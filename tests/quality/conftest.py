@@ -47,9 +47,9 @@ def write_batch(landing: RawLanding) -> WriteBatch:
 @pytest.fixture(scope="session")
 def synced_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RawLanding:
     """The session's small world, synced once by the real connectors over real HTTP into a landing."""
-    from connectors.jira import JiraConfig
-    from connectors.servicenow import ServiceNowConfig
-    from connectors.sync import jira_client, servicenow_client, sync_finance, sync_jira, sync_servicenow
+    from connectors.finance import sync_finance
+    from connectors.jira import JiraConfig, jira_client, sync_jira
+    from connectors.servicenow import ServiceNowConfig, servicenow_client, sync_servicenow
     from simulators import start_simulators
 
     root = tmp_path_factory.mktemp("quality-sync")

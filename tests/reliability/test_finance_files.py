@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from connectors.finance import sync_finance
 from connectors.landing import RawLanding
-from connectors.sync import sync_finance
 
 HEADER = (
     "company_code,fiscal_year,fiscal_period,posting_date,document_number,line_number,gl_account,"

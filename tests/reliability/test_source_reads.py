@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 
 from connectors.http import HttpPolicy, SourceConfigError, SourceError
-from connectors.jira import JiraClient, JiraConfig
+from connectors.jira import JiraClient, JiraConfig, sync_jira
 from connectors.landing import RawLanding
-from connectors.servicenow import ServiceNowClient, ServiceNowConfig
-from connectors.sync import sync_jira, sync_servicenow
+from connectors.servicenow import ServiceNowClient, ServiceNowConfig, sync_servicenow
 from connectors.sync_log import SyncLog
 from tests.connectors.clients import TEST_POLICY, servicenow_for
 from tests.connectors.scripted_http import Answer, ScriptedServer

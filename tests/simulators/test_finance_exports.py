@@ -465,8 +465,8 @@ def test_the_newest_file_per_company_period_gives_exactly_the_ledger(exported, c
 
 def test_the_product_parser_rejects_exactly_the_broken_rows(exported, small_world_path: Path, tmp_path: Path) -> None:
     """The connector reads every file; only the eight broken rows are rejected, each for its reason."""
+    from connectors.finance import sync_finance
     from connectors.landing import RawLanding
-    from connectors.sync import sync_finance
 
     folder, paths = exported
     landing = RawLanding(tmp_path / "raw")

@@ -1,9 +1,10 @@
 """Fixtures for the dbt tests: the small world landed once, and real `dbt build`s over it.
 
 The raw landing is produced the way production produces it: the simulators serve the small world
-on loopback and ``connectors.sync`` reads it through the real Jira, ServiceNow and finance-file
-paths. Each build gets its own PWH_HOME (its own DuckDB file) and its own dbt target/log folders,
-so builds never share state with each other or with a developer's ``dbt_project/target``.
+on loopback and the connectors' syncs (``connectors.jira``, ``connectors.servicenow``,
+``connectors.finance``) read it through the real Jira, ServiceNow and finance-file paths. Each
+build gets its own PWH_HOME (its own DuckDB file) and its own dbt target/log folders, so builds
+never share state with each other or with a developer's ``dbt_project/target``.
 """
 
 from __future__ import annotations
@@ -54,16 +55,10 @@ class DbtBuild:
 def land_world(world_path: Path, home: Path) -> Path:
     """Serve ``world_path`` on loopback and sync all three sources into ``home/raw``, as production
     does; ``home`` becomes a PWH_HOME-shaped folder with an empty ``quality/`` log."""
+    from connectors.finance import sync_finance
+    from connectors.jira import JiraConfig, jira_client, sync_jira
     from connectors.landing import RawLanding
-    from connectors.sync import (
-        JiraConfig,
-        ServiceNowConfig,
-        jira_client,
-        servicenow_client,
-        sync_finance,
-        sync_jira,
-        sync_servicenow,
-    )
+    from connectors.servicenow import ServiceNowConfig, servicenow_client, sync_servicenow
     from quality.results import ensure_results_folder
     from simulators import start_simulators
 

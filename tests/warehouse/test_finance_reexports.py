@@ -142,8 +142,10 @@ class Scenario:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory, dbt_builder) -> Scenario:
+    from connectors.finance import FINANCE_ENTITIES, sync_finance
+    from connectors.jira import JIRA_ENTITIES
     from connectors.landing import RawLanding
-    from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES, sync_finance
+    from connectors.servicenow import SERVICENOW_TABLES
     from quality.results import ensure_results_folder
 
     home = tmp_path_factory.mktemp("legal_entities")

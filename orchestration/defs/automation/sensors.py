@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from connectors.finance_csv import SETTLE_SECONDS, list_exports, recently_modified
+from connectors.finance.reader import SETTLE_SECONDS, list_exports, recently_modified
 from orchestration.defs.automation.jobs import finance_refresh, nightly_sync, publish, publish_tags
 from orchestration.settings import automations_on, load_environment
 
@@ -31,7 +31,7 @@ def settled_exports(
 ) -> tuple[list[DropFile], list[str]]:
     """Settled export files in the folder, and the names of those still being written.
 
-    The connector's own listing and "still being written" rule (connectors/finance_csv.py), so
+    The connector's own listing and "still being written" rule (connectors/finance/reader.py), so
     the sensor never ignores a file the sync reads, nor wakes up for one it skips.
     """
     ready: list[DropFile] = []

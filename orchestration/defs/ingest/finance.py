@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from connectors.sync import FINANCE_ENTITIES, sync_finance
+from connectors.finance import FINANCE_ENTITIES, sync_finance
 from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs
 from orchestration.defs.resources import FinanceDropResource, WarehouseResource
 

@@ -5,7 +5,7 @@ from contextlib import closing
 
 import dagster as dg
 
-from connectors.sync import JIRA_ENTITIES, jira_client, sync_jira
+from connectors.jira import JIRA_ENTITIES, jira_client, sync_jira
 from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs, selected_entities
 from orchestration.defs.resources import JiraResource, WarehouseResource
 

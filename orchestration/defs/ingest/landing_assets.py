@@ -14,9 +14,9 @@ from typing import Protocol
 
 import dagster as dg
 
+from connectors.engine import EntityResult
 from connectors.http import SourceConfigError, SourceError
 from connectors.landing import LandingBusy, RawLanding
-from connectors.sync import EntityResult
 from connectors.sync_log import SyncAttempt, SyncLog
 from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import NotConfigured

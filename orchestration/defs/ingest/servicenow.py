@@ -5,7 +5,7 @@ from contextlib import closing
 
 import dagster as dg
 
-from connectors.sync import SERVICENOW_TABLES, servicenow_client, sync_servicenow
+from connectors.servicenow import SERVICENOW_TABLES, servicenow_client, sync_servicenow
 from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs, selected_entities
 from orchestration.defs.resources import ServiceNowResource, WarehouseResource
 

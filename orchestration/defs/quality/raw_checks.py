@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from connectors.finance import FINANCE_ENTITIES
+from connectors.jira import JIRA_ENTITIES
 from connectors.landing import RawLanding
-from connectors.sync import FINANCE_ENTITIES, JIRA_ENTITIES, SERVICENOW_TABLES
+from connectors.servicenow import SERVICENOW_TABLES
 from orchestration.defs.ingest.landing_assets import raw_key
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import WarehouseResource

@@ -308,7 +308,7 @@ class JiraClient:
         # Pages a read may take where Jira gives no count (with a count, the count decides).
         self.max_pages = max_pages
         # What /project/search counted in the latest projects() read: a full read is only trusted
-        # to detect deletions when it saw that many (connectors/sync.py).
+        # to detect deletions when it saw that many (connectors/jira/sync.py).
         self.project_total: int | None = None
         self.extra_issue_fields = tuple(extra_issue_fields)
         self.pages = 0
@@ -595,6 +595,11 @@ class JiraClient:
                 method="GET",
                 url=path,
             )
+
+
+def jira_client(config: JiraConfig, policy: HttpPolicy | None = None) -> JiraClient:
+    """A Jira client from its config (verify = CA bundle path or bool)."""
+    return JiraClient(config, policy=policy)
 
 
 def _paginate_allow_empty(

@@ -348,6 +348,11 @@ class ServiceNowClient:
         )
 
 
+def servicenow_client(config: ServiceNowConfig, policy: HttpPolicy | None = None) -> ServiceNowClient:
+    """A ServiceNow client from its config (verify = CA bundle path or bool)."""
+    return ServiceNowClient(config, policy=policy)
+
+
 def _int_header(value: str | None) -> int | None:
     if value is None:
         return None
