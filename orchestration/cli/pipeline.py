@@ -1,7 +1,7 @@
 """`pwh run` and `pwh demo`: one night of the pipeline, from the command line.
 
 In order: take PWH_HOME's run lock (one run at a time); ask every configured source the preflight
-questions (orchestration/preflight.py) — a drop folder that cannot be read stops it there (exit 2,
+questions (orchestration/cli/preflight.py) — a drop folder that cannot be read stops it there (exit 2,
 nothing synced or published); a source that fails is reported in seconds, logged as a failed run and published
 to the data-quality marts, and the night stops there; clean up after a run that was killed
 (orchestration/lifecycle.py); otherwise run `nightly_sync`
@@ -22,9 +22,9 @@ EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
 
 
 def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = False) -> int:
-    from orchestration.console import child_output_to
+    from orchestration.cli.console import child_output_to
+    from orchestration.cli.preflight import check_sources
     from orchestration.lifecycle import prepare_dagster_home, run_lock
-    from orchestration.preflight import check_sources
 
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
     started = datetime.now(UTC)
@@ -78,7 +78,10 @@ def _wait_for_daemon_runs(instance, wait: bool, busy: type[Exception], in_progre
 
 def _night(settings: Settings, instance, *, full: bool, failed: list, started: datetime, log_path) -> int:  # noqa: ANN001
     """The night itself, once the preflight has answered (`failed`: the sources that cannot be read)."""
-    from orchestration.console import child_output_to
+    from orchestration.cli.console import child_output_to
+    from orchestration.cli.preflight import record_failures
+    from orchestration.cli.progress import ProgressPrinter
+    from orchestration.cli.report import print_headline
     from orchestration.defs.automation.jobs import (
         NIGHTLY_JOB,
         PUBLISH_JOB,
@@ -86,9 +89,6 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
         sync_tags,
     )
     from orchestration.defs.transform.project import prepare_manifest
-    from orchestration.preflight import record_failures
-    from orchestration.progress import ProgressPrinter
-    from orchestration.report import print_headline
     from orchestration.runner import interrupts_raise, run_job
 
     paths = settings.paths
@@ -134,7 +134,7 @@ def _report_failures(nightly, publish, log_path, err: TextIO) -> None:  # noqa: 
 
 def configured_sources():  # noqa: ANN201 (list[SourceSetting])
     """Each source with its config, or what a user must set (no Dagster import: `pwh check` is quick)."""
-    from orchestration.preflight import SourceSetting
+    from orchestration.cli.preflight import SourceSetting
     from orchestration.settings import (
         NotConfigured,
         finance_config,

@@ -14,6 +14,12 @@
 Exit code 0 only when every asset materialised and every blocking check passed; 1 when the
 pipeline ran and something failed (one line per failure on stderr); 2 when it could not start
 (configuration, a busy PWH_HOME or port, usage); 130 / 143 when interrupted by SIGINT / SIGTERM.
+
+This module parses the command line and dispatches. Beside it: pipeline.py (`pwh run`, `pwh demo`:
+one night of the pipeline; console.py, progress.py and report.py are what it shows on the
+terminal), preflight.py (`pwh check`, and the same questions before every run) and servers.py
+(`pwh ui`, `pwh serve`). `pwh simulate` is simulators/serve.py. What the Dagster definitions use
+too stays in orchestration/: settings.py, runner.py, lifecycle.py and scenarios.py.
 """
 
 from __future__ import annotations
@@ -56,8 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    from orchestration.cli.servers import CannotServe
     from orchestration.lifecycle import Interrupted, RunBusy
-    from orchestration.servers import CannotServe
     from orchestration.settings import ConfigError
 
     try:
@@ -251,8 +257,8 @@ def _date(text: str) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from orchestration.pipeline import configured_sources, run_pipeline
-    from orchestration.preflight import ensure_home_writable
+    from orchestration.cli.pipeline import configured_sources, run_pipeline
+    from orchestration.cli.preflight import ensure_home_writable
 
     if args.as_of:
         os.environ["PWH_AS_OF"] = args.as_of.isoformat()
@@ -269,8 +275,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from orchestration.pipeline import configured_sources
-    from orchestration.preflight import check_home, check_sources, print_table
+    from orchestration.cli.pipeline import configured_sources
+    from orchestration.cli.preflight import check_home, check_sources, print_table
 
     settings = _settings()
     sources = configured_sources()
@@ -285,8 +291,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.pipeline import run_pipeline
-    from orchestration.preflight import ensure_home_writable
+    from orchestration.cli.pipeline import run_pipeline
+    from orchestration.cli.preflight import ensure_home_writable
     from simulators import start_simulators
     from simulators.serve import ensure_world
 
@@ -336,9 +342,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve(kind: str, host: str, port: int, *, automations: bool) -> int:
     from dagster import DagsterInstance
 
+    from orchestration.cli.preflight import ensure_home_writable
+    from orchestration.cli.servers import commands, ensure_can_serve, supervise
     from orchestration.lifecycle import daemon_alive, prepare_dagster_home
-    from orchestration.preflight import ensure_home_writable
-    from orchestration.servers import commands, ensure_can_serve, supervise
 
     settings = _settings()
     ensure_home_writable(settings.paths)
@@ -500,7 +506,3 @@ def _settings() -> Settings:
     os.environ["PWH_AS_OF"] = settings.as_of.isoformat()
     os.environ["PWH_REPORTING_CURRENCY"] = settings.reporting_currency
     return settings
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

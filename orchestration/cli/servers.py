@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
+WORKSPACE = Path(__file__).resolve().parents[2] / "workspace.yaml"
 # Seconds the children get to stop on SIGTERM before they are killed.
 STOP_GRACE_SECONDS = 10.0
 
