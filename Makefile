@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: setup demo test test-long benchmark clean
+.PHONY: setup demo lint test test-long benchmark clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -33,12 +33,22 @@ setup: $(VENV)/.synced
 demo: setup
 	$(VENV)/bin/pwh demo $(ARGS)
 
+# ruff (lint and format) on the Python, sqlfluff on the dbt models (dbt templater; it compiles
+# the project against a scratch PWH_HOME, so it needs no warehouse).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PWH_HOME="$$(mktemp -d)" $(VENV)/bin/sqlfluff lint dbt_project --processes 2
+
+# Whole test files go to the two workers (their module fixtures are built once); the costly
+# session fixtures (the demo warehouse, the landed small world, its dbt builds) are built once per
+# run and shared by both workers (tests/conftest.py shared_once).
 test: setup
-	$(VENV)/bin/pytest -n 2 --dist loadgroup $(ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadfile $(ARGS)
 
 # Scenarios of several whole pipeline runs (minutes each); CI runs them after `make test`.
 test-long: setup
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -m long $(ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m long $(ARGS)
 
 benchmark: setup
 	$(VENV)/bin/pytest -m benchmark -p no:cacheprovider $(ARGS)

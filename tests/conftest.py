@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -83,32 +86,53 @@ def run_pwh(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 90
     return subprocess.run([str(pwh), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test that uses the demo warehouse runs on the worker that built it: one demo build per
-    suite, not one per worker. (Before xdist's own hook, which reads the group marks.)"""
-    for item in items:
-        if "small_warehouse" in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group("small_warehouse"))
+def shared_once(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, build: Callable[[Path], dict]
+) -> tuple[Path, dict]:
+    """Build ``name`` once per test session, whichever xdist worker asks first, and share it.
+
+    The first worker to take the lock builds into ``<session temp>/<name>`` and writes what
+    ``build`` returned next to it; the others wait on the lock and read that. So a fixture as
+    costly as the demo warehouse is built once, and the tests that read it run on both workers.
+    Tests treat the folder as read-only (they copy it to change it).
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent
+    folder, meta = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        if not meta.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a half-built folder of a killed session
+            folder.mkdir(parents=True)
+            meta.write_text(json.dumps(build(folder)))
+    return folder, json.loads(meta.read_text())
 
 
 @pytest.fixture(scope="session")
-def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> SmallWarehouse:
-    """Simulators → connectors → raw landing → checks → dbt → publish → exports, as a user runs it.
+def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> SmallWarehouse:
+    """Simulators → connectors → raw landing → checks → dbt → publish → exports, as a user runs it:
+    built once per session (shared by the xdist workers), read-only for the tests.
 
     The session's small world is put where `pwh demo` caches worlds, so the demo serves exactly
     the world the other tests read.
     """
     from simulators.serve import world_file_name
 
-    home = tmp_path_factory.mktemp("pwh_home")
-    world = home / "simulator" / world_file_name("small", TEST_SEED, TEST_ANCHOR)
-    world.parent.mkdir(parents=True)
-    shutil.copyfile(small_world_path, world)
-    args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
-    result = run_pwh(args, pwh_env(home, PWH_EXECUTOR="multiprocess"), cwd=home)
-    warehouse = SmallWarehouse(home, world, TEST_ANCHOR, result.returncode, result.stdout, result.stderr)
-    assert result.returncode == 0, (
-        f"pwh demo failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    world_name = world_file_name("small", TEST_SEED, TEST_ANCHOR)
+
+    def build(home: Path) -> dict:
+        world = home / "simulator" / world_name
+        world.parent.mkdir(parents=True)
+        shutil.copyfile(small_world_path, world)
+        args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
+        result = run_pwh(args, pwh_env(home, PWH_EXECUTOR="multiprocess"), cwd=home)
+        return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+
+    home, outcome = shared_once(tmp_path_factory, worker_id, "small_warehouse", build)
+    warehouse = SmallWarehouse(
+        home, home / "simulator" / world_name, TEST_ANCHOR, outcome["returncode"], outcome["stdout"], outcome["stderr"]
+    )
+    assert warehouse.returncode == 0, (
+        f"pwh demo failed ({warehouse.returncode}):\n{warehouse.stdout[-3000:]}\n{warehouse.stderr[-3000:]}"
     )
     return warehouse

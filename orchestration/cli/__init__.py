@@ -38,7 +38,7 @@ from orchestration.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
 
-# Nothing we run phones home (DEVELOPERS.md).
+# Nothing we run phones home (README: no telemetry).
 QUIET_ENV = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     "DO_NOT_TRACK": "1",

@@ -16,7 +16,7 @@ from simulators import start_simulators
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
 # A whole night with a corrupt batch (minutes): in `make test-long`, which CI runs after `make test`.
-pytestmark = [pytest.mark.xdist_group("small_warehouse"), pytest.mark.long]
+pytestmark = pytest.mark.long
 
 KPI_MARTS = ["kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_budget_vs_actual"]
 

@@ -69,7 +69,6 @@ def warehouse_copy(small_warehouse: SmallWarehouse, tmp_path: Path) -> Path:
 # --- fast failure ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xdist_group("small_warehouse")
 def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouched(
     warehouse_copy: Path, small_warehouse: SmallWarehouse
 ) -> None:
@@ -311,7 +310,6 @@ def test_make_names_what_is_missing_without_python_3_11(tmp_path: Path) -> None:
 
 
 @pytest.mark.long
-@pytest.mark.xdist_group("small_warehouse")
 @pytest.mark.parametrize(("sig", "moment"), [(signal.SIGINT, "▶ raw_"), (signal.SIGTERM, "▶ dbt_core_models")])
 def test_an_interrupted_run_is_canceled_and_the_next_one_runs(
     warehouse_copy: Path, small_warehouse: SmallWarehouse, sig: int, moment: str, monkeypatch: pytest.MonkeyPatch

@@ -9,7 +9,6 @@ import pytest
 from tests.conftest import SmallWarehouse
 
 # one worker builds the session's small warehouse; its tests run there
-pytestmark = pytest.mark.xdist_group("small_warehouse")
 
 KPI_MARTS = [
     "kpi_project_scorecard",

@@ -11,13 +11,11 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from serving.publish import publish
 from tests.conftest import SmallWarehouse
 
 # one worker builds the session's small warehouse; its tests run there
-pytestmark = pytest.mark.xdist_group("small_warehouse")
 
 READER = textwrap.dedent(
     """

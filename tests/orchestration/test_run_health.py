@@ -20,7 +20,6 @@ from simulators import start_simulators
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
 # one worker builds the session's small warehouse; its tests run there
-pytestmark = pytest.mark.xdist_group("small_warehouse")
 
 KPI_MARTS = ("kpi_project_scorecard", "kpi_portfolio_summary", "kpi_capacity_utilization", "kpi_headline")
 DATA_QUALITY_LINE = re.compile(

@@ -20,7 +20,7 @@ import yaml
 from planning.tables import SPECS, TABLE_NAMES
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("small_warehouse")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from simulators import start_simulators
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
-pytestmark = [pytest.mark.long, pytest.mark.xdist_group("small_warehouse")]
+pytestmark = pytest.mark.long
 
 PWH = Path(sys.executable).with_name("pwh")
 COMPARED = (

@@ -24,8 +24,6 @@ import pytest
 from serving.dashboard import PAGES
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 
-pytestmark = pytest.mark.xdist_group("small_warehouse")
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = "apt-get install -y chromium chromium-driver"

@@ -14,8 +14,6 @@ from serving.powerbi import MEASURES, tmdl_name
 from tests.conftest import SmallWarehouse, pwh_env, run_pwh
 from tests.serving.tmdl_grammar import Node, TmdlError, parse, parse_column_ref, parse_folder
 
-pytestmark = pytest.mark.xdist_group("small_warehouse")
-
 KPI_MEASURES = {
     "On-time delivery rate",
     "Budget variance %",

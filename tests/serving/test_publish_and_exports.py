@@ -25,8 +25,6 @@ from serving.publish import publish
 from serving.workbook import ABOUT_SHEET, MONEY_FORMAT, PERCENT_FORMAT, sheet_order
 from tests.conftest import SmallWarehouse
 
-pytestmark = pytest.mark.xdist_group("small_warehouse")
-
 DATA_QUALITY_MARTS = ("kpi_data_quality", "kpi_run_health", "kpi_source_freshness")
 
 # Holds the published file open read-write (as a careless BI tool would), says so, and on a line

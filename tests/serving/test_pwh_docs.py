@@ -17,8 +17,6 @@ import pytest
 
 from tests.conftest import SmallWarehouse, pwh_env
 
-pytestmark = pytest.mark.xdist_group("small_warehouse")
-
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -76,9 +76,31 @@ def land_world(world_path: Path, home: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log."""
-    return land_world(small_world_path, tmp_path_factory.mktemp("landing"))
+def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log
+    (landed once per session, shared by the xdist workers; read-only)."""
+    from tests.conftest import shared_once
+
+    home, _ = shared_once(
+        tmp_path_factory, worker_id, "small_landing", lambda h: {"home": str(land_world(small_world_path, h))}
+    )
+    return home
+
+
+def _shared_build(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, landing: Path, as_of: date
+) -> DbtBuild:
+    """``run_dbt_build`` once per session for all xdist workers (see tests/conftest.py shared_once)."""
+    from tests.conftest import shared_once
+
+    def build(home: Path) -> dict:
+        done = run_dbt_build(landing, home, as_of)
+        return {"returncode": done.returncode, "output": done.output, "run_results": done.run_results}
+
+    home, outcome = shared_once(tmp_path_factory, worker_id, name, build)
+    return DbtBuild(
+        home, home / "portfolio.duckdb", as_of, outcome["returncode"], outcome["output"], outcome["run_results"]
+    )
 
 
 def run_dbt_build(landing_home: Path, home: Path, as_of: date, select: list[str] | None = None) -> DbtBuild:
@@ -140,13 +162,13 @@ def dbt_builder():
 
 
 @pytest.fixture(scope="session")
-def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+def small_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DbtBuild:
     """The small world built from an empty PWH_HOME, as of the world's anchor date."""
-    return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_anchor"), ANCHOR_AS_OF)
+    return _shared_build(tmp_path_factory, worker_id, "build_anchor", small_landing, ANCHOR_AS_OF)
 
 
 @pytest.fixture(scope="session")
-def mid_month_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtBuild:
+def mid_month_build(small_landing: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DbtBuild:
     """The small world built as of Wednesday 18 March 2026: mid-month and mid-week, so the month in
     progress counts to date (docs/kpis.md "To date") and every cut falls inside a period."""
-    return run_dbt_build(small_landing, tmp_path_factory.mktemp("build_mid_month"), MID_MONTH_AS_OF)
+    return _shared_build(tmp_path_factory, worker_id, "build_mid_month", small_landing, MID_MONTH_AS_OF)

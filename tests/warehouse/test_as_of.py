@@ -13,10 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xdist_group("dbt_builds"),
-]  # one worker lands the small world and runs the dbt builds
+pytestmark = pytest.mark.slow
 
 EARLY = date(2026, 3, 18)
 EARLY_MONTH = date(2026, 3, 1)

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xdist_group("dbt_builds"),
-]  # one worker lands the small world and runs the dbt builds
+pytestmark = pytest.mark.slow
 
 KPI_COLUMNS: dict[str, list[str]] = {
     "kpi_project_scorecard": [

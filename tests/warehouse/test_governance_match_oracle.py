@@ -46,8 +46,8 @@ class Built:
     scope="module",
     params=[
         # each build runs on the worker that builds it for the other warehouse tests
-        pytest.param("mid_month", marks=pytest.mark.xdist_group("dbt_builds")),
-        pytest.param("month_end", marks=pytest.mark.xdist_group("small_warehouse")),
+        pytest.param("mid_month"),
+        pytest.param("month_end"),
     ],
 )
 def built(request: pytest.FixtureRequest) -> Built:

@@ -93,9 +93,9 @@ class BuiltWarehouse:
 @pytest.fixture(
     scope="module",
     params=[
-        pytest.param("month_end", marks=pytest.mark.xdist_group("small_warehouse")),
+        pytest.param("month_end"),
         # the mid-month build shares the worker that builds the small landing for the dbt tests
-        pytest.param("mid_month", marks=pytest.mark.xdist_group("dbt_builds")),
+        pytest.param("mid_month"),
     ],
 )
 def warehouse(request: pytest.FixtureRequest) -> BuiltWarehouse:
