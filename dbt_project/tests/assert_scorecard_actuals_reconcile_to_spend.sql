@@ -30,5 +30,5 @@ from scorecard
 full outer join spend
     on scorecard.project_id = spend.project_id
 where scorecard.project_id is null
-   or spend.project_id is null
-   or abs(scorecard.actual_cost_to_date_amount - spend.spend_to_date) > 0.000001
+    or spend.project_id is null
+    or abs(scorecard.actual_cost_to_date_amount - spend.spend_to_date) > 0.000001

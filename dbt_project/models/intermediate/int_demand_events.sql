@@ -36,7 +36,10 @@ stages as (
 ),
 
 ladder_events as (
-    select demand_sys_id, 'screened' as event, min(version_date) as event_date from stages where stage_rank >= 2 group by 1
+    select demand_sys_id, 'screened' as event, min(version_date) as event_date
+    from stages
+    where stage_rank >= 2
+    group by 1
     union all
     select demand_sys_id, 'qualified', min(version_date) from stages where stage_rank >= 3 group by 1
     union all

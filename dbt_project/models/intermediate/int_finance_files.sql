@@ -47,7 +47,7 @@ by_periods as (
         count(*) filter (where periods.is_in_force) as periods_in_force,
         -- the newest of the files that now hold its replaced periods
         arg_min(period_holders.file_sha256, period_holders.newness_rank)
-            filter (where not periods.is_in_force) as periods_now_in_file_sha256
+        filter (where not periods.is_in_force) as periods_now_in_file_sha256
     from periods
     left join period_holders
         on periods.file_kind = period_holders.file_kind
@@ -101,7 +101,7 @@ final as (
             as double
         ) as reject_ratio,
         coalesce(decided.rows_rejected, 0) > {{ var('finance_max_reject_ratio') }}
-            * (coalesce(decided.rows_loaded, 0) + coalesce(decided.rows_rejected, 0)) as is_over_reject_limit,
+        * (coalesce(decided.rows_loaded, 0) + coalesce(decided.rows_rejected, 0)) as is_over_reject_limit,
         decided.period_count,
         decided.periods_in_force,
         decided.superseded_reason is null as is_in_force,

@@ -16,7 +16,8 @@ unmatched as (
     select
         'wbs_code' as identity_type,
         wbs_code as natural_id,
-        'WBS code on finance lines that no ServiceNow project carries; its GL lines sit under the unknown project' as reason,
+        'WBS code on finance lines that no ServiceNow project carries; its GL lines sit under the unknown project'
+            as reason,
         gl_line_count + forecast_row_count as affected_row_count
     from wbs_codes
     where not is_matched

@@ -26,7 +26,9 @@ directed as (
             else {{ json_text('$.inwardIssue.id', 'link') }}
         end as from_issue_id,
         case
-            when {{ json_text('$.outwardIssue.id', 'link') }} is not null then {{ json_text('$.outwardIssue.id', 'link') }}
+            when
+                {{ json_text('$.outwardIssue.id', 'link') }} is not null
+                then {{ json_text('$.outwardIssue.id', 'link') }}
             else owner_issue_id
         end as to_issue_id
     from link_elements

@@ -24,7 +24,9 @@ claims as (
         upper(trim(jira_project_key)) as jira_project_key,
         project_sys_id,
         project_number,
-        row_number() over (partition by upper(trim(jira_project_key)) order by project_number, project_sys_id) as claim_rank,
+        row_number()
+            over (partition by upper(trim(jira_project_key)) order by project_number, project_sys_id)
+            as claim_rank,
         count(*) over (partition by upper(trim(jira_project_key))) as claiming_project_count
     from projects
     where jira_project_key is not null

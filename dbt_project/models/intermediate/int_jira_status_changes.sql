@@ -45,9 +45,13 @@ final as (
         coalesce(to_by_id.status_category_key, to_by_name.status_category_key) as to_status_category_key
     from status_items
     left join statuses as from_by_id on status_items.from_status_id = from_by_id.status_id
-    left join statuses as from_by_name on from_by_id.status_id is null and status_items.from_status_name = from_by_name.status_name
+    left join
+        statuses as from_by_name
+        on from_by_id.status_id is null and status_items.from_status_name = from_by_name.status_name
     left join statuses as to_by_id on status_items.to_status_id = to_by_id.status_id
-    left join statuses as to_by_name on to_by_id.status_id is null and status_items.to_status_name = to_by_name.status_name
+    left join
+        statuses as to_by_name
+        on to_by_id.status_id is null and status_items.to_status_name = to_by_name.status_name
 )
 
 select * from final

@@ -28,7 +28,9 @@ initial_intervals as (
         issues.created_at as valid_from,
         coalesce(first_changes.changed_at, timestamp '9999-12-31') as valid_to,
         coalesce(first_changes.from_status_id, issues.status_id) as status_id,
-        coalesce(first_changes.from_status_category_key, issues.status_category_key, current_statuses.status_category_key) as status_category_key
+        coalesce(
+            first_changes.from_status_category_key, issues.status_category_key, current_statuses.status_category_key
+        ) as status_category_key
     from issues
     left join ordered_changes as first_changes
         on issues.issue_id = first_changes.issue_id

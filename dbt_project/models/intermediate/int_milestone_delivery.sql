@@ -79,7 +79,11 @@ approved_versions as (
                 partition by milestones.task_sys_id
                 order by
                     case when task_versions.updated_at <= project_approvals.approved_seen_at then 0 else 1 end,
-                    case when task_versions.updated_at <= project_approvals.approved_seen_at then task_versions.updated_at end desc nulls last,
+                    case
+                        when
+                            task_versions.updated_at <= project_approvals.approved_seen_at
+                            then task_versions.updated_at
+                    end desc nulls last,
                     task_versions.updated_at
             ) as version_rank
         from milestones

@@ -95,7 +95,8 @@ state_labels as (
 
 final as (
     select
-        {{ surrogate_key(["'servicenow'", "'pm_project'", 'versioned.project_sys_id', 'versioned.version_number']) }} as project_key,
+        {{ surrogate_key(["'servicenow'", "'pm_project'", 'versioned.project_sys_id', 'versioned.version_number']) }}
+            as project_key,
         versioned.version_number,
         -- the first version stands from the project's creation: nothing earlier is known
         case
@@ -112,7 +113,7 @@ final as (
         case when versioned.version_number = 1 then timestamp '1900-01-01' else versioned.updated_at end as join_from,
         coalesce(versioned.next_version_from, timestamp '9999-12-31') as join_to,
         {% for column in tracked_columns %}
-        versioned.{{ column }},
+            versioned.{{ column }},
         {%- endfor %}
         versioned.project_sys_id,
         state_labels.state,

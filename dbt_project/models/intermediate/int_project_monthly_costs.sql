@@ -38,7 +38,7 @@ actual as (
         cast(null as decimal(38, 16))
     from gl_lines
     where month_start_date <= date_trunc('month', {{ as_of_date() }})
-      and has_fx_rate
+        and has_fx_rate
 ),
 
 -- the latest forecast version is the greatest label not after the as-of month, across all

@@ -13,7 +13,11 @@ benefits as (
 ),
 
 monthly as (
-    select project_sys_id, month_start_date, sum(planned_amount) as planned_cost, cast(0 as decimal(38, 6)) as planned_benefit
+    select
+        project_sys_id,
+        month_start_date,
+        sum(planned_amount) as planned_cost,
+        cast(0 as decimal(38, 6)) as planned_benefit
     from costs
     where project_sys_id is not null
     group by 1, 2
@@ -70,15 +74,17 @@ discounted as (
             cast(project_months.planned_benefit - project_months.planned_cost as double)
             / pow(
                 1 + cast({{ var('discount_rate') }} as double),
-                {{ fiscal_year_of('project_months.month_start_date') }} - {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
+                {{ fiscal_year_of('project_months.month_start_date') }}
+                - {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
             )
         ) as npv
     from project_months
     inner join projects
         on project_months.project_sys_id = projects.project_sys_id
     where projects.planned_start_at is not null
-      -- "years before the start year do not occur": a plan month before it is left out
-      and {{ fiscal_year_of('project_months.month_start_date') }} >= {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
+        -- "years before the start year do not occur": a plan month before it is left out
+        and {{ fiscal_year_of('project_months.month_start_date') }}
+        >= {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
     group by 1
 ),
 
@@ -97,11 +103,13 @@ final as (
         coalesce(totals.bac, 0) as bac_amount,
         coalesce(totals.total_planned_benefit, 0) as total_planned_benefit_amount,
         -- a project with a planned start but no plans has an NPV of 0 (a sum over nothing)
-        case when projects.planned_start_at is not null then cast(coalesce(discounted.npv, 0) as decimal(38, 6)) end as npv_amount,
+        case when projects.planned_start_at is not null then cast(coalesce(discounted.npv, 0) as decimal(38, 6)) end
+            as npv_amount,
         {{ ratio('coalesce(totals.total_planned_benefit, 0) - coalesce(totals.bac, 0)', 'totals.bac') }} as roi_ratio,
         first_cost_months.first_cost_month,
         payback_months.payback_month,
-        cast(datediff('month', first_cost_months.first_cost_month, payback_months.payback_month) as integer) as payback_months
+        cast(datediff('month', first_cost_months.first_cost_month, payback_months.payback_month) as integer)
+            as payback_months
     from projects
     left join totals
         on projects.project_sys_id = totals.project_sys_id

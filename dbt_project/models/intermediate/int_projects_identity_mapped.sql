@@ -25,7 +25,7 @@ final as (
         coalesce(wbs_codes.gl_line_count, 0) > 0 as has_gl_lines,
         -- true when this project lost a shared key to another project (see the mapping models)
         (jira_projects.project_sys_id is not null and jira_projects.project_sys_id <> projects.project_sys_id)
-            or (wbs_codes.project_sys_id is not null and wbs_codes.project_sys_id <> projects.project_sys_id)
+        or (wbs_codes.project_sys_id is not null and wbs_codes.project_sys_id <> projects.project_sys_id)
             as has_key_clash
     from projects
     left join jira_projects

@@ -19,7 +19,7 @@ actual as (
         cast(0 as double) as allocated_hours_to_date
     from time_card_days
     where is_counted
-      and work_date <= {{ as_of_date() }}
+        and work_date <= {{ as_of_date() }}
 ),
 
 -- allocation is a plan, not a dated fact: allocated_hours is the whole month's; the as-of
@@ -35,7 +35,7 @@ allocated as (
         case when plan_date <= {{ as_of_date() }} then planned_hours else 0 end
     from plan_days
     where is_counted
-      and plan_date is not null
+        and plan_date is not null
 ),
 
 hours as (

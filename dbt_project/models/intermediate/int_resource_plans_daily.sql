@@ -17,11 +17,12 @@ plan_days as (
         plans.resource_plan_sys_id,
         cast(days.day as date) as plan_date
     from plans
-    cross join lateral (
-        select unnest(generate_series(plans.start_date, plans.end_date, interval 1 day)) as day
-    ) as days
+    cross join
+        lateral (
+            select unnest(generate_series(plans.start_date, plans.end_date, interval 1 day)) as day
+        ) as days
     where plans.start_date is not null
-      and plans.end_date is not null
+        and plans.end_date is not null
 ),
 
 -- planned hours spread evenly over the Mon-Fri days between the dates, inclusive (docs/kpis.md

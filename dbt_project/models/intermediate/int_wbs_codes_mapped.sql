@@ -42,7 +42,7 @@ gl_codes as (
         and gl_lines.fiscal_period = file_periods.fiscal_period
         and gl_lines.file_sha256 = file_periods.file_sha256
     where gl_lines.wbs_code is not null
-      and file_periods.is_in_force
+        and file_periods.is_in_force
     group by 1
 ),
 

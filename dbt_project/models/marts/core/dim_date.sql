@@ -10,26 +10,34 @@ plan_days as (
 
 projects as (
     select
-        least(min(cast(planned_start_at as date)), min(cast(work_start_at as date)), min(cast(created_at as date))) as first_date,
+        least(min(cast(planned_start_at as date)), min(cast(work_start_at as date)), min(cast(created_at as date)))
+            as first_date,
         greatest(max(cast(planned_end_at as date)), max(cast(work_end_at as date))) as last_date
     from {{ ref('stg_servicenow__pm_project') }}
 ),
 
 money as (
-    select min(month_start_date) as first_date, max(month_start_date) as last_date from {{ ref('int_project_monthly_costs') }}
+    select min(month_start_date) as first_date, max(month_start_date) as last_date
+    from {{ ref('int_project_monthly_costs') }}
 ),
 
 issues as (
-    select min(cast(created_at as date)) as first_date, max(cast(resolved_at as date)) as last_date from {{ ref('stg_jira__issues') }}
+    select min(cast(created_at as date)) as first_date, max(cast(resolved_at as date)) as last_date
+    from {{ ref('stg_jira__issues') }}
 ),
 
 bounds_seen as (
     select first_date, last_date from time_card_days
-    union all select first_date, last_date from plan_days
-    union all select first_date, last_date from projects
-    union all select first_date, last_date from money
-    union all select first_date, last_date from issues
-    union all select {{ as_of_date() }}, {{ as_of_date() }}
+    union all
+    select first_date, last_date from plan_days
+    union all
+    select first_date, last_date from projects
+    union all
+    select first_date, last_date from money
+    union all
+    select first_date, last_date from issues
+    union all
+    select {{ as_of_date() }}, {{ as_of_date() }}
 ),
 
 -- whole calendar years around everything dated, so any month or year filter is complete

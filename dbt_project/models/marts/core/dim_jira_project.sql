@@ -4,10 +4,6 @@ jira_projects as (
     select * from {{ ref('int_jira_projects_mapped') }}
 ),
 
-history as (
-    select * from {{ ref('int_project_history') }}
-),
-
 members as (
     select
         jira_projects.jira_project_key,

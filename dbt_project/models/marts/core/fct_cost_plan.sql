@@ -20,7 +20,8 @@ monthly as (
 
 final as (
     select
-        {{ surrogate_key(["'cost_plan'", 'monthly.project_sys_id', 'monthly.month_start_date', 'monthly.expense_type']) }} as cost_plan_key,
+        {{ surrogate_key(["'cost_plan'", 'monthly.project_sys_id',
+                          'monthly.month_start_date', 'monthly.expense_type']) }} as cost_plan_key,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         monthly.month_start_date,
         monthly.fiscal_year,

@@ -26,7 +26,8 @@ final as (
         demands.time_criticality,
         demands.risk_reduction,
         demands.job_size,
-        {{ ratio('demands.business_value + demands.time_criticality + demands.risk_reduction', 'demands.job_size') }} as wsjf
+        {{ ratio('demands.business_value + demands.time_criticality + demands.risk_reduction', 'demands.job_size') }}
+            as wsjf
     from demands
     left join portfolios
         on demands.portfolio_sys_id = portfolios.portfolio_sys_id

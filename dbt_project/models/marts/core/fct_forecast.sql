@@ -20,7 +20,8 @@ monthly as (
 
 final as (
     select
-        {{ surrogate_key(["'forecast'", 'monthly.wbs_code', 'monthly.month_start_date', 'monthly.expense_type', 'monthly.version']) }} as forecast_key,
+        {{ surrogate_key(["'forecast'", 'monthly.wbs_code', 'monthly.month_start_date',
+                          'monthly.expense_type', 'monthly.version']) }} as forecast_key,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         monthly.month_start_date,
         project_versions.project_number as project_id,

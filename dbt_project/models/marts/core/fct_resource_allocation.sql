@@ -23,7 +23,8 @@ weekly as (
 
 final as (
     select
-        {{ surrogate_key(["'allocation'", 'weekly.user_sys_id', 'weekly.project_sys_id', 'weekly.week_start_date']) }} as resource_allocation_key,
+        {{ surrogate_key(["'allocation'", 'weekly.user_sys_id', 'weekly.project_sys_id', 'weekly.week_start_date']) }}
+            as resource_allocation_key,
         coalesce(resources.resource_key, {{ unknown_key() }}) as resource_key,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         weekly.week_start_date,

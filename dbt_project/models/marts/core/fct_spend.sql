@@ -53,7 +53,11 @@ final as (
         on gl_lines.cost_center_code = cost_centers.cost_center_id
     left join vendors
         on gl_lines.vendor_id = vendors.vendor_id
-    {{ project_version_join('project_versions', 'gl_lines.project_sys_id', 'coalesce(gl_lines.posting_date, gl_lines.month_start_date)') }}
+    {{ project_version_join(
+        'project_versions',
+        'gl_lines.project_sys_id',
+        'coalesce(gl_lines.posting_date, gl_lines.month_start_date)'
+    ) }}
 )
 
 select * from final

@@ -35,7 +35,7 @@ phases as (
     left join state_labels
         on tasks.state_code = state_labels.state_code
     where tasks.phase_type is not null
-      and tasks.project_sys_id is not null
+        and tasks.project_sys_id is not null
 ),
 
 -- the day a closed phase closed: its own work_end, else (a phase closed incomplete or skipped with

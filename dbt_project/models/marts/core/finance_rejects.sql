@@ -41,10 +41,10 @@ unconvertible as (
         file_name,
         file_line,
         company_code || ' ' || fiscal_year || '-' || lpad(cast(fiscal_period as varchar), 2, '0')
-            || ' document ' || document_number || ' line ' || line_number
-            || ': ' || cast(amount_local as varchar) || ' ' || currency,
+        || ' document ' || document_number || ' line ' || line_number
+        || ': ' || cast(amount_local as varchar) || ' ' || currency,
         'no FX rate for ' || currency || ' in ' || strftime(month_start_date, '%Y-%m')
-            || ': add it to an fx_rates file; the line is left out of actuals until then',
+        || ': add it to an fx_rates file; the line is left out of actuals until then',
         file_sha256,
         file_modified_at,
         loaded_at,

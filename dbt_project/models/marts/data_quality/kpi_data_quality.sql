@@ -67,7 +67,7 @@ sync_warnings as (
         cast(0 as bigint),
         warnings.warning
     from sync_log
-    cross join unnest(sync_log.warnings) as warnings(warning)
+    cross join unnest(sync_log.warnings) as warnings (warning)
 ),
 
 -- every time a newer GL file replaced the lines of a company and period (docs/contract.md §4),
@@ -91,11 +91,11 @@ supersessions as (
     from {{ file_periods }}
     where superseded_by_file_sha256 is not null
     {% else %}
-    select
-        cast(null as timestamp), cast(null as varchar), cast(null as timestamp), cast(null as varchar),
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as boolean),
-        cast(null as bigint), cast(null as varchar)
-    where false
+        select
+            cast(null as timestamp), cast(null as varchar), cast(null as timestamp), cast(null as varchar),
+            cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as boolean),
+            cast(null as bigint), cast(null as varchar)
+        where false
     {% endif %}
 ),
 
@@ -137,11 +137,11 @@ finance_files as (
     from {{ finance_files }}
     where not is_in_force and rows_rejected > 0
     {% else %}
-    select
-        cast(null as timestamp), cast(null as varchar), cast(null as timestamp), cast(null as varchar),
-        cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as boolean),
-        cast(null as bigint), cast(null as varchar)
-    where false
+        select
+            cast(null as timestamp), cast(null as varchar), cast(null as timestamp), cast(null as varchar),
+            cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as boolean),
+            cast(null as bigint), cast(null as varchar)
+        where false
     {% endif %}
 ),
 

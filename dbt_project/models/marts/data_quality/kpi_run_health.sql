@@ -17,7 +17,7 @@ runs as (
         count(distinct table_name) filter (where check_name = 'sync' and severity = 'error' and not passed)
             as failed_entity_count,
         string_agg(distinct split_part(table_name, '/', 1), ', ' order by split_part(table_name, '/', 1))
-            filter (where check_name = 'sync' and severity = 'error' and not passed) as failed_sources
+        filter (where check_name = 'sync' and severity = 'error' and not passed) as failed_sources
     from checks
     group by 1
 ),

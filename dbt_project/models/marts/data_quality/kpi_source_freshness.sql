@@ -9,9 +9,9 @@ last_attempts as (
     select *
     from sync_log
     qualify row_number() over (
-        partition by source_name, entity
-        order by finished_at desc, started_at desc, run_id desc
-    ) = 1
+            partition by source_name, entity
+            order by finished_at desc, started_at desc, run_id desc
+        ) = 1
 ),
 
 last_successes as (
@@ -27,9 +27,9 @@ last_failures as (
     from sync_log
     where status in ('failed', 'skipped')
     qualify row_number() over (
-        partition by source_name, entity
-        order by finished_at desc, started_at desc, run_id desc
-    ) = 1
+            partition by source_name, entity
+            order by finished_at desc, started_at desc, run_id desc
+        ) = 1
 ),
 
 final as (
@@ -51,7 +51,7 @@ final as (
             last_attempts.status <> 'succeeded'
             or last_successes.last_success_at is null
             or date_diff('second', last_successes.last_success_at, {{ now_utc() }})
-                > {{ var('stale_after_hours') }} * 3600
+            > {{ var('stale_after_hours') }} * 3600
             as boolean
         ) as is_stale,
         {{ now_utc() }} as checked_at

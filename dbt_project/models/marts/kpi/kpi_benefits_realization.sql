@@ -22,7 +22,7 @@ project_ranges as (
         max(month_start_date) as last_month
     from monthly_benefits
     where project_sys_id is not null
-      and (planned_benefit_amount <> 0 or actual_benefit_amount <> 0)
+        and (planned_benefit_amount <> 0 or actual_benefit_amount <> 0)
     group by 1
 ),
 
@@ -32,7 +32,9 @@ grid as (
         cast(months.month_start_date as date) as month_start_date
     from project_ranges
     cross join lateral (
-        select unnest(generate_series(project_ranges.first_month, project_ranges.last_month, interval 1 month)) as month_start_date
+        select
+            unnest(generate_series(project_ranges.first_month, project_ranges.last_month, interval 1 month))
+                as month_start_date
     ) as months
 ),
 
@@ -62,9 +64,11 @@ final as (
         cast(current_projects.project_id as varchar) as project_id,
         cast(cumulated.month_start_date as date) as month_start_date,
         cast(cumulated.planned_benefit_amount as decimal(38, 6)) as planned_benefit_amount,
-        cast(case when cumulated.is_to_date then cumulated.actual_benefit_amount end as decimal(38, 6)) as actual_benefit_amount,
+        cast(case when cumulated.is_to_date then cumulated.actual_benefit_amount end as decimal(38, 6))
+            as actual_benefit_amount,
         cast(cumulated.cumulative_planned_amount as decimal(38, 6)) as cumulative_planned_amount,
-        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6)) as cumulative_actual_amount,
+        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6))
+            as cumulative_actual_amount,
         cast(case
             when cumulated.is_to_date
                 then {{ ratio('cumulated.cumulative_actual_amount', 'cumulated.cumulative_planned_amount') }}

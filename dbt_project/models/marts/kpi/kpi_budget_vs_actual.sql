@@ -22,7 +22,7 @@ project_ranges as (
         max(month_start_date) as last_month
     from monthly_costs
     where project_sys_id is not null
-      and (planned_amount <> 0 or forecast_amount <> 0 or actual_amount <> 0)
+        and (planned_amount <> 0 or forecast_amount <> 0 or actual_amount <> 0)
     group by 1
 ),
 
@@ -32,10 +32,17 @@ grid as (
         cast(months.month_start_date as date) as month_start_date,
         expense_types.expense_type
     from project_ranges
-    cross join lateral (
-        select unnest(generate_series(project_ranges.first_month, project_ranges.last_month, interval 1 month)) as month_start_date
-    ) as months
-    cross join (select 'capex' as expense_type union all select 'opex') as expense_types
+    cross join
+        lateral (
+            select
+                unnest(generate_series(project_ranges.first_month, project_ranges.last_month, interval 1 month))
+                    as month_start_date
+        ) as months
+    cross join (
+        select 'capex' as expense_type
+        union all
+        select 'opex'
+    ) as expense_types
 ),
 
 amounts as (
@@ -78,8 +85,11 @@ final as (
         -- after the as-of month there are no actuals yet: NULL, not 0
         cast(case when cumulated.is_to_date then cumulated.actual_amount end as decimal(38, 6)) as actual_amount,
         cast(cumulated.cumulative_planned_amount as decimal(38, 6)) as cumulative_planned_amount,
-        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6)) as cumulative_actual_amount,
-        cast(case when cumulated.is_to_date then cumulated.actual_amount - cumulated.planned_amount end as decimal(38, 6)) as variance_amount,
+        cast(case when cumulated.is_to_date then cumulated.cumulative_actual_amount end as decimal(38, 6))
+            as cumulative_actual_amount,
+        cast(
+            case when cumulated.is_to_date then cumulated.actual_amount - cumulated.planned_amount end as decimal(38, 6)
+        ) as variance_amount,
         -- the plan curve stays whole; the flag lets a report show or hide the month in progress
         cast({{ is_as_of_month('cumulated.month_start_date') }} as boolean) as is_partial_month
     from cumulated

@@ -19,7 +19,9 @@ bounds as (
 ),
 
 months as (
-    select cast(unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as date) as month_start_date
+    select
+        cast(unnest(generate_series(bounds.first_month, bounds.last_month, interval 1 month)) as date)
+            as month_start_date
     from bounds
     where bounds.first_month is not null
 ),

@@ -44,7 +44,7 @@ gl_amounts as (
         1
     from gl_lines
     where has_fx_rate
-      and month_start_date <= date_trunc('month', {{ as_of_date() }})
+        and month_start_date <= date_trunc('month', {{ as_of_date() }})
 ),
 
 amounts as (

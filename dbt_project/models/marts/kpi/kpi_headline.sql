@@ -111,8 +111,10 @@ final as (
             as on_time_delivery_rate,
         cast(coalesce(headline.planned_cost_to_date_amount, 0) as decimal(38, 6)) as planned_cost_to_date_amount,
         cast(coalesce(headline.actual_cost_to_date_amount, 0) as decimal(38, 6)) as actual_cost_to_date_amount,
-        cast(coalesce(headline.actual_cost_to_date_amount, 0) - coalesce(headline.planned_cost_to_date_amount, 0)
-            as decimal(38, 6)) as budget_variance_amount,
+        cast(
+            coalesce(headline.actual_cost_to_date_amount, 0) - coalesce(headline.planned_cost_to_date_amount, 0)
+            as decimal(38, 6)
+        ) as budget_variance_amount,
         cast({{ ratio('headline.actual_cost_to_date_amount - headline.planned_cost_to_date_amount',
                       'headline.planned_cost_to_date_amount') }} as double) as budget_variance_ratio,
         cast({{ ratio('headline.actual_benefit_to_date_amount', 'headline.planned_benefit_to_date_amount') }} as double)

@@ -41,7 +41,8 @@ project_costs as (
         monthly_costs.month_start_date,
         sum(monthly_costs.planned_amount) as planned_cost,
         -- the plan that counts to date: the as-of month's only through the as-of day
-        sum(monthly_costs.planned_amount) * {{ to_date_share('monthly_costs.month_start_date') }} as planned_cost_to_date_share,
+        sum(monthly_costs.planned_amount) * {{ to_date_share('monthly_costs.month_start_date') }}
+            as planned_cost_to_date_share,
         sum(monthly_costs.actual_amount) as actual_cost
     from monthly_costs
     inner join current_projects
@@ -54,7 +55,8 @@ project_benefits as (
         current_projects.portfolio_key,
         monthly_benefits.month_start_date,
         sum(monthly_benefits.planned_benefit_amount) as planned_benefit,
-        sum(monthly_benefits.planned_benefit_amount) * {{ to_date_share('monthly_benefits.month_start_date') }} as planned_benefit_to_date_share,
+        sum(monthly_benefits.planned_benefit_amount) * {{ to_date_share('monthly_benefits.month_start_date') }}
+            as planned_benefit_to_date_share,
         sum(monthly_benefits.actual_benefit_amount) as actual_benefit
     from monthly_benefits
     inner join current_projects
@@ -143,11 +145,15 @@ project_months as (
         portfolio_months.month_end_date,
         current_projects.project_sys_id,
         current_projects.state <> 'pending'
-            and current_projects.actual_start_date <= portfolio_months.month_end_date
-            and (current_projects.actual_end_date is null or current_projects.actual_end_date > portfolio_months.month_end_date)
+        and current_projects.actual_start_date <= portfolio_months.month_end_date
+        and (
+            current_projects.actual_end_date is null
+            or current_projects.actual_end_date > portfolio_months.month_end_date
+        )
             as is_active,
         current_projects.state = 'closed complete'
-            and current_projects.actual_end_date between portfolio_months.month_start_date and portfolio_months.month_end_date
+        and current_projects.actual_end_date
+        between portfolio_months.month_start_date and portfolio_months.month_end_date
             as is_closed_in_month,
         current_projects.is_on_time
     from portfolio_months
@@ -173,7 +179,7 @@ report_health as (
         row_number() over (
             partition by project_months.portfolio_key, project_months.month_start_date, project_months.project_sys_id
             -- ties on the date go to the report created last, then the higher sys_id
-                order by reports.status_date desc, reports.created_at desc nulls last, reports.project_status_sys_id desc
+            order by reports.status_date desc, reports.created_at desc nulls last, reports.project_status_sys_id desc
         ) as report_rank
     from project_months
     inner join report_projects as reports
@@ -188,7 +194,8 @@ delivery as (
         project_months.month_start_date,
         count(*) filter (where project_months.is_active) as active_project_count,
         count(*) filter (where project_months.is_closed_in_month) as projects_closed_count,
-        count(*) filter (where project_months.is_closed_in_month and project_months.is_on_time) as projects_closed_on_time_count,
+        count(*) filter (where project_months.is_closed_in_month and project_months.is_on_time)
+            as projects_closed_on_time_count,
         count(*) filter (where report_health.overall_health = 'red') as red_project_count,
         count(*) filter (where report_health.overall_health = 'amber') as amber_project_count,
         count(*) filter (where report_health.overall_health = 'green') as green_project_count
@@ -217,17 +224,22 @@ final as (
         cast(coalesce(delivery.active_project_count, 0) as bigint) as active_project_count,
         cast(coalesce(delivery.projects_closed_count, 0) as bigint) as projects_closed_count,
         cast(coalesce(delivery.projects_closed_on_time_count, 0) as bigint) as projects_closed_on_time_count,
-        cast({{ ratio('delivery.projects_closed_on_time_count', 'delivery.projects_closed_count') }} as double) as on_time_delivery_rate,
+        cast({{ ratio('delivery.projects_closed_on_time_count', 'delivery.projects_closed_count') }} as double)
+            as on_time_delivery_rate,
         cast(money_to_date.planned_cost_to_date as decimal(38, 6)) as planned_cost_to_date_amount,
         cast(money_to_date.actual_cost_to_date as decimal(38, 6)) as actual_cost_to_date_amount,
-        cast(money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date as decimal(38, 6)) as budget_variance_amount,
-        cast({{ ratio('money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date', 'money_to_date.planned_cost_to_date') }} as double) as budget_variance_ratio,
+        cast(money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date as decimal(38, 6))
+            as budget_variance_amount,
+        cast({{ ratio('money_to_date.actual_cost_to_date - money_to_date.planned_cost_to_date',
+                      'money_to_date.planned_cost_to_date') }} as double) as budget_variance_ratio,
         cast(benefits_to_date.planned_benefit_to_date as decimal(38, 6)) as planned_benefit_to_date_amount,
         cast(benefits_to_date.actual_benefit_to_date as decimal(38, 6)) as actual_benefit_to_date_amount,
-        cast({{ ratio('benefits_to_date.actual_benefit_to_date', 'benefits_to_date.planned_benefit_to_date') }} as double) as benefit_realization_ratio,
+        cast({{ ratio('benefits_to_date.actual_benefit_to_date',
+                      'benefits_to_date.planned_benefit_to_date') }} as double) as benefit_realization_ratio,
         cast(coalesce(project_hours.allocated_hours, 0) as double) as allocated_hours,
         cast(coalesce(project_hours.actual_hours, 0) as double) as actual_hours,
-        cast({{ ratio('project_hours.actual_hours', 'project_hours.allocated_hours') }} as double) as hours_vs_allocation_ratio,
+        cast({{ ratio('project_hours.actual_hours', 'project_hours.allocated_hours') }} as double)
+            as hours_vs_allocation_ratio,
         cast(coalesce(exposure.risk_exposure, 0) as decimal(38, 6)) as risk_exposure_amount,
         cast(coalesce(delivery.red_project_count, 0) as bigint) as red_project_count,
         cast(coalesce(delivery.amber_project_count, 0) as bigint) as amber_project_count,

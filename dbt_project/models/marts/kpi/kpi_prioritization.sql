@@ -44,8 +44,8 @@ ranked_projects as (
     left join project_value
         on projects.project_sys_id = project_value.project_sys_id
     where projects.is_current
-      and projects.project_sys_id is not null
-      and projects.state in ('open', 'work in progress')
+        and projects.project_sys_id is not null
+        and projects.state in ('open', 'work in progress')
 ),
 
 ranked_demands as (
@@ -65,7 +65,7 @@ ranked_demands as (
     left join portfolios
         on demands.portfolio_sys_id = portfolios.portfolio_sys_id
     where demands.state in ('submitted', 'screening', 'qualified')
-      and demands.project_sys_id is null
+        and demands.project_sys_id is null
 ),
 
 items as (
@@ -79,14 +79,15 @@ items as (
 normalised as (
     select
         items.*,
-        {% for criterion in ['strategic_alignment', 'business_value', 'time_criticality', 'risk_reduction'] %}
+    {% for criterion in ['strategic_alignment', 'business_value', 'time_criticality', 'risk_reduction'] %}
         case
             when items.{{ criterion }} is null then null
-            when max(items.{{ criterion }}) over portfolio_items = min(items.{{ criterion }}) over portfolio_items then 1.0
+            when max(items.{{ criterion }}) over portfolio_items = min(items.{{ criterion }}) over portfolio_items
+                then 1.0
             else cast(items.{{ criterion }} - min(items.{{ criterion }}) over portfolio_items as double)
                 / (max(items.{{ criterion }}) over portfolio_items - min(items.{{ criterion }}) over portfolio_items)
-        end as {{ criterion }}_normalised{{ ',' if not loop.last }}
-        {% endfor %}
+        end as {{ criterion }}_normalised{{ ',' if not loop.last }} -- noqa: LT02
+    {% endfor %}
     from items
     -- by key: two portfolios may share a name
     window portfolio_items as (partition by items.portfolio_key)
@@ -105,7 +106,8 @@ scored as (
             + weights.risk_reduction_weight * normalised.risk_reduction_normalised,
             10
         ) as priority_score,
-        {{ ratio('normalised.business_value + normalised.time_criticality + normalised.risk_reduction', 'normalised.job_size') }} as wsjf
+        {{ ratio('normalised.business_value + normalised.time_criticality + normalised.risk_reduction',
+                 'normalised.job_size') }} as wsjf
     from normalised
     cross join weights
 ),

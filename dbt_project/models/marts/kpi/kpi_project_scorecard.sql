@@ -72,7 +72,9 @@ costs as (
         sum(case when expense_type = 'capex' then actual_amount else 0 end) as capex_actual,
         sum(case when expense_type = 'opex' then actual_amount else 0 end) as opex_actual,
         -- forecast at completion = actual to date + the latest version's months after the as-of month
-        sum(case when month_start_date > date_trunc('month', {{ as_of_date() }}) then forecast_amount else 0 end) as forecast_to_come
+        sum(
+            case when month_start_date > date_trunc('month', {{ as_of_date() }}) then forecast_amount else 0 end
+        ) as forecast_to_come
     from monthly_costs
     where project_sys_id is not null
     group by 1
@@ -86,7 +88,9 @@ benefits as (
                 then planned_benefit_amount * {{ to_date_share('month_start_date') }}
             else 0
         end) as planned_benefit_to_date,
-        sum(case when month_start_date <= date_trunc('month', {{ as_of_date() }}) then actual_benefit_amount else 0 end) as actual_benefit_to_date
+        sum(
+            case when month_start_date <= date_trunc('month', {{ as_of_date() }}) then actual_benefit_amount else 0 end
+        ) as actual_benefit_to_date
     from monthly_benefits
     where project_sys_id is not null
     group by 1
@@ -113,7 +117,10 @@ latest_reports as (
             row_number() over (
                 partition by projects.project_sys_id
                 -- ties on the date go to the report created last, then the higher sys_id
-                order by status_reports.status_date desc, status_reports.created_at desc nulls last, status_reports.project_status_sys_id desc
+                order by
+                    status_reports.status_date desc,
+                    status_reports.created_at desc nulls last,
+                    status_reports.project_status_sys_id desc
             ) as report_rank
         from status_reports
         inner join projects
@@ -128,7 +135,7 @@ issue_states_as_of as (
     select status_intervals.issue_id, status_intervals.status_category_key
     from status_intervals
     where status_intervals.valid_from < cast({{ as_of_date() }} + interval 1 day as timestamp)
-      and status_intervals.valid_to >= cast({{ as_of_date() }} + interval 1 day as timestamp)
+        and status_intervals.valid_to >= cast({{ as_of_date() }} + interval 1 day as timestamp)
 ),
 
 -- distinct Blocks links in which an issue of the project's Jira project is blocked by an issue
@@ -145,9 +152,9 @@ blocking as (
     inner join issue_states_as_of as blocker_states
         on issue_links.blocker_issue_id = blocker_states.issue_id
     where lower(issue_links.link_type_name) = 'blocks'
-      and blockers.jira_project_key <> blocked.jira_project_key
-      and blocker_states.status_category_key <> 'done'
-      and cast(blocked.created_at as date) <= {{ as_of_date() }}
+        and blockers.jira_project_key <> blocked.jira_project_key
+        and blocker_states.status_category_key <> 'done'
+        and cast(blocked.created_at as date) <= {{ as_of_date() }}
     group by 1
 ),
 

@@ -36,12 +36,14 @@ renamed as (
         ---------- attributes
         {{ json_text('$.fields.summary', 'source.record') }} as summary,
         {{ json_text('$.fields.issuetype.name', 'source.record') }} as issue_type_name,
-        cast({{ json_text('$.fields.issuetype.hierarchyLevel', 'source.record') }} as integer) as issue_type_hierarchy_level,
+        cast({{ json_text('$.fields.issuetype.hierarchyLevel', 'source.record') }} as integer)
+            as issue_type_hierarchy_level,
         {{ json_text('$.fields.status.name', 'source.record') }} as status_name,
         {{ json_text('$.fields.status.statusCategory.key', 'source.record') }} as status_category_key,
         {{ json_text('$.fields.priority.name', 'source.record') }} as priority_name,
         {{ json_text('$.fields.resolution.name', 'source.record') }} as resolution_name,
-        {{ json_text_at("'$.fields.' || custom_fields.sprint_field_id || '[#-1].name'", 'source.record') }} as sprint_name,
+        {{ json_text_at("'$.fields.' || custom_fields.sprint_field_id || '[#-1].name'", 'source.record') }}
+            as sprint_name,
         {{ json_document('$.fields.labels', 'source.record') }} as labels_json,
         -- kept whole: int_jira_issue_links unnests them (each link appears on both of its issues)
         {{ json_document('$.fields.issuelinks', 'source.record') }} as issue_links_json,

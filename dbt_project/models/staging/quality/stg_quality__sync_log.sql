@@ -15,7 +15,7 @@ renamed as (
         ---------- attributes
         cast(status as varchar) as status,
         cast(detail as varchar) as detail,
-        cast(warnings as varchar[]) as warnings,
+        cast(warnings as varchar []) as warnings,
         ---------- numerics
         cast(records as bigint) as records,
         cast(tombstones as bigint) as tombstones,

@@ -77,7 +77,9 @@ monthly_events as (
         count(*) filter (where event = 'converted') as converted_count,
         -- a decision is an approval, a rejection or a deferral; each counts in its own month
         quantile_cont(
-            case when event in ('approved', 'rejected', 'deferred') then date_diff('day', submitted_date, event_date) end,
+            case
+                when event in ('approved', 'rejected', 'deferred') then date_diff('day', submitted_date, event_date)
+            end,
             0.5
         ) as median_days_to_decision
     from dated_events
@@ -100,18 +102,18 @@ states_at_cutoff as (
             select arg_max(history.state, history.version_number)
             from history
             where history.demand_sys_id = demand_portfolios.demand_sys_id
-              and history.version_date <= grid.cutoff_date
+                and history.version_date <= grid.cutoff_date
         ) as state_at_cutoff,
         (
             select arg_max(coalesce(history.project_sys_id, ''), history.version_number)
             from history
             where history.demand_sys_id = demand_portfolios.demand_sys_id
-              and history.version_date <= grid.cutoff_date
+                and history.version_date <= grid.cutoff_date
         ) as project_at_cutoff,
-        exists (
+        exists(
             select 1 from history
             where history.demand_sys_id = demand_portfolios.demand_sys_id
-              and history.version_date <= grid.cutoff_date
+                and history.version_date <= grid.cutoff_date
         ) as has_version_by_cutoff
     from grid
     inner join demand_portfolios
@@ -130,7 +132,7 @@ backlog as (
         quantile_cont(date_diff('day', submitted_date, cutoff_date), 0.85) as p85_open_age_days
     from states_at_cutoff
     where not has_version_by_cutoff
-       or (state_at_cutoff in ('submitted', 'screening', 'qualified') and project_at_cutoff = '')
+        or (state_at_cutoff in ('submitted', 'screening', 'qualified') and project_at_cutoff = '')
     group by 1, 2
 ),
 
@@ -144,9 +146,10 @@ capacity_window as (
 window_weekdays as (
     select count(*) as weekday_count
     from capacity_window
-    cross join lateral (
-        select unnest(generate_series(window_start_date, window_end_date, interval 1 day)) as day
-    ) as days
+    cross join
+        lateral (
+            select unnest(generate_series(window_start_date, window_end_date, interval 1 day)) as day
+        ) as days
     where isodow(days.day) <= 5
 ),
 
@@ -164,7 +167,7 @@ committed as (
     from {{ ref('int_resource_plans_daily') }} as plans
     cross join capacity_window
     where plans.is_counted
-      and plans.plan_date between capacity_window.window_start_date and capacity_window.window_end_date
+        and plans.plan_date between capacity_window.window_start_date and capacity_window.window_end_date
     group by 1
 ),
 
@@ -189,8 +192,9 @@ recent_hours as (
         on cards.project_sys_id = projects.project_sys_id
         and projects.is_current
     where cards.is_counted
-      and cards.work_date between cast(date_trunc('month', {{ as_of_date() }}) - interval 11 month as date) and {{ as_of_date() }}
-      and projects.portfolio_key <> {{ unknown_key() }}
+        and cards.work_date
+        between cast(date_trunc('month', {{ as_of_date() }}) - interval 11 month as date) and {{ as_of_date() }}
+        and projects.portfolio_key <> {{ unknown_key() }}
     group by 1, 2
 ),
 
@@ -222,22 +226,36 @@ final as (
         cast(coalesce(monthly_events.rejected_count, 0) as bigint) as rejected_count,
         cast(coalesce(monthly_events.deferred_count, 0) as bigint) as deferred_count,
         cast(coalesce(monthly_events.converted_count, 0) as bigint) as converted_count,
-        cast(coalesce(monthly_events.approved_count + monthly_events.rejected_count + monthly_events.deferred_count, 0) as bigint)
-            as decided_count,
-        cast({{ ratio('monthly_events.approved_count',
-                      'monthly_events.approved_count + monthly_events.rejected_count + monthly_events.deferred_count') }} as double)
-            as approval_ratio,
+        cast(
+            coalesce(monthly_events.approved_count + monthly_events.rejected_count + monthly_events.deferred_count, 0)
+            as bigint
+        ) as decided_count,
+        cast(
+            {{ ratio('monthly_events.approved_count',
+                     'monthly_events.approved_count + monthly_events.rejected_count + monthly_events.deferred_count') }}
+            as double
+        ) as approval_ratio,
         cast(monthly_events.median_days_to_decision as double) as median_days_to_decision,
         cast(coalesce(backlog.open_backlog_count, 0) as bigint) as open_backlog_count,
         cast(coalesce(backlog.open_backlog_estimated_cost, 0) as decimal(38, 6)) as open_backlog_estimated_cost_amount,
         cast(coalesce(backlog.open_backlog_effort_hours, 0) as double) as open_backlog_effort_hours,
         cast(backlog.median_open_age_days as double) as median_open_age_days,
         cast(backlog.p85_open_age_days as double) as p85_open_age_days,
-        cast(case when {{ is_as_of_month('grid.month_start_date') }} then coalesce(portfolio_capacity.uncommitted_capacity_hours, 0) end as double)
-            as uncommitted_capacity_hours,
-        cast(case when {{ is_as_of_month('grid.month_start_date') }}
-            then {{ ratio('coalesce(backlog.open_backlog_effort_hours, 0)', 'portfolio_capacity.uncommitted_capacity_hours') }} end as double)
-            as backlog_capacity_ratio,
+        cast(
+            case
+                when {{ is_as_of_month('grid.month_start_date') }}
+                    then coalesce(portfolio_capacity.uncommitted_capacity_hours, 0)
+            end
+            as double
+        ) as uncommitted_capacity_hours,
+        cast(
+            case
+                when {{ is_as_of_month('grid.month_start_date') }}
+                    then {{ ratio('coalesce(backlog.open_backlog_effort_hours, 0)',
+                                  'portfolio_capacity.uncommitted_capacity_hours') }}
+            end
+            as double
+        ) as backlog_capacity_ratio,
         cast({{ is_as_of_month('grid.month_start_date') }} as boolean) as is_partial_month,
         cast({{ as_of_date() }} as date) as as_of_date
     from grid

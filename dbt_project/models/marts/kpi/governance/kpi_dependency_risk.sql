@@ -51,7 +51,7 @@ issue_states_as_of as (
     select issue_id, status_category_key
     from status_intervals
     where valid_from < cast({{ as_of_date() }} + interval 1 day as timestamp)
-      and valid_to >= cast({{ as_of_date() }} + interval 1 day as timestamp)
+        and valid_to >= cast({{ as_of_date() }} + interval 1 day as timestamp)
 ),
 
 -- open Jira Blocks links across projects: the blocker is not done at the end of the as-of date,
@@ -76,10 +76,10 @@ jira_dependencies as (
     inner join jira_projects as blocking_projects
         on upper(trim(blockers.jira_project_key)) = blocking_projects.jira_project_key
     where lower(issue_links.link_type_name) = 'blocks'
-      and blockers.jira_project_key <> blocked.jira_project_key
-      and blocker_states.status_category_key <> 'done'
-      and cast(blocked.created_at as date) <= {{ as_of_date() }}
-      and cast(blockers.created_at as date) <= {{ as_of_date() }}
+        and blockers.jira_project_key <> blocked.jira_project_key
+        and blocker_states.status_category_key <> 'done'
+        and cast(blocked.created_at as date) <= {{ as_of_date() }}
+        and cast(blockers.created_at as date) <= {{ as_of_date() }}
 ),
 
 -- each planned task (a project task, or a project itself) with its plan and when it closed
@@ -122,12 +122,12 @@ task_dependencies as (
     left join projects as predecessor_owner
         on predecessor_projects.project_sys_id = predecessor_owner.project_sys_id
     where predecessor_projects.project_sys_id <> successor_projects.project_sys_id
-      and cast(relations.created_at as date) <= {{ as_of_date() }}
-      and not (
-          predecessors.is_closed_state
-          -- a task closed with its project, without a date of its own, closed on the project's end
-          and coalesce(predecessors.work_end_date, predecessor_owner.actual_end_date) <= {{ as_of_date() }}
-      )
+        and cast(relations.created_at as date) <= {{ as_of_date() }}
+        and not (
+            predecessors.is_closed_state
+            -- a task closed with its project, without a date of its own, closed on the project's end
+            and coalesce(predecessors.work_end_date, predecessor_owner.actual_end_date) <= {{ as_of_date() }}
+        )
 ),
 
 dependencies as (
@@ -157,7 +157,8 @@ latest_reports as (
             status_reports.overall_health,
             row_number() over (
                 partition by projects_by_version.project_sys_id
-                order by status_reports.status_date desc, status_reports.created_at desc nulls last,
+                order by
+                    status_reports.status_date desc, status_reports.created_at desc nulls last,
                     status_reports.project_status_sys_id desc
             ) as report_rank
         from status_reports
@@ -208,7 +209,8 @@ final as (
         cast(blocker_overall_health as varchar) as blocker_overall_health,
         cast(blocker_planned_end_date as date) as blocker_planned_end_date,
         cast(blocker_baseline_end_date as date) as blocker_baseline_end_date,
-        cast(date_diff('day', blocker_baseline_end_date, blocker_planned_end_date) as integer) as blocker_schedule_slip_days,
+        cast(date_diff('day', blocker_baseline_end_date, blocker_planned_end_date) as integer)
+            as blocker_schedule_slip_days,
         cast(blocked_planned_start_date as date) as blocked_planned_start_date,
         cast(blocked_work_planned_start_date as date) as blocked_work_planned_start_date,
         cast(

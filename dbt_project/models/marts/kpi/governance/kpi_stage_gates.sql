@@ -44,9 +44,10 @@ months as (
     from portfolio_phases
     inner join first_months
         on portfolio_phases.portfolio_key = first_months.portfolio_key
-    cross join lateral (
-        {{ months_through_as_of('first_months.first_month') }}
-    ) as months
+    cross join
+        lateral (
+            {{ months_through_as_of('first_months.first_month') }}
+        ) as months
     where first_months.first_month <= date_trunc('month', {{ as_of_date() }})
 ),
 
@@ -115,7 +116,8 @@ final as (
         cast(coalesce(due.gates_due_count, 0) as bigint) as gates_due_count,
         cast(coalesce(passed.gates_passed_count, 0) as bigint) as gates_passed_count,
         cast(coalesce(passed.gates_passed_late_count, 0) as bigint) as gates_passed_late_count,
-        cast({{ ratio('passed.gates_passed_count - passed.gates_passed_late_count', 'passed.gates_passed_count') }} as double)
+        cast({{ ratio('passed.gates_passed_count - passed.gates_passed_late_count',
+                      'passed.gates_passed_count') }} as double)
             as on_time_gate_ratio,
         cast(coalesce(overdue.gates_overdue_count, 0) as bigint) as gates_overdue_count,
         cast(passed.median_days_in_phase as double) as median_days_in_phase,

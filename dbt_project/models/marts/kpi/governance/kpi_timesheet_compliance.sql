@@ -35,7 +35,9 @@ weeks as (
     from first_week
     cross join as_of_week
     cross join lateral (
-        select unnest(generate_series(first_week.week_start_date, as_of_week.week_start_date, interval 7 day)) as week_start
+        select
+            unnest(generate_series(first_week.week_start_date, as_of_week.week_start_date, interval 7 day))
+                as week_start
     ) as weeks
 ),
 
@@ -46,8 +48,8 @@ expected as (
     from users
     cross join weeks
     where users.is_active
-      and users.weekly_capacity_hours > 0
-      and weeks.week_start_date >= cast(date_trunc('week', users.created_at) as date)
+        and users.weekly_capacity_hours > 0
+        and weeks.week_start_date >= cast(date_trunc('week', users.created_at) as date)
 ),
 
 sheet_weeks as (
@@ -83,7 +85,9 @@ rows_with_facts as (
         sheets.time_sheet_sys_id,
         sheets.state as time_sheet_state,
         -- a submission after the as-of date has not happened yet
-        case when sheets.submitted_at < cast({{ as_of_date() }} + interval 1 day as timestamp) then sheets.submitted_at end
+        case
+            when sheets.submitted_at < cast({{ as_of_date() }} + interval 1 day as timestamp) then sheets.submitted_at
+        end
             as submitted_at,
         cast(person_weeks.week_start_date + to_days(7 + {{ var('timesheet_grace_days') }}) as timestamp) as deadline_at,
         coalesce(logged.hours_logged, 0) as hours_logged,

@@ -31,7 +31,7 @@ portfolio_vendor_months as (
         on line_projects.project_sys_id = current_projects.project_sys_id
         and current_projects.is_current
     where performance_lines.month_start_date <= date_trunc('month', {{ as_of_date() }})
-      and current_projects.portfolio_key <> {{ unknown_key() }}
+        and current_projects.portfolio_key <> {{ unknown_key() }}
     group by 1, 2, 3
 ),
 
@@ -81,8 +81,12 @@ final as (
         cast(coalesce(monthly.vendor_count, 0) as bigint) as vendor_count,
         cast(coalesce(monthly.spend_amount, 0) as decimal(38, 6)) as spend_amount,
         cast(coalesce(monthly.top_5_vendor_spend_amount, 0) as decimal(38, 6)) as top_5_vendor_spend_amount,
-        cast({{ ratio('monthly.top_5_vendor_spend_amount', 'monthly.spend_amount') }} as double) as top_5_vendor_share_ratio,
-        cast({{ ratio('monthly.largest_vendor_spend_amount', 'monthly.spend_amount') }} as double) as largest_vendor_share_ratio,
+        cast(
+            {{ ratio('monthly.top_5_vendor_spend_amount', 'monthly.spend_amount') }} as double
+        ) as top_5_vendor_share_ratio,
+        cast(
+            {{ ratio('monthly.largest_vendor_spend_amount', 'monthly.spend_amount') }} as double
+        ) as largest_vendor_share_ratio,
         cast({{ is_as_of_month('grid.month_start_date') }} as boolean) as is_partial_month,
         cast({{ as_of_date() }} as date) as as_of_date
     from grid

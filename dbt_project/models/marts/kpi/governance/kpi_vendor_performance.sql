@@ -26,7 +26,8 @@ lines as (
         spend.expense_type,
         spend.spend_amount,
         current_projects.project_sys_id,
-        case when current_projects.portfolio_key <> {{ unknown_key() }} then current_projects.portfolio_key end as portfolio_key,
+        case when current_projects.portfolio_key <> {{ unknown_key() }} then current_projects.portfolio_key end
+            as portfolio_key,
         scorecard.overall_health
     from spend
     left join projects as line_projects
