@@ -41,3 +41,30 @@
         end as baseline_{{ part }}_date
     {%- endfor %}
 {%- endmacro %}
+
+{#- Work (projects or milestone tasks, relation `work`, one row per `key`) measured against its
+    plan: the given `columns`, its planned and actual dates as dates, the baseline columns (see
+    baseline_columns; `baselined_dates` and `approved` are relations of the calling model joined on
+    `key`) and is_on_time. The one statement of how delivery is measured, for
+    int_project_delivery and int_milestone_delivery. -#}
+{% macro measured_against_baseline(work, key, approved, columns, parts=('start', 'end')) -%}
+    select
+        *,
+        {{ is_on_time('state', 'actual_end_date', 'baseline_end_date') }} as is_on_time
+    from (
+        select
+            {%- for column in columns %}
+            {{ work }}.{{ column }},
+            {%- endfor %}
+            cast({{ work }}.planned_start_at as date) as planned_start_date,
+            cast({{ work }}.planned_end_at as date) as planned_end_date,
+            cast({{ work }}.work_start_at as date) as actual_start_date,
+            cast({{ work }}.work_end_at as date) as actual_end_date,
+            {{ baseline_columns('baselined_dates', approved, key, parts) }}
+        from {{ work }}
+        left join baselined_dates
+            on {{ work }}.{{ key }} = baselined_dates.{{ key }}
+        left join {{ approved }}
+            on {{ work }}.{{ key }} = {{ approved }}.{{ key }}
+    ) as dated
+{%- endmacro %}

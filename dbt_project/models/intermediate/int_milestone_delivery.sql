@@ -95,32 +95,13 @@ approved_versions as (
     where version_rank = 1
 ),
 
+-- the same rule as projects (int_project_delivery); milestones have no baseline start
 final as (
-    select
-        milestones.task_sys_id,
-        milestones.task_number,
-        milestones.task_name,
-        milestones.project_sys_id,
-        milestones.state,
-        milestones.percent_complete,
-        cast(milestones.planned_start_at as date) as planned_start_date,
-        cast(milestones.planned_end_at as date) as planned_end_date,
-        cast(milestones.work_start_at as date) as actual_start_date,
-        cast(milestones.work_end_at as date) as actual_end_date,
-        {{ baseline_columns('baselined_dates', 'approved_versions', 'task_sys_id', parts=['end']) }}
-    from milestones
-    left join baselined_dates
-        on milestones.task_sys_id = baselined_dates.task_sys_id
-    left join approved_versions
-        on milestones.task_sys_id = approved_versions.task_sys_id
-),
-
-measured as (
-    select
-        *,
-        -- the same rule as projects (int_project_delivery)
-        {{ is_on_time('state', 'actual_end_date', 'baseline_end_date') }} as is_on_time
-    from final
+    {{ measured_against_baseline(
+        'milestones', 'task_sys_id', 'approved_versions',
+        ['task_sys_id', 'task_number', 'task_name', 'project_sys_id', 'state', 'percent_complete'],
+        parts=['end']
+    ) }}
 )
 
-select * from measured
+select * from final

@@ -57,29 +57,11 @@ first_approved_versions as (
     where approved_rank = 1
 ),
 
+-- dates, not timestamps, are compared; only a project that closed complete is judged
 final as (
-    select
-        projects.project_sys_id,
-        projects.project_number,
-        projects.state,
-        cast(projects.planned_start_at as date) as planned_start_date,
-        cast(projects.planned_end_at as date) as planned_end_date,
-        cast(projects.work_start_at as date) as actual_start_date,
-        cast(projects.work_end_at as date) as actual_end_date,
-        {{ baseline_columns('baselined_dates', 'first_approved_versions', 'project_sys_id') }}
-    from projects
-    left join baselined_dates
-        on projects.project_sys_id = baselined_dates.project_sys_id
-    left join first_approved_versions
-        on projects.project_sys_id = first_approved_versions.project_sys_id
-),
-
-measured as (
-    select
-        *,
-        -- dates, not timestamps, are compared; only a project that closed complete is judged
-        {{ is_on_time('state', 'actual_end_date', 'baseline_end_date') }} as is_on_time
-    from final
+    {{ measured_against_baseline(
+        'projects', 'project_sys_id', 'first_approved_versions', ['project_sys_id', 'project_number', 'state']
+    ) }}
 )
 
-select * from measured
+select * from final

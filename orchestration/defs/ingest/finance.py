@@ -1,12 +1,7 @@
 """Finance CSV exports in the drop folder → raw/finance/<entity>; rows that fail to parse → finance_rejects."""
 
-from collections.abc import Iterator
-
-import dagster as dg
-
 from connectors.finance import FINANCE_ENTITIES, sync_finance
-from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs
-from orchestration.defs.resources import FinanceDropResource, WarehouseResource
+from orchestration.defs.ingest.landing_assets import source_asset
 
 DESCRIPTIONS = {
     "gl_actuals": "GL posting lines from gl_actuals_*.csv, parsed to canonical values (amount, dates, currency).",
@@ -17,30 +12,18 @@ DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(
-    name="raw_finance",
-    specs=raw_specs("finance", FINANCE_ENTITIES, DESCRIPTIONS),
-    can_subset=False,  # one folder scan feeds all five entities: they always land together
-    retry_policy=SOURCE_RETRY_POLICY,
+def _sync(config, landing, entities, *, full, progress, run_id):
+    return sync_finance(config.folder, landing, settle_seconds=config.settle_seconds, progress=progress, run_id=run_id)
+
+
+raw_finance = source_asset(
+    "finance",
+    FINANCE_ENTITIES,
+    DESCRIPTIONS,
+    _sync,
+    doc="Load every new or changed file of the finance drop folder (idempotent by content hash).",
+    # one folder scan feeds all five entities: they always land together; always the whole folder,
+    # a file already loaded skipped by its hash: no full mode
+    can_subset=False,
+    has_full_mode=False,
 )
-def raw_finance(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, finance: FinanceDropResource
-) -> Iterator[dg.MaterializeResult]:
-    """Load every new or changed file of the finance drop folder (idempotent by content hash)."""
-    config = finance.config()
-
-    def sync(landing, entities, *, full, progress, run_id):
-        return sync_finance(
-            config.folder, landing, settle_seconds=config.settle_seconds, progress=progress, run_id=run_id
-        )
-
-    yield from land_source(
-        context,
-        warehouse,
-        "finance",
-        list(FINANCE_ENTITIES),
-        config,
-        sync,
-        # Always the whole folder, a file already loaded skipped by its hash: no full mode.
-        has_full_mode=False,
-    )

@@ -1,13 +1,7 @@
 """Jira Cloud → raw/jira/<entity>: projects, issues, status history, worklogs and reference data."""
 
-from collections.abc import Iterator
-from contextlib import closing
-
-import dagster as dg
-
 from connectors.jira import JIRA_ENTITIES, jira_client, sync_jira
-from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs, selected_entities
-from orchestration.defs.resources import JiraResource, WarehouseResource
+from orchestration.defs.ingest.landing_assets import client_sync, source_asset
 
 DESCRIPTIONS = {
     "projects": "Jira projects (/project/search). Snapshot entity: only changed records land.",
@@ -25,20 +19,10 @@ DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(
-    name="raw_jira",
-    specs=raw_specs("jira", JIRA_ENTITIES, DESCRIPTIONS),
-    can_subset=True,
-    retry_policy=SOURCE_RETRY_POLICY,
+raw_jira = source_asset(
+    "jira",
+    JIRA_ENTITIES,
+    DESCRIPTIONS,
+    client_sync(jira_client, sync_jira, "entities"),
+    doc="Land Jira Cloud records into the raw change log, incrementally (or fully when the run is tagged full).",
 )
-def raw_jira(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, jira: JiraResource
-) -> Iterator[dg.MaterializeResult]:
-    """Land Jira Cloud records into the raw change log, incrementally (or fully when the run is tagged full)."""
-    config = jira.config()
-
-    def sync(landing, entities, *, full, progress, run_id):
-        with closing(jira_client(config)) as client:
-            return sync_jira(client, landing, full=full, entities=entities, progress=progress, run_id=run_id)
-
-    yield from land_source(context, warehouse, "jira", selected_entities(context, "jira"), config, sync)

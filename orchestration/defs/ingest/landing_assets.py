@@ -8,9 +8,9 @@ entity on its own. Connectors do the work; this module only maps their results t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import dagster as dg
 
@@ -60,6 +60,58 @@ def land_source(
     with source_errors():
         results = sync(landing, entities, full=full, progress=progress_logger(context), run_id=context.run.run_id)
     yield from materializations(context, source, results, full)
+
+
+def client_sync(make_client: Callable[[Any], Any], sync: Callable[..., Sequence[EntityResult]], entities_arg: str):
+    """A `source_asset` sync for an API source: open its client from the config, sync the selected
+    entities (passed to ``sync`` as ``entities_arg``), close the client."""
+
+    def run(config: Any, landing: RawLanding, selected: list[str], **options: Any) -> Sequence[EntityResult]:
+        with closing(make_client(config)) as client:
+            return sync(client, landing, **{entities_arg: selected}, **options)
+
+    return run
+
+
+def source_asset(
+    source: str,
+    entities: Sequence[str],
+    descriptions: dict[str, str],
+    sync: Callable[..., Sequence[EntityResult]],
+    *,
+    doc: str,
+    can_subset: bool = True,
+    has_full_mode: bool = True,
+) -> dg.AssetsDefinition:
+    """The `raw_<source>` multi-asset: one asset per entity, one step that syncs them.
+
+    ``sync(config, landing, entities, *, full, progress, run_id)`` lands the selected entities
+    with the source's config (its resource is the one named after the source, whose ``config()``
+    says how to reach it or that it is not configured).
+    """
+
+    @dg.multi_asset(
+        name=f"raw_{source}",
+        specs=raw_specs(source, entities, descriptions),
+        can_subset=can_subset,
+        retry_policy=SOURCE_RETRY_POLICY,
+        required_resource_keys={"warehouse", source},
+        description=doc,
+    )
+    # `context` unannotated: under `from __future__ import annotations` Dagster would see a string.
+    def _asset(context) -> Iterator[dg.MaterializeResult]:
+        config = getattr(context.resources, source).config()
+        yield from land_source(
+            context,
+            context.resources.warehouse,
+            source,
+            selected_entities(context, source) if can_subset else list(entities),
+            config,
+            lambda landing, selected, **run: sync(config, landing, selected, **run),
+            has_full_mode=has_full_mode,
+        )
+
+    return _asset
 
 
 def raw_key(source: str, entity: str) -> dg.AssetKey:

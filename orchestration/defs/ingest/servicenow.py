@@ -1,13 +1,7 @@
 """ServiceNow SPM (Table API) → raw/servicenow/<table>, one asset per table of docs/contract.md §3.2."""
 
-from collections.abc import Iterator
-from contextlib import closing
-
-import dagster as dg
-
 from connectors.servicenow import SERVICENOW_TABLES, servicenow_client, sync_servicenow
-from orchestration.defs.ingest.landing_assets import SOURCE_RETRY_POLICY, land_source, raw_specs, selected_entities
-from orchestration.defs.resources import ServiceNowResource, WarehouseResource
+from orchestration.defs.ingest.landing_assets import client_sync, source_asset
 
 DESCRIPTIONS = {
     table: (
@@ -18,20 +12,10 @@ DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(
-    name="raw_servicenow",
-    specs=raw_specs("servicenow", SERVICENOW_TABLES, DESCRIPTIONS),
-    can_subset=True,
-    retry_policy=SOURCE_RETRY_POLICY,
+raw_servicenow = source_asset(
+    "servicenow",
+    SERVICENOW_TABLES,
+    DESCRIPTIONS,
+    client_sync(servicenow_client, sync_servicenow, "tables"),
+    doc="Land ServiceNow records into the raw change log, values kept as the strings the API returns.",
 )
-def raw_servicenow(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, servicenow: ServiceNowResource
-) -> Iterator[dg.MaterializeResult]:
-    """Land ServiceNow records into the raw change log, values kept as the strings the API returns."""
-    config = servicenow.config()
-
-    def sync(landing, tables, *, full, progress, run_id):
-        with closing(servicenow_client(config)) as client:
-            return sync_servicenow(client, landing, full=full, tables=tables, progress=progress, run_id=run_id)
-
-    yield from land_source(context, warehouse, "servicenow", selected_entities(context, "servicenow"), config, sync)
