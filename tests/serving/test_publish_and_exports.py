@@ -147,9 +147,15 @@ def test_every_sheet_is_a_filtered_table_with_a_frozen_header_and_typed_cells(wo
         assert [c.name for c in table.tableColumns] == [c.value for c in sheet[1]], name
 
     scorecard = workbook["kpi_project_scorecard"]
-    money = scorecard.cell(row=2, column=_column(scorecard, "bac_amount"))
-    ratio = scorecard.cell(row=2, column=_column(scorecard, "budget_variance_ratio"))
-    planned_end = scorecard.cell(row=2, column=_column(scorecard, "planned_end_date"))
+    # Rows come in the mart's storage order: take the first one whose figures are all known (an
+    # empty cell keeps Excel's General format).
+    columns = [_column(scorecard, c) for c in ("bac_amount", "budget_variance_ratio", "planned_end_date")]
+    row = next(
+        r
+        for r in range(2, scorecard.max_row + 1)
+        if all(scorecard.cell(row=r, column=c).value is not None for c in columns)
+    )
+    money, ratio, planned_end = (scorecard.cell(row=row, column=c) for c in columns)
     assert money.number_format == MONEY_FORMAT and money.data_type == "n"
     assert ratio.number_format == PERCENT_FORMAT
     assert planned_end.is_date and planned_end.number_format == "yyyy-mm-dd" and isinstance(planned_end.value, datetime)
