@@ -43,6 +43,7 @@ SCALES = ("small", "medium", "large")
 # (its __init__ only re-exports); tests/simulators/test_world.py keeps it complete.
 GENERATOR_MODULES = (
     "advance",
+    "bulk_import",
     "finance",
     "finance_exports",
     "generation",

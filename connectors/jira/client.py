@@ -24,9 +24,11 @@ Traps handled here (docs/sources.md "Jira Cloud"):
 - ``JIRA_JQL_SCOPE`` must stand on its own inside parentheses (:func:`checked_jql_scope`), so it
   cannot escape the ``updated`` bound.
 - Worklogs come from ``/worklog/updated`` + ``/worklog/list`` (issue-embedded worklogs are
-  truncated), deletions from ``/worklog/deleted``; a page of 1000 worklogs that share one
-  ``updatedTime`` cannot be paged past (Jira's ``since`` would not advance) and is reported as an
-  error instead of looping.
+  truncated), deletions from ``/worklog/deleted``. A full page of worklogs that share one
+  ``updatedTime`` cannot be paged past (Jira's ``since`` would not advance): a bulk import or a
+  migration leaves exactly that. The worklogs of that instant are then read per issue
+  (:meth:`JiraClient.worklogs_at_instant`) and the feed goes on from the next millisecond. A
+  deletion feed stuck that way stays an error: deleted worklogs cannot be read any other way.
 - Changelogs come from ``POST /changelog/bulkfetch`` (search's ``expand=changelog`` is truncated).
 """
 
@@ -34,9 +36,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -74,6 +76,10 @@ SPRINT_FIELD_NAMES = ("Sprint",)
 # Ids per /worklog/list and /changelog/bulkfetch request (both documented maximums).
 WORKLOG_LIST_CHUNK = 1000
 CHANGELOG_ISSUE_CHUNK = 1000
+# Worklogs per /issue/{id}/worklog page (Jira's default page there) and issue ids per /search/jql
+# page asking for ids only (the most Jira serves). Jira may serve fewer; the loops follow what it served.
+ISSUE_WORKLOG_PAGE_SIZE = 5000
+ID_SEARCH_PAGE_SIZE = 5000
 # Pages one read may take where Jira gives no count (/search/jql, /users/search, the worklog
 # feeds, /changelog/bulkfetch): two million issues at 100 a page. A server that keeps inventing
 # pages stops here instead of running all night; a bigger site passes max_pages to the client.
@@ -291,6 +297,7 @@ class JiraClient:
         search_page_size: int = 100,
         max_pages: int = UNCOUNTED_PAGE_CAP,
         extra_issue_fields: Sequence[str] = (),
+        issue_worklog_page_size: int = ISSUE_WORKLOG_PAGE_SIZE,
     ) -> None:
         self.config = config
         self.http = HttpClient(
@@ -313,6 +320,10 @@ class JiraClient:
         self.extra_issue_fields = tuple(extra_issue_fields)
         self.pages = 0
         self.warnings: list[str] = []
+        # What the worklog reads had to say (an instant read per issue); the sync puts them on the
+        # worklogs entity's result, as `warnings` go on the issues'.
+        self.worklog_warnings: list[str] = []
+        self.issue_worklog_page_size = issue_worklog_page_size
         self._custom_fields: CustomFields | None = None
 
     def __repr__(self) -> str:
@@ -490,10 +501,40 @@ class JiraClient:
             fetch, max_pages=self.max_pages, what=f"issues ({jql})", item_key=lambda issue: issue.get("id")
         )
 
+    def issue_ids(self, jql: str) -> Iterator[list[str]]:
+        """Ids of the issues ``jql`` finds, in pages of up to 5000 (Jira's size when only ids are asked)."""
+
+        def fetch(token: str | None) -> tuple[list[Any], str | None, bool]:
+            body: dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_SEARCH_PAGE_SIZE}
+            if token:
+                body["nextPageToken"] = token
+            data = self._post("/search/jql", body)
+            if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
+                raise SourceError(
+                    "Jira /search/jql did not return an issues page — check JIRA_URL",
+                    source=SOURCE,
+                    method="POST",
+                    url=self.http.url(f"{API}/search/jql"),
+                )
+            return data["issues"], data.get("nextPageToken"), bool(data.get("isLast", False))
+
+        for page in paginate_tokens(
+            fetch, max_pages=self.max_pages, what=f"issue ids ({jql})", item_key=lambda issue: issue.get("id")
+        ):
+            yield [str(issue["id"]) for issue in page if issue.get("id") not in (None, "")]
+
     # --- worklogs -------------------------------------------------------------------------
 
-    def _changed_worklog_pages(self, path: str, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
-        """Pages of ``{worklogId, updatedTime}`` from ``/worklog/updated`` or ``/worklog/deleted``."""
+    def _changed_worklog_pages(
+        self, path: str, since: datetime | None, *, past_full_instants: bool = False
+    ) -> Iterator[_FeedPage]:
+        """Pages of ``{worklogId, updatedTime}`` from ``/worklog/updated`` or ``/worklog/deleted``.
+
+        A full page whose items all share the ``since`` it was asked for cannot be paged past:
+        Jira's next ``since`` is that same instant. With ``past_full_instants`` that page is
+        yielded with ``stuck_at`` set, and the feed goes on from the next millisecond; it is then
+        up to the caller to read that instant another way. Without it, it is an error.
+        """
         since_ms = 0 if since is None else max(0, epoch_ms(since))
         for _ in range(self.max_pages):
             data = self._get(path, {"since": since_ms})
@@ -505,31 +546,52 @@ class JiraClient:
                     url=self.http.url(f"{API}{path}"),
                 )
             values = data["values"]
-            if values:
-                yield values
             if data.get("lastPage", True) or not values:
+                if values:
+                    yield _FeedPage(values)
                 return
             next_since = _next_since(data)
-            if next_since is None or next_since <= since_ms:
-                # Every item on a full page shares one updatedTime; Jira's `since` cannot move
-                # past it, so asking again would return the same page forever.
-                stamp = datetime.fromtimestamp(since_ms / 1000, tz=UTC).isoformat()
-                raise SourceError(
-                    f"Jira {path} cannot page past {stamp}: at least {len(values)} worklogs share that "
-                    "updated time and the endpoint's `since` cannot advance (a known Jira limitation); "
-                    "those worklogs must be read per issue (/issue/{id}/worklog) — report this site",
-                    source=SOURCE,
-                    method="GET",
-                    url=self.http.url(f"{API}{path}"),
-                )
-            since_ms = next_since
+            if next_since is not None and next_since > since_ms:
+                yield _FeedPage(values)
+                since_ms = next_since
+                continue
+            # Every item on a full page shares one updatedTime; Jira's `since` cannot move past
+            # it, so asking again would return the same page forever.
+            if past_full_instants and next_since == since_ms and _all_at(values, since_ms):
+                yield _FeedPage(values, stuck_at=since_ms)
+                since_ms += 1
+                continue
+            yield _FeedPage(values)
+            raise self._stuck_feed_error(path, since_ms, len(values))
         raise SourceError(_page_cap_message(path, self.max_pages), source=SOURCE)
+
+    def _stuck_feed_error(self, path: str, since_ms: int, count: int) -> SourceError:
+        stamp = _instant_text(since_ms)
+        if path.endswith("/deleted"):
+            remedy = (
+                "deleted worklogs cannot be read any other way, so the sync stops rather than miss "
+                "deletions — report this site"
+            )
+        else:
+            remedy = "the page is not one instant the connector can read per issue — report this site"
+        return SourceError(
+            f"Jira {path} cannot page past {stamp}: at least {count} worklogs share that updated time and "
+            f"the endpoint's `since` cannot advance (a known Jira limitation); {remedy}",
+            source=SOURCE,
+            method="GET",
+            url=self.http.url(f"{API}{path}"),
+        )
 
     def worklogs(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Worklogs updated after ``since`` (all when None): ids from ``/worklog/updated``,
-        details from ``/worklog/list`` in chunks of 1000, each batch sorted by (updated, id)."""
-        for page in self._changed_worklog_pages("/worklog/updated", since):
-            ids = [int(v["worklogId"]) for v in page]
+        details from ``/worklog/list`` in chunks of 1000, each batch sorted by (updated, id).
+
+        An instant the feed cannot page past is read per issue (:meth:`worklogs_at_instant`)
+        before the feed goes on past it, so batches still come oldest first.
+        """
+        for page in self._changed_worklog_pages("/worklog/updated", since, past_full_instants=True):
+            ids = [int(v["worklogId"]) for v in page.values]
+            issues_on_page: set[str] = set()
             for start in range(0, len(ids), WORKLOG_LIST_CHUNK):
                 chunk = ids[start : start + WORKLOG_LIST_CHUNK]
                 data = self._post("/worklog/list", {"ids": chunk})
@@ -542,12 +604,125 @@ class JiraClient:
                         int(w.get("id", 0)),
                     )
                 )
+                issues_on_page.update(str(w["issueId"]) for w in data if w.get("issueId") not in (None, ""))
                 if data:
                     yield data
+            if page.stuck_at is not None:
+                yield from self.worklogs_at_instant(page.stuck_at, {str(i) for i in ids}, issues_on_page)
+
+    def worklogs_at_instant(
+        self, instant_ms: int, listed_ids: Collection[str] = (), issues_on_page: Collection[str] = ()
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every worklog whose ``updated`` is exactly ``instant_ms``, read per issue.
+
+        ``/worklog/updated`` shows at most one page of an instant, and its ids do not say their
+        issue. Jira moves an issue's ``updated`` when one of its worklogs is added or changed, so
+        the issues that hold worklogs of the instant are among those JQL finds with ``updated``
+        at or after it (bound to the minute below it: JQL works to the minute). The issues of the
+        worklogs the feed did list (``issues_on_page``, from ``/worklog/list``) are read too, and
+        any JQL did not find are named in a warning. Each issue's worklogs are read through
+        ``/issue/{id}/worklog`` page by page, and those of the instant kept. ``listed_ids`` are
+        the ids the feed listed, to say when some were not found on their issue any more.
+        """
+        bound = datetime.fromtimestamp(instant_ms // 60_000 * 60, tz=UTC)
+        issue_ids: dict[str, None] = {}
+        for page in self.issue_ids(build_issue_jql(bound)):
+            issue_ids.update(dict.fromkeys(page))
+        not_found_by_jql = sorted(set(issues_on_page) - set(issue_ids), key=_id_order)
+        issue_ids.update(dict.fromkeys(not_found_by_jql))
+        found: set[str] = set()
+        holders = 0
+        for issue_id in issue_ids:
+            held = 0
+            for page in self.issue_worklogs(issue_id):
+                at_instant = [
+                    w
+                    for w in page
+                    if w.get("id") not in (None, "")
+                    and str(w["id"]) not in found
+                    and _epoch_ms_of(w.get("updated")) == instant_ms
+                ]
+                if not at_instant:
+                    continue
+                at_instant.sort(key=lambda w: _id_order(str(w["id"])))
+                found.update(str(w["id"]) for w in at_instant)
+                held += len(at_instant)
+                yield at_instant
+            if held:
+                holders += 1
+        message = (
+            f"Jira /worklog/updated cannot page past {_instant_text(instant_ms)} (a full page of "
+            f"{len(listed_ids)} or more worklogs shares that updated time, as a bulk import or migration "
+            f"leaves them): read {len(found)} worklogs of that instant per issue from {holders} issues "
+            f"(/issue/{{id}}/worklog, of {len(issue_ids)} issues updated since then), then went on from the "
+            "next millisecond"
+        )
+        if not_found_by_jql:
+            shown = ", ".join(not_found_by_jql[:10]) + (" …" if len(not_found_by_jql) > 10 else "")
+            message += (
+                f"; {len(not_found_by_jql)} issues holding worklogs of that instant were not found by JQL "
+                f"`updated >= {epoch_ms(bound)}` ({shown}) and were read too, but worklogs of that instant on "
+                "other such issues may be missing — this site does not move an issue's updated time with its "
+                "worklogs: report it"
+            )
+        missing = set(listed_ids) - found
+        if missing:
+            message += (
+                f"; {len(missing)} worklogs the feed listed at that instant were no longer there on their "
+                "issue (changed, moved or deleted meanwhile: the feed past the instant or the next sync's "
+                "deletion feed shows them)"
+            )
+        log.warning(message)
+        self.worklog_warnings.append(message)
+
+    def issue_worklogs(self, issue_id: str) -> Iterator[list[dict[str, Any]]]:
+        """Every worklog of one issue: ``/issue/{id}/worklog`` pages (``startAt``/``maxResults``)
+        until its ``total``. An issue gone since it was found (404) has no worklogs left."""
+        path = f"/issue/{issue_id}/worklog"
+        size = self.issue_worklog_page_size
+        start = 0
+        pages = 0
+        limit = self.max_pages
+        while True:
+            if pages >= limit:
+                raise SourceError(
+                    f"Jira {path} went past {limit} pages, more than its own total needs; stopping "
+                    "instead of looping — retry the sync",
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(f"{API}{path}"),
+                )
+            pages += 1
+            try:
+                data = self._get(path, {"startAt": start, "maxResults": size})
+            except SourceError as exc:
+                if exc.status == 404:
+                    return
+                raise
+            worklogs = data.get("worklogs") if isinstance(data, dict) else None
+            if not isinstance(worklogs, list):
+                raise SourceError(
+                    f"Jira {path} did not return a page of worklogs — check JIRA_URL",
+                    source=SOURCE,
+                    method="GET",
+                    url=self.http.url(f"{API}{path}"),
+                )
+            total = data.get("total")
+            counted = isinstance(total, int) and not isinstance(total, bool)
+            if counted:
+                served = data.get("maxResults")
+                served_size = min(size, served) if isinstance(served, int) and served > 0 else size
+                limit = pages_for_count(total, served_size)
+            if worklogs:
+                yield worklogs
+            start += len(worklogs)
+            if not worklogs or (start >= total if counted else len(worklogs) < size):
+                return
 
     def deleted_worklogs(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """``{worklogId, updatedTime}`` of worklogs deleted after ``since`` (all when None)."""
-        yield from self._changed_worklog_pages("/worklog/deleted", since)
+        for page in self._changed_worklog_pages("/worklog/deleted", since):
+            yield page.values
 
     # --- changelogs -----------------------------------------------------------------------
 
@@ -641,3 +816,40 @@ def _next_since(page: dict[str, Any]) -> int | None:
                 pass
     until = page.get("until")
     return int(until) if isinstance(until, int | float) else None
+
+
+@dataclass(frozen=True)
+class _FeedPage:
+    """One page of a worklog feed; ``stuck_at`` is the instant (epoch ms) all its items share when
+    the feed cannot page past it."""
+
+    values: list[dict[str, Any]]
+    stuck_at: int | None = None
+
+
+def _all_at(values: list[dict[str, Any]], instant_ms: int) -> bool:
+    try:
+        return all(int(v.get("updatedTime")) == instant_ms for v in values)
+    except (TypeError, ValueError):
+        return False
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+
+
+def _epoch_ms_of(value: Any) -> int | None:
+    """A Jira timestamp as exact epoch milliseconds (integer arithmetic: compared for equality)."""
+    try:
+        moment = parse_jira_datetime(value)
+    except ValueError:
+        return None
+    return None if moment is None else (moment - _EPOCH) // _ONE_MS
+
+
+def _instant_text(ms: int) -> str:
+    return (_EPOCH + ms * _ONE_MS).isoformat()
+
+
+def _id_order(value: str) -> tuple[int, int | str]:
+    return (0, int(value)) if value.isdigit() else (1, value)

@@ -4,6 +4,8 @@
 only where the JSON changed (links to the site aside), vanished keys tombstoned. ``issues`` and
 ``worklogs`` are read from the cursor minus ``JIRA_OVERLAP``; an issue's change histories
 (``issue_changelogs``) land before the issue itself, and worklog deletions are read before updates.
+Worklogs of an instant ``/worklog/updated`` cannot page past are read per issue by the client; the
+worklogs result says so in its warnings, and the landing keeps each version once as ever.
 """
 
 from __future__ import annotations
@@ -403,6 +405,7 @@ def _sync_worklogs(
     result = EntityResult("jira", "worklogs")
     meter = _Meter(client.http.stats)
     pages_before = client.pages
+    warnings_before = len(client.worklog_warnings)
     since = None if full else _cursor(landing, result, overlap)
     versions = LandedVersions.load(landing, "jira", "worklogs", since=since)
     with landing.writer("jira", "worklogs", sync_mode=mode, batch_rows=batch_rows) as writer:
@@ -440,5 +443,7 @@ def _sync_worklogs(
     result.tombstones = tombstones_from_feed
     result.skipped_unchanged = lander.skipped
     result.pages = client.pages - pages_before
+    # An instant /worklog/updated could not page past, read per issue instead (client.worklogs).
+    result.warnings.extend(client.worklog_warnings[warnings_before:])
     meter.apply(result)
     return result

@@ -15,7 +15,10 @@ changelog), with Jira Cloud's paging, error bodies and quirks:
   ``expand`` names them;
 - ``/worklog/updated`` and ``/worklog/deleted`` return ``updated >= since`` (inclusive, so a page
   boundary repeats the items of its last millisecond), at most 1000 per page, and leave out the
-  last minute before the world clock.
+  last minute before the world clock; a full page of one instant therefore cannot be paged past
+  (``until`` = ``since``), as on Jira when a bulk import stamps 1000 or more worklogs alike;
+- ``/issue/{id}/worklog`` pages one issue's worklogs by ``startAt``/``maxResults`` (at most 5000,
+  also the default) with their ``total``, oldest created first, and has no quiet minute.
 
 "Now" is always the world's clock (meta ``now``), read per request, never the wall clock.
 """
@@ -59,6 +62,7 @@ DEFAULT_SEARCH_RESULTS = 50
 MAX_SEARCH_RESULTS = 100
 MAX_ID_ONLY_SEARCH_RESULTS = 5000
 MAX_BULK_IDS = 1000
+MAX_ISSUE_WORKLOG_RESULTS = 5000  # /issue/{id}/worklog: Jira's default and largest page
 WORKLOG_QUIET_MS = 60_000  # /worklog/updated and /deleted leave out the minute before "now"
 RICH_TEXT_FIELDS = ("description", "environment")
 
@@ -568,7 +572,9 @@ class JiraApp:
         issue_id, _, _ = self._find_issue(call, id_or_key)
         request = call.request
         start_at = _int_param(request, "startAt", 0, minimum=0)
-        max_results = min(_int_param(request, "maxResults", 5000, minimum=1), 5000)
+        max_results = min(
+            _int_param(request, "maxResults", MAX_ISSUE_WORKLOG_RESULTS, minimum=1), MAX_ISSUE_WORKLOG_RESULTS
+        )
         conditions = ["issue_id = ?"]
         args: list[Any] = [issue_id]
         started_after = request.param("startedAfter")

@@ -3,7 +3,8 @@
 ``World`` (world.py) is the one object to use: generate or open a world file, read it, advance its
 clock, write the finance exports. Behind it: ``generation`` (the whole world at once, from
 ``organisation``, ``projects``, ``staffing``, ``time_sheets``, ``task_dependencies``, ``jira_world``
-and ``jira_static``, ``finance``), ``advance`` (one day later), ``finance_exports`` and
+and ``jira_static``, ``finance``), ``advance`` (one day later), ``bulk_import`` (worklogs sharing
+one updated instant, as a migration leaves them), ``finance_exports`` and
 ``gl_exports`` (the CSV files finance drops), ``timeline``, ``scales`` and ``seeding``. ``store`` is
 the file itself, its schema and conventions: the servers in ``simulators.api`` read it.
 

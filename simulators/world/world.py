@@ -4,6 +4,7 @@
 world = World.generate(path, scale="small", seed=7, anchor=date(2026, 6, 30))
 world.counts()            # live records per raw entity
 world.advance(1)          # one day later: new, changed and deleted records
+world.bulk_import_worklogs(2500, at)   # worklogs sharing one updated instant, as an import leaves them
 world.write_finance_exports(folder)
 ```
 """
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from simulators.world.advance import AdvanceSummary, advance_one_day, entity_keys
+from simulators.world.bulk_import import bulk_import_worklogs
 from simulators.world.finance_exports import write_exports
 from simulators.world.generation import generate_world
 from simulators.world.scales import SCALES
@@ -166,6 +168,14 @@ class World:
                 day = advance_one_day(self.conn, self.seed)
             summary = summary.then(day)
         return summary
+
+    def bulk_import_worklogs(self, count: int, at: datetime, issues: int = 5) -> list[str]:
+        """Add ``count`` worklogs that all share the updated instant ``at`` on ``issues`` issues, as
+        a bulk import or migration leaves them; returns their ids (``bulk_import.py``).
+
+        ``count`` of 1000 or more is an instant Jira's ``/worklog/updated`` cannot page past.
+        """
+        return [str(i) for i in bulk_import_worklogs(self.conn, count, at, issues)]
 
     def write_finance_exports(self, folder: Path | str) -> list[Path]:
         """Write the finance CSV exports into ``folder``; the same world always writes the same bytes."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -870,3 +871,67 @@ def test_advancing_the_world_shows_new_changed_and_deleted_records(world_path: P
 
         after_time = http.get(f"{server.url}/rest/api/3/serverInfo").json()["serverTime"]
     assert datetime.fromisoformat(after_time) - datetime.fromisoformat(before_time) == timedelta(days=1)
+
+
+# -- a bulk import: worklogs sharing one updated instant -------------------------------------------
+
+BULK = 2500
+
+
+@pytest.fixture(scope="module")
+def bulk_world(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, list[str]]:
+    """A copy of the small world with 2,500 worklogs imported at one instant over 5 issues."""
+    from simulators.world import World
+
+    path = tmp_path_factory.mktemp("bulk") / "world.sqlite"
+    shutil.copyfile(small_world_path, path)
+    with World.open(path) as world:
+        at = world.now - timedelta(days=1, minutes=5) + timedelta(milliseconds=900)
+        ids = world.bulk_import_worklogs(BULK, at, issues=5)
+    return path, ms(at), ids
+
+
+def test_a_full_page_of_one_instant_cannot_advance_the_worklog_feed(
+    bulk_world: tuple[Path, int, list[str]], small_session: requests.Session
+) -> None:
+    path, instant, _ = bulk_world
+    with serve(path) as server:
+        url = f"{server.url}/rest/api/3/worklog/updated"
+        page = small_session.get(url, params={"since": instant}).json()
+        again = small_session.get(page["nextPage"]).json()
+        past = small_session.get(url, params={"since": instant + 1}).json()
+    assert len(page["values"]) == 1000 and page["lastPage"] is False
+    assert {v["updatedTime"] for v in page["values"]} == {instant}
+    assert page["since"] == page["until"] == instant and page["nextPage"].endswith(f"since={instant}")
+    assert again["values"] == page["values"]
+    assert past["values"] and all(v["updatedTime"] > instant for v in past["values"])
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_issue_worklogs_page_by_start_at_up_to_their_total(
+    bulk_world: tuple[Path, int, list[str]], small_session: requests.Session, version: str
+) -> None:
+    path, _, ids = bulk_world
+    with contextlib.closing(store.connect(path, readonly=True)) as db:
+        issue_id = db.execute("select issue_id from jira_worklog where id = ?", (int(ids[0]),)).fetchone()[0]
+        expected = {str(i) for (i,) in db.execute("select id from jira_worklog where issue_id = ?", (issue_id,))}
+    assert len(expected) > BULK // 5
+    with serve(path) as server:
+        url = f"{server.url}/rest/api/{version}/issue/{issue_id}/worklog"
+        seen: list[str] = []
+        start = 0
+        while True:
+            page = small_session.get(url, params={"startAt": start, "maxResults": 120}).json()
+            assert (page["startAt"], page["maxResults"], page["total"]) == (start, 120, len(expected))
+            assert len(page["worklogs"]) == min(120, len(expected) - start)
+            seen += [w["id"] for w in page["worklogs"]]
+            start += len(page["worklogs"])
+            if start >= page["total"]:
+                break
+        beyond = small_session.get(url, params={"startAt": start}).json()
+        whole = small_session.get(url, params={"maxResults": 100_000}).json()
+        default = small_session.get(url).json()
+    assert len(seen) == len(set(seen)) and set(seen) == expected
+    assert beyond["worklogs"] == [] and beyond["total"] == len(expected)
+    assert whole["maxResults"] == default["maxResults"] == 5000  # Jira's largest page, and its default
+    assert [w["id"] for w in whole["worklogs"]] == seen  # oldest created first, then by id

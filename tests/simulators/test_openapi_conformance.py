@@ -18,8 +18,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,17 @@ def sims(small_world_path: Path) -> Iterator[Simulators]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def openapi(sims: Simulators) -> OpenAPI:
+def openapi_for(jira_url: str) -> OpenAPI:
     spec = dict(spec_dict())
-    spec["servers"] = [{"url": sims.jira_url}]
+    spec["servers"] = [{"url": jira_url}]
     # The spec itself is Atlassian's; validating its 2.4 MB again on every run would only cost time.
     config = Config(spec_validator_cls=None, extra_format_validators={"date-time": jira_date_time})
     return OpenAPI.from_dict(spec, config=config)
+
+
+@pytest.fixture(scope="module")
+def openapi(sims: Simulators) -> OpenAPI:
+    return openapi_for(sims.jira_url)
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +215,30 @@ def test_issue_endpoints(
     changelog = check(openapi, http.get(api(sims, f"issue/{key}/changelog"), params={"maxResults": 2}))
     assert changelog["values"]
     check(openapi, http.get(api(sims, "issue/NOPE-1")), status=404)
+
+
+def test_a_bulk_imported_instant_stuck_feed_and_paged_issue_worklogs(
+    small_world_path: Path, tmp_path: Path, http: requests.Session
+) -> None:
+    """What the connector reads when 2,500 worklogs share one updated instant: the feed page that
+    cannot advance, and one issue's worklogs page by page."""
+    from simulators.world import World
+
+    path = tmp_path / "bulk.sqlite"
+    shutil.copyfile(small_world_path, path)
+    with World.open(path) as world:
+        at = world.now - timedelta(days=1, minutes=5)
+        ids = world.bulk_import_worklogs(2500, at, issues=5)
+    instant = round(at.timestamp() * 1000)
+    with start_simulators(path) as bulk:
+        spec = openapi_for(bulk.jira_url)
+        stuck = check(spec, http.get(api(bulk, "worklog/updated"), params={"since": instant}))
+        assert len(stuck["values"]) == 1000 and stuck["until"] == stuck["since"] == instant
+        issue_id = check(spec, http.post(api(bulk, "worklog/list"), json={"ids": [int(ids[0])]}))[0]["issueId"]
+        first = check(spec, http.get(api(bulk, f"issue/{issue_id}/worklog"), params={"maxResults": 300}))
+        second = check(
+            spec, http.get(api(bulk, f"issue/{issue_id}/worklog"), params={"startAt": 300, "maxResults": 300})
+        )
+    assert first["total"] == second["total"] > 500
+    assert len(first["worklogs"]) == 300 and second["startAt"] == 300
+    assert {w["id"] for w in first["worklogs"]}.isdisjoint(w["id"] for w in second["worklogs"])

@@ -742,3 +742,30 @@ def test_advance_moves_time_sheets_phases_and_demands(world_path: Path) -> None:
         ]
         assert phases and all(p["work_end"] for p in phases if p["state"] == "3")
         assert summary.created["servicenow/dmn_demand"] or summary.updated["servicenow/dmn_demand"]
+
+
+# --- bulk import -------------------------------------------------------------------------------
+
+
+def test_a_bulk_import_shares_one_instant_and_keeps_the_jira_rules(world_path: Path) -> None:
+    with World.open(world_path) as world:
+        before = world.counts()["jira/worklogs"]
+        at = world.now - timedelta(days=3, minutes=1) + timedelta(milliseconds=250)
+        at_ms = round(at.timestamp() * 1000)
+        ids = world.bulk_import_worklogs(1200, at, issues=3)
+        conn = world.conn
+        assert len(ids) == len(set(ids)) == 1200
+        assert world.counts()["jira/worklogs"] == before + 1200
+        rows = conn.execute(
+            "select issue_id, count(*) from jira_worklog where updated_ms = ? and id >= ? group by issue_id",
+            (at_ms, min(int(i) for i in ids)),
+        ).fetchall()
+        assert sorted(n for _, n in rows) == [400, 400, 400]
+        assert len({issue_id for issue_id, _ in rows}) == 3
+        assert set(ids) <= world.changes_since(at)["jira/worklogs"]
+        for issue_id, _ in rows:
+            (updated,) = conn.execute("select updated_ms from jira_issue where id = ?", (issue_id,)).fetchone()
+            assert updated >= at_ms  # Jira moves the issue's updated time with its worklogs
+        check_jira_consistency(conn)
+        with pytest.raises(ValueError, match="later than the world clock"):
+            world.bulk_import_worklogs(10, world.now - timedelta(minutes=4))
