@@ -478,13 +478,11 @@ class JiraClient:
         names = list(ISSUE_FIELDS) + list(self.custom_fields().ids) + list(self.extra_issue_fields)
         return list(dict.fromkeys(names))
 
-    def issues(self, updated_since: datetime | None, jql_scope: str | None = None) -> Iterator[list[dict[str, Any]]]:
-        """Issues updated at or after ``updated_since`` (all when None), oldest first."""
-        jql = build_issue_jql(updated_since, jql_scope)
-        fields = self.issue_fields()
+    def _search_pages(self, jql: str, fields: list[str], page_size: int, what: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of issues ``POST /search/jql`` finds for ``jql``, following ``nextPageToken``."""
 
         def fetch(token: str | None) -> tuple[list[Any], str | None, bool]:
-            body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": self.search_page_size}
+            body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": page_size}
             if token:
                 body["nextPageToken"] = token
             data = self._post("/search/jql", body)
@@ -498,29 +496,17 @@ class JiraClient:
             return data["issues"], data.get("nextPageToken"), bool(data.get("isLast", False))
 
         yield from paginate_tokens(
-            fetch, max_pages=self.max_pages, what=f"issues ({jql})", item_key=lambda issue: issue.get("id")
+            fetch, max_pages=self.max_pages, what=f"{what} ({jql})", item_key=lambda issue: issue.get("id")
         )
+
+    def issues(self, updated_since: datetime | None, jql_scope: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Issues updated at or after ``updated_since`` (all when None), oldest first."""
+        jql = build_issue_jql(updated_since, jql_scope)
+        yield from self._search_pages(jql, self.issue_fields(), self.search_page_size, "issues")
 
     def issue_ids(self, jql: str) -> Iterator[list[str]]:
         """Ids of the issues ``jql`` finds, in pages of up to 5000 (Jira's size when only ids are asked)."""
-
-        def fetch(token: str | None) -> tuple[list[Any], str | None, bool]:
-            body: dict[str, Any] = {"jql": jql, "fields": ["id"], "maxResults": ID_SEARCH_PAGE_SIZE}
-            if token:
-                body["nextPageToken"] = token
-            data = self._post("/search/jql", body)
-            if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
-                raise SourceError(
-                    "Jira /search/jql did not return an issues page — check JIRA_URL",
-                    source=SOURCE,
-                    method="POST",
-                    url=self.http.url(f"{API}/search/jql"),
-                )
-            return data["issues"], data.get("nextPageToken"), bool(data.get("isLast", False))
-
-        for page in paginate_tokens(
-            fetch, max_pages=self.max_pages, what=f"issue ids ({jql})", item_key=lambda issue: issue.get("id")
-        ):
+        for page in self._search_pages(jql, ["id"], ID_SEARCH_PAGE_SIZE, "issue ids"):
             yield [str(issue["id"]) for issue in page if issue.get("id") not in (None, "")]
 
     # --- worklogs -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import dagster as dg
 
@@ -18,7 +18,6 @@ from connectors.engine import EntityResult
 from connectors.http import SourceConfigError, SourceError
 from connectors.landing import LandingBusy, RawLanding
 from connectors.sync_log import SyncAttempt, SyncLog
-from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import NotConfigured
 
 # Network and source hiccups that outlast the connector's own retries get a second chance as a
@@ -28,38 +27,6 @@ SOURCE_RETRY_POLICY = dg.RetryPolicy(
 )
 
 SYNC_MODE_TAG = "pwh/sync_mode"
-
-
-class SourceSync(Protocol):
-    """One source's sync: land ``entities`` into ``landing`` and say what each one did."""
-
-    def __call__(
-        self, landing: RawLanding, entities: list[str], *, full: bool, progress: Callable[[str, int], None], run_id: str
-    ) -> Sequence[EntityResult]: ...
-
-
-def land_source(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    source: str,
-    entities: list[str],
-    config: object,
-    sync: SourceSync,
-    *,
-    has_full_mode: bool = True,
-) -> Iterator[dg.MaterializeResult]:
-    """The body every source asset shares: make sure each entity has its folder, skip (with a
-    warning) a source that is not configured, otherwise sync under the source-error rules and
-    report one materialisation per entity."""
-    landing = RawLanding(warehouse.paths.raw)
-    ensure_entities(landing, source, entities)
-    if isinstance(config, NotConfigured):
-        yield from skipped(context, landing, source, entities, config.message)
-        return
-    full = has_full_mode and is_full_sync(context)
-    with source_errors():
-        results = sync(landing, entities, full=full, progress=progress_logger(context), run_id=context.run.run_id)
-    yield from materializations(context, source, results, full)
 
 
 def client_sync(make_client: Callable[[Any], Any], sync: Callable[..., Sequence[EntityResult]], entities_arg: str):
@@ -100,16 +67,21 @@ def source_asset(
     )
     # `context` unannotated: under `from __future__ import annotations` Dagster would see a string.
     def _asset(context) -> Iterator[dg.MaterializeResult]:
+        # Every entity keeps a readable folder; a source that is not configured is skipped with a
+        # warning; otherwise one sync under the source-error rules, one materialisation per entity.
         config = getattr(context.resources, source).config()
-        yield from land_source(
-            context,
-            context.resources.warehouse,
-            source,
-            selected_entities(context, source) if can_subset else list(entities),
-            config,
-            lambda landing, selected, **run: sync(config, landing, selected, **run),
-            has_full_mode=has_full_mode,
-        )
+        selected = selected_entities(context, source) if can_subset else list(entities)
+        landing = RawLanding(context.resources.warehouse.paths.raw)
+        ensure_entities(landing, source, selected)
+        if isinstance(config, NotConfigured):
+            yield from skipped(context, landing, source, selected, config.message)
+            return
+        full = has_full_mode and is_full_sync(context)
+        with source_errors():
+            results = sync(
+                config, landing, selected, full=full, progress=progress_logger(context), run_id=context.run.run_id
+            )
+        yield from materializations(context, source, results, full)
 
     return _asset
 
