@@ -6,7 +6,11 @@ defs/quality/     asset checks built from quality/ suites (raw: blocking; marts:
 defs/planning/    the scenario marts: scenarios/*.yml solved against the KPI marts (planning/)
 defs/serving/     the published read-only DuckDB file and the Parquet / Excel exports
 defs/automation/  the nightly_sync job and schedule, the finance drop-folder sensor
-defs/resources.py where the warehouse lives and how to reach each source (env vars)
+defs/resources.py where the warehouse lives and how to reach each source
+
+The settings (environment variables and `.env`) are read here, once per process that loads the
+definitions, and reach the rest as resources (their fields), the schedule's cron and time zone,
+the automations' default status and the executor (orchestration/settings.py).
 """
 
 from __future__ import annotations
@@ -15,25 +19,37 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.defs.automation.schedules import nightly_schedule
+from orchestration.defs.automation.sensors import automation_sensors
+from orchestration.defs.resources import resources
 from orchestration.defs.transform.project import ensure_manifest
-from orchestration.settings import executor_choice
+from orchestration.settings import Settings
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    settings = Settings.from_env()
     ensure_manifest()
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
-    return dg.Definitions.merge(loaded, dg.Definitions(executor=executor()))
+    return dg.Definitions.merge(
+        loaded,
+        dg.Definitions(
+            resources=resources(settings),
+            schedules=[nightly_schedule(settings.schedule_cron, settings.schedule_timezone, settings.automations)],
+            sensors=automation_sensors(settings.automations),
+            executor=executor(settings.executor),
+        ),
+    )
 
 
-def executor() -> dg.ExecutorDefinition:
+def executor(choice: str) -> dg.ExecutorDefinition:
     """Steps in parallel processes by default; PWH_EXECUTOR=in_process runs them one by one in one.
 
     Multiprocess lets the sources land in parallel (two steps at a time: two cores); step
     processes fork from a forkserver that has already loaded these definitions. In-process skips
     the per-process start-up, which dominates on small worlds (tests, quick local runs).
     """
-    if executor_choice() == "in_process":
+    if choice == "in_process":
         return dg.in_process_executor
     return dg.multiprocess_executor.configured(
         {

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -26,6 +26,7 @@ import dagster as dg
 from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
 from orchestration.lifecycle import Interrupted, run_tags
+from orchestration.settings import child_environment
 
 INVOCATION_TAG = "pwh/invocation"
 
@@ -75,11 +76,16 @@ def run_job(
     instance: DagsterInstance,
     *,
     tags: dict[str, str] | None = None,
+    run_config: Mapping[str, object] | None = None,
+    env: Mapping[str, str] | None = None,
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
 ) -> RunOutcome:
     """Execute a job (multiprocess), calling `on_event` for each event as it happens.
 
-    Raises Interrupted when pwh is asked to stop; the run is canceled by then.
+    ``run_config`` goes on the run (the resources' settings, shown in the UI); ``env`` is the
+    environment its step processes start with (the secrets its EnvVars name, and the settings
+    they load the definitions with). Raises Interrupted when pwh is asked to stop; the run is
+    canceled by then.
     """
     invocation = uuid.uuid4().hex
     run_tags_ = {**(tags or {}), INVOCATION_TAG: invocation, **run_tags()}
@@ -88,7 +94,7 @@ def run_job(
 
     def execute() -> None:
         try:
-            with dg.execute_job(recon, instance=instance, tags=run_tags_) as result:
+            with dg.execute_job(recon, instance=instance, tags=run_tags_, run_config=run_config) as result:
                 box["success"] = result.success
                 box["run_id"] = result.run_id
         except BaseException as exc:  # surfaced to the caller below
@@ -112,19 +118,20 @@ def run_job(
                     on_event(record.event_log_entry)
             cursor = page.cursor
 
-    try:
-        worker.start()
-        while True:
-            alive = worker.is_alive()
+    with child_environment(env or {}):
+        try:
+            worker.start()
+            while True:
+                alive = worker.is_alive()
+                poll()
+                if not alive:
+                    break
+                time.sleep(0.5)
+        except Interrupted as interrupt:
             poll()
-            if not alive:
-                break
-            time.sleep(0.5)
-    except Interrupted as interrupt:
-        poll()
-        cancel_run(instance, run_id, worker)
-        raise Interrupted(interrupt.signum, run_id) from None
-    worker.join()
+            cancel_run(instance, run_id, worker)
+            raise Interrupted(interrupt.signum, run_id) from None
+        worker.join()
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return summarise(job_name, str(box.get("run_id") or run_id), bool(box.get("success")), events)

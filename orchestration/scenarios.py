@@ -8,7 +8,7 @@ writes back the frames it returns (docs/architecture.md "Scenario marts are writ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,9 +43,8 @@ SOURCES: dict[str, tuple[str, str]] = {
 }
 
 
-def scenario_folder(environ: Mapping[str, str]) -> Path:
-    """PWH_SCENARIO_DIR, or the scenarios shipped with the project."""
-    folder = environ.get("PWH_SCENARIO_DIR")
+def scenario_folder(folder: Path | str | None) -> Path:
+    """The folder PWH_SCENARIO_DIR names, or the scenarios shipped with the project."""
     return Path(folder).expanduser().resolve() if folder else SHIPPED_SCENARIOS
 
 

@@ -1,22 +1,38 @@
-"""Configuration from environment variables (docs/contract.md §2): the warehouse's own settings.
+"""Configuration from environment variables (docs/contract.md §2), read once into `Settings`.
 
-The source connections are read by their resources (defs/resources.py) and the schedule by
-defs/automation/schedules.py, each when it is used, all through `load_environment`.
+Where a setting goes from here (docs/architecture.md decision 4):
 
-A `.env` file in the working directory is read too; variables already set in the environment win.
-Secrets stay in the environment: resources hold the *names* of the variables, and read values only
-when they connect, so the Dagster UI and run metadata never show a token.
+- **The entry point reads.** `Settings.from_env()` reads the environment and a `.env` file in the
+  working directory (a variable set in the environment wins) once: in the `pwh` CLI, and in
+  Dagster's definitions loading (`orchestration/definitions.py`) for `dagster`, `pwh ui` and
+  `pwh serve`. Nothing else reads them (except `pwh simulate`, which takes only PWH_HOME, and
+  PWH_DEBUG, which only decides whether `pwh` prints a traceback).
+- **Dagster resources carry them.** `orchestration/defs/resources.py` turns a `Settings` into
+  resources with fields, which the Dagster UI shows and a run's config can override; secrets are
+  `dg.EnvVar`s, so the UI and run config show the variable's name, never its value. Assets,
+  checks, the schedule and the sensors take their settings from those resources.
+- **Child processes get an environment.** dbt reads PWH_HOME, PWH_AS_OF and
+  PWH_REPORTING_CURRENCY from its environment, and Dagster's step processes resolve the secrets'
+  `EnvVar`s from theirs: `child_environment` hands them what they need for the time they are
+  started. It is the only code that writes `os.environ` after start-up.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+# The secrets: only their names leave Settings (as dg.EnvVar), except into a child's environment.
+JIRA_API_TOKEN = "JIRA_API_TOKEN"
+SERVICENOW_PASSWORD = "SERVICENOW_PASSWORD"
+
+EXECUTORS = ("multiprocess", "in_process")
 
 
 def load_environment(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
@@ -24,6 +40,10 @@ def load_environment(environ: Mapping[str, str] | None = None, dotenv: Path | No
     env = {k: v for k, v in dotenv_values(dotenv or Path.cwd() / ".env").items() if v is not None}
     env.update(environ if environ is not None else os.environ)
     return env
+
+
+class ConfigError(ValueError):
+    """A setting a user must fix; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -68,57 +88,191 @@ class WarehousePaths:
 
 
 @dataclass(frozen=True)
+class JiraSettings:
+    """JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE."""
+
+    url: str | None = None
+    email: str | None = None
+    api_token: str | None = field(default=None, repr=False)
+    jql_scope: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceNowSettings:
+    """SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD."""
+
+    url: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
+    """Every setting of docs/contract.md §2, typed, read once (`from_env`)."""
+
     home: Path
-    as_of: date
-    reporting_currency: str
+    # PWH_AS_OF; None: today (UTC) when a run starts (`for_run` pins it for one run).
+    as_of: date | None
+    reporting_currency: str = "USD"
+    jira: JiraSettings = JiraSettings()
+    servicenow: ServiceNowSettings = ServiceNowSettings()
+    finance_export_dir: Path | None = None
+    ca_bundle: str | None = None
+    schedule_cron: str = "0 2 * * *"
+    schedule_timezone: str = "UTC"
+    executor: str = "multiprocess"
+    automations: bool = True
+    scenario_dir: Path | None = None
 
     @property
     def paths(self) -> WarehousePaths:
         return WarehousePaths(self.home)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, as_of: date | None = None) -> Settings:
+        """Read the environment (and `.env`); a value a user must fix raises ConfigError naming it.
+
+        ``as_of``: a date given on the command line (`--as-of`), which PWH_AS_OF gives way to.
+        """
         env = load_environment(environ)
-        home = Path(env.get("PWH_HOME") or "warehouse").expanduser().resolve()
-        as_of_text = env.get("PWH_AS_OF") or ""
-        try:
-            as_of = date.fromisoformat(as_of_text) if as_of_text else datetime.now(UTC).date()
-        except ValueError as exc:
-            raise ConfigError(f"PWH_AS_OF must be a date like 2026-06-30, not {as_of_text!r}") from exc
-        currency = (env.get("PWH_REPORTING_CURRENCY") or "USD").upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise ConfigError(f"PWH_REPORTING_CURRENCY must be an ISO code like USD, not {currency!r}")
+
+        def text(name: str) -> str | None:
+            return env.get(name) or None
+
+        finance = text("FINANCE_EXPORT_DIR")
+        scenarios = text("PWH_SCENARIO_DIR")
         return cls(
-            home=home,
-            as_of=as_of,
-            reporting_currency=currency,
+            home=Path(text("PWH_HOME") or "warehouse").expanduser().resolve(),
+            as_of=as_of or parse_as_of(text("PWH_AS_OF")),
+            reporting_currency=parse_currency(text("PWH_REPORTING_CURRENCY")),
+            jira=JiraSettings(
+                url=_url(text("JIRA_URL")),
+                email=text("JIRA_EMAIL"),
+                api_token=text(JIRA_API_TOKEN),
+                jql_scope=text("JIRA_JQL_SCOPE"),
+            ),
+            servicenow=ServiceNowSettings(
+                url=_url(text("SERVICENOW_URL")),
+                user=text("SERVICENOW_USER"),
+                password=text(SERVICENOW_PASSWORD),
+            ),
+            finance_export_dir=Path(finance).expanduser().resolve() if finance else None,
+            ca_bundle=text("PWH_CA_BUNDLE"),
+            schedule_cron=text("PWH_SCHEDULE_CRON") or "0 2 * * *",
+            schedule_timezone=text("PWH_SCHEDULE_TIMEZONE") or "UTC",
+            executor=executor_choice(env),
+            automations=automations_on(env),
+            scenario_dir=Path(scenarios).expanduser().resolve() if scenarios else None,
         )
 
+    def for_run(self, as_of: date | None = None) -> Settings:
+        """These settings for one run: the as-of date given (`--as-of`), else PWH_AS_OF, else today (UTC)."""
+        return replace(self, as_of=as_of or self.as_of or today())
 
-EXECUTORS = ("multiprocess", "in_process")
+    def with_sources(self, *, jira: JiraSettings, servicenow: ServiceNowSettings, finance_export_dir: Path) -> Settings:
+        """The same settings reading other sources (`pwh demo`: the simulators)."""
+        return replace(self, jira=jira, servicenow=servicenow, finance_export_dir=finance_export_dir)
+
+    def jira_config(self):  # noqa: ANN201 (JiraConfig | NotConfigured)
+        j = self.jira
+        return jira_config(j.url, j.email, j.api_token, j.jql_scope, self.ca_bundle)
+
+    def servicenow_config(self):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
+        s = self.servicenow
+        return servicenow_config(s.url, s.user, s.password, self.ca_bundle)
+
+    def finance_config(self):  # noqa: ANN201 (FinanceConfig | NotConfigured)
+        return finance_config(str(self.finance_export_dir) if self.finance_export_dir else None)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the variables they are read from, for a child process that reads them
+        again (Dagster's code server and step processes): values as resolved here (PWH_HOME
+        absolute), secrets included, unset ones left out. Only ever a child's environment."""
+        values = {
+            "PWH_HOME": str(self.home),
+            "PWH_AS_OF": self.as_of.isoformat() if self.as_of else None,
+            "PWH_REPORTING_CURRENCY": self.reporting_currency,
+            "JIRA_URL": self.jira.url,
+            "JIRA_EMAIL": self.jira.email,
+            JIRA_API_TOKEN: self.jira.api_token,
+            "JIRA_JQL_SCOPE": self.jira.jql_scope,
+            "SERVICENOW_URL": self.servicenow.url,
+            "SERVICENOW_USER": self.servicenow.user,
+            SERVICENOW_PASSWORD: self.servicenow.password,
+            "FINANCE_EXPORT_DIR": str(self.finance_export_dir) if self.finance_export_dir else None,
+            "PWH_CA_BUNDLE": self.ca_bundle,
+            "PWH_SCHEDULE_CRON": self.schedule_cron,
+            "PWH_SCHEDULE_TIMEZONE": self.schedule_timezone,
+            "PWH_EXECUTOR": self.executor,
+            "PWH_AUTOMATIONS": "on" if self.automations else "off",
+            "PWH_SCENARIO_DIR": str(self.scenario_dir) if self.scenario_dir else None,
+        }
+        return {name: value for name, value in values.items() if value is not None}
 
 
-def executor_choice(environ: Mapping[str, str] | None = None) -> str:
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def parse_as_of(text: str | None) -> date | None:
+    """PWH_AS_OF (or a run's `as_of`): a date like 2026-06-30, or None when unset."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"PWH_AS_OF must be a date like 2026-06-30, not {text!r}") from exc
+
+
+def parse_currency(text: str | None) -> str:
+    currency = (text or "USD").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ConfigError(f"PWH_REPORTING_CURRENCY must be an ISO code like USD, not {currency!r}")
+    return currency
+
+
+def executor_choice(env: Mapping[str, str]) -> str:
     """PWH_EXECUTOR: ``multiprocess`` (default) or ``in_process``."""
-    choice = load_environment(environ).get("PWH_EXECUTOR") or "multiprocess"
+    choice = env.get("PWH_EXECUTOR") or "multiprocess"
     if choice not in EXECUTORS:
         raise ConfigError(f"PWH_EXECUTOR must be multiprocess or in_process, not {choice!r}")
     return choice
 
 
-class ConfigError(ValueError):
-    """A setting a user must fix; the message names the variable."""
-
-
-def automations_on(environ: Mapping[str, str] | None = None) -> bool:
+def automations_on(env: Mapping[str, str]) -> bool:
     """PWH_AUTOMATIONS: whether the schedule and sensors start switched on (``on``, the default
     for a daemon that runs the nightly job) or off (``off``: `pwh ui`, for looking around without
     a run starting by itself). Either way they can be switched in the Dagster UI."""
-    value = (load_environment(environ).get("PWH_AUTOMATIONS") or "on").strip().lower()
+    value = (env.get("PWH_AUTOMATIONS") or "on").strip().lower()
     if value not in ("on", "off"):
         raise ConfigError(f"PWH_AUTOMATIONS must be on or off, not {value!r}")
     return value == "on"
+
+
+def _url(text: str | None) -> str | None:
+    return text.rstrip("/") if text else None
+
+
+@contextmanager
+def child_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Child processes started inside this block get ``env`` on top of this process's environment.
+
+    For processes whose starter takes no environment of its own: dagster-dbt's `dbt.cli()` and
+    Dagster's step processes start from `os.environ`. The previous values are back when the block
+    ends. The one place that writes `os.environ` after start-up (a Dagster step or `pwh` runs one
+    thing at a time, so no other thread reads it meanwhile).
+    """
+    saved = {name: os.environ.get(name) for name in env}
+    try:
+        for name, value in env.items():
+            os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # --- the sources -------------------------------------------------------------------------------
@@ -139,46 +293,51 @@ class NotConfigured:
         )
 
 
-def _missing(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in names if not env.get(name))
+def _missing(values: Mapping[str, str | None]) -> tuple[str, ...]:
+    return tuple(name for name, value in values.items() if not value)
 
 
-def jira_config(env: Mapping[str, str]):  # noqa: ANN201 (JiraConfig | NotConfigured)
+def jira_config(  # noqa: ANN201 (JiraConfig | NotConfigured)
+    url: str | None,
+    email: str | None,
+    api_token: str | None,
+    jql_scope: str | None = None,
+    ca_bundle: str | None = None,
+):
     """Jira Cloud from JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE and PWH_CA_BUNDLE."""
     from connectors.jira import JiraConfig
 
-    missing = _missing(env, ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"))
+    missing = _missing({"JIRA_URL": url, "JIRA_EMAIL": email, JIRA_API_TOKEN: api_token})
     if missing:
         return NotConfigured("Jira", missing)
     return JiraConfig(
-        url=env["JIRA_URL"].rstrip("/"),
-        email=env["JIRA_EMAIL"],
-        api_token=env["JIRA_API_TOKEN"],
-        jql_scope=env.get("JIRA_JQL_SCOPE") or None,
-        verify=env.get("PWH_CA_BUNDLE") or True,
+        url=str(url).rstrip("/"),
+        email=str(email),
+        api_token=str(api_token),
+        jql_scope=jql_scope or None,
+        verify=ca_bundle or True,
     )
 
 
-def servicenow_config(env: Mapping[str, str]):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
+def servicenow_config(  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
+    url: str | None, user: str | None, password: str | None, ca_bundle: str | None = None
+):
     """The ServiceNow Table API from SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD, PWH_CA_BUNDLE."""
     from connectors.servicenow import ServiceNowConfig
 
-    missing = _missing(env, ("SERVICENOW_URL", "SERVICENOW_USER", "SERVICENOW_PASSWORD"))
+    missing = _missing({"SERVICENOW_URL": url, "SERVICENOW_USER": user, SERVICENOW_PASSWORD: password})
     if missing:
         return NotConfigured("ServiceNow", missing)
-    return ServiceNowConfig(
-        url=env["SERVICENOW_URL"].rstrip("/"),
-        user=env["SERVICENOW_USER"],
-        password=env["SERVICENOW_PASSWORD"],
-        verify=env.get("PWH_CA_BUNDLE") or True,
-    )
+    return ServiceNowConfig(url=str(url).rstrip("/"), user=str(user), password=str(password), verify=ca_bundle or True)
 
 
-def finance_config(env: Mapping[str, str]):  # noqa: ANN201 (FinanceConfig | NotConfigured)
+def finance_config(folder: str | None, settle_seconds: float | None = None):  # noqa: ANN201 (FinanceConfig | NotConfigured)
     """The finance drop folder from FINANCE_EXPORT_DIR."""
     from connectors.finance import FinanceConfig
 
-    folder = env.get("FINANCE_EXPORT_DIR")
     if not folder:
         return NotConfigured("Finance exports", ("FINANCE_EXPORT_DIR",))
-    return FinanceConfig(folder=Path(folder).expanduser().resolve())
+    path = Path(folder).expanduser().resolve()
+    if settle_seconds is None:
+        return FinanceConfig(folder=path)
+    return FinanceConfig(folder=path, settle_seconds=settle_seconds)

@@ -9,7 +9,6 @@ outcomes here, and the suite's ``error`` names them, so a broken check never rea
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -104,14 +103,15 @@ _GX_LOCK = threading.Lock()
 def _gx() -> _Gx:
     global _GX_CACHE
     if _GX_CACHE is None:
-        # No network here, and never usage reporting: must be set before GX is imported.
-        os.environ["GX_ANALYTICS_ENABLED"] = "false"
         import great_expectations as gx
         import great_expectations.expectations as gxe
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.expectations.row_conditions import Column
 
         context = gx.get_context(mode="ephemeral")
+        # Never usage reporting, said in the context rather than in the process environment
+        # (great-expectations 1.24 sends none; the pwh entry point sets GX_ANALYTICS_ENABLED too).
+        context.variables.analytics_enabled = False
         # Progress bars ("Calculating Metrics") would go to stderr on every run; turned off in the
         # context instead of redirecting stderr, which is process-wide and not thread-safe.
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)

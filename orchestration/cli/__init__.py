@@ -260,11 +260,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.cli.pipeline import configured_sources, run_pipeline
     from orchestration.cli.preflight import ensure_home_writable
 
-    if args.as_of:
-        os.environ["PWH_AS_OF"] = args.as_of.isoformat()
-    settings = _settings()
+    settings = _settings(args.as_of).for_run()
     ensure_home_writable(settings.paths)
-    sources = configured_sources()
+    sources = configured_sources(settings)
     unconfigured = [s.config for s in sources if not s.configured]
     if len(unconfigured) == len(sources):
         missing = "; ".join(f"{c.source} needs {', '.join(c.missing)}" for c in unconfigured)
@@ -279,7 +277,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from orchestration.cli.preflight import check_home, check_sources, print_table
 
     settings = _settings()
-    sources = configured_sources()
+    sources = configured_sources(settings)
     outcomes = [check_home(settings.paths), *check_sources(sources)]
     print_table(outcomes, sys.stdout)
     if not any(s.configured for s in sources):
@@ -293,12 +291,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.cli.pipeline import run_pipeline
     from orchestration.cli.preflight import ensure_home_writable
+    from orchestration.settings import JiraSettings, ServiceNowSettings
     from simulators import start_simulators
     from simulators.serve import ensure_world
 
-    if args.as_of:
-        os.environ["PWH_AS_OF"] = args.as_of.isoformat()
-    settings = _settings()  # PWH_AS_OF from the environment or .env, else today (UTC)
+    settings = _settings(args.as_of).for_run()  # --as-of, else PWH_AS_OF (environment or .env), else today (UTC)
     ensure_home_writable(settings.paths)
     as_of = settings.as_of
     paths = settings.paths
@@ -307,22 +304,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     world_path = ensure_world(args.scale, args.seed, as_of, paths.simulator)
     finance_dir = paths.simulator / "finance-drop"
     with start_simulators(world_path, finance_dir=finance_dir) as sims:
-        os.environ.update(
-            {
-                "JIRA_URL": sims.jira_url,
-                "JIRA_EMAIL": sims.jira_email,
-                "JIRA_API_TOKEN": sims.jira_api_token,
-                "SERVICENOW_URL": sims.servicenow_url,
-                "SERVICENOW_USER": sims.servicenow_user,
-                "SERVICENOW_PASSWORD": sims.servicenow_password,
-                "FINANCE_EXPORT_DIR": str(finance_dir),
-            }
+        # The simulators stand in for the configured sources (JIRA_JQL_SCOPE still applies).
+        demo = settings.with_sources(
+            jira=JiraSettings(sims.jira_url, sims.jira_email, sims.jira_api_token, settings.jira.jql_scope),
+            servicenow=ServiceNowSettings(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password),
+            finance_export_dir=finance_dir,
         )
         print(
             f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}",
             flush=True,
         )
-        code = run_pipeline(_settings(), full=False, command=f"pwh demo --scale {args.scale}")
+        code = run_pipeline(demo, full=False, command=f"pwh demo --scale {args.scale}")
     print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
     print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")
     print(f"  Parquet exports: {paths.exports / 'parquet'}")
@@ -349,13 +341,14 @@ def _serve(kind: str, host: str, port: int, *, automations: bool) -> int:
     settings = _settings()
     ensure_home_writable(settings.paths)
     home = prepare_dagster_home(settings.paths)
-    os.environ["DAGSTER_HOME"] = str(home)
-    with DagsterInstance.get() as instance:
+    with DagsterInstance.from_config(str(home)) as instance:
         ensure_can_serve(host, port, daemon_alive(instance), settings.home)
+    # Dagster's processes read the settings again when they load the definitions: they get them
+    # as this command read them (`.env` included, PWH_HOME absolute), not a date pinned today.
     env = {
         **os.environ,
+        **settings.environment(),
         "DAGSTER_HOME": str(home),
-        "PWH_HOME": str(settings.home),
         "PWH_AUTOMATIONS": "on" if automations else "off",
     }
     state = "on" if automations else "off (switch them on in the UI, or use --with-automations)"
@@ -416,13 +409,12 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     """Solve against the published file, print, publish the scenario marts and refresh the exports."""
     from orchestration.lifecycle import run_lock
     from orchestration.scenarios import print_run, publish_run, read_frames, scenario_folder, solve_folder
-    from orchestration.settings import load_environment
     from planning.scenario import ScenarioError
     from serving.marts import open_published
 
     settings = _settings()
     paths = settings.paths
-    folder = args.dir.resolve() if args.dir else scenario_folder(load_environment())
+    folder = args.dir.resolve() if args.dir else scenario_folder(settings.scenario_dir)
     try:
         conn = open_published(paths.published_db)
     except FileNotFoundError as exc:
@@ -493,16 +485,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
 # --- the pipeline -----------------------------------------------------------------------------
 
 
-def _settings() -> Settings:
-    from orchestration.settings import ConfigError, executor_choice
+def _settings(as_of: date | None = None) -> Settings:
+    """The settings, read once per command (`as_of`: `--as-of`, which PWH_AS_OF gives way to)."""
+    from orchestration.settings import ConfigError
 
     try:
-        settings = Settings.from_env()
-        executor_choice()
+        return Settings.from_env(as_of=as_of)
     except ConfigError as exc:
         raise UserFacingError(str(exc)) from exc
-    # Child processes (Dagster steps, dbt) must see the same absolute paths.
-    os.environ["PWH_HOME"] = str(settings.home)
-    os.environ["PWH_AS_OF"] = settings.as_of.isoformat()
-    os.environ["PWH_REPORTING_CURRENCY"] = settings.reporting_currency
-    return settings

@@ -11,7 +11,6 @@ headline. SIGINT and SIGTERM cancel the run cleanly (orchestration/runner.py).
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
@@ -26,7 +25,7 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
     from orchestration.cli.preflight import check_sources
     from orchestration.lifecycle import prepare_dagster_home, run_lock
 
-    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(settings.paths))
+    dagster_home = prepare_dagster_home(settings.paths)
     started = datetime.now(UTC)
     log_path = settings.paths.home / "logs" / f"run-{started:%Y%m%dT%H%M%SZ}.log"
     # The lock first: a second run says so in a second, before Dagster is even imported.
@@ -34,7 +33,7 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
         # Then the preflight, still before Dagster (seconds to import): a closed port or a bad token
         # is said at once. Its retries and warnings go to the log; the verdict to the terminal.
         with child_output_to(log_path) as (_, err):
-            failed = [o for o in check_sources(configured_sources()) if not o.ok]
+            failed = [o for o in check_sources(configured_sources(settings)) if not o.ok]
             for outcome in failed:
                 print(f"pwh: {outcome.source} cannot be read: {outcome.detail}", file=err, flush=True)
         if any(outcome.local for outcome in failed):
@@ -53,7 +52,7 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
         )
         from serving.publish import remove_stale_temp_files
 
-        with DagsterInstance.get() as instance:
+        with DagsterInstance.from_config(str(dagster_home)) as instance:
             for note in recover_crashed_runs(instance, daemon_alive=daemon_alive(instance)):
                 print(f"pwh: {note}", file=sys.stderr, flush=True)
             for path in remove_stale_temp_files(settings.paths.published_db):
@@ -88,10 +87,18 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
         publish_tags,
         sync_tags,
     )
+    from orchestration.defs.resources import run_config, source_resources
     from orchestration.defs.transform.project import prepare_manifest
     from orchestration.runner import interrupts_raise, run_job
 
     paths = settings.paths
+    # What the runs use is in their run config (shown in the UI): these settings as resources,
+    # secrets as the names of their variables. The step processes get the values of those
+    # variables (and the settings, for loading the definitions) as their environment.
+    resources = source_resources(settings)
+    warehouse = resources["warehouse"]
+    sync_config, publish_config = run_config(resources), run_config({"warehouse": warehouse})
+    env = settings.environment()
     mode = "full" if full else "incremental"
     print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
     print(f"  step and dbt logs: {log_path}", flush=True)
@@ -101,14 +108,28 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
             # Already said on the terminal; now put it on record for BI.
             run_id = record_failures(paths.raw, failed, started)
             print(f"  recording the failed run {run_id} in the data-quality marts", file=out, flush=True)
-            publish = run_job(PUBLISH_JOB, instance, tags=publish_tags(False, run_id), on_event=printer)
+            publish = run_job(
+                PUBLISH_JOB,
+                instance,
+                tags=publish_tags(False, run_id),
+                run_config=publish_config,
+                env=env,
+                on_event=printer,
+            )
             nightly = None
         else:
-            # Parse with this run's environment, so every dbt step can reuse the parse.
-            prepare_manifest()
-            nightly = run_job(NIGHTLY_JOB, instance, tags=sync_tags(full), on_event=printer)
+            # Parse with the environment the dbt steps will have, so every dbt step can reuse the parse.
+            prepare_manifest(warehouse.dbt_environment())
+            nightly = run_job(
+                NIGHTLY_JOB, instance, tags=sync_tags(full), run_config=sync_config, env=env, on_event=printer
+            )
             publish = run_job(
-                PUBLISH_JOB, instance, tags=publish_tags(nightly.success, nightly.run_id), on_event=printer
+                PUBLISH_JOB,
+                instance,
+                tags=publish_tags(nightly.success, nightly.run_id),
+                run_config=publish_config,
+                env=env,
+                on_event=printer,
             )
     if nightly is not None and nightly.success and publish.success:
         print_headline(paths.published_db, sys.stdout)
@@ -132,20 +153,16 @@ def _report_failures(nightly, publish, log_path, err: TextIO) -> None:  # noqa: 
     print(f"pwh: details in {log_path} and in `pwh ui`{run}", file=err)
 
 
-def configured_sources():  # noqa: ANN201 (list[SourceSetting])
+def configured_sources(settings: Settings):  # noqa: ANN201 (list[SourceSetting])
     """Each source with its config, or what a user must set (no Dagster import: `pwh check` is quick)."""
     from orchestration.cli.preflight import SourceSetting
-    from orchestration.settings import (
-        NotConfigured,
-        finance_config,
-        jira_config,
-        load_environment,
-        servicenow_config,
-    )
+    from orchestration.settings import NotConfigured
 
-    env = load_environment()
     out = []
-    for name, read in (("Jira", jira_config), ("ServiceNow", servicenow_config), ("Finance exports", finance_config)):
-        config = read(env)
+    for name, config in (
+        ("Jira", settings.jira_config()),
+        ("ServiceNow", settings.servicenow_config()),
+        ("Finance exports", settings.finance_config()),
+    ):
         out.append(SourceSetting(name, config, not isinstance(config, NotConfigured)))
     return out

@@ -1,65 +1,173 @@
 """Resources: where the warehouse lives and how to reach each source (docs/contract.md §2).
 
-Every value comes from environment variables (and a `.env` file). The resources carry no secret
-in their config: they read the variables when an asset runs, so the UI and run metadata show
-variable names, never tokens. A source whose variables are unset is reported as not configured,
-and its assets skip with a warning naming what to set.
+Each resource's fields are its settings, filled from the `Settings` that definitions loading
+read once (`resources(settings)`): the Dagster UI shows them, and a run's config (the launchpad,
+`pwh run`, the schedule, the sensors) can give others. Secrets are `dg.EnvVar`s, given only
+when the variable is set: the UI and run config show the variable's name, and Dagster reads the
+value in the process that runs the step. A source whose settings are missing is reported as not
+configured, and its assets skip with a warning naming what to set.
 """
 
-from __future__ import annotations
-
-import os
 import sys
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from pydantic import Field
 
 from connectors.finance import FinanceConfig
+from connectors.finance.reader import SETTLE_SECONDS
 from connectors.jira import JiraConfig
 from connectors.servicenow import ServiceNowConfig
 from orchestration.defs.transform.project import dbt_project
 from orchestration.settings import (
+    JIRA_API_TOKEN,
+    SERVICENOW_PASSWORD,
     NotConfigured,
     Settings,
     WarehousePaths,
     finance_config,
     jira_config,
-    load_environment,
+    parse_as_of,
+    parse_currency,
     servicenow_config,
+    today,
 )
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """PWH_HOME and the run's as-of date and reporting currency."""
+    """PWH_HOME, the run's as-of date and reporting currency, the scenario folder."""
 
-    def settings(self) -> Settings:
-        return Settings.from_env()
+    home: str = Field(description="PWH_HOME: where the raw landing, warehouse, published copy and exports live")
+    as_of: str | None = Field(
+        default=None,
+        description="PWH_AS_OF: the date KPIs are computed as of (YYYY-MM-DD); unset: today (UTC). "
+        "`pwh run`, the nightly schedule and the sensors set it for each run.",
+    )
+    reporting_currency: str = Field(default="USD", description="PWH_REPORTING_CURRENCY: ISO code of every _amount")
+    scenario_dir: str | None = Field(
+        default=None, description="PWH_SCENARIO_DIR: the scenario files; unset: the project's scenarios/"
+    )
 
     @property
     def paths(self) -> WarehousePaths:
-        return self.settings().paths
+        return WarehousePaths(Path(self.home))
+
+    def as_of_date(self) -> date:
+        return parse_as_of(self.as_of) or today()
+
+    def currency(self) -> str:
+        return parse_currency(self.reporting_currency)
+
+    def scenario_folder(self) -> Path:
+        from orchestration.scenarios import scenario_folder  # planning (scipy) only when a step solves
+
+        return scenario_folder(self.scenario_dir)
+
+    def dbt_environment(self) -> dict[str, str]:
+        """What dbt reads from its environment (profiles.yml, dbt_project.yml vars)."""
+        return {
+            "PWH_HOME": self.home,
+            "PWH_AS_OF": self.as_of_date().isoformat(),
+            "PWH_REPORTING_CURRENCY": self.currency(),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+    def for_run(self, as_of: date | None) -> dict[str, Any]:
+        """This resource's run config with the as-of date of one run (a schedule or sensor run)."""
+        return {**run_config_of(self), "as_of": as_of.isoformat() if as_of else None}
 
 
 class JiraResource(dg.ConfigurableResource):
-    """Jira Cloud: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE."""
+    """Jira Cloud: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN (an env var), optional JIRA_JQL_SCOPE."""
+
+    url: str | None = Field(default=None, description="JIRA_URL")
+    email: str | None = Field(default=None, description="JIRA_EMAIL")
+    api_token: str | None = Field(
+        default=None, description="JIRA_API_TOKEN, as an environment variable: {env: JIRA_API_TOKEN}"
+    )
+    jql_scope: str | None = Field(default=None, description="JIRA_JQL_SCOPE: JQL limiting the issues read")
+    ca_bundle: str | None = Field(default=None, description="PWH_CA_BUNDLE: CA bundle (PEM) of a private CA")
 
     def config(self) -> JiraConfig | NotConfigured:
-        return jira_config(load_environment())
+        return jira_config(self.url, self.email, self.api_token, self.jql_scope, self.ca_bundle)
 
 
 class ServiceNowResource(dg.ConfigurableResource):
-    """ServiceNow Table API: SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD."""
+    """ServiceNow Table API: SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD (an env var)."""
+
+    url: str | None = Field(default=None, description="SERVICENOW_URL")
+    user: str | None = Field(default=None, description="SERVICENOW_USER")
+    password: str | None = Field(
+        default=None, description="SERVICENOW_PASSWORD, as an environment variable: {env: SERVICENOW_PASSWORD}"
+    )
+    ca_bundle: str | None = Field(default=None, description="PWH_CA_BUNDLE: CA bundle (PEM) of a private CA")
 
     def config(self) -> ServiceNowConfig | NotConfigured:
-        return servicenow_config(load_environment())
+        return servicenow_config(self.url, self.user, self.password, self.ca_bundle)
 
 
 class FinanceDropResource(dg.ConfigurableResource):
     """The finance drop folder: FINANCE_EXPORT_DIR."""
 
+    export_dir: str | None = Field(default=None, description="FINANCE_EXPORT_DIR: the drop folder")
+    settle_seconds: float = Field(
+        default=SETTLE_SECONDS,
+        description="a file modified this recently is watched this long, and skipped while it still changes",
+    )
+
     def config(self) -> FinanceConfig | NotConfigured:
-        return finance_config(load_environment())
+        return finance_config(self.export_dir, self.settle_seconds)
+
+
+def source_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The warehouse and the sources, as `settings` say; a secret only as the name of its variable."""
+    jira, servicenow = settings.jira, settings.servicenow
+    return {
+        "warehouse": WarehouseResource(
+            home=str(settings.home),
+            as_of=settings.as_of.isoformat() if settings.as_of else None,
+            reporting_currency=settings.reporting_currency,
+            scenario_dir=str(settings.scenario_dir) if settings.scenario_dir else None,
+        ),
+        "jira": JiraResource(
+            url=jira.url,
+            email=jira.email,
+            # An EnvVar only when the variable is set: an unset one would fail every run that
+            # uses the resource, where "not configured" skips the source with a warning.
+            api_token=dg.EnvVar(JIRA_API_TOKEN) if jira.api_token else None,
+            jql_scope=jira.jql_scope,
+            ca_bundle=settings.ca_bundle,
+        ),
+        "servicenow": ServiceNowResource(
+            url=servicenow.url,
+            user=servicenow.user,
+            password=dg.EnvVar(SERVICENOW_PASSWORD) if servicenow.password else None,
+            ca_bundle=settings.ca_bundle,
+        ),
+        "finance": FinanceDropResource(
+            export_dir=str(settings.finance_export_dir) if settings.finance_export_dir else None
+        ),
+    }
+
+
+def run_config_of(resource: dg.ConfigurableResource) -> dict[str, Any]:
+    """A resource's fields as run config: every field, an EnvVar as ``{"env": NAME}``.
+
+    Run config replaces a resource's whole config (fields left out fall back to the class
+    defaults), so a run that changes one field gives them all."""
+    out: dict[str, Any] = {}
+    for name in type(resource).model_fields:
+        value = getattr(resource, name)
+        out[name] = {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
+    return out
+
+
+def run_config(resources: dict[str, dg.ConfigurableResource]) -> dict[str, Any]:
+    """Run config giving these resources: what the run uses is on the run, in the UI."""
+    return {"resources": {name: {"config": run_config_of(resource)} for name, resource in resources.items()}}
 
 
 def dbt_resource() -> DbtCliResource:
@@ -72,26 +180,6 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
-def dbt_environment() -> dict[str, str]:
-    """Variables dbt reads (profiles.yml, dbt_project.yml vars): always absolute paths."""
-    settings = Settings.from_env()
-    return {
-        "PWH_HOME": str(settings.home),
-        "PWH_AS_OF": settings.as_of.isoformat(),
-        "PWH_REPORTING_CURRENCY": settings.reporting_currency,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    return dg.Definitions(
-        resources={
-            "warehouse": WarehouseResource(),
-            "jira": JiraResource(),
-            "servicenow": ServiceNowResource(),
-            "finance": FinanceDropResource(),
-            "dbt": dbt_resource(),
-        }
-    )
+def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource of the definitions."""
+    return {**source_resources(settings), "dbt": dbt_resource()}

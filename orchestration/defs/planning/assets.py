@@ -14,7 +14,6 @@ import duckdb
 
 from orchestration.defs.quality.run_identity import run_identity
 from orchestration.defs.resources import WarehouseResource
-from orchestration.settings import load_environment
 from planning.tables import TABLE_NAMES
 from quality.results import CheckRow, ensure_results_folder, write_check_rows
 
@@ -51,13 +50,13 @@ READS = (
 def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201
     """Solve `scenarios/*.yml` (or PWH_SCENARIO_DIR) and write scenario_selection, scenario_summary,
     scenario_frontier and scenario_sensitivity into the build file."""
-    from orchestration.scenarios import read_frames, scenario_folder, solve_folder
+    from orchestration.scenarios import read_frames, solve_folder
     from planning.scenario import ScenarioError
     from planning.tables import scenario_tables
     from serving.marts import write_table
 
     paths = warehouse.paths
-    folder = scenario_folder(load_environment())
+    folder = warehouse.scenario_folder()
     conn = duckdb.connect(str(paths.build_db))
     try:
         frames = read_frames(conn)

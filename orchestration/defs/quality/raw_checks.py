@@ -25,7 +25,6 @@ from connectors.servicenow import SERVICENOW_TABLES
 from orchestration.defs.ingest.landing_assets import raw_key
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import WarehouseResource
-from orchestration.settings import Settings
 from quality import get_suite, raw_suite_names, run_suite
 from quality.finance_params import fx_currencies
 from quality.freshness import FRESHNESS_WINDOW, entity_freshness
@@ -87,8 +86,7 @@ def _specs() -> list[dg.AssetCheckSpec]:
 def raw_quality_checks(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckResult]:
-    settings = warehouse.settings()
-    paths = settings.paths
+    paths = warehouse.paths
     ensure_results_folder(paths.quality)
     run = run_identity(context)
     rows: list[CheckRow] = []
@@ -97,31 +95,31 @@ def raw_quality_checks(
     try:
         for source, entity in RAW_ENTITIES:
             if (source, entity, VALID) in selected:
-                yield _validate(context, settings, source, entity, rows, run, fx)
+                yield _validate(context, warehouse, source, entity, rows, run, fx)
             if (source, entity, FRESH) in selected:
                 yield _freshness(RawLanding(paths.raw), source, entity, rows, run)
         if ("finance", "finance_rejects", REJECTS) in selected:
-            yield _reject_count(settings, rows, run)
+            yield _reject_count(warehouse, rows, run)
     finally:
         write_check_rows(paths.quality, rows)
 
 
-def _finance_params(settings: Settings, entity: str, fx: dict[str, set[str]]) -> dict[str, object]:
+def _finance_params(warehouse: WarehouseResource, entity: str, fx: dict[str, set[str]]) -> dict[str, object]:
     """What the finance suites of ``entity`` need beyond its own rows, read only when they need it.
 
     ``fx`` caches the currencies with rates for the rest of the check run (two entities use them).
     """
-    params: dict[str, object] = {"reporting_currency": settings.reporting_currency}
+    params: dict[str, object] = {"reporting_currency": warehouse.currency()}
     if entity in ("gl_actuals", "forecast"):
         if "currencies" not in fx:
-            fx["currencies"] = fx_currencies(RawLanding(settings.paths.raw).batch_files("finance", "fx_rates"))
+            fx["currencies"] = fx_currencies(RawLanding(warehouse.paths.raw).batch_files("finance", "fx_rates"))
         params["fx_currencies"] = fx["currencies"]
     return params
 
 
 def _validate(
     context: dg.AssetCheckExecutionContext,
-    settings: Settings,
+    warehouse: WarehouseResource,
     source: str,
     entity: str,
     rows: list[CheckRow],
@@ -129,10 +127,10 @@ def _validate(
     fx: dict[str, set[str]],
 ) -> dg.AssetCheckResult:
     target = f"{source}/{entity}"
-    quality_root = settings.paths.quality
-    landing = RawLanding(settings.paths.raw)
+    quality_root = warehouse.paths.quality
+    landing = RawLanding(warehouse.paths.raw)
     frame, newest = pending_rows(landing, source, entity, read_validated(quality_root, target))
-    params = _finance_params(settings, entity, fx) if source == "finance" else {}
+    params = _finance_params(warehouse, entity, fx) if source == "finance" else {}
     suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
     now = datetime.now(UTC)
     failures: list[str] = []
@@ -196,8 +194,8 @@ def _freshness(
     )
 
 
-def _reject_count(settings: Settings, rows: list[CheckRow], run: RunIdentity) -> dg.AssetCheckResult:
-    batches = RawLanding(settings.paths.raw).batch_files("finance", "finance_rejects")
+def _reject_count(warehouse: WarehouseResource, rows: list[CheckRow], run: RunIdentity) -> dg.AssetCheckResult:
+    batches = RawLanding(warehouse.paths.raw).batch_files("finance", "finance_rejects")
     result = run_suite(REJECT_COUNT_SUITE, batches)
     rows.extend(
         to_check_rows(

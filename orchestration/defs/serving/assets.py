@@ -77,7 +77,7 @@ def dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     if context.run.tags.get(PUBLISH_MODE_TAG, "full") != "full":
         context.log.warning("the sync run failed or was blocked: the dashboard keeps the last good run's pages")
         return dg.MaterializeResult(metadata={"written": False, "folder": dg.MetadataValue.path(str(folder))})
-    result = build_dashboard(paths.published_db, folder, currency=warehouse.settings().reporting_currency)
+    result = build_dashboard(paths.published_db, folder, currency=warehouse.currency())
     return dg.MaterializeResult(
         metadata={"written": True, "pages": len(result.pages), "index": dg.MetadataValue.path(str(result.pages[0]))}
     )

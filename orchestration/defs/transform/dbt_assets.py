@@ -9,9 +9,12 @@ step that opens the warehouse file is in pool "duckdb" (one at a time).
 
 dbt tests become asset checks (error severity = blocking); their outcomes are also appended to
 the check-results log so `kpi_data_quality` shows them next to the great-expectations checks.
+
+dbt reads PWH_HOME, PWH_AS_OF and PWH_REPORTING_CURRENCY from its environment (profiles.yml,
+dbt_project.yml): each step hands them to dbt's process from the warehouse resource, the run's
+settings.
 """
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +23,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
-from orchestration.defs.resources import dbt_environment
+from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.defs.transform.translator import PortfolioTranslator
-from orchestration.settings import Settings
+from orchestration.settings import child_environment
 from quality.results import CheckRow, ensure_results_folder, write_check_rows
 
 KPI_SELECTOR = "tag:kpi"
@@ -33,16 +36,18 @@ ensure_manifest()
 TRANSLATOR = PortfolioTranslator()
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, layer: str) -> Iterator[Any]:
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, layer: str
+) -> Iterator[Any]:
     """`dbt build` of this step's selection; dbt test outcomes are logged for kpi_data_quality."""
-    # dbt runs as a child process and reads PWH_HOME / PWH_AS_OF from the environment.
-    os.environ.update(dbt_environment())
-    quality_root = Settings.from_env().paths.quality
+    quality_root = warehouse.paths.quality
     ensure_results_folder(quality_root)
     rows: list[CheckRow] = []
     run = run_identity(context)
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
+    # `dbt.cli` starts dbt's process before it returns, with the environment of this block.
+    with child_environment(warehouse.dbt_environment()):
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
             rows.append(_check_row(event, layer, run))
@@ -108,9 +113,11 @@ def _check_row(result: dg.AssetCheckResult, layer: str, run: RunIdentity) -> Che
     name="dbt_core_models",
     pool="duckdb",
 )
-def dbt_core_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_core_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """Seeds, staging, intermediate models, dimensions and facts: the star schema."""
-    yield from _build(context, dbt, "warehouse")
+    yield from _build(context, dbt, warehouse, "warehouse")
 
 
 @dbt_assets(
@@ -121,9 +128,11 @@ def dbt_core_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     name="dbt_kpi_marts",
     pool="duckdb",
 )
-def dbt_kpi_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_kpi_marts(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """The KPI marts Power BI reads; gated by the raw checks and the core step's dbt tests."""
-    yield from _build(context, dbt, "marts")
+    yield from _build(context, dbt, warehouse, "marts")
 
 
 @dbt_assets(
@@ -134,6 +143,8 @@ def dbt_kpi_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Ite
     name="dbt_data_quality",
     pool="duckdb",
 )
-def dbt_data_quality(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_data_quality(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """kpi_data_quality: every check result of every run, for the data-health page next to the numbers."""
-    yield from _build(context, dbt, "marts")
+    yield from _build(context, dbt, warehouse, "marts")

@@ -5,21 +5,31 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+
+from orchestration.settings import child_environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def _dbt_on_path() -> None:
-    # dagster-dbt's preparer looks for `dbt` on PATH; a venv that is not activated has it only
-    # next to this interpreter.
+def _parse(env: Mapping[str, str]) -> None:
+    """`dbt parse` through dagster-dbt's preparer, with `env` added to dbt's environment.
+
+    The preparer looks for `dbt` on PATH, which a venv that is not activated has only next to
+    this interpreter; it has no parameter for dbt's environment, so both are handed over as the
+    environment of the dbt process it starts.
+    """
     bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        path = bin_dir + os.pathsep + path
+    with child_environment({**env, "PATH": path}):
+        dbt_project.preparer.prepare(dbt_project)
 
 
 def ensure_manifest() -> Path:
@@ -29,19 +39,18 @@ def ensure_manifest() -> Path:
     validate` need the manifest too. Parsing needs no database and no network.
     """
     if not dbt_project.manifest_path.exists():
-        _dbt_on_path()
-        dbt_project.preparer.prepare(dbt_project)
+        _parse({})
     return dbt_project.manifest_path
 
 
-def prepare_manifest() -> Path:
-    """Parse now, with the current environment (the CLI calls this once per run).
+def prepare_manifest(dbt_env: Mapping[str, str]) -> Path:
+    """Parse now, with the environment the run's dbt steps will have (the CLI calls this once per run).
 
     dbt's partial parsing is invalidated when env vars its profile reads change; parsing with the
-    run's own PWH_HOME once up front lets every dbt step reuse that parse.
+    run's own PWH_HOME, PWH_AS_OF and PWH_REPORTING_CURRENCY once up front lets every dbt step
+    reuse that parse.
     """
-    _dbt_on_path()
-    dbt_project.preparer.prepare(dbt_project)
+    _parse(dbt_env)
     return dbt_project.manifest_path
 
 
