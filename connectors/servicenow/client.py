@@ -3,11 +3,13 @@
 One method, :meth:`ServiceNowClient.table`, reads any table as batches of records, through our
 HTTP policy (``connectors.http``). Traps handled here (docs/sources.md "ServiceNow Table API"):
 
+- Paging is by keyset on (``sys_updated_on``, ``sys_id``), not by offset: an offset page costs the
+  instance every row before it (5 s a page at offset 1.4M on a large ``time_card``), and rows
+  updated mid-scan shift the offsets so a page skips rows. Only the first page is counted.
 - ``sysparm_limit`` is applied before ACLs, so a page can be short or even empty while more rows
-  follow: paging follows the ``Link: rel="next"`` header only, never the page length.
-  ``X-Total-Count`` is cross-checked: a count that moves during the scan (rows changed while we
-  paged, which can shift offsets) and a scan that ends with fewer rows than counted (ACLs) are
-  reported as warnings, never silently.
+  follow: page length never ends a scan; an empty page without a ``Link: rel="next"`` does.
+  A scan that ends with fewer rows than the first page's ``X-Total-Count`` (ACLs) is reported as
+  a warning, never silently.
 - The incremental filter is a plain UTC literal, ``sys_updated_on>=yyyy-MM-dd HH:mm:ss``, with
   ``sysparm_display_value=false`` so datetimes are UTC internal values (display values would be
   in the API user's zone and format). Ordered by ``sys_updated_on`` then ``sys_id`` so the order
@@ -15,8 +17,8 @@ HTTP policy (``connectors.http``). Traps handled here (docs/sources.md "ServiceN
 - ``sysparm_exclude_reference_link=true``: references are bare ``sys_id`` strings.
 - Every value stays the string ServiceNow sent; staging casts.
 
-The ``Link`` header carries absolute URLs on the instance's canonical host; only its query string
-is used, against the configured base URL, so credentials are never sent to another host.
+The ``Link`` header carries absolute URLs on the instance's canonical host; only the offset of its
+``next`` is used, against the configured base URL, so credentials are never sent to another host.
 """
 
 from __future__ import annotations
@@ -184,9 +186,19 @@ def parse_glide_datetime(value: str | None) -> datetime | None:
     return datetime.strptime(value.strip(), GLIDE_DATETIME_FORMAT).replace(tzinfo=UTC)
 
 
-def build_table_query(updated_since: datetime | None) -> str:
-    """``sys_updated_on>=<UTC>^ORDERBYsys_updated_on^ORDERBYsys_id`` (full: just the ORDERBYs)."""
+def build_table_query(updated_since: datetime | None, after: tuple[str, str] | None = None) -> str:
+    """The encoded query of one page, always ordered ``ORDERBYsys_updated_on^ORDERBYsys_id``.
+
+    The first page: ``sys_updated_on>=<UTC>`` (nothing for a full read). A later page continues
+    after the last row read, ``after`` = its (``sys_updated_on``, ``sys_id``):
+    ``sys_updated_on>=T^sys_updated_on>T^ORsys_id>ID`` — an ``^OR`` term joins the term before
+    it, so this reads "at or after T, and (after T, or at T with a greater sys_id)": the rows past
+    the cursor, with a range on ``sys_updated_on`` the instance's index can seek to.
+    """
     order = "ORDERBYsys_updated_on^ORDERBYsys_id"
+    if after is not None:
+        updated_on, sys_id = after
+        return f"sys_updated_on>={updated_on}^sys_updated_on>{updated_on}^ORsys_id>{sys_id}^{order}"
     if updated_since is None:
         return order
     return f"sys_updated_on>={format_glide_datetime(updated_since)}^{order}"
@@ -199,9 +211,9 @@ class TableScan:
     table: str
     pages: int = 0
     records: int = 0
-    first_total: int | None = None
-    last_total: int | None = None
-    max_total: int | None = None
+    # The first page's X-Total-Count: every row the query matched when the scan began. Later pages
+    # are not counted (a count there would cover only the rows past the cursor).
+    counted: int | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -255,18 +267,27 @@ class ServiceNowClient:
 
     def table(self, table: str, updated_since: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
         """Records of ``table`` updated at or after ``updated_since`` (all when None), in
-        ``sys_updated_on, sys_id`` order, one batch per page. ``last_scan`` holds the counts."""
+        ``sys_updated_on, sys_id`` order, one batch per page. ``last_scan`` holds the counts.
+
+        Pages by keyset: each page asks for the rows after the last (``sys_updated_on``,
+        ``sys_id``) it has seen, so the instance seeks in its index instead of counting past an
+        offset (flat cost per page on a table of millions), and a row updated mid-scan moves
+        ahead of the cursor instead of shifting the rows behind it. Only the first page is
+        counted (``X-Total-Count``); later pages send ``sysparm_no_count=true``. Page length never
+        ends the scan (ACLs cut rows after the limit): an empty page does, unless its ``Link``
+        header has a ``next`` (a whole page hidden by ACLs), which is followed by offset within
+        the same keyset query.
+        """
         scan = TableScan(table)
         self.last_scan = scan
         path = f"/api/now/table/{table}"
-        params: list[tuple[str, Any]] | None = [
-            ("sysparm_query", build_table_query(updated_since)),
+        shape: list[tuple[str, Any]] = [
             ("sysparm_fields", ",".join(self.field_list(table))),
             ("sysparm_exclude_reference_link", "true"),
             ("sysparm_display_value", "false"),
             ("sysparm_limit", self.page_size),
-            ("sysparm_offset", 0),
         ]
+        after: tuple[str, str] | None = None
         offset = 0
         while True:
             limit = self._page_limit(scan)
@@ -274,6 +295,9 @@ class ServiceNowClient:
                 raise SourceError(
                     self._page_limit_message(scan, limit), source=SOURCE, method="GET", url=self.http.url(path)
                 )
+            params = [("sysparm_query", build_table_query(updated_since, after)), *shape, ("sysparm_offset", offset)]
+            if scan.pages:
+                params.append(("sysparm_no_count", "true"))
             data, response = self.http.get_json(path, params)
             scan.pages += 1
             result = data.get("result") if isinstance(data, dict) else None
@@ -285,31 +309,36 @@ class ServiceNowClient:
                     method="GET",
                     url=self.http.url(path),
                 )
-            total = _int_header(response.headers.get("X-Total-Count"))
-            if total is not None:
-                if scan.first_total is None:
-                    scan.first_total = total
-                elif total != scan.last_total:
-                    scan.warnings.append(
-                        f"ServiceNow {table}: X-Total-Count moved from {scan.last_total} to {total} "
-                        f"during the scan (rows changed while paging; an offset page may have skipped "
-                        f"a row — the next sync re-reads changed rows, a --full sync repairs any gap)"
-                    )
-                scan.last_total = total
-                scan.max_total = total if scan.max_total is None else max(scan.max_total, total)
+            if scan.pages == 1:
+                scan.counted = _int_header(response.headers.get("X-Total-Count"))
             scan.records += len(result)
             if result:
                 yield result
-            next_params = _next_link_params(response, path)
-            if next_params is None:
-                if total is not None and offset + self.page_size < total:
-                    # No Link header (suppressed by a proxy or an instance property) yet more
-                    # rows counted: continue by offset rather than stop early.
-                    next_params = _with_offset(params, offset + self.page_size)
-                else:
-                    break
-            next_offset = _offset_of(next_params)
-            if next_offset is not None and next_offset <= offset:
+                key = _keyset_of(result[-1])
+                if key is None:
+                    raise SourceError(
+                        f"ServiceNow table {table} sent a record without sys_updated_on or sys_id; "
+                        "the scan cannot continue after it",
+                        source=SOURCE,
+                        method="GET",
+                        url=self.http.url(path),
+                    )
+                if after is not None and key <= after:
+                    raise SourceError(
+                        f"ServiceNow table {table}: the page after {after} ended at {key}, not past it — "
+                        "the instance ignored the keyset condition; stopping instead of looping",
+                        source=SOURCE,
+                        method="GET",
+                        url=self.http.url(path),
+                    )
+                if scan.pages == 1 and scan.counted is not None and len(result) >= scan.counted:
+                    break  # the first page held every counted row: no need to ask for an empty one
+                after, offset = key, 0
+                continue
+            next_offset = _offset_of(_next_link_params(response, path) or [])
+            if next_offset is None:
+                break
+            if next_offset <= offset:
                 raise SourceError(
                     f"ServiceNow table {table}: the next page link does not advance (offset {next_offset} "
                     f"after {offset}); stopping instead of looping",
@@ -317,25 +346,24 @@ class ServiceNowClient:
                     method="GET",
                     url=self.http.url(path),
                 )
-            offset = next_offset if next_offset is not None else offset + self.page_size
-            params = next_params
-        if scan.last_total is not None and scan.records < scan.last_total:
+            offset = next_offset
+        if scan.counted is not None and scan.records < scan.counted:
             scan.warnings.append(
-                f"ServiceNow {table}: read {scan.records} of {scan.last_total} counted rows "
+                f"ServiceNow {table}: read {scan.records} of {scan.counted} counted rows "
                 "(ACLs hide rows from the integration user, or rows were deleted during the scan)"
             )
         for warning in scan.warnings:
             log.warning(warning)
 
     def _page_limit(self, scan: TableScan) -> int:
-        """Pages this read may take: what the largest X-Total-Count seen needs, plus a margin (rows
-        added while paging); the fixed cap only while the instance has sent no count."""
-        if scan.max_total is None:
+        """Pages this read may take: what the first page's X-Total-Count needs, plus a margin (rows
+        added while paging, the closing empty page); the fixed cap when the instance sent no count."""
+        if scan.counted is None:
             return self.max_pages
-        return pages_for_count(scan.max_total, self.page_size)
+        return pages_for_count(scan.counted, self.page_size)
 
     def _page_limit_message(self, scan: TableScan, limit: int) -> str:
-        if scan.max_total is None:
+        if scan.counted is None:
             return (
                 f"ServiceNow table {scan.table} hit the page cap of {limit} pages of {self.page_size} rows "
                 "without a last page and without an X-Total-Count — its paging loops or the table is "
@@ -343,7 +371,7 @@ class ServiceNowClient:
             )
         return (
             f"ServiceNow table {scan.table} went past {limit} pages of {self.page_size} rows, more than its own "
-            f"X-Total-Count of {scan.max_total} needs (with a margin for rows added while paging); its "
+            f"X-Total-Count of {scan.counted} needs (with a margin for rows added while paging); its "
             "paging keeps going — stopping instead of looping; check the table in ServiceNow"
         )
 
@@ -378,10 +406,12 @@ def _next_link_params(response: Any, path: str) -> list[tuple[str, str]] | None:
     return parse_qsl(parts.query, keep_blank_values=True)
 
 
-def _with_offset(params: Sequence[tuple[str, Any]], offset: int) -> list[tuple[str, Any]]:
-    out = [(k, v) for k, v in params if k != "sysparm_offset"]
-    out.append(("sysparm_offset", offset))
-    return out
+def _keyset_of(record: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(``sys_updated_on``, ``sys_id``) of a record: where the next page starts after it."""
+    updated_on, sys_id = record.get("sys_updated_on"), record.get("sys_id")
+    if not isinstance(updated_on, str) or not isinstance(sys_id, str) or not updated_on or not sys_id:
+        return None
+    return updated_on, sys_id
 
 
 def _offset_of(params: Sequence[tuple[str, Any]]) -> int | None:

@@ -122,7 +122,7 @@ def _sync_table(
             result.warnings.extend(scan.warnings)
         if full:
             seen = lander.seen_keys()
-            counted = scan.last_total if scan is not None else None
+            counted = scan.counted if scan is not None else None
             result.failure = _incomplete_read(result, _distinct(seen), counted, "X-Total-Count")
             if not result.failure:
                 gone = _guard_empty_read(result, _vanished(versions, seen), len(seen), versions.live().num_rows)

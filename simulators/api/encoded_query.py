@@ -14,8 +14,10 @@ still runs, so a misspelt filter returns more rows, not an error (docs/sources.m
 filter is ignored").
 
 Values are the strings the records store. The range operators compare as numbers when the value is
-a number and as text otherwise; text order is also time order for ``glide_date_time`` values
-(``yyyy-MM-dd HH:mm:ss`` UTC), which is how ``sys_updated_on>=2024-01-05 10:15:30`` works.
+a number and as text otherwise — except on the fields the caller names as text (``sys_id``: a
+GUID of hex digits may look like a number, and ``sys_id>…`` is how keyset paging continues); text
+order is also time order for ``glide_date_time`` values (``yyyy-MM-dd HH:mm:ss`` UTC), which is how
+``sys_updated_on>=2024-01-05 10:15:30`` works.
 """
 
 from __future__ import annotations
@@ -91,8 +93,11 @@ def _condition(term: str, fields: Collection[str]) -> Condition | None:
     return Condition(field=match.group(1), operator=operator, value=match.group(3))
 
 
-def to_sql(query: EncodedQuery, column: Callable[[str], str]) -> tuple[str, list[object]]:
-    """A SQL condition for ``query``; ``column(field)`` is the SQL expression holding a field."""
+def to_sql(
+    query: EncodedQuery, column: Callable[[str], str], text_fields: Collection[str] = ()
+) -> tuple[str, list[object]]:
+    """A SQL condition for ``query``; ``column(field)`` is the SQL expression holding a field, and
+    ``text_fields`` compare as text whatever their values look like."""
     if not query.queries:
         return "1 = 1", []
     alternatives: list[str] = []
@@ -102,7 +107,9 @@ def to_sql(query: EncodedQuery, column: Callable[[str], str]) -> tuple[str, list
         for group in groups:
             disjuncts: list[str] = []
             for condition in group:
-                sql, condition_params = _condition_sql(condition, column(condition.field))
+                sql, condition_params = _condition_sql(
+                    condition, column(condition.field), as_text=condition.field in text_fields
+                )
                 disjuncts.append(sql)
                 params += condition_params
             conjuncts.append("(" + " OR ".join(disjuncts) + ")")
@@ -110,12 +117,12 @@ def to_sql(query: EncodedQuery, column: Callable[[str], str]) -> tuple[str, list
     return "(" + " OR ".join(alternatives) + ")", params
 
 
-def _condition_sql(condition: Condition, expr: str) -> tuple[str, list[object]]:
+def _condition_sql(condition: Condition, expr: str, *, as_text: bool) -> tuple[str, list[object]]:
     operator, value = condition.operator, condition.value
     if operator in ("=", "!="):
         return f"{expr} {operator} ?", [value]
     if operator in (">", ">=", "<", "<="):
-        if _NUMBER.match(value):
+        if not as_text and _NUMBER.match(value):
             return f"CAST({expr} AS REAL) {operator} ?", [float(value)]
         return f"{expr} {operator} ?", [value]
     if operator in ("IN", "NOT IN"):

@@ -162,7 +162,7 @@ class ServiceNowApp:
     ) -> Response:
         fields = _table_fields(table)
         query = encoded_query.parse(request.param("sysparm_query") or "", fields)
-        where, params = encoded_query.to_sql(query, _column)
+        where, params = encoded_query.to_sql(query, _column, _SYSTEM_COLUMNS)
         for name, value in request.query:
             # Name-value pairs filter by equality on known fields, like ?active=true on a real instance.
             if not name.startswith("sysparm_") and name in fields:

@@ -1,4 +1,4 @@
-"""ServiceNow Table API client: the query, Link paging that ignores page length, count checks."""
+"""ServiceNow Table API client: the query, keyset paging that ignores page length, count checks."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def test_query_is_a_plain_utc_literal_with_a_total_order() -> None:
     since = datetime(2024, 1, 5, 10, 15, 30, 900000, tzinfo=UTC)
     assert build_table_query(since) == "sys_updated_on>=2024-01-05 10:15:30^ORDERBYsys_updated_on^ORDERBYsys_id"
     assert build_table_query(None) == "ORDERBYsys_updated_on^ORDERBYsys_id"
+    # After the first page, the query continues past the last row read (``^OR`` joins the term before it).
+    assert build_table_query(since, ("2024-02-01 08:00:00", "ab12")) == (
+        "sys_updated_on>=2024-02-01 08:00:00^sys_updated_on>2024-02-01 08:00:00^ORsys_id>ab12"
+        "^ORDERBYsys_updated_on^ORDERBYsys_id"
+    )
 
 
 def test_glide_datetimes_round_trip_as_utc() -> None:
@@ -42,52 +47,85 @@ def test_glide_datetimes_round_trip_as_utc() -> None:
         format_glide_datetime(datetime(2026, 1, 1))
 
 
-def test_short_and_empty_pages_are_not_the_end_only_a_missing_next_link_is() -> None:
+def row(sys_id: str, updated_on: str = "2024-03-01 09:00:00") -> dict[str, str]:
+    return {"sys_id": sys_id, "sys_updated_on": updated_on}
+
+
+def test_pages_continue_by_keyset_and_only_the_first_page_is_counted() -> None:
     answers = [
-        Answer(200, {"result": [{"sys_id": "a"}]}, headers={**link("", 2, 2), "X-Total-Count": "4"}),
-        Answer(200, {"result": []}, headers={**link("", 4, 2), "X-Total-Count": "4"}),
-        Answer(200, {"result": [{"sys_id": "d"}]}, headers={"X-Total-Count": "4"}),
+        Answer(200, {"result": [row("a"), row("b")]}, headers={**link("", 2, 2), "X-Total-Count": "3"}),
+        Answer(200, {"result": [row("c", "2024-03-02 10:00:00")]}),
+        Answer(200, {"result": []}),
+    ]
+    with ScriptedServer(answers) as server:
+        sn = client(server.url, page_size=2)
+        batches = list(sn.table("risk", datetime(2024, 1, 1, tzinfo=UTC)))
+    assert [[r["sys_id"] for r in b] for b in batches] == [["a", "b"], ["c"]]
+    queries = [s.query["sysparm_query"][0] for s in server.seen]
+    assert queries == [
+        "sys_updated_on>=2024-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id",
+        "sys_updated_on>=2024-03-01 09:00:00^sys_updated_on>2024-03-01 09:00:00^ORsys_id>b"
+        "^ORDERBYsys_updated_on^ORDERBYsys_id",
+        "sys_updated_on>=2024-03-02 10:00:00^sys_updated_on>2024-03-02 10:00:00^ORsys_id>c"
+        "^ORDERBYsys_updated_on^ORDERBYsys_id",
+    ]
+    assert [s.query["sysparm_offset"] for s in server.seen] == [["0"], ["0"], ["0"]]
+    assert [s.query.get("sysparm_no_count") for s in server.seen] == [None, ["true"], ["true"]]
+    assert sn.last_scan.counted == 3 and sn.last_scan.pages == 3 and not sn.last_scan.warnings
+
+
+def test_short_and_empty_pages_are_not_the_end_only_an_empty_page_without_a_next_link_is() -> None:
+    answers = [
+        Answer(200, {"result": [row("a")]}, headers={**link("", 2, 2), "X-Total-Count": "5"}),
+        # ACLs hid a whole page: empty, yet the instance links a next page
+        Answer(200, {"result": []}, headers=link("", 2, 2)),
+        Answer(200, {"result": [row("d")]}),
+        Answer(200, {"result": []}),
     ]
     with ScriptedServer(answers) as server:
         sn = client(server.url, page_size=2)
         batches = list(sn.table("risk", datetime(2024, 1, 1, tzinfo=UTC)))
     assert [[r["sys_id"] for r in b] for b in batches] == [["a"], ["d"]]
-    assert [s.path for s in server.seen] == ["/api/now/table/risk"] * 3  # link host not followed
-    assert [s.query["sysparm_offset"] for s in server.seen] == [["0"], ["2"], ["4"]]
+    assert [s.path for s in server.seen] == ["/api/now/table/risk"] * 4  # link host not followed
+    assert [s.query["sysparm_offset"] for s in server.seen] == [["0"], ["0"], ["2"], ["0"]]
+    # the hidden page is skipped by offset within the same keyset query; then the keyset moves on
+    assert server.seen[1].query["sysparm_query"] == server.seen[2].query["sysparm_query"]
+    assert server.seen[3].query["sysparm_query"][0].startswith("sys_updated_on>=2024-03-01 09:00:00^")
     first = server.seen[0].query
-    assert first["sysparm_query"] == ["sys_updated_on>=2024-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id"]
     assert first["sysparm_exclude_reference_link"] == ["true"]
     assert first["sysparm_display_value"] == ["false"]
     fields = first["sysparm_fields"][0].split(",")
     assert fields[:3] == ["sys_id", "sys_created_on", "sys_updated_on"] and "estimated_cost" in fields
-    # 2 of 4 counted rows came back: ACLs hid some, and that is said, not swallowed.
-    assert any("read 2 of 4" in w for w in sn.last_scan.warnings)
+    # 2 of 5 counted rows came back: ACLs hid some, and that is said, not swallowed.
+    assert any("read 2 of 5" in w for w in sn.last_scan.warnings)
 
 
-def test_a_moving_total_count_is_reported() -> None:
+def test_a_first_page_holding_every_counted_row_ends_the_scan() -> None:
+    answers = [Answer(200, {"result": [row("a"), row("b")]}, headers={"X-Total-Count": "2"})]
+    with ScriptedServer(answers) as server:
+        rows = [r["sys_id"] for b in client(server.url, page_size=5).table("risk") for r in b]
+    assert rows == ["a", "b"] and len(server.seen) == 1
+
+
+def test_a_page_that_does_not_move_past_the_cursor_is_an_error() -> None:
     answers = [
-        Answer(200, {"result": [{"sys_id": "a"}, {"sys_id": "b"}]}, headers={**link("", 2, 2), "X-Total-Count": "3"}),
-        Answer(200, {"result": [{"sys_id": "c"}, {"sys_id": "d"}]}, headers={"X-Total-Count": "4"}),
+        Answer(200, {"result": [row("a"), row("b")]}, headers={"X-Total-Count": "9"}),
+        Answer(200, {"result": [row("a"), row("b")]}),  # the instance ignored the keyset condition
     ]
     with ScriptedServer(answers) as server:
-        sn = client(server.url, page_size=2)
-        rows = [r["sys_id"] for b in sn.table("risk") for r in b]
-    assert rows == ["a", "b", "c", "d"]
-    assert any("moved from 3 to 4" in w for w in sn.last_scan.warnings)
+        with pytest.raises(SourceError, match="not past it"):
+            list(client(server.url, page_size=2).table("risk"))
 
 
-def test_without_a_link_header_paging_continues_by_offset_while_rows_are_counted() -> None:
-    answers = [
-        Answer(200, {"result": [{"sys_id": "a"}, {"sys_id": "b"}]}, headers={"X-Total-Count": "3"}),
-        Answer(200, {"result": [{"sys_id": "c"}]}, headers={"X-Total-Count": "3"}),
-    ]
+def test_a_record_without_its_keyset_fields_is_an_error() -> None:
+    answers = [Answer(200, {"result": [{"sys_id": "a"}]}, headers={"X-Total-Count": "9"})]
     with ScriptedServer(answers) as server:
-        rows = [r["sys_id"] for b in client(server.url, page_size=2).table("risk") for r in b]
-    assert rows == ["a", "b", "c"]
+        with pytest.raises(SourceError, match="without sys_updated_on or sys_id"):
+            list(client(server.url, page_size=1).table("risk"))
 
 
 def test_a_next_link_that_does_not_advance_is_an_error() -> None:
-    answers = [Answer(200, {"result": [{"sys_id": "a"}]}, headers=link("", 0, 1))]
+    answers = [Answer(200, {"result": []}, headers=link("", 0, 1))]
     with ScriptedServer(answers) as server:
         with pytest.raises(SourceError, match="does not advance"):
             list(client(server.url, page_size=1).table("risk"))

@@ -159,6 +159,7 @@ def test_an_incomplete_full_read_fails_its_table_after_the_others_synced(tmp_pat
     answers = [
         Answer(200, {"result": []}),
         Answer(200, {"result": rows("p1")}, headers={"X-Total-Count": "2"}),  # pm_project: one row hidden
+        Answer(200, {"result": []}),  # ... and no more after it
         Answer(200, {"result": rows("r1", "r2")}, headers={"X-Total-Count": "2"}),  # risk: complete
     ]
     with ScriptedServer(answers) as server:

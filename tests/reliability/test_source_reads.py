@@ -151,6 +151,7 @@ def test_a_full_servicenow_read_short_of_its_count_tombstones_nothing(tmp_path: 
             # ACLs now hide two of the three rows: the count still says 3
             check,
             Answer(200, {"result": rows[:1]}, headers={"X-Total-Count": "3"}),
+            Answer(200, {"result": []}),
         ]
     ) as server:
         sync_servicenow(servicenow(server.url), landing, full=True, tables=["risk"])
@@ -172,7 +173,7 @@ def test_servicenow_paging_stops_at_a_limit_derived_from_its_own_count(tmp_path:
             f"<https://instance.service-now.com/api/now/table/risk?sysparm_offset={offset + 2}"
             f'&sysparm_limit=2>;rel="next"'
         )
-        rows = [{"sys_id": f"r{offset + n}", "sys_updated_on": "2026-06-01 10:00:00"} for n in range(2)]
+        rows = [{"sys_id": f"r{offset + n:04d}", "sys_updated_on": "2026-06-01 10:00:00"} for n in range(2)]
         return Answer(200, {"result": rows}, headers={"X-Total-Count": "4", "Link": link})
 
     # The instance counts 4 rows but keeps sending a next link, forever.

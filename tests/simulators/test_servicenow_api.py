@@ -279,6 +279,28 @@ def test_offset_walk_by_total_count(
     assert sorted(seen) == sorted(r["sys_id"] for r in records["sys_user"]) and len(seen) == len(set(seen))
 
 
+def test_keyset_walk_covers_the_table_once_in_order_with_one_count(servicenow: SimulatorServer, records: dict) -> None:
+    """The connector's own client, keyset paging over records that share one second (5 and 6)."""
+    from connectors.servicenow.client import ServiceNowClient, ServiceNowConfig
+
+    client = ServiceNowClient(ServiceNowConfig(servicenow.url, USER, PASSWORD), page_size=2)
+    try:
+        seen = [r["sys_id"] for batch in client.table("pm_project") for r in batch]
+    finally:
+        client.close()
+    stored = sorted(records["pm_project"], key=lambda r: (r["sys_updated_on"], r["sys_id"]))
+    assert seen == [r["sys_id"] for r in stored] and len(seen) == PROJECTS
+    assert client.last_scan.counted == PROJECTS and client.last_scan.pages == -(-PROJECTS // 2) + 1
+
+
+def test_sys_id_compares_as_text_even_when_it_looks_like_a_number() -> None:
+    query = encoded_query.parse("sys_id>12345678901234567890123456789012", ["sys_id"])
+    sql, params = encoded_query.to_sql(query, lambda field: field, text_fields={"sys_id"})
+    assert "CAST" not in sql and params == ["12345678901234567890123456789012"]
+    numeric_sql, numeric_params = encoded_query.to_sql(query, lambda field: field)
+    assert "CAST" in numeric_sql and numeric_params == [float("12345678901234567890123456789012")]
+
+
 def test_last_link_points_at_the_last_page(servicenow: SimulatorServer, session: requests.Session) -> None:
     first = session.get(table_url(servicenow, "pm_project"), params={"sysparm_limit": 5})
     last = session.get(first.links["last"]["url"])
