@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from simulators.api import jql
+from simulators.api import jira_agile, jira_issue_parts, jira_people, jira_projects, jql
 from simulators.api.faults import Fault, FaultConfig
 from simulators.api.http import (
     Request,
@@ -60,10 +60,12 @@ from simulators.api.jira_common import (
     int_param,
     json_body,
     page_url,
+    render_history,
     render_instant,
+    render_worklog,
     static,
 )
-from simulators.world.store import JIRA_DATETIME_FIELDS, read_meta
+from simulators.world.store import JIRA_DATETIME_FIELDS, SPRINT_FIELD_ID, read_meta
 
 __all__ = ["FieldSelection", "JiraApp", "adf_text", "error_body", "render_instant"]
 
@@ -105,11 +107,16 @@ class JiraApp:
                 401, error_body(NOT_AUTHENTICATED_MESSAGE), now, [("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")]
             )
         version, route = _split_api_path(request.path)
-        if route is None:
+        agile_route = jira_agile.split_path(request.path)
+        if route is None and agile_route is None:
             return self._json(404, error_body(f"No resource found for {request.method} {request.path}"), now)
-        call = Call(request, db, meta, self._zone(meta), now, version, request.base_url)
+        # The Agile API renders issues as REST v2 does (text, not Atlassian Document Format).
+        call = Call(request, db, meta, self._zone(meta), now, version if route is not None else "2", request.base_url)
         try:
-            payload = self._route(call, route)
+            if agile_route is not None:
+                payload = jira_agile.route(self, call, agile_route)
+            else:
+                payload = self._route(call, route)
         except ApiError as exc:
             return self._json(exc.status, error_body(*exc.messages), now)
         except jql.JqlError as exc:
@@ -175,6 +182,20 @@ class JiraApp:
                 return self._project_list(call)
             if head == "project" and len(parts) == 2:
                 return self._project(call, parts[1])
+            if head == "project" and len(parts) == 3 and parts[2] in ("version", "versions"):
+                return jira_projects.project_versions(call, parts[1], paged=parts[2] == "version")
+            if head == "project" and len(parts) == 3 and parts[2] in ("component", "components"):
+                return jira_projects.project_components(call, parts[1], paged=parts[2] == "component")
+            if head == "version" and len(parts) == 2:
+                return jira_projects.version(call, parts[1])
+            if route == "user":
+                return jira_people.user(call)
+            if route == "user/search":
+                return jira_people.user_search(call)
+            if route == "group/bulk":
+                return jira_people.groups_bulk(call)
+            if route == "group/member":
+                return jira_people.group_members(call)
             if route == "users/search":
                 return self._users(call)
             if route == "search/jql":
@@ -189,6 +210,16 @@ class JiraApp:
                 return self._issue_worklogs(call, parts[1])
             if head == "issue" and len(parts) == 3 and parts[2] == "changelog":
                 return self._issue_changelog(call, parts[1])
+            if head == "issue" and len(parts) == 3 and parts[2] == "comment":
+                return jira_issue_parts.comments(call, parts[1])
+            if head == "issue" and len(parts) == 4 and parts[2] == "comment":
+                return jira_issue_parts.comment(call, parts[1], parts[3])
+            if head == "issue" and len(parts) == 3 and parts[2] == "properties":
+                return jira_issue_parts.properties(call, parts[1])
+            if head == "issue" and len(parts) == 4 and parts[2] == "properties":
+                return jira_issue_parts.issue_property(call, parts[1], parts[3])
+            if head == "issue" and len(parts) == 3 and parts[2] == "transitions":
+                return jira_issue_parts.transitions(call, parts[1])
         if method == "POST":
             if route == "search/jql":
                 return self._search(call, _search_params_from_body(call.request))
@@ -343,14 +374,7 @@ class JiraApp:
         query = jql.parse(text)
         if query.where is None:
             raise ApiError(400, UNBOUNDED_JQL_MESSAGE)
-        projects = {
-            key: (key, str(project_id), name)
-            for key, project_id, name in call.db.execute(
-                "select key, id, json_extract(body, '$.name') from jira_project"
-            )
-        }
-        context = jql.JqlContext(timezone=call.zone, now=call.now, resolve_project=_project_resolver(projects))
-        where, args = jql.compile_where(query.where, context)
+        where, args = self.compile_jql(call, query.where)
         columns = jql.sort_columns(query.order_by)
         selection = FieldSelection.parse(params.get("fields") or [], "id")
         cap = MAX_ID_ONLY_SEARCH_RESULTS if selection.keys_only else MAX_SEARCH_RESULTS
@@ -377,6 +401,7 @@ class JiraApp:
         issues = [
             self._render_issue(call, row[width], row[width + 1], row[width + 2], selection, hidden) for row in page
         ]
+        jira_issue_parts.decorate(call, issues, selection, params.get("expand") or set())
         result: dict[str, Any] = {"issues": issues}
         if len(rows) > max_results:
             result["nextPageToken"] = _encode_token(fingerprint, list(page[-1][:width]))
@@ -389,19 +414,31 @@ class JiraApp:
         hidden = self._hidden_fields(call) if selection.navigable else frozenset()
         if selection.id_only:
             selection = FieldSelection(False, False, frozenset({"id", "key"}), frozenset())
-        return self._render_issue(call, issue_id, key, body, selection, hidden)
+        issue = self._render_issue(call, issue_id, key, body, selection, hidden)
+        jira_issue_parts.decorate(call, [issue], selection, jira_issue_parts.expand_values(call))
+        return issue
+
+    def compile_jql(self, call: Call, where: Any) -> tuple[str, list[Any]]:
+        """The SQL condition of a parsed JQL WHERE on ``jira_issue``, projects resolved as Jira does."""
+        projects = {
+            key: (key, str(project_id), name)
+            for key, project_id, name in call.db.execute(
+                "select key, id, json_extract(body, '$.name') from jira_project"
+            )
+        }
+        context = jql.JqlContext(timezone=call.zone, now=call.now, resolve_project=_project_resolver(projects))
+        return jql.compile_where(where, context)
+
+    def render_issues(
+        self, call: Call, rows: list[tuple[int, str, str]], selection: FieldSelection, expand: set[str]
+    ) -> list[dict[str, Any]]:
+        """Issues from (id, key, stored body) rows, completed as Jira completes them (the Agile API's lists)."""
+        hidden = self._hidden_fields(call) if selection.navigable else frozenset()
+        issues = [self._render_issue(call, issue_id, key, body, selection, hidden) for issue_id, key, body in rows]
+        jira_issue_parts.decorate(call, issues, selection, expand)
+        return issues
 
     # -- worklogs -------------------------------------------------------------------------------
-
-    def _render_worklog(self, call: Call, body: str) -> dict[str, Any]:
-        worklog = call.load(body)
-        for name in JIRA_DATETIME_FIELDS["worklog"]:
-            if isinstance(worklog.get(name), int):
-                worklog[name] = call.instant(worklog[name])
-        worklog["self"] = call.api(f"issue/{worklog.get('issueId')}/worklog/{worklog.get('id')}")
-        if call.version == "2" and isinstance(worklog.get("comment"), dict):
-            worklog["comment"] = adf_text(worklog["comment"])
-        return worklog
 
     def _worklog_changes(self, call: Call, kind: str) -> dict[str, Any]:
         since = int_param(call.request, "since", 0, minimum=None)
@@ -445,7 +482,7 @@ class JiraApp:
             return []
         marks = ", ".join("?" * len(wanted))
         rows = call.db.execute(f"select body from jira_worklog where id in ({marks}) order by id", wanted)
-        return [self._render_worklog(call, body) for (body,) in rows]
+        return [render_worklog(call, body) for (body,) in rows]
 
     def _issue_worklogs(self, call: Call, id_or_key: str) -> dict[str, Any]:
         issue_id, _, _ = find_issue(call, id_or_key)
@@ -471,31 +508,28 @@ class JiraApp:
             "order by json_extract(body, '$.created'), id limit ? offset ?",
             [*args, max_results, start_at],
         )
-        worklogs = [self._render_worklog(call, body) for (body,) in rows]
+        worklogs = [render_worklog(call, body) for (body,) in rows]
         return {"startAt": start_at, "maxResults": max_results, "total": total, "worklogs": worklogs}
 
     # -- changelogs -----------------------------------------------------------------------------
-
-    def _render_history(self, call: Call, body: str, field_ids: set[str]) -> dict[str, Any] | None:
-        history = call.load(body)
-        if field_ids:
-            history["items"] = [item for item in history.get("items", []) if item.get("fieldId") in field_ids]
-            if not history["items"]:
-                return None
-        if isinstance(history.get("created"), int):
-            history["created"] = call.instant(history["created"])
-        return history
 
     def _issue_changelog(self, call: Call, id_or_key: str) -> dict[str, Any]:
         issue_id, key, _ = find_issue(call, id_or_key)
         start_at = int_param(call.request, "startAt", 0, minimum=0)
         max_results = min(int_param(call.request, "maxResults", 100, minimum=1), 100)
-        total = call.db.execute("select count(*) from jira_changelog where issue_id = ?", (issue_id,)).fetchone()[0]
+        # Status histories and Sprint histories are stored apart; Jira shows them as one changelog.
+        total = call.db.execute(
+            "select (select count(*) from jira_changelog where issue_id = ?) "
+            "+ (select count(*) from jira_sprint_history where issue_id = ?)",
+            (issue_id, issue_id),
+        ).fetchone()[0]
         rows = call.db.execute(
-            "select body from jira_changelog where issue_id = ? order by created_ms, id limit ? offset ?",
-            (issue_id, max_results, start_at),
+            "select body from (select created_ms, id, body from jira_changelog where issue_id = ? "
+            "union all select created_ms, id, body from jira_sprint_history where issue_id = ?) "
+            "order by created_ms, id limit ? offset ?",
+            (issue_id, issue_id, max_results, start_at),
         )
-        values = [self._render_history(call, body, set()) for (body,) in rows]
+        values = [render_history(call, body, set()) for (body,) in rows]
         is_last = start_at + len(values) >= total
         path = f"issue/{id_or_key}/changelog"
         result: dict[str, Any] = {
@@ -553,15 +587,23 @@ class JiraApp:
             keyset, keyset_args = _keyset(columns, _decode_token(str(token), fingerprint, 3))
             conditions.append(keyset)
             args += keyset_args
+        # Sprint histories are stored apart from the status ones: read them too unless the caller
+        # asked only for other fields (the warehouse asks for status alone, and reads one table).
+        source = "jira_changelog"
+        if not wanted_fields or SPRINT_FIELD_ID in wanted_fields:
+            source = (
+                "(select created_ms, issue_id, id, body from jira_changelog "
+                "union all select created_ms, issue_id, id, body from jira_sprint_history)"
+            )
         rows = call.db.execute(
-            f"select created_ms, issue_id, id, body from jira_changelog where {' and '.join(conditions)} "
+            f"select created_ms, issue_id, id, body from {source} where {' and '.join(conditions)} "
             "order by created_ms, issue_id, id limit ?",
             [*args, max_results + 1],
         ).fetchall()
         page = rows[:max_results]
         grouped: dict[int, list[dict[str, Any]]] = {}
         for _, issue_id, _, history_body in page:
-            history = self._render_history(call, history_body, wanted_fields)
+            history = render_history(call, history_body, wanted_fields)
             if history is not None:
                 grouped.setdefault(issue_id, []).append(history)
         result: dict[str, Any] = {
@@ -584,7 +626,9 @@ def _split_api_path(path: str) -> tuple[str, str | None]:
     return "3", None
 
 
-_KNOWN_ROUTES = {
+# Every path the simulated site serves ("*" is one path segment): another method on one of them is
+# a 405, as on Jira; any other path is a 404.
+_KNOWN_ROUTES = (
     "myself",
     "serverInfo",
     "status",
@@ -592,18 +636,39 @@ _KNOWN_ROUTES = {
     "issueLinkType",
     "project/search",
     "project",
+    "project/*",
+    "project/*/version",
+    "project/*/versions",
+    "project/*/component",
+    "project/*/components",
+    "version/*",
+    "user",
+    "user/search",
     "users/search",
+    "group/bulk",
+    "group/member",
     "search/jql",
     "worklog/updated",
     "worklog/deleted",
     "worklog/list",
     "changelog/bulkfetch",
-}
+    "issue/*",
+    "issue/*/worklog",
+    "issue/*/changelog",
+    "issue/*/comment",
+    "issue/*/comment/*",
+    "issue/*/properties",
+    "issue/*/properties/*",
+    "issue/*/transitions",
+)
 
 
 def _known_route(route: str) -> bool:
     parts = route.split("/")
-    return route in _KNOWN_ROUTES or (parts[0] in ("issue", "project") and 2 <= len(parts) <= 3)
+    return any(
+        len(pattern) == len(parts) and all(p == "*" or p == part for p, part in zip(pattern, parts))
+        for pattern in (known.split("/") for known in _KNOWN_ROUTES)
+    )
 
 
 def _project_resolver(projects: dict[str, tuple[str, str, str]]):
@@ -622,6 +687,7 @@ def _search_params_from_query(request: Request) -> dict[str, Any]:
         "nextPageToken": request.param("nextPageToken"),
         "maxResults": request.param("maxResults"),
         "fields": request.params("fields"),
+        "expand": comma_values(request.params("expand")),
     }
 
 
@@ -635,6 +701,7 @@ def _search_params_from_body(request: Request) -> dict[str, Any]:
         "nextPageToken": body.get("nextPageToken"),
         "maxResults": body.get("maxResults"),
         "fields": fields if isinstance(fields, list) else [fields] if fields else [],
+        "expand": comma_values([body["expand"]] if isinstance(body.get("expand"), str) else body.get("expand") or []),
     }
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from simulators.api.http import Request
-from simulators.world.store import BASE_URL_PLACEHOLDER, SERVER_TIME_PLACEHOLDER
+from simulators.world.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER
 
 NOT_AUTHENTICATED_MESSAGE = "You are not authenticated. Authentication required to perform this operation."
 ISSUE_NOT_FOUND_MESSAGE = "Issue does not exist or you do not have permission to see it."
@@ -265,3 +265,28 @@ def user_date(day: str) -> str:
 def today(call: Call) -> str:
     """The world's date in the API user's time zone (ISO), e.g. to tell whether a version is overdue."""
     return call.now.astimezone(call.zone).date().isoformat()
+
+
+def render_worklog(call: Call, body: str) -> dict[str, Any]:
+    """A stored worklog as the API version shows it (its comment as plain text in v2)."""
+    worklog = call.load(body)
+    for name in JIRA_DATETIME_FIELDS["worklog"]:
+        if isinstance(worklog.get(name), int):
+            worklog[name] = call.instant(worklog[name])
+    worklog["self"] = call.api(f"issue/{worklog.get('issueId')}/worklog/{worklog.get('id')}")
+    if call.version == "2" and isinstance(worklog.get("comment"), dict):
+        worklog["comment"] = adf_text(worklog["comment"])
+    return worklog
+
+
+def render_history(call: Call, body: str, field_ids: set[str] | None = None) -> dict[str, Any] | None:
+    """A stored changelog history with its instant rendered; only the items of ``field_ids`` when
+    given (None when it changed none of them)."""
+    history = call.load(body)
+    if field_ids:
+        history["items"] = [item for item in history.get("items", []) if item.get("fieldId") in field_ids]
+        if not history["items"]:
+            return None
+    if isinstance(history.get("created"), int):
+        history["created"] = call.instant(history["created"])
+    return history
