@@ -20,6 +20,12 @@ changelog), with Jira Cloud's paging, error bodies and quirks:
 - ``/issue/{id}/worklog`` pages one issue's worklogs by ``startAt``/``maxResults`` (at most 5000,
   also the default) with their ``total``, oldest created first, and has no quiet minute.
 
+What third-party clients read besides lives in modules of its own, routed from here: versions and
+components (``jira_projects.py``), user search and groups (``jira_people.py``), comments,
+properties, transitions and what Jira fills into an issue when it is read (``jira_issue_parts.py``),
+and the Jira Software Agile API under ``/rest/agile/1.0`` (``jira_agile.py``). Another method on a
+path the site serves is a 405; any other path is a 404.
+
 "Now" is always the world's clock (meta ``now``), read per request, never the wall clock.
 """
 

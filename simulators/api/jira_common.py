@@ -39,6 +39,7 @@ class Call:
 
     @property
     def now_ms(self) -> int:
+        """The world clock in epoch milliseconds."""
         return int(self.now.timestamp() * 1000)
 
     def api(self, path: str) -> str:
@@ -50,6 +51,7 @@ class Call:
         return f"{self.base}/rest/agile/1.0/{path}"
 
     def instant(self, ms: int) -> str:
+        """Epoch milliseconds rendered in the API user's zone, as Jira writes datetimes."""
         return render_instant(ms, self.zone)
 
     def load(self, body: str) -> Any:
@@ -107,6 +109,7 @@ class FieldSelection:
 
     @classmethod
     def parse(cls, values: list[Any], default: str) -> FieldSelection:
+        """The selection of ``fields`` values (repeated, comma-separated or JSON lists); ``default`` if none."""
         names: list[str] = []
         for value in values or [default]:
             if isinstance(value, list):
@@ -143,6 +146,7 @@ class FieldSelection:
         return not self.everything and not self.navigable and self.named <= {"id", "key"}
 
     def pick(self, fields: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
+        """The selected ones of an issue's stored fields (``hidden``: the non-navigable ones)."""
         if self.everything:
             chosen = dict(fields)
         elif self.navigable:

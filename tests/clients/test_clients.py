@@ -84,11 +84,13 @@ class ClientRun:
     problems: list[str] = field(default_factory=list)
 
     def explain(self) -> str:
+        """What to show when a client did not finish cleanly."""
         return f"exit {self.returncode}; problems {self.problems[:5]}; stderr tail:\n{self.stderr[-3000:]}"
 
 
 @pytest.fixture(scope="module")
 def sims(small_world_path: Path) -> Iterator[Simulators]:
+    """The simulators over TLS: tap-jira and Airbyte only speak https."""
     with start_simulators(small_world_path, tls=True) as running:
         yield running
 
@@ -105,6 +107,7 @@ def client_env(sims: Simulators) -> dict[str, str]:
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a client to its end (bounded, so a client that retries forever fails the test instead)."""
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
 
 

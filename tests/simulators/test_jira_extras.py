@@ -34,12 +34,14 @@ AGILE_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 @pytest.fixture(scope="module")
 def sims(small_world_path: Path) -> Iterator[Simulators]:
+    """The simulators serving the session's small world (read-only)."""
     with start_simulators(small_world_path) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def http(sims: Simulators) -> Iterator[requests.Session]:
+    """A session logged in as the world's API user."""
     with requests.Session() as session:
         session.auth = (sims.jira_email, sims.jira_api_token)
         yield session
@@ -47,11 +49,13 @@ def http(sims: Simulators) -> Iterator[requests.Session]:
 
 @pytest.fixture(scope="module")
 def db(small_world_path: Path) -> Iterator[sqlite3.Connection]:
+    """The world file, read directly for the expected rows."""
     with contextlib.closing(sqlite3.connect(f"file:{small_world_path}?mode=ro", uri=True)) as conn:
         yield conn
 
 
 def get(http: requests.Session, url: str, expect: int = 200, **params: Any) -> Any:
+    """GET ``url``, assert the status, return the JSON."""
     response = http.get(url, params=params)
     assert response.status_code == expect, (url, params, response.text[:300])
     return response.json()
@@ -75,14 +79,17 @@ def walk_page_beans(http: requests.Session, url: str, page_size: int, **params: 
 
 
 def api(sims: Simulators, path: str, version: int = 3) -> str:
+    """A platform REST API URL."""
     return f"{sims.jira_url}/rest/api/{version}/{path}"
 
 
 def agile(sims: Simulators, path: str) -> str:
+    """An Agile API URL."""
     return f"{sims.jira_url}/rest/agile/1.0/{path}"
 
 
 def projects(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(id, key) of every project."""
     return db.execute("select id, key from jira_project order by key").fetchall()
 
 
@@ -263,6 +270,7 @@ def test_users_search_and_group_members_page_to_the_end(sims: Simulators, http: 
 
 
 def check_keys(value: dict, expected: dict[str, type]) -> None:
+    """Every key Jira Software documents is there with its type."""
     for key, kind in expected.items():
         assert isinstance(value.get(key), kind), (key, value)
 
