@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: setup demo lint test test-long benchmark clean
+.PHONY: setup clients demo lint test test-long benchmark clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -29,6 +29,21 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	touch $@
 
 setup: $(VENV)/.synced
+
+# Third-party Jira clients, each in a venv of its own under .venv-clients/ (tap-jira's singer-python
+# and Airbyte's CDK cannot share one), pinned by tests/clients/requirements-*.txt (regenerate one
+# with `uv pip compile --python-version 3.11 -o requirements-X.txt X.in` there). tests/clients runs
+# them against the simulators when this folder exists and skips, saying so, when it does not.
+CLIENTS := tap-jira airbyte jira
+CLIENTS_VENV := .venv-clients
+
+$(CLIENTS_VENV)/%/.synced: tests/clients/requirements-%.txt | $(UV)
+	rm -rf $(CLIENTS_VENV)/$*
+	$(UV) venv --quiet --python $(PYTHON) $(CLIENTS_VENV)/$*
+	$(UV) pip sync --quiet --python $(CLIENTS_VENV)/$*/bin/python $<
+	touch $@
+
+clients: $(foreach client,$(CLIENTS),$(CLIENTS_VENV)/$(client)/.synced)
 
 demo: setup
 	$(VENV)/bin/pwh demo $(ARGS)
@@ -54,4 +69,4 @@ benchmark: setup
 	$(VENV)/bin/pytest -m benchmark -p no:cacheprovider $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) warehouse .dagster dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(CLIENTS_VENV) $(TOOLS) warehouse .dagster dbt_project/target dbt_project/logs

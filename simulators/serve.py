@@ -48,6 +48,7 @@ GENERATOR_MODULES = (
     "finance_exports",
     "generation",
     "gl_exports",
+    "jira_extras",
     "jira_static",
     "jira_world",
     "organisation",

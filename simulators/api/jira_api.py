@@ -20,6 +20,12 @@ changelog), with Jira Cloud's paging, error bodies and quirks:
 - ``/issue/{id}/worklog`` pages one issue's worklogs by ``startAt``/``maxResults`` (at most 5000,
   also the default) with their ``total``, oldest created first, and has no quiet minute.
 
+What third-party clients read besides lives in modules of its own, routed from here: versions and
+components (``jira_projects.py``), user search and groups (``jira_people.py``), comments,
+properties, transitions and what Jira fills into an issue when it is read (``jira_issue_parts.py``),
+and the Jira Software Agile API under ``/rest/agile/1.0`` (``jira_agile.py``). Another method on a
+path the site serves is a 405; any other path is a 404.
+
 "Now" is always the world's clock (meta ``now``), read per request, never the wall clock.
 """
 
@@ -30,14 +36,12 @@ import binascii
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from simulators.api import jql
+from simulators.api import jira_agile, jira_issue_parts, jira_people, jira_projects, jql
 from simulators.api.faults import Fault, FaultConfig
 from simulators.api.http import (
     Request,
@@ -47,15 +51,35 @@ from simulators.api.http import (
     json_response,
     world_now,
 )
-from simulators.world.store import BASE_URL_PLACEHOLDER, JIRA_DATETIME_FIELDS, SERVER_TIME_PLACEHOLDER, read_meta
+from simulators.api.jira_common import (
+    NOT_AUTHENTICATED_MESSAGE,
+    RICH_TEXT_FIELDS,
+    ApiError,
+    Call,
+    FieldSelection,
+    adf_text,
+    bounded_int,
+    comma_values,
+    error_body,
+    find_issue,
+    find_project,
+    int_param,
+    json_body,
+    page_url,
+    render_history,
+    render_instant,
+    render_worklog,
+    static,
+)
+from simulators.world.store import JIRA_DATETIME_FIELDS, SPRINT_FIELD_ID, read_meta
+
+__all__ = ["FieldSelection", "JiraApp", "adf_text", "error_body", "render_instant"]
 
 SEARCH_REMOVED_MESSAGE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 UNBOUNDED_JQL_MESSAGE = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
-NOT_AUTHENTICATED_MESSAGE = "You are not authenticated. Authentication required to perform this operation."
-ISSUE_NOT_FOUND_MESSAGE = "Issue does not exist or you do not have permission to see it."
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 PROJECT_EXPANDABLE = ("description", "lead", "issueTypes", "url", "projectKeys", "insight")
 DEFAULT_SEARCH_RESULTS = 50
@@ -64,130 +88,6 @@ MAX_ID_ONLY_SEARCH_RESULTS = 5000
 MAX_BULK_IDS = 1000
 MAX_ISSUE_WORKLOG_RESULTS = 5000  # /issue/{id}/worklog: Jira's default and largest page
 WORKLOG_QUIET_MS = 60_000  # /worklog/updated and /deleted leave out the minute before "now"
-RICH_TEXT_FIELDS = ("description", "environment")
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One request with what every endpoint needs: world clock, user zone, API version, base URL."""
-
-    request: Request
-    db: sqlite3.Connection
-    meta: dict[str, str]
-    zone: ZoneInfo
-    now: datetime
-    version: str
-    base: str
-
-    @property
-    def now_ms(self) -> int:
-        return int(self.now.timestamp() * 1000)
-
-    def api(self, path: str) -> str:
-        return f"{self.base}/rest/api/{self.version}/{path}"
-
-    def instant(self, ms: int) -> str:
-        return render_instant(ms, self.zone)
-
-    def load(self, body: str) -> Any:
-        """A stored body as JSON, with the generator's URL and clock placeholders filled in."""
-        if BASE_URL_PLACEHOLDER in body:
-            body = body.replace(BASE_URL_PLACEHOLDER, self.base)
-        if SERVER_TIME_PLACEHOLDER in body:
-            body = body.replace(SERVER_TIME_PLACEHOLDER, self.instant(self.now_ms))
-        return json.loads(body)
-
-
-class _ApiError(Exception):
-    """Ends a request with a Jira error body."""
-
-    def __init__(self, status: int, *messages: str) -> None:
-        super().__init__(messages[0] if messages else str(status))
-        self.status = status
-        self.messages = list(messages)
-
-
-def error_body(*messages: str) -> dict[str, Any]:
-    """Jira's error envelope."""
-    return {"errorMessages": list(messages), "errors": {}}
-
-
-def render_instant(ms: int, zone: ZoneInfo) -> str:
-    """Epoch milliseconds as Jira renders them: ``2024-01-05T10:15:30.000-0800`` in ``zone``."""
-    seconds, millis = divmod(ms, 1000)
-    # isoformat is C code and twice as fast as strftime; it writes the offset as -08:00.
-    text = datetime.fromtimestamp(seconds, zone).replace(microsecond=millis * 1000).isoformat(timespec="milliseconds")
-    return text[:-3] + text[-2:]
-
-
-def adf_text(node: Any) -> str:
-    """Plain text of an Atlassian Document Format value (what REST v2 returns instead of ADF)."""
-    if isinstance(node, dict):
-        if node.get("type") == "text":
-            return str(node.get("text", ""))
-        children = [adf_text(child) for child in node.get("content", [])]
-        separator = "\n" if node.get("type") in ("doc", "bulletList", "orderedList") else ""
-        return separator.join(children)
-    if isinstance(node, list):
-        return "\n".join(adf_text(child) for child in node)
-    return "" if node is None else str(node)
-
-
-@dataclass(frozen=True)
-class FieldSelection:
-    """Which issue fields a request asked for (``fields`` of search/jql and GET issue)."""
-
-    everything: bool
-    navigable: bool
-    named: frozenset[str]
-    excluded: frozenset[str]
-
-    @classmethod
-    def parse(cls, values: list[Any], default: str) -> FieldSelection:
-        names: list[str] = []
-        for value in values or [default]:
-            if isinstance(value, list):
-                names.extend(str(item) for item in value)
-                continue
-            text = str(value).strip()
-            if text.startswith("["):
-                try:
-                    names.extend(str(item) for item in json.loads(text))
-                    continue
-                except ValueError:
-                    pass
-            names.extend(text.split(","))
-        names = [name.strip() for name in names if name.strip()]
-        if not names:
-            names = [default]
-        return cls(
-            everything="*all" in names,
-            navigable="*navigable" in names,
-            named=frozenset(name for name in names if not name.startswith(("*", "-"))),
-            excluded=frozenset(name[1:] for name in names if name.startswith("-")),
-        )
-
-    @property
-    def id_only(self) -> bool:
-        """Nothing but the issue id: Jira then answers ``{"id": ...}`` per issue."""
-        return not self.everything and not self.navigable and self.named == {"id"}
-
-    @property
-    def keys_only(self) -> bool:
-        """Only id and/or key: the cheap case that Jira pages up to 5000 at a time."""
-        return not self.everything and not self.navigable and self.named <= {"id", "key"}
-
-    def pick(self, fields: dict[str, Any], hidden: frozenset[str]) -> dict[str, Any]:
-        if self.everything:
-            chosen = dict(fields)
-        elif self.navigable:
-            chosen = {name: value for name, value in fields.items() if name not in hidden}
-            chosen.update({name: fields[name] for name in self.named if name in fields})
-        else:
-            chosen = {name: fields[name] for name in fields if name in self.named}
-        for name in self.excluded:
-            chosen.pop(name, None)
-        return chosen
 
 
 class JiraApp:
@@ -213,12 +113,17 @@ class JiraApp:
                 401, error_body(NOT_AUTHENTICATED_MESSAGE), now, [("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")]
             )
         version, route = _split_api_path(request.path)
-        if route is None:
+        agile_route = jira_agile.split_path(request.path)
+        if route is None and agile_route is None:
             return self._json(404, error_body(f"No resource found for {request.method} {request.path}"), now)
-        call = _Call(request, db, meta, self._zone(meta), now, version, request.base_url)
+        # The Agile API renders issues as REST v2 does (text, not Atlassian Document Format).
+        call = Call(request, db, meta, self._zone(meta), now, version if route is not None else "2", request.base_url)
         try:
-            payload = self._route(call, route)
-        except _ApiError as exc:
+            if agile_route is not None:
+                payload = jira_agile.route(self, call, agile_route)
+            else:
+                payload = self._route(call, route)
+        except ApiError as exc:
             return self._json(exc.status, error_body(*exc.messages), now)
         except jql.JqlError as exc:
             return self._json(400, error_body(str(exc)), now)
@@ -262,7 +167,7 @@ class JiraApp:
         response.headers.append(("Date", http_date(now)))
         return response
 
-    def _route(self, call: _Call, route: str) -> Any:
+    def _route(self, call: Call, route: str) -> Any:
         method = call.request.method
         parts = route.strip("/").split("/")
         head = parts[0]
@@ -272,17 +177,31 @@ class JiraApp:
             if route == "serverInfo":
                 return self._server_info(call)
             if route == "status":
-                return _static(call, "statuses", [])
+                return static(call, "statuses", [])
             if route == "field":
-                return _static(call, "fields", [])
+                return static(call, "fields", [])
             if route == "issueLinkType":
-                return _static(call, "issueLinkTypes", {"issueLinkTypes": []})
+                return static(call, "issueLinkTypes", {"issueLinkTypes": []})
             if route == "project/search":
                 return self._project_search(call)
             if route == "project":
                 return self._project_list(call)
             if head == "project" and len(parts) == 2:
                 return self._project(call, parts[1])
+            if head == "project" and len(parts) == 3 and parts[2] in ("version", "versions"):
+                return jira_projects.project_versions(call, parts[1], paged=parts[2] == "version")
+            if head == "project" and len(parts) == 3 and parts[2] in ("component", "components"):
+                return jira_projects.project_components(call, parts[1], paged=parts[2] == "component")
+            if head == "version" and len(parts) == 2:
+                return jira_projects.version(call, parts[1])
+            if route == "user":
+                return jira_people.user(call)
+            if route == "user/search":
+                return jira_people.user_search(call)
+            if route == "group/bulk":
+                return jira_people.groups_bulk(call)
+            if route == "group/member":
+                return jira_people.group_members(call)
             if route == "users/search":
                 return self._users(call)
             if route == "search/jql":
@@ -297,6 +216,16 @@ class JiraApp:
                 return self._issue_worklogs(call, parts[1])
             if head == "issue" and len(parts) == 3 and parts[2] == "changelog":
                 return self._issue_changelog(call, parts[1])
+            if head == "issue" and len(parts) == 3 and parts[2] == "comment":
+                return jira_issue_parts.comments(call, parts[1])
+            if head == "issue" and len(parts) == 4 and parts[2] == "comment":
+                return jira_issue_parts.comment(call, parts[1], parts[3])
+            if head == "issue" and len(parts) == 3 and parts[2] == "properties":
+                return jira_issue_parts.properties(call, parts[1])
+            if head == "issue" and len(parts) == 4 and parts[2] == "properties":
+                return jira_issue_parts.issue_property(call, parts[1], parts[3])
+            if head == "issue" and len(parts) == 3 and parts[2] == "transitions":
+                return jira_issue_parts.transitions(call, parts[1])
         if method == "POST":
             if route == "search/jql":
                 return self._search(call, _search_params_from_body(call.request))
@@ -305,23 +234,23 @@ class JiraApp:
             if route == "changelog/bulkfetch":
                 return self._changelog_bulkfetch(call)
         if route in ("search", "search/id", "expression/eval"):
-            raise _ApiError(410, SEARCH_REMOVED_MESSAGE)
+            raise ApiError(410, SEARCH_REMOVED_MESSAGE)
         if _known_route(route):
-            raise _ApiError(405, f"Method {method} is not allowed for /rest/api/{call.version}/{route}")
-        raise _ApiError(404, f"No resource found for {method} /rest/api/{call.version}/{route}")
+            raise ApiError(405, f"Method {method} is not allowed for /rest/api/{call.version}/{route}")
+        raise ApiError(404, f"No resource found for {method} /rest/api/{call.version}/{route}")
 
     # -- identity and metadata --------------------------------------------------------------------
 
-    def _myself(self, call: _Call) -> dict[str, Any]:
-        user = dict(_static(call, "myself", {}))
+    def _myself(self, call: Call) -> dict[str, Any]:
+        user = dict(static(call, "myself", {}))
         user["timeZone"] = call.zone.key
         user.setdefault("emailAddress", call.meta.get("jira_email", ""))
         if "accountId" in user:
             user["self"] = call.api(f"user?accountId={user['accountId']}")
         return user
 
-    def _server_info(self, call: _Call) -> dict[str, Any]:
-        info = dict(_static(call, "serverInfo", {}))
+    def _server_info(self, call: Call) -> dict[str, Any]:
+        info = dict(static(call, "serverInfo", {}))
         info.setdefault("version", "1001.0.0-SNAPSHOT")
         info.setdefault("versionNumbers", [1001, 0, 0])
         info.setdefault("buildNumber", 100000)
@@ -334,7 +263,7 @@ class JiraApp:
 
     # -- projects and users ---------------------------------------------------------------------
 
-    def _render_project(self, call: _Call, project: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    def _render_project(self, call: Call, project: dict[str, Any], expand: set[str]) -> dict[str, Any]:
         project = dict(project)
         for name in PROJECT_EXPANDABLE:
             if name not in expand:
@@ -342,14 +271,14 @@ class JiraApp:
         project["self"] = call.api(f"project/{project['id']}")
         return project
 
-    def _project_search(self, call: _Call) -> dict[str, Any]:
+    def _project_search(self, call: Call) -> dict[str, Any]:
         request = call.request
-        start_at = _int_param(request, "startAt", 0, minimum=0)
-        max_results = min(_int_param(request, "maxResults", 50, minimum=1), 100)
-        expand = _comma_values(request.params("expand"))
-        keys = {key.upper() for key in _comma_values(request.params("keys"))}
-        ids = _comma_values(request.params("id"))
-        statuses = _comma_values(request.params("status")) or {"live"}
+        start_at = int_param(request, "startAt", 0, minimum=0)
+        max_results = min(int_param(request, "maxResults", 50, minimum=1), 100)
+        expand = comma_values(request.params("expand"))
+        keys = {key.upper() for key in comma_values(request.params("keys"))}
+        ids = comma_values(request.params("id"))
+        statuses = comma_values(request.params("status")) or {"live"}
         text = (request.param("query") or "").lower()
         type_key = request.param("typeKey")
         projects = []
@@ -379,7 +308,7 @@ class JiraApp:
         total = len(projects)
         is_last = start_at + len(page) >= total
         result: dict[str, Any] = {
-            "self": _page_url(call, "project/search", {"startAt": start_at, "maxResults": max_results}),
+            "self": page_url(call, "project/search", {"startAt": start_at, "maxResults": max_results}),
             "maxResults": max_results,
             "startAt": start_at,
             "total": total,
@@ -387,28 +316,24 @@ class JiraApp:
             "values": [self._render_project(call, project, expand) for project in page],
         }
         if not is_last:
-            result["nextPage"] = _page_url(
+            result["nextPage"] = page_url(
                 call, "project/search", {"startAt": start_at + len(page), "maxResults": max_results}
             )
         return result
 
-    def _project_list(self, call: _Call) -> list[dict[str, Any]]:
-        expand = _comma_values(call.request.params("expand"))
+    def _project_list(self, call: Call) -> list[dict[str, Any]]:
+        expand = comma_values(call.request.params("expand"))
         rows = call.db.execute("select body from jira_project order by key")
         projects = [self._render_project(call, call.load(body), expand) for (body,) in rows]
         return [project for project in projects if not project.get("archived") and not project.get("deleted")]
 
-    def _project(self, call: _Call, id_or_key: str) -> dict[str, Any]:
-        row = call.db.execute(
-            "select body from jira_project where id = ? or key = ?", (id_or_key, id_or_key.upper())
-        ).fetchone()
-        if row is None:
-            raise _ApiError(404, f"No project could be found with key '{id_or_key}'.")
-        return self._render_project(call, call.load(row[0]), _comma_values(call.request.params("expand")))
+    def _project(self, call: Call, id_or_key: str) -> dict[str, Any]:
+        project = find_project(call, id_or_key)
+        return self._render_project(call, project, comma_values(call.request.params("expand")))
 
-    def _users(self, call: _Call) -> list[dict[str, Any]]:
-        start_at = _int_param(call.request, "startAt", 0, minimum=0)
-        max_results = min(_int_param(call.request, "maxResults", 50, minimum=1), 1000)
+    def _users(self, call: Call) -> list[dict[str, Any]]:
+        start_at = int_param(call.request, "startAt", 0, minimum=0)
+        max_results = min(int_param(call.request, "maxResults", 50, minimum=1), 1000)
         rows = call.db.execute(
             "select body from jira_user order by account_id limit ? offset ?", (max_results, start_at)
         )
@@ -421,12 +346,12 @@ class JiraApp:
 
     # -- issues ---------------------------------------------------------------------------------
 
-    def _hidden_fields(self, call: _Call) -> frozenset[str]:
-        fields = _static(call, "fields", [])
+    def _hidden_fields(self, call: Call) -> frozenset[str]:
+        fields = static(call, "fields", [])
         return frozenset(str(f["id"]) for f in fields if isinstance(f, dict) and f.get("navigable") is False)
 
     def _render_issue(
-        self, call: _Call, issue_id: int, key: str, body: str | None, selection: FieldSelection, hidden: frozenset[str]
+        self, call: Call, issue_id: int, key: str, body: str | None, selection: FieldSelection, hidden: frozenset[str]
     ) -> dict[str, Any]:
         if selection.id_only:
             return {"id": str(issue_id)}
@@ -450,23 +375,16 @@ class JiraApp:
             "fields": fields,
         }
 
-    def _search(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _search(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("jql") or ""
         query = jql.parse(text)
         if query.where is None:
-            raise _ApiError(400, UNBOUNDED_JQL_MESSAGE)
-        projects = {
-            key: (key, str(project_id), name)
-            for key, project_id, name in call.db.execute(
-                "select key, id, json_extract(body, '$.name') from jira_project"
-            )
-        }
-        context = jql.JqlContext(timezone=call.zone, now=call.now, resolve_project=_project_resolver(projects))
-        where, args = jql.compile_where(query.where, context)
+            raise ApiError(400, UNBOUNDED_JQL_MESSAGE)
+        where, args = self.compile_jql(call, query.where)
         columns = jql.sort_columns(query.order_by)
         selection = FieldSelection.parse(params.get("fields") or [], "id")
         cap = MAX_ID_ONLY_SEARCH_RESULTS if selection.keys_only else MAX_SEARCH_RESULTS
-        max_results = _bounded_int(params.get("maxResults"), DEFAULT_SEARCH_RESULTS, "maxResults")
+        max_results = bounded_int(params.get("maxResults"), DEFAULT_SEARCH_RESULTS, "maxResults")
         max_results = max(1, min(max_results, cap))
         fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
         token = params.get("nextPageToken")
@@ -489,43 +407,47 @@ class JiraApp:
         issues = [
             self._render_issue(call, row[width], row[width + 1], row[width + 2], selection, hidden) for row in page
         ]
+        jira_issue_parts.decorate(call, issues, selection, params.get("expand") or set())
         result: dict[str, Any] = {"issues": issues}
         if len(rows) > max_results:
             result["nextPageToken"] = _encode_token(fingerprint, list(page[-1][:width]))
         result["isLast"] = len(rows) <= max_results
         return result
 
-    def _find_issue(self, call: _Call, id_or_key: str) -> tuple[int, str, str]:
-        if id_or_key.isdigit():
-            row = call.db.execute("select id, key, body from jira_issue where id = ?", (int(id_or_key),)).fetchone()
-        else:
-            row = call.db.execute("select id, key, body from jira_issue where key = ?", (id_or_key.upper(),)).fetchone()
-        if row is None:
-            raise _ApiError(404, ISSUE_NOT_FOUND_MESSAGE)
-        return row
-
-    def _issue(self, call: _Call, id_or_key: str) -> dict[str, Any]:
-        issue_id, key, body = self._find_issue(call, id_or_key)
+    def _issue(self, call: Call, id_or_key: str) -> dict[str, Any]:
+        issue_id, key, body = find_issue(call, id_or_key)
         selection = FieldSelection.parse(call.request.params("fields"), "*all")
         hidden = self._hidden_fields(call) if selection.navigable else frozenset()
         if selection.id_only:
             selection = FieldSelection(False, False, frozenset({"id", "key"}), frozenset())
-        return self._render_issue(call, issue_id, key, body, selection, hidden)
+        issue = self._render_issue(call, issue_id, key, body, selection, hidden)
+        jira_issue_parts.decorate(call, [issue], selection, jira_issue_parts.expand_values(call))
+        return issue
+
+    def compile_jql(self, call: Call, where: Any) -> tuple[str, list[Any]]:
+        """The SQL condition of a parsed JQL WHERE on ``jira_issue``, projects resolved as Jira does."""
+        projects = {
+            key: (key, str(project_id), name)
+            for key, project_id, name in call.db.execute(
+                "select key, id, json_extract(body, '$.name') from jira_project"
+            )
+        }
+        context = jql.JqlContext(timezone=call.zone, now=call.now, resolve_project=_project_resolver(projects))
+        return jql.compile_where(where, context)
+
+    def render_issues(
+        self, call: Call, rows: list[tuple[int, str, str]], selection: FieldSelection, expand: set[str]
+    ) -> list[dict[str, Any]]:
+        """Issues from (id, key, stored body) rows, completed as Jira completes them (the Agile API's lists)."""
+        hidden = self._hidden_fields(call) if selection.navigable else frozenset()
+        issues = [self._render_issue(call, issue_id, key, body, selection, hidden) for issue_id, key, body in rows]
+        jira_issue_parts.decorate(call, issues, selection, expand)
+        return issues
 
     # -- worklogs -------------------------------------------------------------------------------
 
-    def _render_worklog(self, call: _Call, body: str) -> dict[str, Any]:
-        worklog = call.load(body)
-        for name in JIRA_DATETIME_FIELDS["worklog"]:
-            if isinstance(worklog.get(name), int):
-                worklog[name] = call.instant(worklog[name])
-        worklog["self"] = call.api(f"issue/{worklog.get('issueId')}/worklog/{worklog.get('id')}")
-        if call.version == "2" and isinstance(worklog.get("comment"), dict):
-            worklog["comment"] = adf_text(worklog["comment"])
-        return worklog
-
-    def _worklog_changes(self, call: _Call, kind: str) -> dict[str, Any]:
-        since = _int_param(call.request, "since", 0, minimum=None)
+    def _worklog_changes(self, call: Call, kind: str) -> dict[str, Any]:
+        since = int_param(call.request, "since", 0, minimum=None)
         cutoff = call.now_ms - WORKLOG_QUIET_MS
         if kind == "updated":
             sql = (
@@ -551,29 +473,29 @@ class JiraApp:
             "lastPage": len(rows) <= self.worklog_page_size,
         }
 
-    def _worklog_list(self, call: _Call) -> list[dict[str, Any]]:
-        body = _json_body(call.request)
+    def _worklog_list(self, call: Call) -> list[dict[str, Any]]:
+        body = json_body(call.request)
         ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list):
-            raise _ApiError(400, "The request must contain a list of worklog IDs in 'ids'.")
+            raise ApiError(400, "The request must contain a list of worklog IDs in 'ids'.")
         if len(ids) > MAX_BULK_IDS:
-            raise _ApiError(400, f"The number of worklog IDs must not exceed {MAX_BULK_IDS}.")
+            raise ApiError(400, f"The number of worklog IDs must not exceed {MAX_BULK_IDS}.")
         try:
             wanted = sorted({int(worklog_id) for worklog_id in ids})
         except (TypeError, ValueError) as exc:
-            raise _ApiError(400, "Worklog IDs must be numbers.") from exc
+            raise ApiError(400, "Worklog IDs must be numbers.") from exc
         if not wanted:
             return []
         marks = ", ".join("?" * len(wanted))
         rows = call.db.execute(f"select body from jira_worklog where id in ({marks}) order by id", wanted)
-        return [self._render_worklog(call, body) for (body,) in rows]
+        return [render_worklog(call, body) for (body,) in rows]
 
-    def _issue_worklogs(self, call: _Call, id_or_key: str) -> dict[str, Any]:
-        issue_id, _, _ = self._find_issue(call, id_or_key)
+    def _issue_worklogs(self, call: Call, id_or_key: str) -> dict[str, Any]:
+        issue_id, _, _ = find_issue(call, id_or_key)
         request = call.request
-        start_at = _int_param(request, "startAt", 0, minimum=0)
+        start_at = int_param(request, "startAt", 0, minimum=0)
         max_results = min(
-            _int_param(request, "maxResults", MAX_ISSUE_WORKLOG_RESULTS, minimum=1), MAX_ISSUE_WORKLOG_RESULTS
+            int_param(request, "maxResults", MAX_ISSUE_WORKLOG_RESULTS, minimum=1), MAX_ISSUE_WORKLOG_RESULTS
         )
         conditions = ["issue_id = ?"]
         args: list[Any] = [issue_id]
@@ -581,10 +503,10 @@ class JiraApp:
         started_before = request.param("startedBefore")
         if started_after:
             conditions.append("json_extract(body, '$.started') >= ?")
-            args.append(_int_param(request, "startedAfter", 0, minimum=None))
+            args.append(int_param(request, "startedAfter", 0, minimum=None))
         if started_before:
             conditions.append("json_extract(body, '$.started') < ?")
-            args.append(_int_param(request, "startedBefore", 0, minimum=None))
+            args.append(int_param(request, "startedBefore", 0, minimum=None))
         where = " and ".join(conditions)
         total = call.db.execute(f"select count(*) from jira_worklog where {where}", args).fetchone()[0]
         rows = call.db.execute(
@@ -592,35 +514,32 @@ class JiraApp:
             "order by json_extract(body, '$.created'), id limit ? offset ?",
             [*args, max_results, start_at],
         )
-        worklogs = [self._render_worklog(call, body) for (body,) in rows]
+        worklogs = [render_worklog(call, body) for (body,) in rows]
         return {"startAt": start_at, "maxResults": max_results, "total": total, "worklogs": worklogs}
 
     # -- changelogs -----------------------------------------------------------------------------
 
-    def _render_history(self, call: _Call, body: str, field_ids: set[str]) -> dict[str, Any] | None:
-        history = call.load(body)
-        if field_ids:
-            history["items"] = [item for item in history.get("items", []) if item.get("fieldId") in field_ids]
-            if not history["items"]:
-                return None
-        if isinstance(history.get("created"), int):
-            history["created"] = call.instant(history["created"])
-        return history
-
-    def _issue_changelog(self, call: _Call, id_or_key: str) -> dict[str, Any]:
-        issue_id, key, _ = self._find_issue(call, id_or_key)
-        start_at = _int_param(call.request, "startAt", 0, minimum=0)
-        max_results = min(_int_param(call.request, "maxResults", 100, minimum=1), 100)
-        total = call.db.execute("select count(*) from jira_changelog where issue_id = ?", (issue_id,)).fetchone()[0]
+    def _issue_changelog(self, call: Call, id_or_key: str) -> dict[str, Any]:
+        issue_id, key, _ = find_issue(call, id_or_key)
+        start_at = int_param(call.request, "startAt", 0, minimum=0)
+        max_results = min(int_param(call.request, "maxResults", 100, minimum=1), 100)
+        # Status histories and Sprint histories are stored apart; Jira shows them as one changelog.
+        total = call.db.execute(
+            "select (select count(*) from jira_changelog where issue_id = ?) "
+            "+ (select count(*) from jira_sprint_history where issue_id = ?)",
+            (issue_id, issue_id),
+        ).fetchone()[0]
         rows = call.db.execute(
-            "select body from jira_changelog where issue_id = ? order by created_ms, id limit ? offset ?",
-            (issue_id, max_results, start_at),
+            "select body from (select created_ms, id, body from jira_changelog where issue_id = ? "
+            "union all select created_ms, id, body from jira_sprint_history where issue_id = ?) "
+            "order by created_ms, id limit ? offset ?",
+            (issue_id, issue_id, max_results, start_at),
         )
-        values = [self._render_history(call, body, set()) for (body,) in rows]
+        values = [render_history(call, body, set()) for (body,) in rows]
         is_last = start_at + len(values) >= total
         path = f"issue/{id_or_key}/changelog"
         result: dict[str, Any] = {
-            "self": _page_url(call, path, {"startAt": start_at, "maxResults": max_results}),
+            "self": page_url(call, path, {"startAt": start_at, "maxResults": max_results}),
             "maxResults": max_results,
             "startAt": start_at,
             "total": total,
@@ -628,22 +547,22 @@ class JiraApp:
             "values": values,
         }
         if not is_last:
-            result["nextPage"] = _page_url(call, path, {"startAt": start_at + len(values), "maxResults": max_results})
+            result["nextPage"] = page_url(call, path, {"startAt": start_at + len(values), "maxResults": max_results})
         return result
 
-    def _changelog_bulkfetch(self, call: _Call) -> dict[str, Any]:
-        body = _json_body(call.request)
+    def _changelog_bulkfetch(self, call: Call) -> dict[str, Any]:
+        body = json_body(call.request)
         if not isinstance(body, dict):
-            raise _ApiError(400, "The request body must be a JSON object.")
+            raise ApiError(400, "The request body must be a JSON object.")
         wanted = body.get("issueIdsOrKeys")
         if not isinstance(wanted, list) or not wanted:
-            raise _ApiError(400, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.")
+            raise ApiError(400, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.")
         if len(wanted) > MAX_BULK_IDS:
-            raise _ApiError(400, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.")
+            raise ApiError(400, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.")
         field_ids = body.get("fieldIds") or []
         if not isinstance(field_ids, list) or len(field_ids) > 10:
-            raise _ApiError(400, "fieldIds must be a list of at most 10 field IDs.")
-        max_results = _bounded_int(body.get("maxResults"), 1000, "maxResults")
+            raise ApiError(400, "fieldIds must be a list of at most 10 field IDs.")
+        max_results = bounded_int(body.get("maxResults"), 1000, "maxResults")
         max_results = max(1, min(max_results, 10000))
         ids = [int(v) for v in wanted if str(v).isdigit()]
         keys = [str(v).upper() for v in wanted if not str(v).isdigit()]
@@ -674,15 +593,23 @@ class JiraApp:
             keyset, keyset_args = _keyset(columns, _decode_token(str(token), fingerprint, 3))
             conditions.append(keyset)
             args += keyset_args
+        # Sprint histories are stored apart from the status ones: read them too unless the caller
+        # asked only for other fields (the warehouse asks for status alone, and reads one table).
+        source = "jira_changelog"
+        if not wanted_fields or SPRINT_FIELD_ID in wanted_fields:
+            source = (
+                "(select created_ms, issue_id, id, body from jira_changelog "
+                "union all select created_ms, issue_id, id, body from jira_sprint_history)"
+            )
         rows = call.db.execute(
-            f"select created_ms, issue_id, id, body from jira_changelog where {' and '.join(conditions)} "
+            f"select created_ms, issue_id, id, body from {source} where {' and '.join(conditions)} "
             "order by created_ms, issue_id, id limit ?",
             [*args, max_results + 1],
         ).fetchall()
         page = rows[:max_results]
         grouped: dict[int, list[dict[str, Any]]] = {}
         for _, issue_id, _, history_body in page:
-            history = self._render_history(call, history_body, wanted_fields)
+            history = render_history(call, history_body, wanted_fields)
             if history is not None:
                 grouped.setdefault(issue_id, []).append(history)
         result: dict[str, Any] = {
@@ -705,7 +632,9 @@ def _split_api_path(path: str) -> tuple[str, str | None]:
     return "3", None
 
 
-_KNOWN_ROUTES = {
+# Every path the simulated site serves ("*" is one path segment): another method on one of them is
+# a 405, as on Jira; any other path is a 404.
+_KNOWN_ROUTES = (
     "myself",
     "serverInfo",
     "status",
@@ -713,23 +642,39 @@ _KNOWN_ROUTES = {
     "issueLinkType",
     "project/search",
     "project",
+    "project/*",
+    "project/*/version",
+    "project/*/versions",
+    "project/*/component",
+    "project/*/components",
+    "version/*",
+    "user",
+    "user/search",
     "users/search",
+    "group/bulk",
+    "group/member",
     "search/jql",
     "worklog/updated",
     "worklog/deleted",
     "worklog/list",
     "changelog/bulkfetch",
-}
+    "issue/*",
+    "issue/*/worklog",
+    "issue/*/changelog",
+    "issue/*/comment",
+    "issue/*/comment/*",
+    "issue/*/properties",
+    "issue/*/properties/*",
+    "issue/*/transitions",
+)
 
 
 def _known_route(route: str) -> bool:
     parts = route.split("/")
-    return route in _KNOWN_ROUTES or (parts[0] in ("issue", "project") and 2 <= len(parts) <= 3)
-
-
-def _static(call: _Call, name: str, default: Any) -> Any:
-    row = call.db.execute("select body from jira_static where name = ?", (name,)).fetchone()
-    return call.load(row[0]) if row else default
+    return any(
+        len(pattern) == len(parts) and all(p == "*" or p == part for p, part in zip(pattern, parts))
+        for pattern in (known.split("/") for known in _KNOWN_ROUTES)
+    )
 
 
 def _project_resolver(projects: dict[str, tuple[str, str, str]]):
@@ -742,59 +687,28 @@ def _project_resolver(projects: dict[str, tuple[str, str, str]]):
     return resolve
 
 
-def _comma_values(values: list[str]) -> set[str]:
-    return {part.strip() for value in values for part in value.split(",") if part.strip()}
-
-
-def _int_param(request: Request, name: str, default: int, *, minimum: int | None) -> int:
-    return _bounded_int(request.param(name), default, name, minimum=minimum)
-
-
-def _bounded_int(value: Any, default: int, name: str, *, minimum: int | None = 0) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise _ApiError(400, f"The value '{value}' is invalid for the parameter '{name}'.") from exc
-    if minimum is not None and number < minimum:
-        raise _ApiError(400, f"The value '{value}' is invalid for the parameter '{name}'.")
-    return number
-
-
-def _page_url(call: _Call, path: str, replacements: dict[str, Any]) -> str:
-    pairs = [(key, value) for key, value in call.request.query if key not in replacements]
-    pairs += [(key, str(value)) for key, value in replacements.items()]
-    return call.api(path) + "?" + urlencode(pairs)
-
-
 def _search_params_from_query(request: Request) -> dict[str, Any]:
     return {
         "jql": request.param("jql"),
         "nextPageToken": request.param("nextPageToken"),
         "maxResults": request.param("maxResults"),
         "fields": request.params("fields"),
+        "expand": comma_values(request.params("expand")),
     }
 
 
 def _search_params_from_body(request: Request) -> dict[str, Any]:
-    body = _json_body(request)
+    body = json_body(request)
     if not isinstance(body, dict):
-        raise _ApiError(400, "The request body must be a JSON object.")
+        raise ApiError(400, "The request body must be a JSON object.")
     fields = body.get("fields")
     return {
         "jql": body.get("jql"),
         "nextPageToken": body.get("nextPageToken"),
         "maxResults": body.get("maxResults"),
         "fields": fields if isinstance(fields, list) else [fields] if fields else [],
+        "expand": comma_values([body["expand"]] if isinstance(body.get("expand"), str) else body.get("expand") or []),
     }
-
-
-def _json_body(request: Request) -> Any:
-    try:
-        return request.json()
-    except ValueError as exc:
-        raise _ApiError(400, f"The request body is not valid JSON: {exc}") from exc
 
 
 def _encode_token(fingerprint: str, position: list[Any]) -> str:
@@ -807,9 +721,9 @@ def _decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         token_fingerprint, position = json.loads(raw)
     except (binascii.Error, ValueError, TypeError) as exc:
-        raise _ApiError(400, "The provided next page token is invalid or expired.") from exc
+        raise ApiError(400, "The provided next page token is invalid or expired.") from exc
     if token_fingerprint != fingerprint or not isinstance(position, list) or len(position) != width:
-        raise _ApiError(400, "The provided next page token is invalid or expired.")
+        raise ApiError(400, "The provided next page token is invalid or expired.")
     return position
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from simulators.world.jira_extras import JiraExtrasDay
 from simulators.world.jira_static import PRIORITIES, RESOLUTIONS, status_body
 from simulators.world.jira_world import (
     NOUNS,
@@ -247,6 +248,8 @@ def advance_one_day(conn: sqlite3.Connection, seed: int) -> AdvanceSummary:
     changes = DayChanges(conn, rng, old, new)
     ServiceNowDay(seed, day, changes).run()
     JiraDay(seed, day, changes).run()
+    # Versions, sprints and comments move after the day's issue changes, from a stream of their own.
+    JiraExtrasDay(seed, day, changes).run()
     summary = AdvanceSummary.empty(old, entity_keys())
     summary.ended = new
     changes.write(summary)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from simulators.world import jira_static
 from simulators.world.finance import REPORTING_CURRENCY, Ledger
+from simulators.world.jira_extras import ExtrasWriter, write_groups
 from simulators.world.jira_world import (
     IssueWriter,
     JiraIds,
@@ -129,7 +130,11 @@ def generate_world(conn: sqlite3.Connection, scale: Scale, seed: int, anchor: da
     load = WeeklyLoad(load_targets(seed, org), first_monday, (horizon - first_monday).days // 7 + 1)
     ids = JiraIds()
     cutoff = epoch(timeline.latest)
-    issues = IssueWriter(seed, rows, ids, cutoff, scale.issues_per_month, scale.worklogs_per_started_issue)
+    extras = ExtrasWriter(seed, rows, cutoff)
+    write_groups(seed, rows, list(accounts.values()), partners, bot)
+    issues = IssueWriter(
+        seed, rows, ids, cutoff, scale.issues_per_month, scale.worklogs_per_started_issue, extras=extras
+    )
     counters = Counters()
     taken_keys = {key for key, _ in UNMATCHED_PROJECTS[: scale.unmatched_jira_projects]}
     # A month of the people a project typically asks for (140 h at $90); its plan adds the rest.

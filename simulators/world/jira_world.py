@@ -12,6 +12,7 @@ import random
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from simulators.world import jira_static
 from simulators.world.jira_static import ISSUE_TYPES, LINK_TYPES, PRIORITIES, RESOLUTIONS, STATUSES, status_body
@@ -29,6 +30,9 @@ from simulators.world.store import (
     RowBuffer,
     dumps,
 )
+
+if TYPE_CHECKING:  # jira_extras imports this module's word lists
+    from simulators.world.jira_extras import ExtrasWriter
 
 DAY = 86400
 LABELS = ("backend", "frontend", "api", "infra", "ux", "tech-debt", "security", "data", "performance")
@@ -211,8 +215,11 @@ class IssueWriter:
         cutoff: int,
         issues_per_month: tuple[int, int],
         worklogs_per_started_issue: float,
+        extras: ExtrasWriter | None = None,
     ) -> None:
         self.seed = seed
+        # Versions, components, boards, sprints and comments (jira_extras.py), from streams of their own.
+        self.extras = extras
         self.rows = rows
         self.ids = ids
         self.cutoff = cutoff
@@ -226,6 +233,8 @@ class IssueWriter:
         )
         last = min(project.last, self.cutoff - DAY)
         if last <= project.first or not project.members:
+            if self.extras is not None:
+                self.extras.project(project, None)
             return
         rng = stream(self.seed, "jira-issues", project.key)
         months = (last - project.first) / (30.4 * DAY)
@@ -245,6 +254,8 @@ class IssueWriter:
         context = _ProjectContext(project, rng, self.cutoff)
         for key_num, (created, kind) in enumerate(skeleton, start=1):
             self._write_issue(context, key_num, created, kind)
+        if self.extras is not None:
+            self.extras.project(project, context)
 
     def _write_issue(self, ctx: _ProjectContext, key_num: int, created: int, kind: str) -> None:
         rng, project, cutoff = ctx.rng, ctx.project, self.cutoff
@@ -375,6 +386,8 @@ class IssueWriter:
         body = {"id": str(issue_id), "key": key, "self": f"{BASE}/rest/api/3/issue/{issue_id}", "fields": fields}
         self.rows.add(INSERT_JIRA_ISSUE, (issue_id, key, project.key, key_num, ms(created), ms(updated), dumps(body)))
         self.counts["issues"] += 1
+        if self.extras is not None:
+            self.extras.issue(project, issue_id, fields)
         if kind == "Epic":
             ctx.epics.append((issue_id, key))
         elif kind in ("Story", "Task") and len(ctx.stories) < 400:

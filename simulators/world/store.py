@@ -24,9 +24,16 @@ Conventions every writer and reader of this file keeps:
 - Project phases are the top-level project tasks with a ``phase_type`` (``waterfall``); their
   planned dates follow the plan and their actual dates the project's real pace. Every active person
   has a ``time_sheet`` per week (``u_submitted_on`` is when it was last submitted, empty until then).
-- Strings in ``jira_static`` and ``jira_project`` bodies may contain ``BASE_URL_PLACEHOLDER`` (in
-  ``self``, ``iconUrl``, ``avatarUrls``, ``baseUrl``) and ``SERVER_TIME_PLACEHOLDER``: the server
-  replaces them with its own base URL and its clock when it answers.
+- Strings in ``jira_static`` and ``jira_project`` bodies (and in the bodies of the other Jira tables)
+  may contain ``BASE_URL_PLACEHOLDER`` (in ``self``, ``iconUrl``, ``avatarUrls``, ``baseUrl``) and
+  ``SERVER_TIME_PLACEHOLDER``: the server replaces them with its own base URL and its clock when it
+  answers.
+- Around the issues (``jira_extras.py``): fix versions, components, one board per project, the
+  sprints of scrum boards with each issue's sprints (``jira_issue_sprint``), Sprint changes as
+  changelog histories (``jira_sprint_history``, apart from the status histories of
+  ``jira_changelog`` that the warehouse reads), comments and groups. An issue's ``fixVersions`` and
+  Sprint field hold copies made when the issue last changed; the server shows the version's and
+  the sprint's current state in their place, as Jira does (a sprint closing changes no issue).
 - Finance truth (what the CSV exports encode) is kept in ``fin_*`` tables in canonical form, so
   tests can recompute KPIs from the simulator's own records instead of from our staging.
   Each company exports its own GL files (``gl_actuals_<company>_<YYYYMMDD>[_corrected].csv``), and
@@ -54,7 +61,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "3"  # 2: GL files per company; 3: time sheets, phases, task dependencies
+SCHEMA_VERSION = "4"  # 2: GL files per company; 3: time sheets, phases, task dependencies;
+# 4: Jira versions, components, boards, sprints, comments and groups
 
 DDL = """
 create table if not exists meta (
@@ -136,6 +144,68 @@ create table if not exists jira_static (
     name text primary key,           -- 'fields', 'statuses', 'myself', 'serverInfo', 'issueLinkTypes'
     body text not null
 );
+
+-- Jira around the issues (jira_extras.py): what Jira clients read beside issues and worklogs ------
+create table if not exists jira_version (
+    id         integer primary key,
+    project_id text not null,
+    sequence   integer not null,    -- the project's release order (orderBy=sequence)
+    body       text not null        -- Version; overdue and userReleaseDate/userStartDate are the server's
+);
+create index if not exists jira_version_by_project on jira_version (project_id, sequence);
+create table if not exists jira_component (
+    id         integer primary key,
+    project_id text not null,
+    body       text not null
+);
+create index if not exists jira_component_by_project on jira_component (project_id, id);
+create table if not exists jira_board (
+    id         integer primary key,
+    project_id text not null,
+    type       text not null,       -- scrum | kanban
+    body       text not null        -- Jira Software Board with its location
+);
+create table if not exists jira_sprint (
+    id       integer primary key,
+    board_id integer not null,
+    sequence integer not null,      -- the board's sprint order
+    state    text not null,         -- future | active | closed (as in body)
+    body     text not null          -- Jira Software Sprint; dates are ISO UTC text, as the Agile API writes them
+);
+create index if not exists jira_sprint_by_board on jira_sprint (board_id, sequence);
+create table if not exists jira_issue_sprint (
+    sprint_id integer not null,     -- every sprint an issue has been in (the Sprint field keeps closed ones)
+    issue_id  integer not null,
+    primary key (sprint_id, issue_id)
+) without rowid;
+create index if not exists jira_issue_sprint_by_issue on jira_issue_sprint (issue_id, sprint_id);
+-- Sprint changes are changelog histories (field "Sprint"); kept apart from jira_changelog, the status
+-- feed the warehouse reads, and merged with it by the server wherever Jira shows a whole changelog.
+create table if not exists jira_sprint_history (
+    id         integer primary key,
+    issue_id   integer not null,
+    created_ms integer not null,
+    body       text not null
+);
+create index if not exists jira_sprint_history_by_issue on jira_sprint_history (issue_id, created_ms, id);
+create table if not exists jira_comment (
+    id         integer primary key,
+    issue_id   integer not null,
+    created_ms integer not null,
+    updated_ms integer not null,
+    body       text not null        -- Comment with an ADF body (REST v2 answers its plain text)
+);
+create index if not exists jira_comment_by_issue on jira_comment (issue_id, created_ms, id);
+create table if not exists jira_group (
+    group_id text primary key,
+    name     text not null unique,
+    body     text not null
+);
+create table if not exists jira_group_member (
+    group_id   text not null,
+    account_id text not null,
+    primary key (group_id, account_id)
+) without rowid;
 
 -- Finance truth (canonical values; the CSV writer renders the messy variants) ---------------
 create table if not exists fin_gl_line (
@@ -445,6 +515,7 @@ JIRA_DATETIME_FIELDS = {
     "issue": ("created", "updated", "resolutiondate", "statuscategorychangedate"),
     "worklog": ("started", "created", "updated"),
     "changelog": ("created",),
+    "comment": ("created", "updated"),
 }
 
 # Custom field ids of this simulated Jira site (a real site's ids differ: connectors find them by
@@ -551,3 +622,6 @@ INSERT_SN = "insert into sn_record values (?, ?, ?, ?, ?)"
 INSERT_JIRA_ISSUE = "insert into jira_issue values (?, ?, ?, ?, ?, ?, ?)"
 INSERT_JIRA_WORKLOG = "insert into jira_worklog values (?, ?, ?, ?)"
 INSERT_JIRA_CHANGELOG = "insert into jira_changelog values (?, ?, ?, ?)"
+INSERT_JIRA_SPRINT_HISTORY = "insert into jira_sprint_history values (?, ?, ?, ?)"
+INSERT_JIRA_COMMENT = "insert into jira_comment values (?, ?, ?, ?, ?)"
+INSERT_JIRA_ISSUE_SPRINT = "insert or ignore into jira_issue_sprint values (?, ?)"

@@ -429,7 +429,9 @@ def test_search_all_navigable_and_exclusions(jira: SimulatorServer, session: req
 
     everything = fields_of("*all")
     assert "customfield_10099" in everything and "description" in everything
-    assert fields_of("*navigable") == everything - {"customfield_10099"}
+    # comment and worklog are fields Jira fills in at read time and does not count as navigable.
+    assert {"comment", "worklog"} <= everything
+    assert fields_of("*navigable") == everything - {"customfield_10099", "comment", "worklog"}
     assert fields_of("*all,-description") == everything - {"description"}
 
 

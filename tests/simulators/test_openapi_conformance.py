@@ -11,14 +11,19 @@ responses) win, and only there:
   anything else that is not RFC 3339 still fails;
 - ``ChangeDetails.from`` / ``to`` are typed string, the changelog example has ``"from": null``;
 - ``ServerInformation`` forbids extra properties, its example has ``defaultLocale``.
+
+The Jira Software Agile API (``/rest/agile/1.0``) is not in this spec: ``test_jira_extras.py``
+checks its boards, sprints and issue pages against the shapes Jira Software documents.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import cache
@@ -242,3 +247,52 @@ def test_a_bulk_imported_instant_stuck_feed_and_paged_issue_worklogs(
     assert first["total"] == second["total"] > 500
     assert len(first["worklogs"]) == 300 and second["startAt"] == 300
     assert {w["id"] for w in first["worklogs"]}.isdisjoint(w["id"] for w in second["worklogs"])
+
+
+def test_versions_and_components(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    project = http.get(api(sims, "project/search"), params={"maxResults": 1}).json()["values"][0]
+    paged = check(openapi, http.get(api(sims, f"project/{project['key']}/version"), params={"maxResults": 2}))
+    assert paged["values"] and paged["total"] >= len(paged["values"])
+    listed = check(openapi, http.get(api(sims, f"project/{project['id']}/versions")))
+    assert len(listed) == paged["total"]
+    check(openapi, http.get(api(sims, f"version/{listed[0]['id']}"), params={"expand": "issuesstatus,operations"}))
+    check(openapi, http.get(api(sims, "version/999999")), status=404)
+    check(openapi, http.get(api(sims, "project/NOPE/version")), status=404)
+    components = check(openapi, http.get(api(sims, f"project/{project['key']}/component")))
+    assert components["values"] and all("issueCount" in c for c in components["values"])
+    check(openapi, http.get(api(sims, f"project/{project['key']}/components")))
+
+
+def test_comments_and_issue_properties(
+    openapi: OpenAPI, sims: Simulators, http: requests.Session, small_world_path: Path
+) -> None:
+    with contextlib.closing(sqlite3.connect(f"file:{small_world_path}?mode=ro", uri=True)) as db:
+        (issue_id,) = db.execute(
+            "select issue_id from jira_comment group by issue_id order by count(*) desc"
+        ).fetchone()
+    page = check(openapi, http.get(api(sims, f"issue/{issue_id}/comment"), params={"expand": "renderedBody"}))
+    assert page["total"] == len(page["comments"]) > 1
+    check(openapi, http.get(api(sims, f"issue/{issue_id}/comment"), params={"orderBy": "-created", "maxResults": 1}))
+    check(openapi, http.get(api(sims, f"issue/{issue_id}/comment"), params={"orderBy": "author"}), status=400)
+    check(openapi, http.get(api(sims, "issue/NOPE-1/comment")), status=404)
+    assert check(openapi, http.get(api(sims, f"issue/{issue_id}/properties"))) == {"keys": []}
+    check(openapi, http.get(api(sims, "issue/NOPE-1/properties")), status=404)
+
+
+def test_user_search_and_groups(openapi: OpenAPI, sims: Simulators, http: requests.Session) -> None:
+    found = check(openapi, http.get(api(sims, "user/search"), params={"query": "a", "maxResults": 1000}))
+    assert found
+    one = check(openapi, http.get(api(sims, "user/search"), params={"accountId": found[0]["accountId"]}))
+    assert [u["accountId"] for u in one] == [found[0]["accountId"]]
+    check(openapi, http.get(api(sims, "user/search")), status=400)
+    groups = check(openapi, http.get(api(sims, "group/bulk"), params={"maxResults": 2}))
+    assert groups["values"] and groups["total"] >= 2
+    members = check(
+        openapi,
+        http.get(
+            api(sims, "group/member"), params={"groupname": "jira-software-users", "includeInactiveUsers": "true"}
+        ),
+    )
+    assert members["values"] and members["total"] > len(members["values"])
+    check(openapi, http.get(api(sims, "group/member"), params={"groupname": "no-such-group"}), status=404)
+    check(openapi, http.get(api(sims, "group/member")), status=400)
