@@ -11,8 +11,8 @@ Where a setting goes from here (docs/architecture.md decision 4):
   resources with fields, which the Dagster UI shows and a run's config can override; secrets are
   `dg.EnvVar`s, so the UI and run config show the variable's name, never its value. Assets,
   checks, the schedule and the sensors take their settings from those resources.
-- **Child processes get an environment.** dbt reads PWH_HOME, PWH_AS_OF and
-  PWH_REPORTING_CURRENCY from its environment, and Dagster's step processes resolve the secrets'
+- **Child processes get an environment.** dbt reads PWH_HOME, PWH_REPORTING_CURRENCY and the
+  as-of date (DBT_ENV_CUSTOM_ENV_PWH_AS_OF) from its environment, and Dagster's step processes resolve the secrets'
   `EnvVar`s from theirs: `child_environment` hands them what they need for the time they are
   started. It is the only code that writes `os.environ` after start-up.
 """

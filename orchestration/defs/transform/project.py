@@ -14,6 +14,11 @@ from orchestration.settings import child_environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
+# How a run hands dbt its as-of date: dbt gives DBT_ENV_CUSTOM_ENV_* variables to Jinja as
+# dbt_metadata_envs (read by the as_of_date() macro) without tracking them for partial parsing,
+# so a new date does not make dbt parse the whole project again, as PWH_AS_OF through env_var() did.
+DBT_AS_OF_VARIABLE = "DBT_ENV_CUSTOM_ENV_PWH_AS_OF"
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -46,9 +51,9 @@ def ensure_manifest() -> Path:
 def prepare_manifest(dbt_env: Mapping[str, str]) -> Path:
     """Parse now, with the environment the run's dbt steps will have (the CLI calls this once per run).
 
-    dbt's partial parsing is invalidated when env vars its profile reads change; parsing with the
-    run's own PWH_HOME, PWH_AS_OF and PWH_REPORTING_CURRENCY once up front lets every dbt step
-    reuse that parse.
+    dbt's partial parsing is invalidated when env vars its profile or dbt_project.yml read change
+    (PWH_HOME, PWH_REPORTING_CURRENCY; not the as-of date, see DBT_AS_OF_VARIABLE); parsing with
+    the run's own environment once up front lets every dbt step reuse that parse.
     """
     _parse(dbt_env)
     return dbt_project.manifest_path
