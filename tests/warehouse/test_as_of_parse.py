@@ -70,3 +70,12 @@ def test_a_new_as_of_date_compiles_without_parsing_any_file_again(tmp_path: Path
     # A project-level setting read through env_var() still makes dbt parse again: the check can fail.
     dbt("parse", tmp_path, "2026-07-01", PWH_REPORTING_CURRENCY="EUR")
     assert parsed_paths(tmp_path) > 0
+
+
+def test_a_saved_parse_is_reused_for_a_new_date_and_not_for_a_new_home_or_currency() -> None:
+    from orchestration.defs.transform.project import _parse_fingerprint
+
+    night = {"PWH_HOME": "/srv/pwh", "PWH_REPORTING_CURRENCY": "USD", DBT_AS_OF_VARIABLE: "2026-06-30"}
+    assert _parse_fingerprint(night) == _parse_fingerprint({**night, DBT_AS_OF_VARIABLE: "2026-07-01"})
+    assert _parse_fingerprint(night) != _parse_fingerprint({**night, "PWH_REPORTING_CURRENCY": "EUR"})
+    assert _parse_fingerprint(night) != _parse_fingerprint({**night, "PWH_HOME": "/srv/other"})
