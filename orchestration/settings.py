@@ -120,7 +120,7 @@ class Settings:
     ca_bundle: str | None = None
     schedule_cron: str = "0 2 * * *"
     schedule_timezone: str = "UTC"
-    executor: str = "multiprocess"
+    executor: str = "in_process"
     automations: bool = True
     scenario_dir: Path | None = None
 
@@ -232,8 +232,8 @@ def parse_currency(text: str | None) -> str:
 
 
 def executor_choice(env: Mapping[str, str]) -> str:
-    """PWH_EXECUTOR: ``multiprocess`` (default) or ``in_process``."""
-    choice = env.get("PWH_EXECUTOR") or "multiprocess"
+    """PWH_EXECUTOR: ``in_process`` (default) or ``multiprocess`` (docs/architecture.md "Executor")."""
+    choice = env.get("PWH_EXECUTOR") or "in_process"
     if choice not in EXECUTORS:
         raise ConfigError(f"PWH_EXECUTOR must be multiprocess or in_process, not {choice!r}")
     return choice

@@ -74,8 +74,8 @@ class SmallWarehouse:
 def pwh_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment for running `pwh` in a subprocess: no source configured unless given.
 
-    Steps run in-process unless a test asks for more: on the small world the per-process start-up
-    of the multiprocess executor costs more than the work. The demo fixture runs multiprocess.
+    Steps run in-process (the default executor) unless a test asks for more. The demo fixture
+    runs multiprocess, so that executor stays covered end to end.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
     env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", "PWH_EXECUTOR": "in_process", **extra})
