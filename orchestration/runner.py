@@ -1,7 +1,7 @@
 """Run the pipeline's Dagster jobs from the command line and report what happened in plain words.
 
-`pwh run` and `pwh demo` execute the same jobs the nightly schedule launches, with the
-multiprocess executor against a project-local Dagster instance (`PWH_HOME/dagster`), so every
+`pwh run` and `pwh demo` execute the same jobs the nightly schedule launches, with the executor
+PWH_EXECUTOR names, against a project-local Dagster instance (`PWH_HOME/dagster`), so every
 run also shows up in `pwh ui`. While a run executes, its event log is polled to print progress.
 
 The job executes in a worker thread; the main thread polls the event log and takes SIGINT and
@@ -80,7 +80,7 @@ def run_job(
     env: Mapping[str, str] | None = None,
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
 ) -> RunOutcome:
-    """Execute a job (multiprocess), calling `on_event` for each event as it happens.
+    """Execute a job, calling `on_event` for each event as it happens.
 
     ``run_config`` goes on the run (the resources' settings, shown in the UI); ``env`` is the
     environment its step processes start with (the secrets its EnvVars name, and the settings

@@ -11,8 +11,8 @@ Where a setting goes from here (docs/architecture.md decision 4):
   resources with fields, which the Dagster UI shows and a run's config can override; secrets are
   `dg.EnvVar`s, so the UI and run config show the variable's name, never its value. Assets,
   checks, the schedule and the sensors take their settings from those resources.
-- **Child processes get an environment.** dbt reads PWH_HOME, PWH_AS_OF and
-  PWH_REPORTING_CURRENCY from its environment, and Dagster's step processes resolve the secrets'
+- **Child processes get an environment.** dbt reads PWH_HOME, PWH_REPORTING_CURRENCY and the
+  as-of date (DBT_ENV_CUSTOM_ENV_PWH_AS_OF) from its environment, and Dagster's step processes resolve the secrets'
   `EnvVar`s from theirs: `child_environment` hands them what they need for the time they are
   started. It is the only code that writes `os.environ` after start-up.
 """
@@ -120,7 +120,7 @@ class Settings:
     ca_bundle: str | None = None
     schedule_cron: str = "0 2 * * *"
     schedule_timezone: str = "UTC"
-    executor: str = "multiprocess"
+    executor: str = "in_process"
     automations: bool = True
     scenario_dir: Path | None = None
 
@@ -232,8 +232,8 @@ def parse_currency(text: str | None) -> str:
 
 
 def executor_choice(env: Mapping[str, str]) -> str:
-    """PWH_EXECUTOR: ``multiprocess`` (default) or ``in_process``."""
-    choice = env.get("PWH_EXECUTOR") or "multiprocess"
+    """PWH_EXECUTOR: ``in_process`` (default) or ``multiprocess`` (docs/architecture.md "Executor")."""
+    choice = env.get("PWH_EXECUTOR") or "in_process"
     if choice not in EXECUTORS:
         raise ConfigError(f"PWH_EXECUTOR must be multiprocess or in_process, not {choice!r}")
     return choice

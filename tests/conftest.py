@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -73,8 +74,8 @@ class SmallWarehouse:
 def pwh_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment for running `pwh` in a subprocess: no source configured unless given.
 
-    Steps run in-process unless a test asks for more: on the small world the per-process start-up
-    of the multiprocess executor costs more than the work. The demo fixture runs multiprocess.
+    Steps run in-process (the default executor) unless a test asks for more. The demo fixture
+    runs multiprocess, so that executor stays covered end to end.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
     env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", "PWH_EXECUTOR": "in_process", **extra})
@@ -108,26 +109,56 @@ def shared_once(
     return folder, json.loads(meta.read_text())
 
 
-@pytest.fixture(scope="session")
-def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> SmallWarehouse:
-    """Simulators → connectors → raw landing → checks → dbt → publish → exports, as a user runs it:
-    built once per session (shared by the xdist workers), read-only for the tests.
-
-    The session's small world is put where `pwh demo` caches worlds, so the demo serves exactly
-    the world the other tests read.
-    """
+def _small_warehouse_build(small_world_path: Path) -> Callable[[Path], dict]:
+    """How the demo warehouse is built into a home: the session's small world put where `pwh demo`
+    caches worlds (so the demo serves exactly the world the other tests read), then the demo."""
     from simulators.serve import world_file_name
 
-    world_name = world_file_name("small", TEST_SEED, TEST_ANCHOR)
-
     def build(home: Path) -> dict:
-        world = home / "simulator" / world_name
+        world = home / "simulator" / world_file_name("small", TEST_SEED, TEST_ANCHOR)
         world.parent.mkdir(parents=True)
         shutil.copyfile(small_world_path, world)
         args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
         result = run_pwh(args, pwh_env(home, PWH_EXECUTOR="multiprocess"), cwd=home)
         return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
 
+    return build
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _small_warehouse_started_early(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> None:
+    """Start building the demo warehouse as the session begins, in a background thread of the
+    first worker, when any selected test needs it.
+
+    Built on first request, it kept the worker that asked second idle for minutes while the first
+    built it; started early, both workers run other tests meanwhile. The thread holds the build's
+    lock (``shared_once``), so whoever asks for the warehouse waits for it as before.
+    """
+    if worker_id not in ("master", "gw0"):
+        return
+    if not any("small_warehouse" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        return
+    build = _small_warehouse_build(request.getfixturevalue("small_world_path"))
+    threading.Thread(
+        target=shared_once,
+        args=(tmp_path_factory, worker_id, "small_warehouse", build),
+        name="small-warehouse",
+        daemon=True,
+    ).start()
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> SmallWarehouse:
+    """Simulators → connectors → raw landing → checks → dbt → publish → exports, as a user runs it:
+    built once per session (shared by the xdist workers, started early by
+    ``_small_warehouse_started_early``), read-only for the tests.
+    """
+    from simulators.serve import world_file_name
+
+    world_name = world_file_name("small", TEST_SEED, TEST_ANCHOR)
+    build = _small_warehouse_build(small_world_path)
     home, outcome = shared_once(tmp_path_factory, worker_id, "small_warehouse", build)
     warehouse = SmallWarehouse(
         home, home / "simulator" / world_name, TEST_ANCHOR, outcome["returncode"], outcome["stdout"], outcome["stderr"]

@@ -21,7 +21,7 @@ from connectors.finance import FinanceConfig
 from connectors.finance.reader import SETTLE_SECONDS
 from connectors.jira import JiraConfig
 from connectors.servicenow import ServiceNowConfig
-from orchestration.defs.transform.project import dbt_project
+from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE, dbt_project
 from orchestration.settings import (
     JIRA_API_TOKEN,
     SERVICENOW_PASSWORD,
@@ -67,10 +67,10 @@ class WarehouseResource(dg.ConfigurableResource):
         return scenario_folder(self.scenario_dir)
 
     def dbt_environment(self) -> dict[str, str]:
-        """What dbt reads from its environment (profiles.yml, dbt_project.yml vars)."""
+        """What dbt reads from its environment (profiles.yml, dbt_project.yml vars, the as-of date)."""
         return {
             "PWH_HOME": self.home,
-            "PWH_AS_OF": self.as_of_date().isoformat(),
+            DBT_AS_OF_VARIABLE: self.as_of_date().isoformat(),
             "PWH_REPORTING_CURRENCY": self.currency(),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }

@@ -10,9 +10,9 @@ step that opens the warehouse file is in pool "duckdb" (one at a time).
 dbt tests become asset checks (error severity = blocking); their outcomes are also appended to
 the check-results log so `kpi_data_quality` shows them next to the great-expectations checks.
 
-dbt reads PWH_HOME, PWH_AS_OF and PWH_REPORTING_CURRENCY from its environment (profiles.yml,
-dbt_project.yml): each step hands them to dbt's process from the warehouse resource, the run's
-settings.
+dbt reads PWH_HOME and PWH_REPORTING_CURRENCY (profiles.yml, dbt_project.yml) and the as-of date
+(DBT_ENV_CUSTOM_ENV_PWH_AS_OF, the as_of_date() macro) from its environment: each step hands them
+to dbt's process from the warehouse resource, the run's settings.
 """
 
 from collections.abc import Iterator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -13,6 +14,11 @@ from dagster_dbt import DbtProject
 from orchestration.settings import child_environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+
+# How a run hands dbt its as-of date: dbt gives DBT_ENV_CUSTOM_ENV_* variables to Jinja as
+# dbt_metadata_envs (read by the as_of_date() macro) without tracking them for partial parsing,
+# so a new date does not make dbt parse the whole project again, as PWH_AS_OF through env_var() did.
+DBT_AS_OF_VARIABLE = "DBT_ENV_CUSTOM_ENV_PWH_AS_OF"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -43,15 +49,60 @@ def ensure_manifest() -> Path:
     return dbt_project.manifest_path
 
 
-def prepare_manifest(dbt_env: Mapping[str, str]) -> Path:
-    """Parse now, with the environment the run's dbt steps will have (the CLI calls this once per run).
+# What a parse depends on besides the environment: the project's own files.
+_PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+_PARSE_STAMP = "pwh_parse_stamp.txt"
 
-    dbt's partial parsing is invalidated when env vars its profile reads change; parsing with the
-    run's own PWH_HOME, PWH_AS_OF and PWH_REPORTING_CURRENCY once up front lets every dbt step
-    reuse that parse.
+
+def prepare_manifest(dbt_env: Mapping[str, str]) -> Path:
+    """Parse, with the environment the run's dbt steps will have, unless the saved parse already
+    is that one (the CLI calls this once per run).
+
+    dbt's partial parsing is invalidated when env vars its profile or dbt_project.yml read change
+    (PWH_HOME, PWH_REPORTING_CURRENCY; not the as-of date, see DBT_AS_OF_VARIABLE); parsing with
+    the run's own environment once up front lets every dbt step reuse that parse. A night like the
+    last one (same project files, same environment, same dbt) skips even that: `dbt parse` costs
+    seconds of start-up when it has nothing to do. Each dbt step still checks its copy of the
+    parse against the files (dbt's partial parsing), so a stale stamp could cost time, not results.
     """
+    stamp_path = dbt_project.manifest_path.parent / _PARSE_STAMP
+    if dbt_project.manifest_path.exists() and _read(stamp_path) == _parse_fingerprint(dbt_env):
+        return dbt_project.manifest_path
     _parse(dbt_env)
+    stamp_path.write_text(_parse_fingerprint(dbt_env))
     return dbt_project.manifest_path
+
+
+def _parse_fingerprint(dbt_env: Mapping[str, str]) -> str:
+    """A digest of what the saved parse was made from: dbt's version, the environment handed to
+    dbt (the as-of date left out: it does not enter the parse), the project files, and the saved
+    partial-parse file itself (another `dbt parse` into the same folder changes it)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    digest.update(f"dbt-core {version('dbt-core')} dbt-duckdb {version('dbt-duckdb')}\n".encode())
+    for name in sorted(dbt_env):
+        if name != DBT_AS_OF_VARIABLE:
+            digest.update(f"{name}={dbt_env[name]}\n".encode())
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in _PROJECT_FOLDERS:
+        files += sorted(path for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.is_file())
+    for path in files:
+        if path.exists():
+            digest.update(f"{path.relative_to(DBT_PROJECT_DIR)}\n".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    partial = dbt_project.manifest_path.parent / "partial_parse.msgpack"
+    if partial.exists():
+        status = partial.stat()
+        digest.update(f"partial {status.st_size} {status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
 
 
 def mart_names(tag: str) -> tuple[str, ...]:
