@@ -65,6 +65,7 @@ from simulators.api.jira_common import (
     find_project,
     int_param,
     json_body,
+    page_bean,
     page_url,
     render_history,
     render_instant,
@@ -536,19 +537,7 @@ class JiraApp:
             (issue_id, issue_id, max_results, start_at),
         )
         values = [render_history(call, body, set()) for (body,) in rows]
-        is_last = start_at + len(values) >= total
-        path = f"issue/{id_or_key}/changelog"
-        result: dict[str, Any] = {
-            "self": page_url(call, path, {"startAt": start_at, "maxResults": max_results}),
-            "maxResults": max_results,
-            "startAt": start_at,
-            "total": total,
-            "isLast": is_last,
-            "values": values,
-        }
-        if not is_last:
-            result["nextPage"] = page_url(call, path, {"startAt": start_at + len(values), "maxResults": max_results})
-        return result
+        return page_bean(call, f"issue/{id_or_key}/changelog", start_at, max_results, total, values)
 
     def _changelog_bulkfetch(self, call: Call) -> dict[str, Any]:
         body = json_body(call.request)
