@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from simulators import Simulators
 
 # tests/<package>/ folders mirror the package names (tests/connectors, tests/simulators) and, having
 # no __init__.py, would otherwise shadow the real packages as namespace packages once pytest puts
@@ -80,6 +84,22 @@ def pwh_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
     env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", "PWH_EXECUTOR": "in_process", **extra})
     return env
+
+
+def sims_env(home: Path, sims: Simulators, **extra: str) -> dict[str, str]:
+    """`pwh_env` with every source pointed at running simulators: Jira, ServiceNow, and the finance
+    drop folder when they were started with one (``extra`` adds to or overrides these)."""
+    sources = {
+        "JIRA_URL": sims.jira_url,
+        "JIRA_EMAIL": sims.jira_email,
+        "JIRA_API_TOKEN": sims.jira_api_token,
+        "SERVICENOW_URL": sims.servicenow_url,
+        "SERVICENOW_USER": sims.servicenow_user,
+        "SERVICENOW_PASSWORD": sims.servicenow_password,
+    }
+    if sims.finance_dir is not None:
+        sources["FINANCE_EXPORT_DIR"] = str(sims.finance_dir)
+    return pwh_env(home, **{**sources, **extra})
 
 
 def run_pwh(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:

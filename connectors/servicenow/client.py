@@ -292,9 +292,7 @@ class ServiceNowClient:
         while True:
             limit = self._page_limit(scan)
             if scan.pages >= limit:
-                raise SourceError(
-                    self._page_limit_message(scan, limit), source=SOURCE, method="GET", url=self.http.url(path)
-                )
+                raise self._read_error(self._page_limit_message(scan, limit), path)
             params = [("sysparm_query", build_table_query(updated_since, after)), *shape, ("sysparm_offset", offset)]
             if scan.pages:
                 params.append(("sysparm_no_count", "true"))
@@ -302,12 +300,10 @@ class ServiceNowClient:
             scan.pages += 1
             result = data.get("result") if isinstance(data, dict) else None
             if not isinstance(result, list):
-                raise SourceError(
+                raise self._read_error(
                     f"ServiceNow table {table} did not return a result list — check SERVICENOW_URL "
                     "and that the table exists",
-                    source=SOURCE,
-                    method="GET",
-                    url=self.http.url(path),
+                    path,
                 )
             if scan.pages == 1:
                 scan.counted = _int_header(response.headers.get("X-Total-Count"))
@@ -316,20 +312,16 @@ class ServiceNowClient:
                 yield result
                 key = _keyset_of(result[-1])
                 if key is None:
-                    raise SourceError(
+                    raise self._read_error(
                         f"ServiceNow table {table} sent a record without sys_updated_on or sys_id; "
                         "the scan cannot continue after it",
-                        source=SOURCE,
-                        method="GET",
-                        url=self.http.url(path),
+                        path,
                     )
                 if after is not None and key <= after:
-                    raise SourceError(
+                    raise self._read_error(
                         f"ServiceNow table {table}: the page after {after} ended at {key}, not past it — "
                         "the instance ignored the keyset condition; stopping instead of looping",
-                        source=SOURCE,
-                        method="GET",
-                        url=self.http.url(path),
+                        path,
                     )
                 if scan.pages == 1 and scan.counted is not None and len(result) >= scan.counted:
                     break  # the first page held every counted row: no need to ask for an empty one
@@ -339,12 +331,10 @@ class ServiceNowClient:
             if next_offset is None:
                 break
             if next_offset <= offset:
-                raise SourceError(
+                raise self._read_error(
                     f"ServiceNow table {table}: the next page link does not advance (offset {next_offset} "
                     f"after {offset}); stopping instead of looping",
-                    source=SOURCE,
-                    method="GET",
-                    url=self.http.url(path),
+                    path,
                 )
             offset = next_offset
         if scan.counted is not None and scan.records < scan.counted:
@@ -354,6 +344,10 @@ class ServiceNowClient:
             )
         for warning in scan.warnings:
             log.warning(warning)
+
+    def _read_error(self, message: str, path: str) -> SourceError:
+        """A failed table read, named as ServiceNow's, with the request it was making."""
+        return SourceError(message, source=SOURCE, method="GET", url=self.http.url(path))
 
     def _page_limit(self, scan: TableScan) -> int:
         """Pages this read may take: what the first page's X-Total-Count needs, plus a margin (rows

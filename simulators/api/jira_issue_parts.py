@@ -33,6 +33,7 @@ from simulators.api.jira_common import (
     static,
 )
 from simulators.api.jira_projects import current_versions
+from simulators.world.jira_extras import sprint_ref
 from simulators.world.store import JIRA_DATETIME_FIELDS, SPRINT_FIELD_ID
 
 MAX_COMMENTS = 5000
@@ -171,17 +172,7 @@ def current_sprints(call: Call, ids: set[int]) -> dict[int, dict[str, Any]]:
     found = {}
     for (body,) in call.db.execute(f"select body from jira_sprint where id in ({marks})", sorted(ids)):
         sprint = call.load(body)
-        ref = {
-            "id": sprint["id"],
-            "name": sprint["name"],
-            "state": sprint["state"],
-            "boardId": sprint["originBoardId"],
-            "goal": sprint.get("goal", ""),
-        }
-        for name in ("startDate", "endDate", "completeDate"):
-            if sprint.get(name):
-                ref[name] = sprint[name]
-        found[sprint["id"]] = ref
+        found[sprint["id"]] = sprint_ref(sprint)
     return found
 
 

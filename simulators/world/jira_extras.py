@@ -29,7 +29,7 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from simulators.world.jira_world import COMPONENT_NAMES, NOUNS
+from simulators.world.jira_world import COMPONENT_NAMES, NOUNS, user_ref
 from simulators.world.seeding import stream
 from simulators.world.store import BASE_URL_PLACEHOLDER as BASE
 from simulators.world.store import (
@@ -114,18 +114,6 @@ def sprint_change_items(before: list[dict], after: list[dict]) -> list[dict]:
             "toString": ", ".join(s["name"] for s in after),
         }
     ]
-
-
-def history_author(account: dict) -> dict:
-    """How a changelog history or a comment names its author."""
-    return {
-        "accountId": account["accountId"],
-        "emailAddress": account["emailAddress"],
-        "displayName": account["displayName"],
-        "active": account["active"],
-        "timeZone": account["timeZone"],
-        "accountType": "atlassian",
-    }
 
 
 def sprint_ref(sprint: dict) -> dict:
@@ -216,7 +204,7 @@ class ExtrasWriter:
             self.next_history += 1
             body = {
                 "id": str(self.next_history),
-                "author": history_author(project.lead),
+                "author": user_ref(project.lead),
                 "created": moment,
                 "items": sprint_change_items(sprints[:position], sprints[: position + 1]),
             }
@@ -239,7 +227,7 @@ class ExtrasWriter:
             noun = str(fields["summary"]).split(" ", 1)[-1].lower()
             self.next_comment += 1
             adf = comment_body(texts, noun)
-            body = comment(self.next_comment, issue_id, history_author(author), moment, edited, adf)
+            body = comment(self.next_comment, issue_id, user_ref(author), moment, edited, adf)
             self.rows.add(INSERT_JIRA_COMMENT, (self.next_comment, issue_id, moment, edited, dumps(body)))
 
     # -- per project ----------------------------------------------------------------------------
@@ -271,7 +259,7 @@ class ExtrasWriter:
         else:
             names = stream(self.seed, "jira-components", project.key).sample(COMPONENT_NAMES, 3)
             components = [{"id": str(10000 + project.ordinal * 10 + i), "name": n} for i, n in enumerate(names)]
-        lead = history_author(project.lead)
+        lead = user_ref(project.lead)
         for component in components:
             body = {
                 "self": f"{BASE}/rest/api/3/component/{component['id']}",
@@ -589,7 +577,7 @@ class JiraExtrasDay:
         author = _project_lead(self.conn, fields["project"]["id"]) or fields["reporter"]
         history = {
             "id": str(self.next_history),
-            "author": history_author(author),
+            "author": user_ref(author),
             "created": when,
             "items": sprint_change_items(before, after),
         }
@@ -625,7 +613,7 @@ class JiraExtrasDay:
             when = max(self._moment(), fields["updated"] + 1)
             texts = COMMENT_TEXTS[self.rng.randrange(len(COMMENT_TEXTS))]
             noun = str(fields["summary"]).split(" ", 1)[-1].lower()
-            stored = comment(self.next_comment, issue_id, history_author(author), when, when, comment_body(texts, noun))
+            stored = comment(self.next_comment, issue_id, user_ref(author), when, when, comment_body(texts, noun))
             self.conn.execute(INSERT_JIRA_COMMENT, (self.next_comment, issue_id, when, when, dumps(stored)))
             self.next_comment += 1
             fields["updated"] = when

@@ -61,7 +61,7 @@ BOT_EMAIL = "pwh-bot@example.com"
 
 
 def user_ref(account: dict) -> dict:
-    """How an issue, worklog or history embeds a user."""
+    """How an issue, worklog, changelog history or comment embeds a user."""
     return {
         "accountId": account["accountId"],
         "emailAddress": account["emailAddress"],
@@ -296,7 +296,7 @@ class IssueWriter:
                 resolution, resolved_at = None, None
             body = {
                 "id": str(self.ids.history),
-                "author": _history_author(author),
+                "author": user_ref(author),
                 "created": ms(moment),
                 "items": items,
             }
@@ -546,17 +546,6 @@ def _resolution_item(old: str | None, new: str | None) -> dict:
     }
 
 
-def _history_author(account: dict) -> dict:
-    return {
-        "accountId": account["accountId"],
-        "emailAddress": account["emailAddress"],
-        "displayName": account["displayName"],
-        "active": account["active"],
-        "timeZone": account["timeZone"],
-        "accountType": "atlassian",
-    }
-
-
 def _day(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d")
 
@@ -700,7 +689,7 @@ def worklog_body(worklog_id: int, issue_id: int, author: dict, started_ms: int, 
 
 
 def history_body(history_id: int, author: dict, created_ms: int, items: list[dict]) -> dict:
-    return {"id": str(history_id), "author": _history_author(author), "created": created_ms, "items": items}
+    return {"id": str(history_id), "author": user_ref(author), "created": created_ms, "items": items}
 
 
 def status_items(old: str, new: str, old_resolution: str | None, new_resolution: str | None) -> list[dict]:

@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import pwh_env
+from tests.conftest import sims_env
 
 ANCHOR = date(2026, 6, 30)
 SEED = 7
@@ -250,15 +250,9 @@ def test_full_no_change_and_incremental_nights(scale: str, tmp_path: Path) -> No
     home = tmp_path / "home"
     home.mkdir()
     with start_simulators(world_path, finance_dir=tmp_path / "drop") as sims:
-        env = pwh_env(
+        env = sims_env(
             home,
-            JIRA_URL=sims.jira_url,
-            JIRA_EMAIL=sims.jira_email,
-            JIRA_API_TOKEN=sims.jira_api_token,
-            SERVICENOW_URL=sims.servicenow_url,
-            SERVICENOW_USER=sims.servicenow_user,
-            SERVICENOW_PASSWORD=sims.servicenow_password,
-            FINANCE_EXPORT_DIR=str(sims.finance_dir),
+            sims,
         )
         env.pop("PWH_EXECUTOR", None)  # the default executor, as a user runs it
         full_began = time.time()

@@ -10,7 +10,7 @@ from pathlib import Path
 from connectors.landing import RawLanding
 from simulators import start_simulators
 from simulators.world import World
-from tests.conftest import pwh_env
+from tests.conftest import sims_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,17 +24,7 @@ def test_materialize_all_raw_assets_with_the_dagster_cli(small_world_path: Path,
     expected = world.counts()
     world.close()
     with start_simulators(small_world_path, finance_dir=tmp_path / "drop") as sims:
-        env = pwh_env(
-            home,
-            DAGSTER_HOME=str(dagster_home),
-            JIRA_URL=sims.jira_url,
-            JIRA_EMAIL=sims.jira_email,
-            JIRA_API_TOKEN=sims.jira_api_token,
-            SERVICENOW_URL=sims.servicenow_url,
-            SERVICENOW_USER=sims.servicenow_user,
-            SERVICENOW_PASSWORD=sims.servicenow_password,
-            FINANCE_EXPORT_DIR=str(sims.finance_dir),
-        )
+        env = sims_env(home, sims, DAGSTER_HOME=str(dagster_home))
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         result = subprocess.run(
             [

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 
 from simulators import start_simulators
-from tests.conftest import SmallWarehouse, pwh_env, run_pwh
+from tests.conftest import SmallWarehouse, pwh_env, run_pwh, sims_env
 
 PWH = Path(sys.executable).with_name("pwh")
 REPO = Path(__file__).resolve().parents[2]
@@ -202,16 +202,7 @@ def test_run_with_an_unreadable_drop_folder_cannot_start_and_names_the_setting(t
 
 def test_check_passes_against_the_simulators(small_world_path: Path, tmp_path: Path) -> None:
     with start_simulators(small_world_path, finance_dir=tmp_path / "drop") as sims:
-        env = pwh_env(
-            tmp_path / "home",
-            JIRA_URL=sims.jira_url,
-            JIRA_EMAIL=sims.jira_email,
-            JIRA_API_TOKEN=sims.jira_api_token,
-            SERVICENOW_URL=sims.servicenow_url,
-            SERVICENOW_USER=sims.servicenow_user,
-            SERVICENOW_PASSWORD=sims.servicenow_password,
-            FINANCE_EXPORT_DIR=str(tmp_path / "drop"),
-        )
+        env = sims_env(tmp_path / "home", sims)
         started = time.monotonic()
         result = run_pwh(["check"], env, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -318,14 +309,9 @@ def test_an_interrupted_run_is_canceled_and_the_next_one_runs(
     before = published_marts(home)
     with start_simulators(small_warehouse.world_path) as sims:
         # Every source configured, so the interrupt line is the only thing on stderr.
-        env = pwh_env(
+        env = sims_env(
             home,
-            JIRA_URL=sims.jira_url,
-            JIRA_EMAIL=sims.jira_email,
-            JIRA_API_TOKEN=sims.jira_api_token,
-            SERVICENOW_URL=sims.servicenow_url,
-            SERVICENOW_USER=sims.servicenow_user,
-            SERVICENOW_PASSWORD=sims.servicenow_password,
+            sims,
             FINANCE_EXPORT_DIR=str(home / "simulator" / "finance-drop"),
         )
         process = subprocess.Popen(

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from simulators import start_simulators
-from tests.conftest import SmallWarehouse, pwh_env, run_pwh
+from tests.conftest import SmallWarehouse, run_pwh, sims_env
 
 pytestmark = pytest.mark.long
 
@@ -82,14 +82,9 @@ def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(
     shutil.copytree(small_warehouse.home, home, ignore=shutil.ignore_patterns("logs", "exports"))
     uninterrupted = marts(home / "published" / "portfolio.duckdb")
     with start_simulators(small_warehouse.world_path) as sims:
-        env = pwh_env(
+        env = sims_env(
             home,
-            JIRA_URL=sims.jira_url,
-            JIRA_EMAIL=sims.jira_email,
-            JIRA_API_TOKEN=sims.jira_api_token,
-            SERVICENOW_URL=sims.servicenow_url,
-            SERVICENOW_USER=sims.servicenow_user,
-            SERVICENOW_PASSWORD=sims.servicenow_password,
+            sims,
         )
         victim = subprocess.Popen(
             [str(PWH), "run", "--as-of", "2026-06-30"],
