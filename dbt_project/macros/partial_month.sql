@@ -7,13 +7,16 @@
     ({{ month_column }} = date_trunc('month', {{ as_of_date() }}))
 {%- endmacro %}
 
-{#- The share of a month's plan that counts to date: day(as_of) / days in the month for the
-    as-of month, 1 for every other month. Multiply a month's planned cost or benefit by it. -#}
-{% macro to_date_share(month_column) -%}
+{#- The part of a month's planned `amount` that counts to date: amount x day(as_of) / days in the
+    month for the as-of month, the whole amount for every other month. The pro-rated amount is
+    fixed to 10 decimals per row, so money stays DECIMAL through every later sum: a sum of doubles
+    depends on the order DuckDB's threads add them, and two builds of the same data would differ
+    in the last cent's fraction. -#}
+{% macro to_date_amount(amount, month_column) -%}
     (case
         when {{ is_as_of_month(month_column) }}
-            then cast(day({{ as_of_date() }}) as double) / day(last_day({{ as_of_date() }}))
-        else 1.0
+            then cast({{ amount }} * day({{ as_of_date() }}) / day(last_day({{ as_of_date() }})) as decimal(38, 10))
+        else cast({{ amount }} as decimal(38, 10))
     end)
 {%- endmacro %}
 

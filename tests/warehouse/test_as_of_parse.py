@@ -8,50 +8,11 @@ again (dbt's perf_info.json counts them) and still compiles the new date.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE, DBT_PROJECT_DIR
-
-DBT = Path(sys.executable).parent / "dbt"
-
-
-def dbt(command: str, home: Path, as_of: str | None, **settings: str) -> str:
-    env = {
-        **os.environ,
-        **settings,
-        "PWH_HOME": str(home),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET": "dev",
-    }
-    env.pop("PWH_AS_OF", None)
-    env.pop(DBT_AS_OF_VARIABLE, None)
-    if as_of is not None:
-        env[DBT_AS_OF_VARIABLE] = as_of
-    done = subprocess.run(
-        [
-            str(DBT),
-            command,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(home / "dbt_target"),
-            "--log-path",
-            str(home / "dbt_logs"),
-            *(["--inline", "select {{ as_of_date() }} as as_of"] if command == "compile" else []),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout
+from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE
+from tests.warehouse.dbt_cli import dbt
 
 
 def parsed_paths(home: Path) -> int:

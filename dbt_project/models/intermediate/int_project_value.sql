@@ -66,16 +66,21 @@ payback_months as (
     group by 1
 ),
 
--- NPV over fiscal years counted from the year of the planned start: t = 0 for that year
+-- NPV over fiscal years counted from the year of the planned start: t = 0 for that year. Each
+-- month's discounted amount is fixed to 10 decimals before the sum: a sum of doubles depends on
+-- the order DuckDB's threads add them, and the NPV must not change between two builds.
 discounted as (
     select
         project_months.project_sys_id,
         sum(
-            cast(project_months.planned_benefit - project_months.planned_cost as double)
-            / pow(
-                1 + cast({{ var('discount_rate') }} as double),
-                {{ fiscal_year_of('project_months.month_start_date') }}
-                - {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
+            cast(
+                cast(project_months.planned_benefit - project_months.planned_cost as double)
+                / pow(
+                    1 + cast({{ var('discount_rate') }} as double),
+                    {{ fiscal_year_of('project_months.month_start_date') }}
+                    - {{ fiscal_year_of('cast(projects.planned_start_at as date)') }}
+                )
+                as decimal(38, 10)
             )
         ) as npv
     from project_months

@@ -41,8 +41,8 @@ project_costs as (
         monthly_costs.month_start_date,
         sum(monthly_costs.planned_amount) as planned_cost,
         -- the plan that counts to date: the as-of month's only through the as-of day
-        sum(monthly_costs.planned_amount) * {{ to_date_share('monthly_costs.month_start_date') }}
-            as planned_cost_to_date_share,
+        {{ to_date_amount('sum(monthly_costs.planned_amount)', 'monthly_costs.month_start_date') }}
+            as planned_cost_to_date_amount,
         sum(monthly_costs.actual_amount) as actual_cost
     from monthly_costs
     inner join current_projects
@@ -55,8 +55,8 @@ project_benefits as (
         current_projects.portfolio_key,
         monthly_benefits.month_start_date,
         sum(monthly_benefits.planned_benefit_amount) as planned_benefit,
-        sum(monthly_benefits.planned_benefit_amount) * {{ to_date_share('monthly_benefits.month_start_date') }}
-            as planned_benefit_to_date_share,
+        {{ to_date_amount('sum(monthly_benefits.planned_benefit_amount)', 'monthly_benefits.month_start_date') }}
+            as planned_benefit_to_date_amount,
         sum(monthly_benefits.actual_benefit_amount) as actual_benefit
     from monthly_benefits
     inner join current_projects
@@ -114,7 +114,7 @@ money_to_date as (
     select
         portfolio_months.portfolio_key,
         portfolio_months.month_start_date,
-        coalesce(sum(project_costs.planned_cost_to_date_share), 0) as planned_cost_to_date,
+        coalesce(sum(project_costs.planned_cost_to_date_amount), 0) as planned_cost_to_date,
         coalesce(sum(project_costs.actual_cost), 0) as actual_cost_to_date
     from portfolio_months
     left join project_costs
@@ -127,7 +127,7 @@ benefits_to_date as (
     select
         portfolio_months.portfolio_key,
         portfolio_months.month_start_date,
-        coalesce(sum(project_benefits.planned_benefit_to_date_share), 0) as planned_benefit_to_date,
+        coalesce(sum(project_benefits.planned_benefit_to_date_amount), 0) as planned_benefit_to_date,
         coalesce(sum(project_benefits.actual_benefit), 0) as actual_benefit_to_date
     from portfolio_months
     left join project_benefits

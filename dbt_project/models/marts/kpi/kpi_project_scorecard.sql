@@ -65,7 +65,7 @@ costs as (
         sum(planned_amount) as bac,
         sum(case
             when month_start_date <= date_trunc('month', {{ as_of_date() }})
-                then planned_amount * {{ to_date_share('month_start_date') }}
+                then {{ to_date_amount('planned_amount', 'month_start_date') }}
             else 0
         end) as pv,
         sum(actual_amount) as ac,
@@ -85,7 +85,7 @@ benefits as (
         project_sys_id,
         sum(case
             when month_start_date <= date_trunc('month', {{ as_of_date() }})
-                then planned_benefit_amount * {{ to_date_share('month_start_date') }}
+                then {{ to_date_amount('planned_benefit_amount', 'month_start_date') }}
             else 0
         end) as planned_benefit_to_date,
         sum(
