@@ -12,9 +12,11 @@ headline. SIGINT and SIGTERM cancel the run cleanly (orchestration/runner.py).
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from typing import TextIO
 
+from orchestration.defs.automation.job_names import NIGHTLY_JOB, PUBLISH_JOB
 from orchestration.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_START = 0, 1, 2
@@ -30,12 +32,20 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
     log_path = settings.paths.home / "logs" / f"run-{started:%Y%m%dT%H%M%SZ}.log"
     # The lock first: a second run says so in a second, before Dagster is even imported.
     with run_lock(settings.paths, command, wait=wait):
-        # Then the preflight, still before Dagster (seconds to import): a closed port or a bad token
-        # is said at once. Its retries and warnings go to the log; the verdict to the terminal.
-        with child_output_to(log_path) as (_, err):
+        # What runs, at once: Dagster and the definitions take seconds to load.
+        mode = "full" if full else "incremental"
+        print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
+        print(f"  step and dbt logs: {log_path}", flush=True)
+        # Then the preflight, still before Dagster: a closed port or a bad token is said at once.
+        # Its retries and warnings go to the log; the verdict to the terminal.
+        asked = time.monotonic()
+        with child_output_to(log_path) as (out, err):
             failed = [o for o in check_sources(configured_sources(settings)) if not o.ok]
             for outcome in failed:
                 print(f"pwh: {outcome.source} cannot be read: {outcome.detail}", file=err, flush=True)
+            # The next line comes once Dagster has loaded the definitions and started the first step.
+            checked = f"  sources checked in {time.monotonic() - asked:.1f} s; loading the pipeline"
+            print(checked, file=out, flush=True)
         if any(outcome.local for outcome in failed):
             # A setting on this machine (the drop folder) to fix: like an unwritable PWH_HOME, the
             # night does not start: nothing is synced, recorded or published. A source that fails is a
@@ -64,8 +74,6 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
 
 
 def _wait_for_daemon_runs(instance, wait: bool, busy: type[Exception], in_progress) -> None:  # noqa: ANN001
-    import time
-
     while True:
         running = in_progress(instance)
         if not running:
@@ -81,12 +89,7 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
     from orchestration.cli.preflight import record_failures
     from orchestration.cli.progress import ProgressPrinter
     from orchestration.cli.report import print_headline
-    from orchestration.defs.automation.jobs import (
-        NIGHTLY_JOB,
-        PUBLISH_JOB,
-        publish_tags,
-        sync_tags,
-    )
+    from orchestration.defs.automation.jobs import publish_tags, sync_tags
     from orchestration.defs.resources import run_config, source_resources
     from orchestration.defs.transform.project import prepare_manifest
     from orchestration.runner import interrupts_raise, run_job
@@ -99,9 +102,6 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
     warehouse = resources["warehouse"]
     sync_config, publish_config = run_config(resources), run_config({"warehouse": warehouse})
     env = settings.environment()
-    mode = "full" if full else "incremental"
-    print(f"Running {NIGHTLY_JOB} ({mode}, as of {settings.as_of}) into {settings.home}", flush=True)
-    print(f"  step and dbt logs: {log_path}", flush=True)
     with interrupts_raise(), child_output_to(log_path) as (out, err):
         printer = ProgressPrinter(out)
         if failed:

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.automation.job_names import FINANCE_JOB, NIGHTLY_JOB, PUBLISH_JOB
 from orchestration.defs.ingest.landing_assets import SYNC_MODE_TAG
-
-NIGHTLY_JOB = "nightly_sync"
-FINANCE_JOB = "finance_refresh"
-PUBLISH_JOB = "publish"
 
 PUBLISH_MODE_TAG = "pwh/publish_mode"
 SOURCE_RUN_TAG = "pwh/source_run_id"
