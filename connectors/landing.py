@@ -18,6 +18,7 @@ stay a few bytes each.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -139,6 +140,15 @@ class RawLanding:
     def batch_id_of(path: Path) -> str:
         """The batch id a batch file is named after (ids sort like their load times)."""
         return path.name.removeprefix("batch-").removesuffix(".parquet")
+
+    def batches_digest(self) -> str:
+        """A digest of every completed batch of every source entity (its path and size). Batches
+        are never rewritten and never reuse a name, so an equal digest means nothing has landed,
+        and nothing been removed, since: what was read from the landing would read the same."""
+        digest = hashlib.sha256()
+        for path in sorted(self.root.glob(f"*/*/{BATCH_GLOB}")):
+            digest.update(f"{path.relative_to(self.root).as_posix()} {path.stat().st_size}\n".encode())
+        return digest.hexdigest()
 
     def newest_load(self, source: str, entity: str) -> datetime | None:
         """The load time of the newest batch that holds rows (the placeholder batch holds none)."""

@@ -66,6 +66,11 @@ class WarehousePaths:
         return self.home / "portfolio.duckdb"
 
     @property
+    def build_stamps(self) -> Path:
+        """What each dbt step last built from (orchestration/defs/transform/build_stamps.py)."""
+        return self.home / "builds"
+
+    @property
     def published_db(self) -> Path:
         """What BI opens: replaced atomically after a good build."""
         return self.home / "published" / "portfolio.duckdb"

@@ -7,6 +7,7 @@ from typing import TextIO
 import dagster as dg
 from dagster import DagsterEventType
 
+from orchestration.defs.transform.dbt_assets import UNCHANGED_SINCE_RUN
 from orchestration.runner import one_line
 
 
@@ -16,6 +17,7 @@ class ProgressPrinter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.models: dict[str, int] = {}
+        self.unchanged: dict[str, int] = {}
 
     def __call__(self, entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event
@@ -49,11 +51,16 @@ class ProgressPrinter:
                     extra = f", {tombstones:,} deleted" if tombstones else ""
                     extra += f", {retries} retries" if retries else ""
                     self._say(f"  ✓ {key}: {records:,} records{extra}")
+            elif UNCHANGED_SINCE_RUN in meta:
+                self.unchanged[event.step_key or ""] = self.unchanged.get(event.step_key or "", 0) + 1
             else:
                 self.models[event.step_key or ""] = self.models.get(event.step_key or "", 0) + 1
         elif kind == DagsterEventType.STEP_SUCCESS:
             built = self.models.pop(event.step_key or "", 0)
-            note = f" ({built} tables)" if built else ""
+            unchanged = self.unchanged.pop(event.step_key or "", 0)
+            notes = [f"{built} tables"] if built else []
+            notes += [f"{unchanged} tables unchanged: nothing new since their last build"] if unchanged else []
+            note = f" ({'; '.join(notes)})" if notes else ""
             self._say(f"  done {event.step_key}{note}")
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data

@@ -22,8 +22,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.defs.ingest.landing_assets import SYNC_MODE_TAG
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.transform.build_stamps import BuildStamp, BuildStamps, ReplayedCheck, build_inputs
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.defs.transform.translator import PortfolioTranslator
 from orchestration.settings import child_environment
@@ -31,19 +33,45 @@ from quality.results import CheckRow, ensure_results_folder, write_check_rows
 
 KPI_SELECTOR = "tag:kpi"
 DATA_QUALITY_SELECTOR = "tag:data_quality"
+# The metadata key of a model reported unchanged: the run whose build it still is.
+UNCHANGED_SINCE_RUN = "pwh/unchanged_since_run"
 
 ensure_manifest()
 TRANSLATOR = PortfolioTranslator()
 
 
 def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, layer: str
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    layer: str,
+    *,
+    skip_when_unchanged: bool = True,
 ) -> Iterator[Any]:
-    """`dbt build` of this step's selection; dbt test outcomes are logged for kpi_data_quality."""
+    """`dbt build` of this step's selection; dbt test outcomes are logged for kpi_data_quality.
+
+    Unless its inputs are those of its last good build (build_stamps.py): then the step reports
+    its models unchanged and replays that build's test outcomes, without running dbt."""
     quality_root = warehouse.paths.quality
     ensure_results_folder(quality_root)
-    rows: list[CheckRow] = []
     run = run_identity(context)
+    step = context.op_def.name
+    stamps = BuildStamps(warehouse.paths.build_stamps)
+    inputs = build_inputs(warehouse.dbt_environment(), warehouse.paths.raw)
+    whole = not context.is_subset
+    forced = context.run.tags.get(SYNC_MODE_TAG) == "full"
+    stamp = stamps.matching(step, inputs) if skip_when_unchanged and whole and not forced else None
+    if stamp is not None and warehouse.paths.build_db.exists():
+        replayed = _replay(context, stamp)
+        if replayed is not None:
+            checks = [event for event in replayed if isinstance(event, dg.AssetCheckResult)]
+            write_check_rows(quality_root, [_check_row(check, layer, run) for check in checks])
+            yield from replayed
+            return
+    stamps.forget(step)
+    rows: list[CheckRow] = []
+    outputs: list[str] = []
+    outcomes: list[ReplayedCheck] = []
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
     # `dbt.cli` starts dbt's process before it returns, with the environment of this block.
     with child_environment(warehouse.dbt_environment()):
@@ -51,6 +79,9 @@ def _build(
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
             rows.append(_check_row(event, layer, run))
+            outcomes.append(_outcome(event))
+        elif isinstance(event, dg.Output):
+            outputs.append(event.output_name)
         yield event
     write_check_rows(quality_root, rows)
     if not invocation.is_successful():
@@ -63,6 +94,50 @@ def _build(
             # the one transient cause, is already waited for by dbt-duckdb (profiles.yml retries).
             allow_retries=False,
         )
+    if skip_when_unchanged and whole:
+        stamps.record(step, inputs, run.run_id, outputs, outcomes)
+
+
+def _replay(context: dg.AssetExecutionContext, stamp: BuildStamp) -> list[Any] | None:
+    """The events of an unchanged build: every selected model materialised (unchanged since the
+    stamped run) in the stamped build's order, then every selected dbt test with its stamped
+    outcome; None when the selection is not what the stamped build materialised and tested (then
+    the step builds)."""
+    outcomes = {dg.AssetCheckKey(dg.AssetKey(c.asset_key), c.check_name): c for c in stamp.checks}
+    models = {context.assets_def.get_output_name_for_asset_key(key) for key in context.selected_asset_keys}
+    if set(context.selected_asset_check_keys) != set(outcomes) or models != set(stamp.outputs):
+        return None
+    context.log.info(f"inputs unchanged since run {stamp.run_id} ({stamp.built_at}): dbt not run")
+    note = {UNCHANGED_SINCE_RUN: stamp.run_id}
+    events: list[Any] = [dg.Output(None, output_name=name, metadata=note) for name in stamp.outputs]
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+        check = outcomes[key]
+        events.append(
+            dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=check.passed,
+                severity=dg.AssetCheckSeverity.ERROR if check.is_error else dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "dagster_dbt/failed_row_count": check.failing_rows,
+                    "dagster_dbt/message": check.message,
+                    **note,
+                },
+            )
+        )
+    return events
+
+
+def _outcome(result: dg.AssetCheckResult) -> ReplayedCheck:
+    failing, detail = _failing_rows_and_detail(result)
+    return ReplayedCheck(
+        asset_key=list(result.asset_key.path) if result.asset_key else [],
+        check_name=result.check_name or "",
+        passed=bool(result.passed),
+        is_error=result.severity == dg.AssetCheckSeverity.ERROR,
+        failing_rows=failing,
+        message=detail,
+    )
 
 
 def _failed_nodes(run_results: dict[str, Any]) -> list[str]:
@@ -83,14 +158,19 @@ def _node_type_and_name(unique_id: str) -> str:
     return f"{parts[0]} {name}"
 
 
-def _check_row(result: dg.AssetCheckResult, layer: str, run: RunIdentity) -> CheckRow:
+def _failing_rows_and_detail(result: dg.AssetCheckResult) -> tuple[int, str]:
     metadata = result.metadata or {}
     failing = metadata.get("dagster_dbt/failed_row_count")
     failing_rows = int(getattr(failing, "value", failing) or 0)
-    table = result.asset_key.path[-1] if result.asset_key else ""
-    severity = "error" if (result.severity == dg.AssetCheckSeverity.ERROR) else "warn"
     message = metadata.get("dagster_dbt/message") or metadata.get("message")
     detail = str(getattr(message, "value", message) or ("passed" if result.passed else f"{failing_rows} failing rows"))
+    return failing_rows, detail
+
+
+def _check_row(result: dg.AssetCheckResult, layer: str, run: RunIdentity) -> CheckRow:
+    failing_rows, detail = _failing_rows_and_detail(result)
+    table = result.asset_key.path[-1] if result.asset_key else ""
+    severity = "error" if (result.severity == dg.AssetCheckSeverity.ERROR) else "warn"
     return CheckRow(
         checked_at=datetime.now(UTC),
         run_id=run.run_id,
@@ -147,4 +227,5 @@ def dbt_data_quality(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     """kpi_data_quality: every check result of every run, for the data-health page next to the numbers."""
-    yield from _build(context, dbt, warehouse, "marts")
+    # Its input, the check-results log, grows every run: it always builds.
+    yield from _build(context, dbt, warehouse, "marts", skip_when_unchanged=False)

@@ -77,13 +77,25 @@ def _parse_fingerprint(dbt_env: Mapping[str, str]) -> str:
     """A digest of what the saved parse was made from: dbt's version, the environment handed to
     dbt (the as-of date left out: it does not enter the parse), the project files, and the saved
     partial-parse file itself (another `dbt parse` into the same folder changes it)."""
+    digest = hashlib.sha256()
+    digest.update(project_digest().encode())
+    for name in sorted(dbt_env):
+        if name != DBT_AS_OF_VARIABLE:
+            digest.update(f"{name}={dbt_env[name]}\n".encode())
+    partial = dbt_project.manifest_path.parent / "partial_parse.msgpack"
+    if partial.exists():
+        status = partial.stat()
+        digest.update(f"partial {status.st_size} {status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def project_digest() -> str:
+    """A digest of the dbt project as code: dbt's version and every file of the project (models,
+    macros, seeds, tests, dbt_project.yml, profiles.yml). Equal digests build the same SQL."""
     from importlib.metadata import version
 
     digest = hashlib.sha256()
     digest.update(f"dbt-core {version('dbt-core')} dbt-duckdb {version('dbt-duckdb')}\n".encode())
-    for name in sorted(dbt_env):
-        if name != DBT_AS_OF_VARIABLE:
-            digest.update(f"{name}={dbt_env[name]}\n".encode())
     files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in _PROJECT_FOLDERS:
         files += sorted(path for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.is_file())
@@ -91,10 +103,6 @@ def _parse_fingerprint(dbt_env: Mapping[str, str]) -> str:
         if path.exists():
             digest.update(f"{path.relative_to(DBT_PROJECT_DIR)}\n".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
-    partial = dbt_project.manifest_path.parent / "partial_parse.msgpack"
-    if partial.exists():
-        status = partial.stat()
-        digest.update(f"partial {status.st_size} {status.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -109,6 +117,11 @@ def mart_names(tag: str) -> tuple[str, ...]:
     """The marts (schema `marts`) carrying a dbt tag, from the manifest: which tables are KPI
     marts (`kpi`) and which are rebuilt after every run (`data_quality`) is said once, by the tags
     in dbt_project.yml."""
+    return model_names(tag, schema="marts")
+
+
+def model_names(tag: str, schema: str | None = None) -> tuple[str, ...]:
+    """The models carrying a dbt tag (in `schema` only, when given), from the manifest."""
     manifest = json.loads(ensure_manifest().read_text())
     return tuple(
         sorted(
@@ -116,6 +129,6 @@ def mart_names(tag: str) -> tuple[str, ...]:
             for node in manifest["nodes"].values()
             if node["resource_type"] == "model"
             and tag in node.get("tags", [])
-            and node.get("config", {}).get("schema") == "marts"
+            and (schema is None or node.get("config", {}).get("schema") == schema)
         )
     )
