@@ -20,7 +20,7 @@ SERVICENOW_TABLES = (
     "benefit_plan_breakdown risk project_status planned_task_baseline planned_task_baseline_item "
     "planned_task_rel_planned_task"
 ).split()
-JIRA_ENTITIES = "projects statuses fields users issues issue_changelogs worklogs".split()
+JIRA_ENTITIES = "projects statuses fields users versions boards sprints issues issue_changelogs worklogs".split()
 FINANCE_ENTITIES = "gl_actuals forecast fx_rates finance_rejects files".split()
 KPI_MARTS = (
     "kpi_project_scorecard kpi_portfolio_summary kpi_capacity_utilization kpi_budget_vs_actual "
