@@ -127,3 +127,55 @@ def test_an_empty_page_that_is_not_the_last_is_an_error(tmp_path: Path) -> None:
         client = JiraClient(JiraConfig(server.url, "me@example.com", "token"))
         with pytest.raises(SourceError, match="empty page at startAt=0 without isLast"):
             list(client.versions(["10000"]))
+
+
+def _bodies(conn, table: str) -> dict[str, str]:
+    return {str(key): body for key, body in conn.execute(f"select id, body from {table}")}
+
+
+def _landed_after(landing: RawLanding, entity: str, before: set[Path]) -> set[str]:
+    import pyarrow.parquet as pq
+
+    keys: set[str] = set()
+    for path in landing.batch_files("jira", entity):
+        if path not in before:
+            keys.update(pq.read_table(path, columns=["natural_key"]).column(0).to_pylist())
+    return keys
+
+
+def test_after_two_weeks_only_changed_versions_and_sprints_land(world_path: Path, tmp_path: Path) -> None:
+    """Sprints close and start, versions are released and planned: the next sync lands exactly those."""
+    from simulators import start_simulators
+    from simulators.world import World
+
+    landing = RawLanding(tmp_path / "raw")
+    with World.open(world_path) as world, start_simulators(world_path) as sims:
+        sync_jira(jira_for(sims, list_page_size=7), landing, entities=["projects", *AGILE])
+        versions_served = {str(v["id"]): v for page in jira_for(sims).versions(_project_ids(world)) for v in page}
+        sprints_before = _bodies(world.conn, "jira_sprint")
+        boards_before = _bodies(world.conn, "jira_board")
+        world.advance(15)
+        sprints_after = _bodies(world.conn, "jira_sprint")
+        versions_now = {str(v["id"]): v for page in jira_for(sims).versions(_project_ids(world)) for v in page}
+        before = set(landing.root.rglob("batch-*.parquet"))
+        results = {r.entity: r for r in sync_jira(jira_for(sims, list_page_size=7), landing, entities=AGILE)}
+        assert _bodies(world.conn, "jira_board") == boards_before
+    changed_sprints = {k for k, body in sprints_after.items() if sprints_before.get(k) != body}
+    assert changed_sprints, "two weeks close and start sprints"
+    assert _landed_after(landing, "sprints", before) == changed_sprints
+    assert results["sprints"].records == len(changed_sprints)
+    assert _landed_after(landing, "boards", before) == set() and results["boards"].records == 0
+
+    def shown(version: dict) -> dict:
+        return {k: v for k, v in version.items() if k != "self"}
+
+    changed_versions = {
+        k for k, v in versions_now.items() if k not in versions_served or shown(v) != shown(versions_served[k])
+    }
+    assert changed_versions, "two weeks release versions"
+    assert _landed_after(landing, "versions", before) == changed_versions
+    assert results["versions"].tombstones == 0 and results["sprints"].tombstones == 0
+
+
+def _project_ids(world) -> list[str]:
+    return [str(row[0]) for row in world.conn.execute("select id from jira_project order by cast(id as integer)")]
