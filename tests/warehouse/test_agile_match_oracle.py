@@ -7,7 +7,8 @@ by the whole pipeline (`pwh demo`, published file) as of the world's month end
 "Releases" and "Sprints" from the world file: versions, boards, sprints, issues, the status
 changelog and the sprint histories. Numbers match within 1e-6 absolute or 1e-9 relative; counts,
 labels, dates, timestamps and booleans match exactly; NULL matches only NULL; a row missing on
-either side is a disagreement.
+either side is a disagreement. A `long` test does the same on the world twenty simulated days on,
+where the clock closes sprints, carries issues over and releases versions.
 """
 
 from __future__ import annotations
@@ -149,3 +150,35 @@ def test_the_small_world_exercises_the_rules(oracle, built: Built) -> None:
     assert (sprints["committed_points"] > 0).any() and (sprints["added_points"] > 0).any()
     assert (sprints["completed_committed_points"] < sprints["committed_points"]).any(), "nothing carried over"
     assert len(oracle.sprint_predictability_by_quarter) > 1
+
+
+@pytest.mark.long
+def test_an_advanced_world_matches_the_agile_oracle(small_world_path: Path, tmp_path: Path, dbt_builder) -> None:
+    """Twenty simulated days later: sprints closed by the clock (carried-over issues moved into the
+    next sprint just before it starts, backlog issues planned into it), versions released late or
+    on the day and new ones planned. The same comparison, as of the world's new date."""
+    import shutil
+
+    from simulators.world import World
+    from tests.warehouse.conftest import land_world
+
+    world_path = tmp_path / "world.sqlite"
+    shutil.copyfile(small_world_path, world_path)
+    with World.open(world_path) as world:
+        world.advance(20)
+        as_of = world.now.date()
+    landing = land_world(world_path, tmp_path / "landing")
+    build = dbt_builder(landing, tmp_path / "build", as_of)
+    assert build.returncode == 0, build.output[-3000:]
+    oracle = compute_agile(world_path, as_of)
+    import duckdb
+
+    with duckdb.connect(str(build.database), read_only=True) as conn:
+        problems = [
+            p
+            for mart, attribute, key in MARTS
+            for p in compare(mart, read_mart(conn, mart), getattr(oracle, attribute), key)
+        ]
+    assert not problems, report(problems)
+    sprints = oracle.sprint_predictability
+    assert sprints["started_at"].max() > pd.Timestamp("2026-07-01"), "the clock started new sprints"
