@@ -46,6 +46,9 @@ KPI_ORDER = (
     "kpi_capacity_utilization",
     "kpi_risk_heatmap",
     "kpi_delivery_flow",
+    "kpi_release_plan",
+    "kpi_sprint_predictability",
+    "kpi_sprint_predictability_by_quarter",
     "kpi_prioritization",
     # governance (docs/kpis.md "Governance"): the one-line-per-forum headline first
     "kpi_governance_headline",

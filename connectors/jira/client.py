@@ -1,4 +1,5 @@
-"""Jira Cloud REST v3 client: projects, users, statuses, fields, issues, worklogs, changelogs.
+"""Jira Cloud REST v3 client: projects, users, statuses, fields, versions, issues, worklogs,
+changelogs; and Jira Software's Agile API for boards and sprints.
 
 Every call goes through our one HTTP policy (``connectors.http``), with plain ``requests``.
 The ``jira`` library (3.10.5) is deliberately not used, and here is why (docs/sources.md "Why not
@@ -29,7 +30,11 @@ Traps handled here (docs/sources.md "Jira Cloud"):
   migration leaves exactly that. The worklogs of that instant are then read per issue
   (:meth:`JiraClient.worklogs_at_instant`) and the feed goes on from the next millisecond. A
   deletion feed stuck that way stays an error: deleted worklogs cannot be read any other way.
-- Changelogs come from ``POST /changelog/bulkfetch`` (search's ``expand=changelog`` is truncated).
+- Changelogs come from ``POST /changelog/bulkfetch`` (search's ``expand=changelog`` is truncated),
+  for the status and the sprint field: a sprint's history is the Sprint items of its issues' changelogs.
+- Versions come from ``/project/{id}/version`` per project, boards and sprints from the Agile API
+  (``/rest/agile/1.0/board``, ``/board/{id}/sprint``); all three page by ``startAt``/``isLast``,
+  and only scrum boards are asked for sprints (a kanban board answers 400).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "Jira"
 API = "/rest/api/3"
+# Jira Software's Agile REST API (boards and sprints): same site, same credentials, own prefix.
+AGILE_API = "/rest/agile/1.0"
 
 # The issue fields docs/contract.md §3.6 reads; story points and sprint are added by name lookup.
 ISSUE_FIELDS: tuple[str, ...] = (
@@ -73,6 +80,9 @@ ISSUE_FIELDS: tuple[str, ...] = (
 STORY_POINT_FIELD_NAMES = ("Story point estimate", "Story Points")
 SPRINT_FIELD_NAMES = ("Sprint",)
 
+# Page size of the offset-paged lists read in full every run: /project/{id}/version and the Agile
+# API's /board and /board/{id}/sprint all serve at most 50 a page.
+LIST_PAGE_SIZE = 50
 # Ids per /worklog/list and /changelog/bulkfetch request (both documented maximums).
 WORKLOG_LIST_CHUNK = 1000
 CHANGELOG_ISSUE_CHUNK = 1000
@@ -298,6 +308,7 @@ class JiraClient:
         max_pages: int = UNCOUNTED_PAGE_CAP,
         extra_issue_fields: Sequence[str] = (),
         issue_worklog_page_size: int = ISSUE_WORKLOG_PAGE_SIZE,
+        list_page_size: int = LIST_PAGE_SIZE,
     ) -> None:
         self.config = config
         self.http = HttpClient(
@@ -324,7 +335,16 @@ class JiraClient:
         # worklogs entity's result, as `warnings` go on the issues'.
         self.worklog_warnings: list[str] = []
         self.issue_worklog_page_size = issue_worklog_page_size
+        # Versions, boards and sprints per page.
+        self.list_page_size = list_page_size
         self._custom_fields: CustomFields | None = None
+        # What the source counted in the latest versions() and boards() reads (None where it gave
+        # no count): like project_total, a full snapshot tombstones only after a read that saw that many.
+        self.version_total: int | None = None
+        self.board_total: int | None = None
+        # What the version and sprint reads had to say (a project gone meanwhile, a board that
+        # refuses sprints); the sync puts them on those entities' results.
+        self.agile_warnings: list[str] = []
 
     def __repr__(self) -> str:
         return f"JiraClient(url={self.http.base_url!r}, email={self.config.email!r})"
@@ -470,6 +490,153 @@ class JiraClient:
             yield data
             start += len(data)
         raise SourceError(_page_cap_message("users", self.max_pages), source=SOURCE)
+
+    # --- releases, boards and sprints ------------------------------------------------------
+
+    def _offset_pages(
+        self, path: str, params: dict[str, Any], page_size: int, what: str, *, base: str = API
+    ) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
+        """Pages of ``values`` from a ``startAt``/``maxResults`` list until ``isLast``: (values, total).
+
+        The page cap comes from the list's ``total`` where it gives one, else ``max_pages``. A page
+        without ``isLast`` ends the list when it is short or reaches the total; an empty page that
+        says it is not the last would repeat forever, so it is an error.
+        """
+        start = 0
+        pages = 0
+        limit = self.max_pages
+        total: int | None = None
+        url = self.http.url(f"{base}{path}")
+        while True:
+            if pages >= limit:
+                if total is None:
+                    raise SourceError(_page_cap_message(what, limit), source=SOURCE)
+                raise SourceError(
+                    f"Jira {path} went past {limit} pages, more than its own total of {total} {what} needs; "
+                    "stopping instead of looping — retry the sync",
+                    source=SOURCE,
+                    method="GET",
+                    url=url,
+                )
+            pages += 1
+            data, _ = self.http.get_json(f"{base}{path}", {**params, "startAt": start, "maxResults": page_size})
+            self.pages += 1
+            values = data.get("values") if isinstance(data, dict) else None
+            if not isinstance(values, list):
+                raise SourceError(
+                    f"Jira {path} did not return a page of values — check JIRA_URL points at a Jira Cloud site",
+                    source=SOURCE,
+                    method="GET",
+                    url=url,
+                )
+            served = data.get("maxResults")
+            size = min(page_size, served) if isinstance(served, int) and served > 0 else page_size
+            counted = data.get("total")
+            if isinstance(counted, int) and not isinstance(counted, bool):
+                total = counted
+                limit = pages_for_count(total, size)
+            yield values, total
+            is_last = data.get("isLast")
+            if is_last is None:
+                is_last = len(values) < size or (total is not None and start + len(values) >= total)
+            if is_last:
+                return
+            if not values:
+                raise SourceError(
+                    f"Jira {path} returned an empty page at startAt={start} without isLast; "
+                    "stopping instead of looping — retry the sync",
+                    source=SOURCE,
+                    method="GET",
+                    url=url,
+                )
+            start += len(values)
+
+    def versions(self, project_ids: Sequence[str], page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Every version (release) of the given projects: ``/project/{id}/version`` pages, in the
+        project's release order (``orderBy=sequence``), archived and released ones included.
+
+        Each version carries its ``projectId`` (Jira's paged list does; it is added where missing).
+        A project gone since it was listed (404) has no versions left, said in a warning.
+        ``version_total`` is the sum of the projects' own counts.
+        """
+        self.version_total = None
+        counted = 0
+        for project_id in project_ids:
+            path = f"/project/{project_id}/version"
+            project_total: int | None = None
+            try:
+                for values, total in self._offset_pages(
+                    path, {"orderBy": "sequence"}, page_size or self.list_page_size, "versions"
+                ):
+                    project_total = total
+                    for version in values:
+                        if isinstance(version, dict):
+                            version.setdefault("projectId", _as_id(project_id))
+                    if values:
+                        yield values
+            except SourceError as exc:
+                if exc.status != 404:
+                    raise
+                self.agile_warnings.append(
+                    f"Jira project {project_id} answered 404 for its versions (deleted or hidden since it was "
+                    "listed): none read for it"
+                )
+                continue
+            if project_total is not None:
+                counted += project_total
+        self.version_total = counted
+
+    def boards(self, page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Every Jira Software board (``/rest/agile/1.0/board`` pages, ``total`` and ``isLast``).
+
+        A site without Jira Software has no Agile API (404): no boards, said in a warning.
+        """
+        self.board_total = None
+        try:
+            for values, total in self._offset_pages(
+                "/board", {}, page_size or self.list_page_size, "boards", base=AGILE_API
+            ):
+                self.board_total = total
+                if values:
+                    yield values
+        except SourceError as exc:
+            if exc.status != 404 or self.board_total is not None:
+                raise
+            self.agile_warnings.append(
+                "Jira answered 404 for /rest/agile/1.0/board: this site has no Jira Software, so no boards "
+                "or sprints are read"
+            )
+
+    def sprints(
+        self, boards: Sequence[tuple[str, str | None]], page_size: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every sprint of the given ``(board id, board type)`` pairs: ``/board/{id}/sprint`` pages
+        (``isLast``, no ``total``), oldest first, future, active and closed alike.
+
+        Only scrum boards have sprints: a kanban board is not asked, and a board that answers 400
+        ("The board does not support sprints") is skipped with a warning. A sprint shared by two
+        boards comes once per board; the sync keys sprints by id. Each sprint keeps its
+        ``originBoardId``; where Jira leaves it out, the board it was read from is put there.
+        """
+        for board_id, board_type in boards:
+            if board_type is not None and board_type != "scrum":
+                continue
+            path = f"/board/{board_id}/sprint"
+            try:
+                for values, _ in self._offset_pages(
+                    path, {}, page_size or self.list_page_size, "sprints", base=AGILE_API
+                ):
+                    for sprint in values:
+                        if isinstance(sprint, dict):
+                            sprint.setdefault("originBoardId", _as_id(board_id))
+                    if values:
+                        yield values
+            except SourceError as exc:
+                if exc.status not in (400, 404):
+                    raise
+                self.agile_warnings.append(
+                    f"Jira board {board_id} answered {exc.status} for its sprints ({exc.message}): none read for it"
+                )
 
     # --- issues ---------------------------------------------------------------------------
 
@@ -712,6 +879,11 @@ class JiraClient:
 
     # --- changelogs -----------------------------------------------------------------------
 
+    def changelog_field_ids(self) -> tuple[str, ...]:
+        """The fields whose histories the sync reads: status (WIP, cycle time) and the sprint
+        field (sprint membership over time, docs/kpis.md "Sprints")."""
+        return ("status", *self.custom_fields().sprint)
+
     def changelogs(
         self, issue_ids: Sequence[str], field_ids: Sequence[str] = ("status",), page_size: int = 1000
     ) -> Iterator[list[dict[str, Any]]]:
@@ -756,6 +928,12 @@ class JiraClient:
                 method="GET",
                 url=path,
             )
+
+
+def _as_id(value: str) -> int | str:
+    """A Jira numeric id as the number Jira writes in ``projectId`` / ``originBoardId``."""
+    text = str(value)
+    return int(text) if text.isdigit() else text
 
 
 def jira_client(config: JiraConfig, policy: HttpPolicy | None = None) -> JiraClient:

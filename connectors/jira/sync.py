@@ -1,7 +1,10 @@
 """Jira Cloud → ``landing/jira/<entity>``, over the shared sync engine (``connectors.engine``).
 
-``projects``, ``statuses``, ``fields`` and ``users`` are snapshots: read in full every run, landed
-only where the JSON changed (links to the site aside), vanished keys tombstoned. ``issues`` and
+``projects``, ``statuses``, ``fields``, ``users``, ``versions``, ``boards`` and ``sprints`` are
+snapshots: read in full every run, landed only where the JSON changed (links to the site aside),
+vanished keys tombstoned. Versions are read for the projects live in the landing after the projects
+snapshot, sprints for the boards live after the boards snapshot (``/board/{id}/sprint``, scrum boards
+only), so selecting ``versions`` or ``sprints`` alone reads them for what landed before. ``issues`` and
 ``worklogs`` are read from the cursor minus ``JIRA_OVERLAP``; an issue's change histories
 (``issue_changelogs``) land before the issue itself, and worklog deletions are read before updates.
 Worklogs of an instant ``/worklog/updated`` cannot page past are read per issue by the client; the
@@ -45,6 +48,9 @@ JIRA_ENTITIES: tuple[str, ...] = (
     "statuses",
     "fields",
     "users",
+    "versions",
+    "boards",
+    "sprints",
     "issues",
     "issue_changelogs",
     "worklogs",
@@ -72,7 +78,7 @@ def _jira_time(value: Any, what: str, key: str) -> datetime:
 
 # Links to the site itself: they change with the URL the site is reached by (a proxy, a renamed
 # site, the simulator's port), not with the record.
-_LINK_FIELDS = frozenset({"self", "avatarUrls", "iconUrl", "nextPage"})
+_LINK_FIELDS = frozenset({"self", "avatarUrls", "avatarURI", "iconUrl", "nextPage"})
 
 
 def _without_links(value: Any) -> Any:
@@ -202,12 +208,23 @@ def _sync_jira_locked(
         "fields": (client.fields, "id"),
         "users": (client.users, "accountId"),
     }
-    # Only /project/search counts what it returns (`total`).
+    # Only /project/search, /project/{id}/version and /board count what they return (`total`).
     counts = {"projects": lambda: client.project_total}
-    for entity in ("projects", "statuses", "fields", "users"):
+    # Versions belong to projects and sprints to boards: each is read for the owners live in the
+    # landing once the owners' own snapshot (when selected) has landed, so both come first.
+    snapshot_sources.update(
+        {
+            "versions": (lambda: client.versions(_live_project_ids(landing)), "id"),
+            "boards": (client.boards, "id"),
+            "sprints": (lambda: client.sprints(_live_boards(landing)), "id"),
+        }
+    )
+    counts.update({"versions": lambda: client.version_total, "boards": lambda: client.board_total})
+    for entity in ("projects", "statuses", "fields", "users", "versions", "boards", "sprints"):
         if entity not in selected:
             continue
         pages_before = client.pages
+        warnings_before = len(client.agile_warnings)
         method, key_field = snapshot_sources[entity]
         result = _sync_snapshot(
             landing,
@@ -219,6 +236,7 @@ def _sync_jira_locked(
             progress=progress,
             counted=counts.get(entity, lambda: None),
         )
+        result.warnings.extend(client.agile_warnings[warnings_before:])
         meter.apply(result)
         meter = _Meter(client.http.stats)
         result.pages = client.pages - pages_before
@@ -258,6 +276,34 @@ def _sync_jira_locked(
             result.warnings.extend(client.warnings)
         if result.entity in ("issues", "issue_changelogs", "worklogs"):
             result.watermark = _newest_trusted_update(landing, result)
+
+
+def _live_project_ids(landing: RawLanding) -> list[str]:
+    """Ids of the Jira projects live in the landing, in numeric order (whose versions to read)."""
+    return sorted(landing.live_keys("jira", "projects"), key=_numeric_first)
+
+
+def _live_boards(landing: RawLanding) -> list[tuple[str, str | None]]:
+    """(id, type) of the boards live in the landing, in numeric order (whose sprints to read)."""
+    latest = landing.latest_versions("jira", "boards", with_batch=True)
+    live = latest.filter(pc.invert(latest.column("is_deleted")))
+    wanted = dict(zip(live.column("natural_key").to_pylist(), live.column("batch_id").to_pylist(), strict=True))
+    table = landing.read("jira", "boards", columns=["natural_key", "batch_id", "record"])
+    kinds: dict[str, str | None] = {}
+    for key, batch, text in zip(
+        table.column("natural_key").to_pylist(),
+        table.column("batch_id").to_pylist(),
+        table.column("record").to_pylist(),
+        strict=True,
+    ):
+        if wanted.get(key) == batch and text is not None:
+            kind = json.loads(text).get("type")
+            kinds[key] = str(kind) if kind else None
+    return [(key, kinds.get(key)) for key in sorted(wanted, key=_numeric_first)]
+
+
+def _numeric_first(key: str) -> tuple[int, int, str]:
+    return (0, int(key), "") if key.isdigit() else (1, 0, key)
 
 
 def _sync_issues(
@@ -306,7 +352,7 @@ def _sync_issues(
             before_stats = client.http.stats.snapshot()
             before_pages = client.pages
             ids = [r.natural_key for r in issues if not r.is_deleted]
-            for batch in client.changelogs(ids):
+            for batch in client.changelogs(ids, client.changelog_field_ids()):
                 changelog_lander.add(
                     RawRecord.compact(
                         _require(history, "id", "change history"),

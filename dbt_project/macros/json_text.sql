@@ -23,6 +23,10 @@
     {{ return(adapter.dispatch('json_document')("'" ~ path ~ "'", column)) }}
 {%- endmacro %}
 
+{% macro json_document_at(path_expression, column='record') -%}
+    {{ return(adapter.dispatch('json_document')(path_expression, column)) }}
+{%- endmacro %}
+
 {% macro duckdb__json_document(path_expression, column) -%}
     cast(json_extract({{ column }}, {{ path_expression }}) as varchar)
 {%- endmacro %}

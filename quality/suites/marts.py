@@ -355,7 +355,60 @@ GOVERNANCE_RULES: tuple[MartRules, ...] = (
         enums={"topic": ("stage_gates", "demand_intake", "time_sheets", "vendors", "dependencies")},
     ),
 )
-MART_RULES = MART_RULES + GOVERNANCE_RULES
+JIRA_PROJECT = ForeignKey("jira_project_key", "dim_jira_project", "jira_project_key")
+# docs/kpis.md "Releases" and "Sprints"
+AGILE_RULES: tuple[MartRules, ...] = (
+    MartRules(
+        "kpi_release_plan",
+        grain=("release_key",),
+        ids=("release_key", "version_id", "jira_project_key"),
+        ranges={
+            "scope_issue_count": (0, None),
+            "done_issue_count": (0, None),
+            "scope_points": (0, None),
+            "done_points": (0, None),
+            "remaining_points": (0, None),
+            "done_issue_ratio": (0, 1),
+            "done_points_ratio": (0, 1),
+            "days_late": (1, None),
+            "days_to_go": (0, None),
+            "throughput_points_per_day": (0, None),
+        },
+        at_least=(("scope_issue_count", "done_issue_count"), ("scope_points", "done_points")),
+        foreign_keys=(JIRA_PROJECT, ForeignKey("release_key", "dim_release", "release_key")),
+    ),
+    MartRules(
+        "kpi_sprint_predictability",
+        grain=("sprint_id",),
+        ids=("sprint_id", "board_id", "jira_project_key", "started_at"),
+        ranges={
+            **{
+                f"{measure}_{unit}": (0, None)
+                for measure in ("committed", "added", "removed", "completed")
+                for unit in ("issue_count", "points")
+            },
+            "completed_committed_points": (0, None),
+            "say_do_ratio": (0, 1),
+        },
+        at_least=(("committed_points", "completed_committed_points"),),
+        foreign_keys=(JIRA_PROJECT,),
+    ),
+    MartRules(
+        "kpi_sprint_predictability_by_quarter",
+        grain=("jira_project_key", "quarter_start_date"),
+        ids=("jira_project_key", "quarter_start_date"),
+        ranges={
+            "completed_sprint_count": (1, None),
+            "committed_points": (0, None),
+            "completed_committed_points": (0, None),
+            "say_do_ratio": (0, 1),
+        },
+        at_least=(("committed_points", "completed_committed_points"),),
+        foreign_keys=(JIRA_PROJECT,),
+    ),
+)
+
+MART_RULES = MART_RULES + GOVERNANCE_RULES + AGILE_RULES
 
 ACTIVE_PROJECTS_SQL = """
 select distinct project_id from {schema}."dim_project"

@@ -38,6 +38,11 @@ GLIDE_DATE = "%Y-%m-%d"  # ServiceNow glide_date; also finance ISO dates and Jir
 JIRA_DATETIME = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}[+-]\d{4}$"
 # A plain decimal as ServiceNow and our finance parser write it: optional sign, '.' for decimals.
 DECIMAL = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
+# Jira Software's Agile API (sprint dates): ISO 8601 in UTC (`Z`) or with an offset, colon or not.
+AGILE_DATETIME = (
+    r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
+    r"(?:Z|[+-]\d{2}:?\d{2})$"
+)
 ISO_CURRENCY = r"^[A-Z]{3}$"
 YEAR_MONTH = r"^\d{4}-(?:0[1-9]|1[0-2])$"
 # Business dates (planned and actual dates, week_starts_on, as_on, ...) are glide_date or
@@ -57,6 +62,8 @@ RISK_SCALE = ("1", "2", "3", "4", "5")
 SERVICENOW_EXPENSE_TYPES = ("capex", "opex")
 FINANCE_EXPENSE_TYPES = ("CAPEX", "OPEX")
 JIRA_STATUS_CATEGORIES = ("new", "indeterminate", "done")
+JIRA_BOARD_TYPES = ("scrum", "kanban", "simple")
+JIRA_SPRINT_STATES = ("future", "active", "closed")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FORECAST_MONTHS = tuple(f"P{m:02d}" for m in range(1, 13))
 
@@ -191,6 +198,29 @@ RAW_ENTITIES: tuple[RawEntity, ...] = (
     ),
     RawEntity("jira", "fields", id_fields=("id",), has_updated_at=False),
     RawEntity("jira", "users", id_fields=("accountId",), has_updated_at=False),
+    # Releases, boards and sprints: what dim_release and kpi_sprint_predictability key and date by.
+    RawEntity(
+        "jira",
+        "versions",
+        id_fields=("id",),
+        has_updated_at=False,
+        required=("name", "projectId"),
+        formats={"releaseDate": (GLIDE_DATE, "iso_date"), "startDate": (GLIDE_DATE, "iso_date")},
+    ),
+    RawEntity(
+        "jira", "boards", id_fields=("id",), has_updated_at=False, required=("type",), enums={"type": JIRA_BOARD_TYPES}
+    ),
+    RawEntity(
+        "jira",
+        "sprints",
+        id_fields=("id",),
+        has_updated_at=False,
+        required=("name", "state", "originBoardId"),
+        patterns={
+            name: (AGILE_DATETIME, "agile datetime") for name in ("startDate", "endDate", "completeDate", "createdDate")
+        },
+        enums={"state": JIRA_SPRINT_STATES},
+    ),
     RawEntity(
         "jira",
         "issues",

@@ -56,6 +56,9 @@ JIRA_ENTITIES = (
     "jira/users",
     "jira/statuses",
     "jira/fields",
+    "jira/versions",
+    "jira/boards",
+    "jira/sprints",
 )
 
 
@@ -246,6 +249,7 @@ def advance_one_day(conn: sqlite3.Connection, seed: int) -> AdvanceSummary:
     day = new.date()
     rng = stream(seed, "advance", day.isoformat())
     changes = DayChanges(conn, rng, old, new)
+    sprint_histories_before = conn.execute("select coalesce(max(id), 0) from jira_sprint_history").fetchone()[0]
     ServiceNowDay(seed, day, changes).run()
     JiraDay(seed, day, changes).run()
     # Versions, sprints and comments move after the day's issue changes, from a stream of their own.
@@ -253,6 +257,9 @@ def advance_one_day(conn: sqlite3.Connection, seed: int) -> AdvanceSummary:
     summary = AdvanceSummary.empty(old, entity_keys())
     summary.ended = new
     changes.write(summary)
+    # Sprint changes are changelog histories too (kept in their own table): the day's new ones.
+    for (history_id,) in conn.execute("select id from jira_sprint_history where id > ?", (sprint_histories_before,)):
+        summary.created["jira/issue_changelogs"].add(str(history_id))
     conn.execute("update meta set value = ? where key = 'now'", (new.isoformat(),))
     return summary
 

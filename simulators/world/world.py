@@ -101,8 +101,13 @@ class World:
             ("jira/worklogs", "jira_worklog"),
             ("jira/issue_changelogs", "jira_changelog"),
             ("jira/users", "jira_user"),
+            ("jira/versions", "jira_version"),
+            ("jira/boards", "jira_board"),
+            ("jira/sprints", "jira_sprint"),
         ):
             result[entity] = self.conn.execute(f"select count(*) from {table}").fetchone()[0]
+        # A changelog holds the sprint histories beside the status ones (the sync reads both).
+        result["jira/issue_changelogs"] += self.conn.execute("select count(*) from jira_sprint_history").fetchone()[0]
         for entity, name in (("jira/statuses", "statuses"), ("jira/fields", "fields")):
             body = self.conn.execute("select body from jira_static where name = ?", (name,)).fetchone()[0]
             result[entity] = len(json.loads(body))
@@ -111,8 +116,9 @@ class World:
     def changes_since(self, ts: datetime) -> dict[str, set[str]]:
         """Keys of live records per entity whose updated time is at or after ``ts``.
 
-        Snapshot entities (projects, users, statuses, fields) carry no updated time and never
-        change after generation, so their sets are empty.
+        Snapshot entities (projects, users, statuses, fields, versions, boards, sprints) carry no
+        updated time, so their sets are empty (versions and sprints do change with the clock: a
+        snapshot sync compares their content instead).
         """
         result: dict[str, set[str]] = {key: set() for key in entity_keys()}
         whole_second = ts.astimezone(UTC)
@@ -130,7 +136,11 @@ class World:
         for entity, sql in (
             ("jira/issues", "select id from jira_issue where updated_ms >= ?"),
             ("jira/worklogs", "select id from jira_worklog where updated_ms >= ?"),
-            ("jira/issue_changelogs", "select id from jira_changelog where created_ms >= ?"),
+            (
+                "jira/issue_changelogs",
+                "select id from jira_changelog where created_ms >= ?1 "
+                "union all select id from jira_sprint_history where created_ms >= ?1",
+            ),
         ):
             result[entity] = {str(row[0]) for row in self.conn.execute(sql, (ms,))}
         return result

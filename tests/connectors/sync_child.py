@@ -58,6 +58,9 @@ def main() -> None:
                 ("statuses",),
                 ("fields",),
                 ("users",),
+                ("versions",),
+                ("boards",),
+                ("sprints",),
                 ("issues", "issue_changelogs"),
                 ("worklogs",),
             ]

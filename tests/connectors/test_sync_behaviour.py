@@ -134,7 +134,7 @@ def test_jira_entities_can_be_synced_alone_and_unknown_ones_are_refused(small_si
     assert [r.entity for r in results] == ["worklogs"] and results[0].records > 0
     assert landing.batch_files("jira", "issues")  # still readable: an empty batch
     with pytest.raises(ValueError, match="unknown Jira entities"):
-        sync_jira(jira_for(small_sims), landing, entities=["sprints"])
+        sync_jira(jira_for(small_sims), landing, entities=["comments"])
 
 
 def test_issues_alone_still_land_their_changelogs(small_sims, small_world_path: Path, tmp_path: Path) -> None:

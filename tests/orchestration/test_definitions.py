@@ -21,6 +21,9 @@ KPI_MARTS = [
     "kpi_risk_heatmap",
     "kpi_delivery_flow",
     "kpi_prioritization",
+    "kpi_release_plan",
+    "kpi_sprint_predictability",
+    "kpi_sprint_predictability_by_quarter",
 ]
 
 

@@ -34,6 +34,10 @@ KPI_MARTS = [
     "kpi_vendor_concentration",
     "kpi_dependency_risk",
     "kpi_governance_headline",
+    # docs/kpis.md "Releases" and "Sprints"
+    "kpi_release_plan",
+    "kpi_sprint_predictability",
+    "kpi_sprint_predictability_by_quarter",
 ]
 # written by the planner (orchestration/defs/planning), not dbt, and published with the KPI marts
 SCENARIO_MARTS = ["scenario_selection", "scenario_summary", "scenario_frontier", "scenario_sensitivity"]

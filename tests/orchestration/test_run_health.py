@@ -89,7 +89,20 @@ def test_a_night_with_jira_down_is_recorded_and_the_numbers_stay(
     # ...while the data-quality marts of this very night say why.
     assert [table for table, _ in failed] == [
         f"jira/{e}"
-        for e in sorted(("projects", "statuses", "fields", "users", "issues", "issue_changelogs", "worklogs"))
+        for e in sorted(
+            (
+                "projects",
+                "statuses",
+                "fields",
+                "users",
+                "versions",
+                "boards",
+                "sprints",
+                "issues",
+                "issue_changelogs",
+                "worklogs",
+            )
+        )
     ]
     assert all(detail.startswith("failed: Jira ") and "JIRA_URL" in detail for _, detail in failed)
     by_source = {source: rest for source, *rest in freshness}

@@ -145,6 +145,9 @@ def test_small_world_counts_are_in_range(small_world_path: Path) -> None:
         "jira/users",
         "jira/statuses",
         "jira/fields",
+        "jira/versions",
+        "jira/boards",
+        "jira/sprints",
     }
     assert set(counts) == expected_keys and len(SERVICENOW_TABLES) == 21
     assert all(count > 0 for count in counts.values()), counts

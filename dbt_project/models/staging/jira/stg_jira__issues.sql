@@ -45,6 +45,9 @@ renamed as (
         {{ json_text_at("'$.fields.' || custom_fields.sprint_field_id || '[#-1].name'", 'source.record') }}
             as sprint_name,
         {{ json_document('$.fields.labels', 'source.record') }} as labels_json,
+        -- kept whole: int_jira_issue_fix_versions and int_jira_sprint_membership unnest them
+        {{ json_document('$.fields.fixVersions', 'source.record') }} as fix_versions_json,
+        {{ json_document_at("'$.fields.' || custom_fields.sprint_field_id", 'source.record') }} as sprints_json,
         -- kept whole: int_jira_issue_links unnests them (each link appears on both of its issues)
         {{ json_document('$.fields.issuelinks', 'source.record') }} as issue_links_json,
         ---------- numerics
