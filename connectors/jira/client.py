@@ -34,7 +34,8 @@ Traps handled here (docs/sources.md "Jira Cloud"):
   for the status and the sprint field: a sprint's history is the Sprint items of its issues' changelogs.
 - Versions come from ``/project/{id}/version`` per project, boards and sprints from the Agile API
   (``/rest/agile/1.0/board``, ``/board/{id}/sprint``); all three page by ``startAt``/``isLast``,
-  and only scrum boards are asked for sprints (a kanban board answers 400).
+  and every board that is not kanban is asked for sprints: ``scrum`` boards and the ``simple``
+  boards of team-managed projects, which run sprints too (a kanban board answers 400).
 """
 
 from __future__ import annotations
@@ -613,13 +614,15 @@ class JiraClient:
         """Every sprint of the given ``(board id, board type)`` pairs: ``/board/{id}/sprint`` pages
         (``isLast``, no ``total``), oldest first, future, active and closed alike.
 
-        Only scrum boards have sprints: a kanban board is not asked, and a board that answers 400
-        ("The board does not support sprints") is skipped with a warning. A sprint shared by two
+        Every board but a kanban one is asked: ``scrum`` boards and the ``simple`` boards of Jira Cloud
+        team-managed projects (which have sprints when the project turns them on). A board that
+        answers 400 ("The board does not support sprints", e.g. a team-managed board without
+        sprints) is skipped with a warning. A sprint shared by two
         boards comes once per board; the sync keys sprints by id. Each sprint keeps its
         ``originBoardId``; where Jira leaves it out, the board it was read from is put there.
         """
         for board_id, board_type in boards:
-            if board_type is not None and board_type != "scrum":
+            if board_type == "kanban":
                 continue
             path = f"/board/{board_id}/sprint"
             try:

@@ -3,8 +3,8 @@
 ``projects``, ``statuses``, ``fields``, ``users``, ``versions``, ``boards`` and ``sprints`` are
 snapshots: read in full every run, landed only where the JSON changed (links to the site aside),
 vanished keys tombstoned. Versions are read for the projects live in the landing after the projects
-snapshot, sprints for the boards live after the boards snapshot (``/board/{id}/sprint``, scrum boards
-only), so selecting ``versions`` or ``sprints`` alone reads them for what landed before. ``issues`` and
+snapshot, sprints for the boards live after the boards snapshot (``/board/{id}/sprint``, every board
+but kanban ones), so selecting ``versions`` or ``sprints`` alone reads them for what landed before. ``issues`` and
 ``worklogs`` are read from the cursor minus ``JIRA_OVERLAP``; an issue's change histories
 (``issue_changelogs``) land before the issue itself, and worklog deletions are read before updates.
 Worklogs of an instant ``/worklog/updated`` cannot page past are read per issue by the client; the

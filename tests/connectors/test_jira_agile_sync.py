@@ -99,21 +99,26 @@ def test_a_second_sync_lands_nothing_new(small_sims, synced) -> None:
 
 
 def test_kanban_boards_are_not_asked_and_a_board_refusing_sprints_is_skipped(tmp_path: Path) -> None:
-    """Only scrum boards have sprints; a board that answers 400 all the same is a warning, not a failure."""
+    """Scrum and team-managed (``simple``) boards are asked, kanban ones are not; a board that answers
+    400 all the same is a warning, not a failure."""
     from connectors.jira import JiraClient, JiraConfig
 
     answers = [
         Answer(200, {"maxResults": 50, "startAt": 0, "isLast": False, "values": [{"id": 1}, {"id": 2}]}),
         Answer(200, {"maxResults": 50, "startAt": 2, "isLast": True, "values": []}),
+        Answer(200, {"maxResults": 50, "startAt": 0, "isLast": True, "values": [{"id": 3}]}),
         Answer(400, {"errorMessages": ["The board does not support sprints"]}),
     ]
     with ScriptedServer(answers) as server:
         client = JiraClient(JiraConfig(server.url, "me@example.com", "token"))
-        sprints = [s for page in client.sprints([("7", "scrum"), ("8", "kanban"), ("9", None)]) for s in page]
+        sprints = [s for page in client.sprints([("7", "scrum"), ("8", "kanban"), ("6", "simple"), ("9", None)]) for s in page]
         seen = list(server.seen)
-    assert [s["id"] for s in sprints] == [1, 2]
-    assert all(s["originBoardId"] == 7 for s in sprints)
-    assert [r.path for r in seen] == ["/rest/agile/1.0/board/7/sprint"] * 2 + ["/rest/agile/1.0/board/9/sprint"]
+    assert [s["id"] for s in sprints] == [1, 2, 3]
+    assert [s["originBoardId"] for s in sprints] == [7, 7, 6]
+    assert [r.path for r in seen] == ["/rest/agile/1.0/board/7/sprint"] * 2 + [
+        "/rest/agile/1.0/board/6/sprint",
+        "/rest/agile/1.0/board/9/sprint",
+    ]
     assert seen[1].query["startAt"] == ["2"]
     assert len(client.agile_warnings) == 1 and "board 9 answered 400" in client.agile_warnings[0]
 
