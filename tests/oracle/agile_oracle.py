@@ -10,7 +10,7 @@ and sprint histories) and was written from docs/kpis.md alone. It shares only sm
   → its Jira project × quarter rollup.
 
 The rules that decide a row are small pure functions the unit tests pin down on hand-made cases:
-``is_released_as_of``, ``release_risk``, ``membership_periods``, ``sprint_issue_state``,
+``is_released_as_of``, ``first_done_ms``, ``release_risk``, ``membership_periods``, ``sprint_issue_state``,
 ``sprint_window``. Every state is the one held *just before* the moment it is read at (a change at
 that very instant comes after it), as docs/kpis.md reads WIP.
 """
@@ -42,10 +42,27 @@ UNKNOWN_JIRA_PROJECT = "-1"
 # --------------------------------------------------------------------------------------------
 
 
-def is_released_as_of(released_now: bool, release_date: date | None, as_of: date) -> bool:
-    """Released as of ``as_of``: released now and shipped by then (a released version's date is the
-    day it shipped; one without a date is taken as released)."""
-    return bool(released_now) and (release_date is None or release_date <= as_of)
+def is_released_as_of(released_now: bool, release_date: date | None, as_of: date, scope_all_done: bool) -> bool:
+    """Released as of ``as_of``: released now, its date on or before ``as_of`` (one without a date
+    passes) and every scope issue done at the end of the as-of day. Jira keeps the planned date when
+    a version ships late, so the date alone does not say it had shipped by then."""
+    return bool(released_now) and (release_date is None or release_date <= as_of) and scope_all_done
+
+
+def first_done_ms(
+    created_ms: int, current_status: str, changes: Sequence[tuple[int, str, str]], category_of: Mapping[str, str]
+) -> int | None:
+    """When an issue first entered status category done (its creation when it was born done); None
+    when it never did. ``changes`` = (ms, from, to) in order; a status held for no time (two changes
+    at one instant) is not an entry."""
+    held: list[tuple[int, int, str]] = [
+        (created_ms, changes[0][0] if changes else FOREVER_MS, changes[0][1] if changes else current_status)
+    ]
+    for index, (changed_ms, _from, to) in enumerate(changes):
+        until = changes[index + 1][0] if index + 1 < len(changes) else FOREVER_MS
+        held.append((changed_ms, until, to))
+    entries = [start for start, end, status in held if end > start and category_of.get(str(status)) == DONE]
+    return min(entries) if entries else None
 
 
 def release_risk(
@@ -238,13 +255,20 @@ def _done_just_before(world: AgileWorld, issue: Mapping[str, Any], moment_ms: in
 
 
 def throughput_per_day(world: AgileWorld, as_of: date) -> dict[str, float]:
-    """Story points per day of each Jira project's issues resolved in the 42 days through ``as_of``."""
+    """Story points per day of each Jira project's issues that first entered status category done
+    (from the status changelog, not the resolution) in the 42 days through ``as_of``."""
     first = as_of - timedelta(days=THROUGHPUT_DAYS - 1)
     points: dict[str, float] = defaultdict(float)
     for issue in world.issues:
-        if issue["resolved_ms"] is None:
+        done_ms = first_done_ms(
+            issue["created_ms"],
+            issue["status_id"],
+            world.status_changes.get(issue["issue_id"], []),
+            world.status_category,
+        )
+        if done_ms is None:
             continue
-        day = datetime.fromtimestamp(issue["resolved_ms"] / 1000, tz=UTC).date()
+        day = datetime.fromtimestamp(done_ms / 1000, tz=UTC).date()
         if first <= day <= as_of:
             points[issue["project_key"]] += issue["points"] or 0.0
     return {key: value / THROUGHPUT_DAYS for key, value in points.items()}
@@ -286,12 +310,14 @@ def release_plan(world: AgileWorld, as_of: date) -> pd.DataFrame:
         project_key = world.projects.get(str(version.get("projectId")), UNKNOWN_JIRA_PROJECT)
         release_date = date.fromisoformat(version["releaseDate"]) if version.get("releaseDate") else None
         start_date = date.fromisoformat(version["startDate"]) if version.get("startDate") else None
-        released = is_released_as_of(version.get("released", False), release_date, as_of)
         archived = bool(version.get("archived", False))
         scope = [i for i in known if version_id in i["fix_version_ids"]]
         scope_points = sum(i["points"] or 0.0 for i in scope)
         done_scope = [i for i in scope if done[i["issue_id"]]]
         done_points = sum(i["points"] or 0.0 for i in done_scope)
+        released = is_released_as_of(
+            version.get("released", False), release_date, as_of, len(done_scope) == len(scope)
+        )
         is_open = not released and not archived
         throughput = pace.get(project_key, 0.0)
         rows.append(

@@ -7,6 +7,7 @@ from datetime import date
 from oracle.agile_oracle import (
     FOREVER_MS,
     agile_ms,
+    first_done_ms,
     is_released_as_of,
     membership_periods,
     quarter_start,
@@ -20,10 +21,33 @@ DAY = 86_400_000
 
 
 def test_a_release_shipped_after_the_as_of_date_was_still_open_then() -> None:
-    assert is_released_as_of(True, date(2026, 3, 18), AS_OF)
-    assert not is_released_as_of(True, date(2026, 3, 19), AS_OF)
-    assert is_released_as_of(True, None, AS_OF)
-    assert not is_released_as_of(False, date(2026, 1, 1), AS_OF)
+    assert is_released_as_of(True, date(2026, 3, 18), AS_OF, True)
+    assert not is_released_as_of(True, date(2026, 3, 19), AS_OF, True)
+    assert is_released_as_of(True, None, AS_OF, True)
+    assert not is_released_as_of(False, date(2026, 1, 1), AS_OF, True)
+
+
+def test_a_release_shipped_late_keeps_its_planned_date_but_was_open_while_its_scope_was_not_done() -> None:
+    # released now, planned for 2026-03-01 (Jira keeps that date), scope not all done on 2026-03-18
+    assert not is_released_as_of(True, date(2026, 3, 1), AS_OF, False)
+    assert not is_released_as_of(True, None, AS_OF, False)
+    # then open: 17 days late with 8 points left is at risk whatever the pace
+    assert release_risk(
+        is_open=True, release_date=date(2026, 3, 1), remaining_points=8.0, throughput_per_day=5.0, as_of=AS_OF
+    )
+
+
+def test_throughput_counts_the_first_entry_into_done_not_the_resolution() -> None:
+    category = {"1": "new", "2": "indeterminate", "3": "done", "4": "done"}
+    # to do -> in progress -> done at 300: done at 300
+    assert first_done_ms(100, "3", [(200, "1", "2"), (300, "2", "3")], category) == 300
+    # done at 300, reopened at 400, done again at 500: the first entry counts
+    assert first_done_ms(100, "3", [(300, "2", "3"), (400, "3", "2"), (500, "2", "4")], category) == 300
+    # never changed, created done: done since its creation; created open: never done
+    assert first_done_ms(100, "3", [], category) == 100
+    assert first_done_ms(100, "2", [], category) is None
+    # a done status held for no time (left at the same instant) is not an entry
+    assert first_done_ms(100, "2", [(300, "2", "3"), (300, "3", "2")], category) is None
 
 
 def test_release_risk_compares_remaining_points_with_the_pace_times_days_left() -> None:

@@ -23,48 +23,70 @@ release_scope as (
     group by 1
 ),
 
--- the team's recent throughput: story points of the Jira project's issues resolved in the 42 days
--- through the as-of date, per day (docs/kpis.md "Releases")
-throughput as (
+intervals as (
+    select * from {{ ref('int_jira_status_intervals') }}
+),
+
+-- when each issue first entered status category done, read from the changelog (done is the status
+-- category everywhere, not the resolution: a workflow may never set one)
+first_done as (
     select
-        jira_project_key,
-        sum(coalesce(story_points, 0)) / 42.0 as throughput_points_per_day
-    from issues
-    where resolved_date between {{ as_of_date() }} - 41 and {{ as_of_date() }}
+        issue_id,
+        min(valid_from) as first_done_at
+    from intervals
+    where status_category_key = 'done'
     group by 1
 ),
 
--- Jira keeps no history of the released flag, but a released version's release date is the day
--- it shipped: one released now whose date is after the as-of date had not shipped as of then
-as_of_releases as (
+-- the team's recent throughput: story points of the Jira project's issues that first entered
+-- status category done in the 42 days through the as-of date, per day (docs/kpis.md "Releases")
+throughput as (
     select
-        release_key,
-        version_id,
-        release_name,
-        jira_project_key,
-        start_date,
-        release_date,
-        is_archived,
-        is_released and coalesce(release_date <= {{ as_of_date() }}, true) as is_released
-    from releases
+        issues.jira_project_key,
+        sum(coalesce(issues.story_points, 0)) / 42.0 as throughput_points_per_day
+    from issues
+    inner join first_done
+        on issues.issue_id = first_done.issue_id
+    where cast(first_done.first_done_at as date) between {{ as_of_date() }} - 41 and {{ as_of_date() }}
+    group by 1
 ),
 
-planned as (
+-- released as of the as-of date: released now, its date on or before the as-of date (or none),
+-- and every scope issue done at the end of the as-of day. Jira keeps no history of the released
+-- flag and keeps the planned date when a version ships late, so a version released now whose
+-- scope was not all done as of then had not shipped yet: it is open as of then
+scoped as (
     select
-        releases.*,
+        releases.release_key,
+        releases.version_id,
+        releases.release_name,
+        releases.jira_project_key,
+        releases.start_date,
+        releases.release_date,
+        releases.is_archived,
         coalesce(release_scope.scope_issue_count, 0) as scope_issue_count,
         coalesce(release_scope.scope_points, 0) as scope_points,
         coalesce(release_scope.done_issue_count, 0) as done_issue_count,
         coalesce(release_scope.done_points, 0) as done_points,
         coalesce(throughput.throughput_points_per_day, 0) as throughput_points_per_day,
-        -- still to ship: neither released nor archived, with a date to ship by
-        not releases.is_released and not releases.is_archived as is_open
-    from as_of_releases as releases
+        releases.is_released
+        and coalesce(releases.release_date <= {{ as_of_date() }}, true)
+        and coalesce(release_scope.done_issue_count, 0) = coalesce(release_scope.scope_issue_count, 0)
+        as is_released
+    from releases
     left join release_scope
         on releases.release_key = release_scope.release_key
     left join throughput
         on releases.jira_project_key = throughput.jira_project_key
     where releases.version_id != '-1'
+),
+
+planned as (
+    select
+        *,
+        -- still to ship: neither released nor archived
+        not is_released and not is_archived as is_open
+    from scoped
 ),
 
 final as (
