@@ -111,7 +111,8 @@ def test_kanban_boards_are_not_asked_and_a_board_refusing_sprints_is_skipped(tmp
     ]
     with ScriptedServer(answers) as server:
         client = JiraClient(JiraConfig(server.url, "me@example.com", "token"))
-        sprints = [s for page in client.sprints([("7", "scrum"), ("8", "kanban"), ("6", "simple"), ("9", None)]) for s in page]
+        boards = [("7", "scrum"), ("8", "kanban"), ("6", "simple"), ("9", None)]
+        sprints = [s for page in client.sprints(boards) for s in page]
         seen = list(server.seen)
     assert [s["id"] for s in sprints] == [1, 2, 3]
     assert [s["originBoardId"] for s in sprints] == [7, 7, 6]

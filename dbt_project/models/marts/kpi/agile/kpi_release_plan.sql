@@ -69,10 +69,11 @@ scoped as (
         coalesce(release_scope.done_issue_count, 0) as done_issue_count,
         coalesce(release_scope.done_points, 0) as done_points,
         coalesce(throughput.throughput_points_per_day, 0) as throughput_points_per_day,
-        releases.is_released
-        and coalesce(releases.release_date <= {{ as_of_date() }}, true)
-        and coalesce(release_scope.done_issue_count, 0) = coalesce(release_scope.scope_issue_count, 0)
-        as is_released
+        (
+            releases.is_released
+            and coalesce(releases.release_date <= {{ as_of_date() }}, true)
+            and coalesce(release_scope.done_issue_count, 0) = coalesce(release_scope.scope_issue_count, 0)
+        ) as is_released
     from releases
     left join release_scope
         on releases.release_key = release_scope.release_key
