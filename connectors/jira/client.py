@@ -80,6 +80,8 @@ ISSUE_FIELDS: tuple[str, ...] = (
 )
 STORY_POINT_FIELD_NAMES = ("Story point estimate", "Story Points")
 SPRINT_FIELD_NAMES = ("Sprint",)
+# Jira Software's sprint field type: the Sprint field whatever its name (renamed or translated)
+SPRINT_FIELD_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 
 # Page size of the offset-paged lists read in full every run: /project/{id}/version and the Agile
 # API's /board and /board/{id}/sprint all serve at most 50 a page.
@@ -228,7 +230,8 @@ def build_issue_jql(updated_since: datetime | None, scope: str | None = None) ->
 
 
 def find_custom_fields(fields: Sequence[dict[str, Any]]) -> CustomFields:
-    """The story-points and sprint field ids of this site, matched by name (case-insensitive)."""
+    """The story-points and sprint field ids of this site: by name (case-insensitive), the sprint
+    field also by its schema type (``com.pyxis.greenhopper.jira:gh-sprint``)."""
     wanted_sp = {n.lower() for n in STORY_POINT_FIELD_NAMES}
     wanted_sprint = {n.lower() for n in SPRINT_FIELD_NAMES}
     story_points: list[str] = []
@@ -240,7 +243,7 @@ def find_custom_fields(fields: Sequence[dict[str, Any]]) -> CustomFields:
             continue
         if name in wanted_sp:
             story_points.append(str(field_id))
-        elif name in wanted_sprint:
+        elif name in wanted_sprint or (item.get("schema") or {}).get("custom") == SPRINT_FIELD_SCHEMA:
             sprint.append(str(field_id))
     return CustomFields(tuple(sorted(story_points)), tuple(sorted(sprint)))
 

@@ -106,6 +106,11 @@ def test_custom_fields_are_found_by_name() -> None:
     assert found.sprint == ("customfield_10020",)
 
 
+def test_a_renamed_sprint_field_is_found_by_its_type() -> None:
+    renamed = {"id": "customfield_7", "name": "Iteration", "schema": {"custom": "com.pyxis.greenhopper.jira:gh-sprint"}}
+    assert find_custom_fields([renamed]).sprint == ("customfield_7",)
+
+
 def test_token_loop_stops_on_is_last_missing_token_or_empty_page() -> None:
     pages = {None: ([1, 2], "a", False), "a": ([3], "b", True), "b": ([99], None, True)}
     assert list(paginate_tokens(lambda t: pages[t], max_pages=10, what="x")) == [[1, 2], [3]]

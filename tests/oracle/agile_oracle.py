@@ -10,9 +10,10 @@ and sprint histories) and was written from docs/kpis.md alone. It shares only sm
   → its Jira project × quarter rollup.
 
 The rules that decide a row are small pure functions the unit tests pin down on hand-made cases:
-``is_released_as_of``, ``first_done_ms``, ``release_risk``, ``membership_periods``, ``sprint_issue_state``,
-``sprint_window``. Every state is the one held *just before* the moment it is read at (a change at
-that very instant comes after it), as docs/kpis.md reads WIP.
+``is_released_as_of``, ``first_done_ms``, ``release_risk``, ``sprint_field_id``,
+``membership_periods``, ``sprint_issue_state``, ``sprint_window``. Every state is the one held
+*just before* the moment it is read at (a change at that very instant comes after it), as
+docs/kpis.md reads WIP.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from oracle.kpi_oracle import DONE, epoch_ms_of_day, is_missing, ratio, status_a
 
 STORY_POINT_FIELD_NAMES = ("Story point estimate", "Story Points")
 SPRINT_FIELD_NAME = "Sprint"
+SPRINT_FIELD_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 THROUGHPUT_DAYS = 42
 FOREVER_MS = 253_402_214_400_000  # 9999-12-31 00:00 UTC
 UNKNOWN_JIRA_PROJECT = "-1"
@@ -135,6 +137,15 @@ def sprint_window(
     return False, None, as_of_end_ms
 
 
+def sprint_field_id(fields: Sequence[Mapping[str, Any]]) -> str | None:
+    """The Sprint field: the one of Jira Software's sprint type (whatever it is called); by the name
+    "Sprint" only where no field has that type."""
+    by_type = [f["id"] for f in fields if (f.get("schema") or {}).get("custom") == SPRINT_FIELD_SCHEMA]
+    by_name = [f["id"] for f in fields if f.get("name") == SPRINT_FIELD_NAME]
+    found = by_type or by_name
+    return str(min(found)) if found else None
+
+
 def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -184,7 +195,7 @@ def load_agile_world(path: Path | str) -> AgileWorld:
     try:
         fields = json.loads(conn.execute("select body from jira_static where name = 'fields'").fetchone()[0])
         point_ids = [f["id"] for name in STORY_POINT_FIELD_NAMES for f in fields if f.get("name") == name]
-        sprint_field = next((f["id"] for f in fields if f.get("name") == SPRINT_FIELD_NAME), None)
+        sprint_field = sprint_field_id(fields)
         projects = {str(pid): key for pid, key in conn.execute("select id, key from jira_project")}
         versions = [json.loads(body) for (body,) in conn.execute("select body from jira_version order by id")]
         boards = {str(bid): json.loads(body) for bid, body in conn.execute("select id, body from jira_board")}
@@ -228,7 +239,7 @@ def load_agile_world(path: Path | str) -> AgileWorld:
                     status_changes[str(issue_id)].append(
                         (moment, str(item.get("from") or ""), str(item.get("to") or ""))
                     )
-                elif item.get("field") == SPRINT_FIELD_NAME or (sprint_field and item.get("fieldId") == sprint_field):
+                elif sprint_field and item.get("fieldId") == sprint_field:
                     sprint_changes[str(issue_id)].append((moment, _ids(item.get("from")), _ids(item.get("to"))))
     finally:
         conn.close()
@@ -315,9 +326,7 @@ def release_plan(world: AgileWorld, as_of: date) -> pd.DataFrame:
         scope_points = sum(i["points"] or 0.0 for i in scope)
         done_scope = [i for i in scope if done[i["issue_id"]]]
         done_points = sum(i["points"] or 0.0 for i in done_scope)
-        released = is_released_as_of(
-            version.get("released", False), release_date, as_of, len(done_scope) == len(scope)
-        )
+        released = is_released_as_of(version.get("released", False), release_date, as_of, len(done_scope) == len(scope))
         is_open = not released and not archived
         throughput = pace.get(project_key, 0.0)
         rows.append(

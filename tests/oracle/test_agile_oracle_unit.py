@@ -12,6 +12,7 @@ from oracle.agile_oracle import (
     membership_periods,
     quarter_start,
     release_risk,
+    sprint_field_id,
     sprint_issue_state,
     sprint_window,
 )
@@ -105,6 +106,23 @@ def test_a_sprint_is_judged_at_its_completion_or_at_the_end_of_the_as_of_day() -
     assert sprint_window("closed", 10, 500, 600, as_of_end) == (True, 600, 600)
     assert sprint_window("closed", 10, 500, None, as_of_end) == (True, 500, 500)  # no completion date
     assert sprint_window("closed", 10, 900, 1_200, as_of_end) == (False, None, 1_000)  # completed later
+    # closed with no completion and no end date: cannot be placed, not complete (False, not None)
+    assert sprint_window("closed", 10, None, None, as_of_end) == (False, None, 1_000)
+    # active or closed without a start date: left out
+    assert sprint_window("active", None, 500, None, as_of_end) is None
+    assert sprint_window("closed", None, 500, 600, as_of_end) is None
+
+
+def test_the_sprint_field_is_found_by_its_type_and_by_name_only_without_one() -> None:
+    text = {
+        "id": "customfield_5",
+        "name": "Sprint",
+        "schema": {"custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield"},
+    }
+    renamed = {"id": "customfield_7", "name": "Iteration", "schema": {"custom": "com.pyxis.greenhopper.jira:gh-sprint"}}
+    assert sprint_field_id([text, renamed]) == "customfield_7"
+    assert sprint_field_id([text]) == "customfield_5"
+    assert sprint_field_id([]) is None
 
 
 def test_dates_and_quarters() -> None:

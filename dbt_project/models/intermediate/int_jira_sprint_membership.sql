@@ -8,8 +8,13 @@ changelogs as (
     select * from {{ ref('stg_jira__issue_changelogs') }}
 ),
 
+-- the Sprint field: the one of Jira Software's sprint type, by name only where none has it
 fields as (
-    select min(case when field_name = 'Sprint' then field_id end) as sprint_field_id
+    select
+        coalesce(
+            min(case when schema_custom = 'com.pyxis.greenhopper.jira:gh-sprint' then field_id end),
+            min(case when field_name = 'Sprint' then field_id end)
+        ) as sprint_field_id
     from {{ ref('stg_jira__fields') }}
 ),
 
@@ -33,16 +38,20 @@ sprint_changes as (
         string_split(coalesce({{ json_text('$.to', 'items.item') }}, ''), ',') as to_sprint_ids
     from items
     cross join fields
-    where
-        {{ json_text('$.field', 'items.item') }} = 'Sprint'
-        or {{ json_text('$.fieldId', 'items.item') }} = fields.sprint_field_id
+    where {{ json_text('$.fieldId', 'items.item') }} = fields.sprint_field_id
 ),
 
 ordered_changes as (
     select
         *,
-        row_number() over (partition by issue_id order by changed_at, change_id) as change_number,
-        lead(changed_at) over (partition by issue_id order by changed_at, change_id) as next_changed_at
+        -- changes at one instant in the order Jira made them: ids are numbers ('10' after '9'),
+        -- compared as text only where one is not
+        row_number() over (
+            partition by issue_id order by changed_at, try_cast(change_id as bigint), change_id
+        ) as change_number,
+        lead(changed_at) over (
+            partition by issue_id order by changed_at, try_cast(change_id as bigint), change_id
+        ) as next_changed_at
     from sprint_changes
     -- changelogs of issues that are gone (deleted) are not memberships of anything
     where issue_id in (select issue_id from issues)

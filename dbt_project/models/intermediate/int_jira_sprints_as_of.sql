@@ -13,8 +13,12 @@ started as (
         board_id,
         started_at,
         ended_at,
-        sprint_state = 'closed'
-        and coalesce(completed_at, ended_at) < cast({{ as_of_date() }} + interval 1 day as timestamp) as is_complete,
+        -- a closed sprint without a completion or end date cannot be placed: not complete
+        coalesce(
+            sprint_state = 'closed'
+            and coalesce(completed_at, ended_at) < cast({{ as_of_date() }} + interval 1 day as timestamp),
+            false
+        ) as is_complete,
         coalesce(completed_at, ended_at) as closed_at
     from sprints
     where

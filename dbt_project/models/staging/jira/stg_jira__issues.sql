@@ -8,14 +8,19 @@ fields as (
     select * from {{ ref('stg_jira__fields') }}
 ),
 
--- Custom field ids differ per site: find story points and sprint by name (docs/contract.md §3.6).
+-- Custom field ids differ per site: find story points by name (docs/contract.md §3.6).
 -- Team-managed projects use "Story point estimate", company-managed ones "Story Points"; a site
--- may have both, so both are read and the first with a value wins.
+-- may have both, so both are read and the first with a value wins. The Sprint field is the one of
+-- Jira Software's sprint type (a name can be renamed or translated); by name only on a site where
+-- no field has that type.
 custom_fields as (
     select
         min(case when field_name = 'Story point estimate' then field_id end) as story_point_estimate_field_id,
         min(case when field_name = 'Story Points' then field_id end) as story_points_field_id,
-        min(case when field_name = 'Sprint' then field_id end) as sprint_field_id
+        coalesce(
+            min(case when schema_custom = 'com.pyxis.greenhopper.jira:gh-sprint' then field_id end),
+            min(case when field_name = 'Sprint' then field_id end)
+        ) as sprint_field_id
     from fields
 ),
 
