@@ -44,14 +44,9 @@ sprint_changes as (
 ordered_changes as (
     select
         *,
-        -- changes at one instant in the order Jira made them: ids are numbers ('10' after '9'),
-        -- compared as text only where one is not
-        row_number() over (
-            partition by issue_id order by changed_at, try_cast(change_id as bigint), change_id
-        ) as change_number,
-        lead(changed_at) over (
-            partition by issue_id order by changed_at, try_cast(change_id as bigint), change_id
-        ) as next_changed_at
+        -- changes at one instant in the order Jira made them (macros/changelog_order.sql)
+        row_number() over (partition by issue_id order by {{ changelog_order() }}) as change_number,
+        lead(changed_at) over (partition by issue_id order by {{ changelog_order() }}) as next_changed_at
     from sprint_changes
     -- changelogs of issues that are gone (deleted) are not memberships of anything
     where issue_id in (select issue_id from issues)
