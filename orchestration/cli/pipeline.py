@@ -43,9 +43,10 @@ def run_pipeline(settings: Settings, *, full: bool, command: str, wait: bool = F
             failed = [o for o in check_sources(configured_sources(settings)) if not o.ok]
             for outcome in failed:
                 print(f"pwh: {outcome.source} cannot be read: {outcome.detail}", file=err, flush=True)
-            # The next line comes once Dagster has loaded the definitions and started the first step.
-            checked = f"  sources checked in {time.monotonic() - asked:.1f} s; loading the pipeline"
-            print(checked, file=out, flush=True)
+            if not any(outcome.local for outcome in failed):
+                # The next line comes once Dagster has loaded the definitions and started a step.
+                checked = f"  sources checked in {time.monotonic() - asked:.1f} s; loading the pipeline"
+                print(checked, file=out, flush=True)
         if any(outcome.local for outcome in failed):
             # A setting on this machine (the drop folder) to fix: like an unwritable PWH_HOME, the
             # night does not start: nothing is synced, recorded or published. A source that fails is a

@@ -57,10 +57,11 @@ def _build(
     run = run_identity(context)
     step = context.op_def.name
     stamps = BuildStamps(warehouse.paths.build_stamps)
-    inputs = build_inputs(warehouse.dbt_environment(), warehouse.paths.raw)
-    whole = not context.is_subset
+    stamped = skip_when_unchanged and not context.is_subset
+    # The digest reads every project file and lists the landing: only for a step that may skip.
+    inputs = build_inputs(warehouse.dbt_environment(), warehouse.paths.raw) if stamped else ""
     forced = context.run.tags.get(SYNC_MODE_TAG) == "full"
-    stamp = stamps.matching(step, inputs) if skip_when_unchanged and whole and not forced else None
+    stamp = stamps.matching(step, inputs) if stamped and not forced else None
     if stamp is not None and warehouse.paths.build_db.exists():
         replayed = _replay(context, stamp)
         if replayed is not None:
@@ -94,7 +95,7 @@ def _build(
             # the one transient cause, is already waited for by dbt-duckdb (profiles.yml retries).
             allow_retries=False,
         )
-    if skip_when_unchanged and whole:
+    if stamped:
         stamps.record(step, inputs, run.run_id, outputs, outcomes)
 
 
