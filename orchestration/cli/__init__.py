@@ -25,6 +25,7 @@ too stays in orchestration/: settings.py, runner.py, lifecycle.py and scenarios.
 from __future__ import annotations
 
 import argparse
+import multiprocessing.util
 import os
 import signal
 import subprocess
@@ -77,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         sys.stdout.flush()
+        # os._exit skips the interpreter's exit hooks, among them the one that unlinks the named
+        # semaphores dbt's adapters create (a "spawn" multiprocessing lock): run those hooks first,
+        # or Python's resource tracker reports them as leaked on the terminal after our line.
+        multiprocessing.util._run_finalizers(0)
         # Exit now: a step thread still winding down must not print Dagster's log lines on the
         # terminal after the one line that says what happened (the run is canceled already).
         os._exit(128 + exc.signum)
