@@ -104,6 +104,32 @@ class EntityResult:
             "failure": self.failure,
         }
 
+    @classmethod
+    def combined(cls, source: str, entity: str, parts: Sequence[EntityResult]) -> EntityResult:
+        """One entity synced from several instances of a source (Jira sites) as one result: the
+        counts add up, the watermark is the oldest (the instance furthest behind), and each
+        warning and failure names the instance it came from."""
+        marks = [part.watermark for part in parts if part.watermark is not None]
+
+        def named(part: EntityResult) -> str:
+            return f"{part.source}: " if len(parts) > 1 else ""
+
+        return cls(
+            source,
+            entity,
+            records=sum(part.records for part in parts),
+            tombstones=sum(part.tombstones for part in parts),
+            pages=sum(part.pages for part in parts),
+            requests=sum(part.requests for part in parts),
+            retries=sum(part.retries for part in parts),
+            watermark=min(marks) if marks else None,
+            rejects=sum(part.rejects for part in parts),
+            files=sum(part.files for part in parts),
+            skipped_unchanged=sum(part.skipped_unchanged for part in parts),
+            warnings=[f"{named(part)}{warning}" for part in parts for warning in part.warnings],
+            failure="; ".join(f"{named(part)}{part.failure}" for part in parts if part.failure),
+        )
+
 
 # --- landing with skip-if-landed ------------------------------------------------------------
 

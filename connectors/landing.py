@@ -126,6 +126,12 @@ class RawLanding:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
+    def instances(self, source: str) -> list[str]:
+        """The folders of a source's instances: ``source`` itself (the first, always listed), then
+        ``source.<name>`` for each further instance that has landed (a Jira site of JIRA_SITES)."""
+        further = sorted(path.name for path in self.root.glob(f"{source}.*") if path.is_dir())
+        return [source, *further]
+
     def entity_dir(self, source: str, entity: str) -> Path:
         return self.root / source / entity
 

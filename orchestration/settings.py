@@ -20,7 +20,8 @@ Where a setting goes from here (docs/architecture.md decision 4):
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -92,14 +93,40 @@ class WarehousePaths:
         return self.home / "dagster"
 
 
+# A further Jira site's name (JIRA_SITES): it names the site's variables and its landing folder.
+SITE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+
+
 @dataclass(frozen=True)
 class JiraSettings:
-    """JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE."""
+    """One Jira site: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE,
+    JIRA_STORY_POINTS_FIELD and JIRA_SPRINT_FIELD; a further site named in JIRA_SITES reads the
+    same names with its own after JIRA_ (JIRA_ACME_URL, …)."""
 
     url: str | None = None
     email: str | None = None
     api_token: str | None = field(default=None, repr=False)
     jql_scope: str | None = None
+    # the custom fields holding story points and the sprint, when finding them by name is wrong
+    story_points_field: str | None = None
+    sprint_field: str | None = None
+    # "" for the site of JIRA_URL; a further site's name from JIRA_SITES
+    site: str = ""
+
+    @property
+    def source_instance(self) -> str:
+        """The site's landing folder under raw/ and the `source_instance` of its rows: `jira`,
+        or `jira.<site>` (dbt_project/macros/jira_site.sql qualifies its ids with the name)."""
+        return f"jira.{self.site}" if self.site else "jira"
+
+    def variable(self, name: str) -> str:
+        """The environment variable of one setting of this site: JIRA_URL, or JIRA_ACME_URL."""
+        return f"JIRA_{self.site.upper()}_{name}" if self.site else f"JIRA_{name}"
+
+    def custom_fields(self) -> dict[str, str]:
+        """The custom fields this site's configuration names, by the role dbt reads them as."""
+        named = {"story_points": self.story_points_field, "sprint": self.sprint_field}
+        return {role: field_id for role, field_id in named.items() if field_id}
 
 
 @dataclass(frozen=True)
@@ -120,6 +147,8 @@ class Settings:
     as_of: date | None
     reporting_currency: str = "USD"
     jira: JiraSettings = JiraSettings()
+    # further Jira sites (JIRA_SITES), each with its own variables
+    jira_sites: tuple[JiraSettings, ...] = ()
     servicenow: ServiceNowSettings = ServiceNowSettings()
     finance_export_dir: Path | None = None
     ca_bundle: str | None = None
@@ -150,12 +179,8 @@ class Settings:
             home=Path(text("PWH_HOME") or "warehouse").expanduser().resolve(),
             as_of=as_of or parse_as_of(text("PWH_AS_OF")),
             reporting_currency=parse_currency(text("PWH_REPORTING_CURRENCY")),
-            jira=JiraSettings(
-                url=_url(text("JIRA_URL")),
-                email=text("JIRA_EMAIL"),
-                api_token=text(JIRA_API_TOKEN),
-                jql_scope=text("JIRA_JQL_SCOPE"),
-            ),
+            jira=jira_site_settings(text, ""),
+            jira_sites=tuple(jira_site_settings(text, name, required=True) for name in site_names(text("JIRA_SITES"))),
             servicenow=ServiceNowSettings(
                 url=_url(text("SERVICENOW_URL")),
                 user=text("SERVICENOW_USER"),
@@ -179,8 +204,22 @@ class Settings:
         return replace(self, jira=jira, servicenow=servicenow, finance_export_dir=finance_export_dir)
 
     def jira_config(self):  # noqa: ANN201 (JiraConfig | NotConfigured)
+        """The site of JIRA_URL."""
         j = self.jira
         return jira_config(j.url, j.email, j.api_token, j.jql_scope, self.ca_bundle)
+
+    @property
+    def all_jira_sites(self) -> tuple[JiraSettings, ...]:
+        """Every Jira site: the one of JIRA_URL (when set, or when it is the only one), then JIRA_SITES'."""
+        first = (self.jira,) if self.jira.url or not self.jira_sites else ()
+        return (*first, *self.jira_sites)
+
+    def jira_site_configs(self):  # noqa: ANN201 (list[tuple[JiraSettings, JiraConfig | NotConfigured]])
+        """Each Jira site with how to reach it (or, for the site of JIRA_URL, what is missing)."""
+        return [
+            (site, jira_config(site.url, site.email, site.api_token, site.jql_scope, self.ca_bundle))
+            for site in self.all_jira_sites
+        ]
 
     def servicenow_config(self):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
         s = self.servicenow
@@ -201,6 +240,10 @@ class Settings:
             "JIRA_EMAIL": self.jira.email,
             JIRA_API_TOKEN: self.jira.api_token,
             "JIRA_JQL_SCOPE": self.jira.jql_scope,
+            "JIRA_STORY_POINTS_FIELD": self.jira.story_points_field,
+            "JIRA_SPRINT_FIELD": self.jira.sprint_field,
+            "JIRA_SITES": ",".join(site.site for site in self.jira_sites) or None,
+            **{name: value for site in self.jira_sites for name, value in site_environment(site).items()},
             "SERVICENOW_URL": self.servicenow.url,
             "SERVICENOW_USER": self.servicenow.user,
             SERVICENOW_PASSWORD: self.servicenow.password,
@@ -213,6 +256,58 @@ class Settings:
             "PWH_SCENARIO_DIR": str(self.scenario_dir) if self.scenario_dir else None,
         }
         return {name: value for name, value in values.items() if value is not None}
+
+
+def site_names(text: str | None) -> list[str]:
+    """JIRA_SITES: further Jira sites' names, separated by commas or spaces (`acme, globex`)."""
+    names = [name.strip().lower() for name in re.split(r"[,\s]+", text or "") if name.strip()]
+    for name in names:
+        if not SITE_NAME.match(name):
+            raise ConfigError(
+                f"JIRA_SITES names {name!r}: a site name is a letter, then letters, digits or _ "
+                "(up to 30), as in JIRA_SITES=acme,globex"
+            )
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"JIRA_SITES names {', '.join(duplicates)} more than once")
+    return names
+
+
+def jira_site_settings(text: Callable[[str], str | None], site: str, *, required: bool = False) -> JiraSettings:
+    """One Jira site's settings from its variables; a site JIRA_SITES names must have all three
+    of URL, EMAIL and API_TOKEN (it was asked for, so a missing one is a mistake, not a skip)."""
+    names = JiraSettings(site=site)
+    settings = JiraSettings(
+        url=_url(text(names.variable("URL"))),
+        email=text(names.variable("EMAIL")),
+        api_token=text(names.variable("API_TOKEN")),
+        jql_scope=text(names.variable("JQL_SCOPE")),
+        story_points_field=text(names.variable("STORY_POINTS_FIELD")),
+        sprint_field=text(names.variable("SPRINT_FIELD")),
+        site=site,
+    )
+    if required:
+        values = {
+            names.variable("URL"): settings.url,
+            names.variable("EMAIL"): settings.email,
+            names.variable("API_TOKEN"): settings.api_token,
+        }
+        missing = _missing(values)
+        if missing:
+            raise ConfigError(f"JIRA_SITES names {site!r}, but {', '.join(missing)} is not set")
+    return settings
+
+
+def site_environment(site: JiraSettings) -> dict[str, str | None]:
+    """A further site's variables, for a child process that reads them again."""
+    return {
+        site.variable("URL"): site.url,
+        site.variable("EMAIL"): site.email,
+        site.variable("API_TOKEN"): site.api_token,
+        site.variable("JQL_SCOPE"): site.jql_scope,
+        site.variable("STORY_POINTS_FIELD"): site.story_points_field,
+        site.variable("SPRINT_FIELD"): site.sprint_field,
+    }
 
 
 def today() -> date:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,10 +38,10 @@ from connectors.engine import (
     _vanished,
 )
 from connectors.http import RequestStats, SourceError
-from connectors.jira.client import JiraClient, parse_jira_datetime
+from connectors.jira.client import JiraClient, JiraConfig, jira_client, parse_jira_datetime
 from connectors.landing import DEFAULT_BATCH_ROWS, LandedVersions, RawLanding, RawRecord
 
-__all__ = ["JIRA_ENTITIES", "JIRA_OVERLAP", "sync_jira"]
+__all__ = ["JIRA_ENTITIES", "JIRA_OVERLAP", "sync_jira", "sync_jira_sites"]
 
 JIRA_ENTITIES: tuple[str, ...] = (
     "projects",
@@ -159,8 +159,13 @@ def sync_jira(
     progress: Progress | None = None,
     overlap: timedelta = JIRA_OVERLAP,
     run_id: str | None = None,
+    source: str = "jira",
 ) -> list[EntityResult]:
-    """Sync Jira entities into ``landing/jira/<entity>``; returns one result per entity synced.
+    """Sync Jira entities into ``landing/<source>/<entity>``; returns one result per entity synced.
+
+    ``source`` is the landing folder of this site: ``jira`` for the site of JIRA_URL, ``jira.<site>``
+    for each further site (orchestration/settings.py `JiraSettings.source_instance`), so every site
+    keeps its own change log, cursors and tombstones.
 
     ``issue_changelogs`` are fetched for the issues that land in the same run: they ride with
     ``issues`` even when not selected (their result is then not returned), and selecting
@@ -169,14 +174,15 @@ def sync_jira(
     """
     selected = _selected(entities, JIRA_ENTITIES, "Jira entities")
     locked = set(selected) | ({"issue_changelogs"} if "issues" in selected else set())  # they ride along
-    with _logged(landing, "jira", selected, run_id) as results:
-        with landing.lock("jira", sorted(locked)):
-            _start(landing, "jira", JIRA_ENTITIES, locked)
+    with _logged(landing, source, selected, run_id) as results:
+        with landing.lock(source, sorted(locked)):
+            _start(landing, source, JIRA_ENTITIES, locked)
             _sync_jira_locked(
                 client,
                 landing,
                 selected,
                 results,
+                source=source,
                 full=full,
                 batch_rows=batch_rows,
                 progress=progress,
@@ -186,12 +192,40 @@ def sync_jira(
         return results
 
 
+def sync_jira_sites(
+    sites: Sequence[tuple[str, JiraConfig]],
+    landing: RawLanding,
+    *,
+    entities: Sequence[str] | None = None,
+    **options: Any,
+) -> list[EntityResult]:
+    """Sync several Jira sites, each ``(landing folder, config)`` into its own folder
+    (`sync_jira`'s ``source``), in turn; one result per entity for all of them together.
+
+    A site that fails does not keep the others from syncing: the first failure is raised once
+    every site had its turn (each site's outcome is in the sync log under its own folder name).
+    """
+    parts: list[EntityResult] = []
+    failures: list[Exception] = []
+    for source, config in sites:
+        try:
+            with closing(jira_client(config)) as client:
+                parts.extend(sync_jira(client, landing, entities=entities, source=source, **options))
+        except Exception as exc:  # noqa: BLE001 (raised below, after the other sites)
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+    names = list(dict.fromkeys(part.entity for part in parts))
+    return [EntityResult.combined("jira", name, [p for p in parts if p.entity == name]) for name in names]
+
+
 def _sync_jira_locked(
     client: JiraClient,
     landing: RawLanding,
     selected: list[str],
     results: list[EntityResult],
     *,
+    source: str,
     full: bool,
     batch_rows: int,
     progress: Progress | None,
@@ -214,9 +248,9 @@ def _sync_jira_locked(
     # landing once the owners' own snapshot (when selected) has landed, so both come first.
     snapshot_sources.update(
         {
-            "versions": (lambda: client.versions(_live_project_ids(landing)), "id"),
+            "versions": (lambda: client.versions(_live_project_ids(landing, source)), "id"),
             "boards": (client.boards, "id"),
-            "sprints": (lambda: client.sprints(_live_boards(landing)), "id"),
+            "sprints": (lambda: client.sprints(_live_boards(landing, source)), "id"),
         }
     )
     counts.update({"versions": lambda: client.version_total, "boards": lambda: client.board_total})
@@ -228,7 +262,7 @@ def _sync_jira_locked(
         method, key_field = snapshot_sources[entity]
         result = _sync_snapshot(
             landing,
-            "jira",
+            source,
             entity,
             method(),
             key_field,
@@ -248,6 +282,7 @@ def _sync_jira_locked(
         issue_results = _sync_issues(
             client,
             landing,
+            source=source,
             full=full,
             mode=mode,
             batch_rows=batch_rows,
@@ -259,7 +294,7 @@ def _sync_jira_locked(
     elif "issue_changelogs" in selected:
         results.append(
             EntityResult(
-                "jira",
+                source,
                 "issue_changelogs",
                 warnings=["issue_changelogs are fetched for the issues landed in the same run; select issues too"],
             )
@@ -268,7 +303,14 @@ def _sync_jira_locked(
     if "worklogs" in selected:
         results.append(
             _sync_worklogs(
-                client, landing, full=full, mode=mode, batch_rows=batch_rows, progress=progress, overlap=overlap
+                client,
+                landing,
+                source=source,
+                full=full,
+                mode=mode,
+                batch_rows=batch_rows,
+                progress=progress,
+                overlap=overlap,
             )
         )
     for result in results:
@@ -278,17 +320,17 @@ def _sync_jira_locked(
             result.watermark = _newest_trusted_update(landing, result)
 
 
-def _live_project_ids(landing: RawLanding) -> list[str]:
+def _live_project_ids(landing: RawLanding, source: str) -> list[str]:
     """Ids of the Jira projects live in the landing, in numeric order (whose versions to read)."""
-    return sorted(landing.live_keys("jira", "projects"), key=_numeric_first)
+    return sorted(landing.live_keys(source, "projects"), key=_numeric_first)
 
 
-def _live_boards(landing: RawLanding) -> list[tuple[str, str | None]]:
+def _live_boards(landing: RawLanding, source: str) -> list[tuple[str, str | None]]:
     """(id, type) of the boards live in the landing, in numeric order (whose sprints to read)."""
-    latest = landing.latest_versions("jira", "boards", with_batch=True)
+    latest = landing.latest_versions(source, "boards", with_batch=True)
     live = latest.filter(pc.invert(latest.column("is_deleted")))
     wanted = dict(zip(live.column("natural_key").to_pylist(), live.column("batch_id").to_pylist(), strict=True))
-    table = landing.read("jira", "boards", columns=["natural_key", "batch_id", "record"])
+    table = landing.read(source, "boards", columns=["natural_key", "batch_id", "record"])
     kinds: dict[str, str | None] = {}
     for key, batch, text in zip(
         table.column("natural_key").to_pylist(),
@@ -310,6 +352,7 @@ def _sync_issues(
     client: JiraClient,
     landing: RawLanding,
     *,
+    source: str,
     full: bool,
     mode: str,
     batch_rows: int,
@@ -317,23 +360,23 @@ def _sync_issues(
     overlap: timedelta,
     with_changelogs: bool,
 ) -> list[EntityResult]:
-    issues_result = EntityResult("jira", "issues")
-    changelog_result = EntityResult("jira", "issue_changelogs")
+    issues_result = EntityResult(source, "issues")
+    changelog_result = EntityResult(source, "issue_changelogs")
     since = None if full else _cursor(landing, issues_result, overlap)
-    issue_versions = LandedVersions.load(landing, "jira", "issues", since=since)
+    issue_versions = LandedVersions.load(landing, source, "issues", since=since)
     # Changelogs of a changed issue include its old histories, of any age: check them against
     # every landed history, not just a recent window.
-    changelog_versions = LandedVersions.load(landing, "jira", "issue_changelogs") if with_changelogs else None
+    changelog_versions = LandedVersions.load(landing, source, "issue_changelogs") if with_changelogs else None
     issue_meter = _Meter(client.http.stats)
     changelog_stats = RequestStats()
     pages_before = client.pages
 
     with ExitStack() as stack:
-        issue_writer = stack.enter_context(landing.writer("jira", "issues", sync_mode=mode, batch_rows=batch_rows))
+        issue_writer = stack.enter_context(landing.writer(source, "issues", sync_mode=mode, batch_rows=batch_rows))
         changelog_lander: _Lander | None = None
         if with_changelogs and changelog_versions is not None:
             changelog_writer = stack.enter_context(
-                landing.writer("jira", "issue_changelogs", sync_mode=mode, batch_rows=batch_rows)
+                landing.writer(source, "issue_changelogs", sync_mode=mode, batch_rows=batch_rows)
             )
             changelog_lander = _Lander(
                 changelog_writer,
@@ -394,7 +437,7 @@ def _sync_issues(
             if changelog_lander is not None and gone:
                 # Changelogs were re-read only for issues that changed, so they cannot be
                 # anti-joined wholesale: tombstone the live histories of the vanished issues.
-                changelog_lander.add(_changelogs_of(landing, {r.natural_key for r in gone}))
+                changelog_lander.add(_changelogs_of(landing, source, {r.natural_key for r in gone}))
                 changelog_lander.flush()
             issue_writer.add_all(gone)
             issue_writer.flush()
@@ -417,13 +460,13 @@ def _sync_issues(
     return results
 
 
-def _changelogs_of(landing: RawLanding, issue_ids: set[str]) -> list[RawRecord]:
+def _changelogs_of(landing: RawLanding, source: str, issue_ids: set[str]) -> list[RawRecord]:
     """Tombstones for live change histories that belong to the given (vanished) issues."""
-    latest = landing.latest_versions("jira", "issue_changelogs")
+    latest = landing.latest_versions(source, "issue_changelogs")
     live = latest.filter(pc.invert(latest.column("is_deleted")))
     if live.num_rows == 0:
         return []
-    table = landing.read("jira", "issue_changelogs", columns=["natural_key", "record"])
+    table = landing.read(source, "issue_changelogs", columns=["natural_key", "record"])
     table = table.filter(pc.invert(pc.is_null(table.column("record"))))
     # Landed JSON is canonical (sorted keys, no spaces), so the issue id is a plain match.
     owner = pc.struct_field(pc.extract_regex(table.column("record"), r'"issueId":"(?P<id>[^"]*)"'), "id")
@@ -442,19 +485,20 @@ def _sync_worklogs(
     client: JiraClient,
     landing: RawLanding,
     *,
+    source: str,
     full: bool,
     mode: str,
     batch_rows: int,
     progress: Progress | None,
     overlap: timedelta,
 ) -> EntityResult:
-    result = EntityResult("jira", "worklogs")
+    result = EntityResult(source, "worklogs")
     meter = _Meter(client.http.stats)
     pages_before = client.pages
     warnings_before = len(client.worklog_warnings)
     since = None if full else _cursor(landing, result, overlap)
-    versions = LandedVersions.load(landing, "jira", "worklogs", since=since)
-    with landing.writer("jira", "worklogs", sync_mode=mode, batch_rows=batch_rows) as writer:
+    versions = LandedVersions.load(landing, source, "worklogs", since=since)
+    with landing.writer(source, "worklogs", sync_mode=mode, batch_rows=batch_rows) as writer:
         lander = _Lander(
             writer,
             versions,

@@ -1,7 +1,8 @@
 {#- The current state of every record in a raw change log.
 
     The landing appends every version it fetched (re-fetches included) and a tombstone when a
-    full sync no longer finds a key. The current version of a key is the one with the greatest
+    full sync no longer finds a key. A key is a key within one source instance (one raw folder:
+    two Jira sites may both have issue 10001, macros/jira_site.sql). The current version of a key is the one with the greatest
     (source_updated_at, loaded_at, batch_id); a version without a source time sorts oldest. The
     rule is the landing's (connectors.landing.CURRENT_VERSION_ORDER), written here in SQL;
     tests/warehouse/test_current_version_rule.py proves the two agree. When that winner is a tombstone the record is gone,
@@ -13,7 +14,7 @@
         select
             *,
             row_number() over (
-                partition by natural_key
+                partition by source_instance, natural_key
                 order by source_updated_at desc nulls last, loaded_at desc, batch_id desc
             ) as version_rank
         from {{ relation }}
@@ -31,7 +32,7 @@
         select
             *,
             row_number() over (
-                partition by natural_key, source_updated_at
+                partition by source_instance, natural_key, source_updated_at
                 order by loaded_at desc, batch_id desc
             ) as copy_rank
         from {{ relation }}

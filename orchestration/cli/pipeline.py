@@ -91,7 +91,7 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
     from orchestration.cli.progress import ProgressPrinter
     from orchestration.cli.report import print_headline
     from orchestration.defs.automation.jobs import publish_tags, sync_tags
-    from orchestration.defs.resources import run_config, source_resources
+    from orchestration.defs.resources import dbt_environment, run_config, source_resources
     from orchestration.defs.transform.project import prepare_manifest
     from orchestration.runner import interrupts_raise, run_job
 
@@ -107,7 +107,7 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
         printer = ProgressPrinter(out)
         if failed:
             # Already said on the terminal; now put it on record for BI.
-            run_id = record_failures(paths.raw, failed, started)
+            run_id = record_failures(paths.raw, failed, started, configured_sources(settings))
             print(f"  recording the failed run {run_id} in the data-quality marts", file=out, flush=True)
             publish = run_job(
                 PUBLISH_JOB,
@@ -120,7 +120,7 @@ def _night(settings: Settings, instance, *, full: bool, failed: list, started: d
             nightly = None
         else:
             # Parse with the environment the dbt steps will have, so every dbt step can reuse the parse.
-            prepare_manifest(warehouse.dbt_environment())
+            prepare_manifest(dbt_environment(warehouse, resources["jira"]))
             nightly = run_job(
                 NIGHTLY_JOB, instance, tags=sync_tags(full), run_config=sync_config, env=env, on_event=printer
             )
@@ -159,11 +159,15 @@ def configured_sources(settings: Settings):  # noqa: ANN201 (list[SourceSetting]
     from orchestration.cli.preflight import SourceSetting
     from orchestration.settings import NotConfigured
 
-    out = []
-    for name, config in (
-        ("Jira", settings.jira_config()),
-        ("ServiceNow", settings.servicenow_config()),
-        ("Finance exports", settings.finance_config()),
-    ):
-        out.append(SourceSetting(name, config, not isinstance(config, NotConfigured)))
-    return out
+    sources = [
+        *(
+            (f"Jira {site.site}" if site.site else "Jira", "Jira", site.source_instance, config)
+            for site, config in settings.jira_site_configs()
+        ),
+        ("ServiceNow", "ServiceNow", "servicenow", settings.servicenow_config()),
+        ("Finance exports", "Finance exports", "finance", settings.finance_config()),
+    ]
+    return [
+        SourceSetting(name, config, not isinstance(config, NotConfigured), kind, landing)
+        for name, kind, landing, config in sources
+    ]

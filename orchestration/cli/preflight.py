@@ -13,7 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -33,21 +33,26 @@ from orchestration.settings import ConfigError, NotConfigured, WarehousePaths
 
 # Below this much free space a night may fail half-way through writing Parquet or DuckDB.
 MIN_FREE_BYTES = 1 << 30
-# The sync log's name for each source, and the entities a failed preflight fails.
+# The entities a failed preflight fails, by the kind of source.
 SOURCE_ENTITIES = {
-    "Jira": ("jira", JIRA_ENTITIES),
-    "ServiceNow": ("servicenow", SERVICENOW_TABLES),
-    "Finance exports": ("finance", FINANCE_ENTITIES),
+    "Jira": JIRA_ENTITIES,
+    "ServiceNow": SERVICENOW_TABLES,
+    "Finance exports": FINANCE_ENTITIES,
 }
 
 
 @dataclass(frozen=True)
 class SourceSetting:
-    """A source as configured: its config, or what is missing (settings.NotConfigured)."""
+    """A source as configured: its config, or what is missing (settings.NotConfigured).
+
+    ``name`` is what the table shows (`Jira`, or `Jira acme` for a further site), ``kind`` which
+    checks it gets, ``landing`` its folder under raw/ and its name in the sync log."""
 
     name: str
     config: object
     configured: bool
+    kind: str
+    landing: str
 
 
 def check_home(paths: WarehousePaths) -> CheckOutcome:
@@ -92,10 +97,11 @@ def check_sources(settings: Sequence[SourceSetting]) -> list[CheckOutcome]:
                     source.name, "configured", True, f"not configured (set {', '.join(config.missing)}): skipped"
                 )
             )
-        elif source.name == "Jira":
+        elif source.kind == "Jira":
             with closing(jira_client(config, policy=PREFLIGHT_POLICY)) as client:  # type: ignore[arg-type]
-                outcomes.extend(check_jira(client))
-        elif source.name == "ServiceNow":
+                # each site's rows say which site they are about
+                outcomes.extend(replace(outcome, source=source.name) for outcome in check_jira(client))
+        elif source.kind == "ServiceNow":
             with closing(servicenow_client(config, policy=PREFLIGHT_POLICY)) as client:  # type: ignore[arg-type]
                 outcomes.extend(check_servicenow(client))
         else:
@@ -103,16 +109,19 @@ def check_sources(settings: Sequence[SourceSetting]) -> list[CheckOutcome]:
     return outcomes
 
 
-def record_failures(raw_root: Path, outcomes: Iterable[CheckOutcome], started: datetime) -> str:
+def record_failures(
+    raw_root: Path, outcomes: Iterable[CheckOutcome], started: datetime, sources: Sequence[SourceSetting]
+) -> str:
     """Log every entity of each source that failed its preflight as a failed sync attempt under
     a new run id, which is returned (the run that never got past the preflight)."""
     run_id = f"preflight-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    failed = {o.source: o.detail for o in outcomes if not o.ok and o.source in SOURCE_ENTITIES}
+    by_name = {source.name: source for source in sources}
+    failed = {o.source: o.detail for o in outcomes if not o.ok and o.source in by_name}
     finished = datetime.now(UTC)
     SyncLog(raw_root).append(
-        SyncAttempt(run_id, SOURCE_ENTITIES[name][0], entity, started, finished, "failed", detail=reason)
+        SyncAttempt(run_id, by_name[name].landing, entity, started, finished, "failed", detail=reason)
         for name, reason in failed.items()
-        for entity in SOURCE_ENTITIES[name][1]
+        for entity in SOURCE_ENTITIES[by_name[name].kind]
     )
     return run_id
 

@@ -8,6 +8,7 @@ value in the process that runs the step. A source whose settings are missing is 
 configured, and its assets skip with a warning naming what to set.
 """
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,11 +26,11 @@ from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE, dbt_project
 from orchestration.settings import (
     JIRA_API_TOKEN,
     SERVICENOW_PASSWORD,
+    JiraSettings,
     NotConfigured,
     Settings,
     WarehousePaths,
     finance_config,
-    jira_config,
     parse_as_of,
     parse_currency,
     servicenow_config,
@@ -80,8 +81,26 @@ class WarehouseResource(dg.ConfigurableResource):
         return {**run_config_of(self), "as_of": as_of.isoformat() if as_of else None}
 
 
+class JiraSite(dg.Config):
+    """A further Jira site, named in JIRA_SITES, with its own JIRA_<SITE>_… variables."""
+
+    name: str = Field(description="the site's name in JIRA_SITES; its rows' source_instance is jira.<name>")
+    url: str = Field(description="JIRA_<SITE>_URL")
+    email: str = Field(description="JIRA_<SITE>_EMAIL")
+    api_token: str = Field(description="JIRA_<SITE>_API_TOKEN, as an environment variable")
+    jql_scope: str | None = Field(default=None, description="JIRA_<SITE>_JQL_SCOPE")
+    story_points_field: str | None = Field(default=None, description="JIRA_<SITE>_STORY_POINTS_FIELD")
+    sprint_field: str | None = Field(default=None, description="JIRA_<SITE>_SPRINT_FIELD")
+
+    def settings(self) -> JiraSettings:
+        return JiraSettings(
+            self.url, self.email, self.api_token, self.jql_scope, self.story_points_field, self.sprint_field, self.name
+        )
+
+
 class JiraResource(dg.ConfigurableResource):
-    """Jira Cloud: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN (an env var), optional JIRA_JQL_SCOPE."""
+    """Jira Cloud: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN (an env var), optional JIRA_JQL_SCOPE, and
+    the further sites JIRA_SITES names."""
 
     url: str | None = Field(default=None, description="JIRA_URL")
     email: str | None = Field(default=None, description="JIRA_EMAIL")
@@ -89,10 +108,40 @@ class JiraResource(dg.ConfigurableResource):
         default=None, description="JIRA_API_TOKEN, as an environment variable: {env: JIRA_API_TOKEN}"
     )
     jql_scope: str | None = Field(default=None, description="JIRA_JQL_SCOPE: JQL limiting the issues read")
+    story_points_field: str | None = Field(
+        default=None, description="JIRA_STORY_POINTS_FIELD: the story-points field, when not found by name"
+    )
+    sprint_field: str | None = Field(
+        default=None, description="JIRA_SPRINT_FIELD: the sprint field, when not found by its type"
+    )
+    sites: list[JiraSite] = Field(default_factory=list, description="JIRA_SITES: further Jira sites")
     ca_bundle: str | None = Field(default=None, description="PWH_CA_BUNDLE: CA bundle (PEM) of a private CA")
 
-    def config(self) -> JiraConfig | NotConfigured:
-        return jira_config(self.url, self.email, self.api_token, self.jql_scope, self.ca_bundle)
+    def site_settings(self) -> Settings:
+        """These fields as settings (only the Jira sites and the CA bundle are filled in)."""
+        first = JiraSettings(
+            self.url, self.email, self.api_token, self.jql_scope, self.story_points_field, self.sprint_field
+        )
+        return Settings(
+            home=Path(),
+            as_of=None,
+            jira=first,
+            jira_sites=tuple(site.settings() for site in self.sites),
+            ca_bundle=self.ca_bundle,
+        )
+
+    def config(self) -> list[tuple[str, JiraConfig]] | NotConfigured:
+        """Each site to sync as (its landing folder, how to reach it); the site of JIRA_URL not
+        configured while no further site is: not configured at all."""
+        sites = self.site_settings().jira_site_configs()
+        if len(sites) == 1 and isinstance(sites[0][1], NotConfigured):
+            return sites[0][1]
+        return [(site.source_instance, config) for site, config in sites]
+
+    def custom_fields(self) -> dict[str, dict[str, str]]:
+        """The custom fields each site's configuration names, by source_instance (stg_jira__fields)."""
+        sites = self.site_settings().all_jira_sites
+        return {site.source_instance: site.custom_fields() for site in sites if site.custom_fields()}
 
 
 class ServiceNowResource(dg.ConfigurableResource):
@@ -122,6 +171,17 @@ class FinanceDropResource(dg.ConfigurableResource):
         return finance_config(self.export_dir, self.settle_seconds)
 
 
+# The variable stg_jira__fields reads the configured custom fields from.
+JIRA_CUSTOM_FIELDS = "PWH_JIRA_CUSTOM_FIELDS"
+
+
+def dbt_environment(warehouse: WarehouseResource, jira: JiraResource) -> dict[str, str]:
+    """What dbt reads from its environment: the warehouse's settings, and the custom fields each
+    Jira site's configuration names (stg_jira__fields). Every step hands dbt the same, so a
+    setting that did not change never makes dbt parse a model again."""
+    return {**warehouse.dbt_environment(), JIRA_CUSTOM_FIELDS: json.dumps(jira.custom_fields(), sort_keys=True)}
+
+
 def source_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The warehouse and the sources, as `settings` say; a secret only as the name of its variable."""
     jira, servicenow = settings.jira, settings.servicenow
@@ -139,6 +199,20 @@ def source_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             # uses the resource, where "not configured" skips the source with a warning.
             api_token=dg.EnvVar(JIRA_API_TOKEN) if jira.api_token else None,
             jql_scope=jira.jql_scope,
+            story_points_field=jira.story_points_field,
+            sprint_field=jira.sprint_field,
+            sites=[
+                JiraSite(
+                    name=site.site,
+                    url=site.url or "",
+                    email=site.email or "",
+                    api_token=dg.EnvVar(site.variable("API_TOKEN")),
+                    jql_scope=site.jql_scope,
+                    story_points_field=site.story_points_field,
+                    sprint_field=site.sprint_field,
+                )
+                for site in settings.jira_sites
+            ],
             ca_bundle=settings.ca_bundle,
         ),
         "servicenow": ServiceNowResource(
@@ -158,10 +232,18 @@ def run_config_of(resource: dg.ConfigurableResource) -> dict[str, Any]:
 
     Run config replaces a resource's whole config (fields left out fall back to the class
     defaults), so a run that changes one field gives them all."""
+    return _config_values(resource)
+
+
+def _config_values(config: dg.ConfigurableResource | dg.Config) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in type(resource).model_fields:
-        value = getattr(resource, name)
-        out[name] = {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
+    for name in type(config).model_fields:
+        value = getattr(config, name)
+        if isinstance(value, dg.EnvVar):
+            value = {"env": value.env_var_name}
+        elif isinstance(value, list):
+            value = [_config_values(item) if isinstance(item, dg.Config) else item for item in value]
+        out[name] = value
     return out
 
 

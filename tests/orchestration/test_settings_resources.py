@@ -176,3 +176,96 @@ def test_child_environment_is_handed_over_for_the_block_only(monkeypatch: pytest
         assert os.environ["PWH_TEST_KEPT"] == os.environ["PWH_TEST_NEW"] == "during"
     assert os.environ["PWH_TEST_KEPT"] == "before"
     assert "PWH_TEST_NEW" not in os.environ
+
+
+# --- several Jira sites (JIRA_SITES) ------------------------------------------------------------
+
+ACME = {
+    "JIRA_SITES": "acme, Globex",
+    "JIRA_ACME_URL": "https://acme.atlassian.net/",
+    "JIRA_ACME_EMAIL": "reader@acme.example",
+    "JIRA_ACME_API_TOKEN": "acme-token-s3cr3t",
+    "JIRA_ACME_STORY_POINTS_FIELD": "customfield_10050",
+    "JIRA_GLOBEX_URL": "https://globex.atlassian.net",
+    "JIRA_GLOBEX_EMAIL": "reader@globex.example",
+    "JIRA_GLOBEX_API_TOKEN": "globex-token-s3cr3t",
+    "JIRA_GLOBEX_JQL_SCOPE": "project = OPS",
+}
+
+
+def test_further_jira_sites_read_their_own_variables_and_keep_the_single_site_ones(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in ACME.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JIRA_SPRINT_FIELD", "customfield_10020")
+    settings = Settings.from_env()
+    assert settings.jira.url == "https://example.atlassian.net" and settings.jira.source_instance == "jira"
+    acme, globex = settings.jira_sites
+    assert (acme.site, acme.url, acme.email, acme.api_token) == (
+        "acme",
+        "https://acme.atlassian.net",
+        "reader@acme.example",
+        "acme-token-s3cr3t",
+    )
+    assert (globex.source_instance, globex.jql_scope) == ("jira.globex", "project = OPS")
+    assert [site.source_instance for site in settings.all_jira_sites] == ["jira", "jira.acme", "jira.globex"]
+    assert settings.jira.custom_fields() == {"sprint": "customfield_10020"}
+    assert acme.custom_fields() == {"story_points": "customfield_10050"}
+    # A child process reads the same sites again.
+    assert Settings.from_env(settings.environment()).jira_sites == settings.jira_sites
+    # Only further sites: the variables of JIRA_URL are not asked for.
+    for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"):
+        monkeypatch.delenv(name)
+    assert [site.source_instance for site in Settings.from_env().all_jira_sites] == ["jira.acme", "jira.globex"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"JIRA_SITES": "acme"}, "JIRA_SITES names 'acme', but JIRA_ACME_URL, JIRA_ACME_EMAIL, JIRA_ACME_API_TOKEN"),
+        ({"JIRA_SITES": "9lives"}, "JIRA_SITES names '9lives': a site name is a letter"),
+        ({"JIRA_SITES": "acme,ACME"}, "JIRA_SITES names acme more than once"),
+    ],
+)
+def test_a_jira_site_that_cannot_work_is_named_with_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(variables)
+
+
+def test_the_ui_and_run_config_show_each_jira_site_with_its_token_as_a_variable_name(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster_shared.serdes import serialize_value
+
+    from orchestration.definitions import defs
+    from orchestration.defs.resources import JIRA_CUSTOM_FIELDS, dbt_environment, run_config, source_resources
+
+    for name, value in ACME.items():
+        monkeypatch.setenv(name, value)
+    definitions = defs()
+    shown = serialize_value(RepositorySnap.from_def(definitions.get_repository_def()))
+    assert "https://acme.atlassian.net" in shown and "JIRA_ACME_API_TOKEN" in shown
+    assert "acme-token-s3cr3t" not in shown and "globex-token-s3cr3t" not in shown
+    settings = Settings.from_env().for_run()
+    resources = source_resources(settings)
+    sites = run_config(resources)["resources"]["jira"]["config"]["sites"]
+    assert [(site["name"], site["api_token"]) for site in sites] == [
+        ("acme", {"env": "JIRA_ACME_API_TOKEN"}),
+        ("globex", {"env": "JIRA_GLOBEX_API_TOKEN"}),
+    ]
+    # dbt learns each site's configured fields by the site's source_instance
+    fields = dbt_environment(resources["warehouse"], resources["jira"])[JIRA_CUSTOM_FIELDS]
+    assert fields == '{"jira.acme": {"story_points": "customfield_10050"}}'
+    # resolved in a step: every site, each with its landing folder
+    with dg.build_resources({"jira": resources["jira"]}) as built:
+        sites_to_sync = built.jira.config()
+    assert [(folder, config.url, config.api_token) for folder, config in sites_to_sync] == [
+        ("jira", "https://example.atlassian.net", "jira-token-s3cr3t-value"),
+        ("jira.acme", "https://acme.atlassian.net", "acme-token-s3cr3t"),
+        ("jira.globex", "https://globex.atlassian.net", "globex-token-s3cr3t"),
+    ]

@@ -385,6 +385,7 @@ KPI_COLUMNS: dict[str, list[str]] = {
     "kpi_release_plan": [
         "release_key",
         "version_id",
+        "source_instance",
         "release_name",
         "jira_project_key",
         "start_date",
@@ -405,6 +406,7 @@ KPI_COLUMNS: dict[str, list[str]] = {
         "as_of_date",
     ],
     "kpi_sprint_predictability": [
+        "source_instance",
         "jira_project_key",
         "board_id",
         "board_name",
@@ -427,6 +429,7 @@ KPI_COLUMNS: dict[str, list[str]] = {
         "as_of_date",
     ],
     "kpi_sprint_predictability_by_quarter": [
+        "source_instance",
         "jira_project_key",
         "quarter_start_date",
         "completed_sprint_count",

@@ -12,6 +12,7 @@ landed_versions as (
         {{ sn_text('state') }} as state,
         {{ sn_text('project') }} as project_sys_id,
         {{ sn_timestamp('sys_updated_on') }} as updated_at,
+        source.source_instance,
         source.natural_key,
         source.source_updated_at,
         source.loaded_at,

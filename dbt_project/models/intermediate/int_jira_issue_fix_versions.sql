@@ -6,6 +6,7 @@ issues as (
 
 elements as (
     select
+        issues.source_instance,
         issues.issue_id,
         unnest(json_extract(issues.fix_versions_json, '$[*]')) as fix_version
     from issues
@@ -15,7 +16,7 @@ elements as (
 final as (
     select distinct
         issue_id,
-        {{ json_text('$.id', 'fix_version') }} as version_id
+        {{ jira_id(json_text('$.id', 'fix_version')) }} as version_id
     from elements
 )
 

@@ -6,6 +6,7 @@ issues as (
 
 link_elements as (
     select
+        issues.source_instance,
         issues.issue_id as owner_issue_id,
         unnest(json_extract(issues.issue_links_json, '$[*]')) as link
     from issues
@@ -17,18 +18,18 @@ link_elements as (
 -- direction, so both copies of it (it appears on both issues) say the same thing.
 directed as (
     select
-        {{ json_text('$.id', 'link') }} as link_id,
+        {{ jira_id(json_text('$.id', 'link')) }} as link_id,
         {{ json_text('$.type.name', 'link') }} as link_type_name,
         {{ json_text('$.type.outward', 'link') }} as outward_phrase,
         {{ json_text('$.type.inward', 'link') }} as inward_phrase,
         case
             when {{ json_text('$.outwardIssue.id', 'link') }} is not null then owner_issue_id
-            else {{ json_text('$.inwardIssue.id', 'link') }}
+            else {{ jira_id(json_text('$.inwardIssue.id', 'link')) }}
         end as from_issue_id,
         case
             when
                 {{ json_text('$.outwardIssue.id', 'link') }} is not null
-                then {{ json_text('$.outwardIssue.id', 'link') }}
+                then {{ jira_id(json_text('$.outwardIssue.id', 'link')) }}
             else owner_issue_id
         end as to_issue_id
     from link_elements

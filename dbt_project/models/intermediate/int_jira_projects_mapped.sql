@@ -13,7 +13,11 @@ projects as (
 ),
 
 issue_projects as (
-    select jira_project_key, min(jira_project_id) as jira_project_id, count(*) as issue_count
+    select
+        jira_project_key,
+        min(source_instance) as source_instance,
+        min(jira_project_id) as jira_project_id,
+        count(*) as issue_count
     from issues
     group by 1
 ),
@@ -43,6 +47,8 @@ all_keys as (
 final as (
     select
         all_keys.jira_project_key,
+        -- the site the key is on; NULL for a key only a ServiceNow project names
+        coalesce(jira_projects.source_instance, issue_projects.source_instance) as source_instance,
         coalesce(jira_projects.jira_project_id, issue_projects.jira_project_id) as jira_project_id,
         jira_projects.jira_project_name,
         jira_projects.project_type_key,

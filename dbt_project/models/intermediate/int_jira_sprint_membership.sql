@@ -8,18 +8,16 @@ changelogs as (
     select * from {{ ref('stg_jira__issue_changelogs') }}
 ),
 
--- the Sprint field: the one of Jira Software's sprint type, by name only where none has it
+-- the Sprint field of each site (stg_jira__fields finds it)
 fields as (
-    select
-        coalesce(
-            min(case when schema_custom = 'com.pyxis.greenhopper.jira:gh-sprint' then field_id end),
-            min(case when field_name = 'Sprint' then field_id end)
-        ) as sprint_field_id
+    select source_instance, field_id as sprint_field_id
     from {{ ref('stg_jira__fields') }}
+    where field_role = 'sprint'
 ),
 
 items as (
     select
+        changelogs.source_instance,
         changelogs.change_id,
         changelogs.issue_id,
         changelogs.changed_at,
@@ -31,14 +29,16 @@ items as (
 -- sprints stay in the list: an issue carried over keeps the sprint it left unfinished)
 sprint_changes as (
     select
+        items.source_instance,
         items.change_id,
         items.issue_id,
         items.changed_at,
         string_split(coalesce({{ json_text('$.from', 'items.item') }}, ''), ',') as from_sprint_ids,
         string_split(coalesce({{ json_text('$.to', 'items.item') }}, ''), ',') as to_sprint_ids
     from items
-    cross join fields
-    where {{ json_text('$.fieldId', 'items.item') }} = fields.sprint_field_id
+    inner join fields
+        on items.source_instance = fields.source_instance
+        and {{ json_text('$.fieldId', 'items.item') }} = fields.sprint_field_id
 ),
 
 ordered_changes as (
@@ -56,6 +56,7 @@ ordered_changes as (
 -- sprint never changed has been in the sprints its field holds now since it was created
 initial_states as (
     select
+        issues.source_instance,
         issues.issue_id,
         issues.created_at as valid_from,
         coalesce(first_changes.changed_at, timestamp '9999-12-31') as valid_to,
@@ -72,6 +73,7 @@ initial_states as (
 
 change_states as (
     select
+        source_instance,
         issue_id,
         changed_at as valid_from,
         coalesce(next_changed_at, timestamp '9999-12-31') as valid_to,
@@ -87,6 +89,7 @@ states as (
 
 memberships as (
     select
+        source_instance,
         issue_id,
         valid_from,
         valid_to,
@@ -98,7 +101,7 @@ memberships as (
 final as (
     select distinct
         issue_id,
-        sprint_id,
+        {{ jira_id('sprint_id') }} as sprint_id,
         valid_from,
         valid_to
     from memberships

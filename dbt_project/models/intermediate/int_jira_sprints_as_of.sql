@@ -9,6 +9,7 @@ sprints as (
 -- states have no history: a sprint still future now never started, whatever its planned dates.
 started as (
     select
+        source_instance,
         sprint_id,
         board_id,
         started_at,
@@ -28,6 +29,7 @@ started as (
 
 final as (
     select
+        source_instance,
         sprint_id,
         board_id,
         started_at,

@@ -10,6 +10,7 @@ statuses as (
 
 items as (
     select
+        changelogs.source_instance,
         changelogs.change_id,
         changelogs.issue_id,
         changelogs.changed_at,
@@ -19,12 +20,13 @@ items as (
 
 status_items as (
     select
+        source_instance,
         change_id,
         issue_id,
         changed_at,
-        {{ json_text('$.from', 'item') }} as from_status_id,
+        {{ jira_id(json_text('$.from', 'item')) }} as from_status_id,
         {{ json_text('$.fromString', 'item') }} as from_status_name,
-        {{ json_text('$.to', 'item') }} as to_status_id,
+        {{ jira_id(json_text('$.to', 'item')) }} as to_status_id,
         {{ json_text('$.toString', 'item') }} as to_status_name
     from items
     where coalesce({{ json_text('$.fieldId', 'item') }}, {{ json_text('$.field', 'item') }}) = 'status'
@@ -47,11 +49,15 @@ final as (
     left join statuses as from_by_id on status_items.from_status_id = from_by_id.status_id
     left join
         statuses as from_by_name
-        on from_by_id.status_id is null and status_items.from_status_name = from_by_name.status_name
+        on from_by_id.status_id is null
+        and status_items.source_instance = from_by_name.source_instance
+        and status_items.from_status_name = from_by_name.status_name
     left join statuses as to_by_id on status_items.to_status_id = to_by_id.status_id
     left join
         statuses as to_by_name
-        on to_by_id.status_id is null and status_items.to_status_name = to_by_name.status_name
+        on to_by_id.status_id is null
+        and status_items.source_instance = to_by_name.source_instance
+        and status_items.to_status_name = to_by_name.status_name
 )
 
 select * from final

@@ -51,6 +51,13 @@ user_emails as (
 final as (
     select
         accounts.account_id,
+        -- one person, one account to stand for them: the same e-mail on two sites (or twice on one)
+        -- is one person, matched to ServiceNow or not (docs/contract.md §3.7)
+        case
+            when accounts.email is not null
+                then min(accounts.account_id) over (partition by accounts.email)
+            else accounts.account_id
+        end as person_account_id,
         accounts.email,
         accounts.display_name,
         user_emails.user_sys_id,

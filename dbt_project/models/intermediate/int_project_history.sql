@@ -19,6 +19,7 @@ source as (
 landed_versions as (
     select
         {{ pm_project_columns() }},
+        source.source_instance,
         source.natural_key,
         source.source_updated_at,
         source.batch_id

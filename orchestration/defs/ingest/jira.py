@@ -1,8 +1,13 @@
 """Jira Cloud → raw/jira/<entity>: projects, releases, boards, sprints, issues, their status and sprint
-history, worklogs and reference data."""
+history, worklogs and reference data. Each further site (JIRA_SITES) lands in raw/jira.<site>/<entity>
+in the same step; an asset stands for the entity on every site."""
 
-from connectors.jira import JIRA_ENTITIES, jira_client, sync_jira
-from orchestration.defs.ingest.landing_assets import client_sync, source_asset
+from typing import Any
+
+from connectors.engine import EntityResult
+from connectors.jira import JIRA_ENTITIES, JiraConfig, sync_jira_sites
+from connectors.landing import RawLanding
+from orchestration.defs.ingest.landing_assets import source_asset
 
 DESCRIPTIONS = {
     "projects": "Jira projects (/project/search). Snapshot entity: only changed records land.",
@@ -30,10 +35,16 @@ DESCRIPTIONS = {
 }
 
 
+def sync_sites(
+    sites: list[tuple[str, JiraConfig]], landing: RawLanding, selected: list[str], **options: Any
+) -> list[EntityResult]:
+    return sync_jira_sites(sites, landing, entities=selected, **options)
+
+
 raw_jira = source_asset(
     "jira",
     JIRA_ENTITIES,
     DESCRIPTIONS,
-    client_sync(jira_client, sync_jira, "entities"),
+    sync_sites,
     doc="Land Jira Cloud records into the raw change log, incrementally (or fully when the run is tagged full).",
 )

@@ -126,37 +126,42 @@ def _validate(
     run: RunIdentity,
     fx: dict[str, set[str]],
 ) -> dg.AssetCheckResult:
-    target = f"{source}/{entity}"
     quality_root = warehouse.paths.quality
     landing = RawLanding(warehouse.paths.raw)
-    frame, newest = pending_rows(landing, source, entity, read_validated(quality_root, target))
     params = _finance_params(warehouse, entity, fx) if source == "finance" else {}
     suites = [n for n in raw_suite_names(source, entity) if n != REJECT_COUNT_SUITE]
     now = datetime.now(UTC)
     failures: list[str] = []
-    failing_rows = 0
+    failing_rows = rows_checked = 0
     samples: list[dict[str, object]] = []
-    for name in suites:
-        result = run_suite(name, frame, params=params)
-        rows.extend(to_check_rows(result, "raw", target, "error", run.run_id, now, run_started_at=run.started_at))
-        if not result.passed:
-            failing_rows += result.failing_rows
-            failed = [f"{o.name} ({o.failing_rows} rows)" for o in result.outcomes if not o.passed]
-            failures.extend(failed or [result.error or name])
-            samples.extend(result.sample)
+    # Each instance of the source (a further Jira site) is its own change log, validated on its own.
+    for folder in landing.instances(source):
+        target = f"{folder}/{entity}"
+        frame, newest = pending_rows(landing, folder, entity, read_validated(quality_root, target))
+        rows_checked += len(frame)
+        failed_here: list[str] = []
+        for name in suites:
+            result = run_suite(name, frame, params=params)
+            rows.extend(to_check_rows(result, "raw", target, "error", run.run_id, now, run_started_at=run.started_at))
+            if not result.passed:
+                failing_rows += result.failing_rows
+                failed = [f"{o.name} ({o.failing_rows} rows)" for o in result.outcomes if not o.passed]
+                failed_here.extend(failed or [result.error or name])
+                samples.extend(result.sample)
+        if not failed_here and newest is not None:
+            mark_validated(quality_root, target, newest)
+        elif failed_here:
+            context.log.error(f"raw/{target} failed: {'; '.join(failed_here)} — KPI marts keep their last good version")
+            failures.append(f"{target}: {'; '.join(failed_here)}")
     passed = not failures
-    if passed and newest is not None:
-        mark_validated(quality_root, target, newest)
-    elif not passed:
-        context.log.error(f"raw/{target} failed: {'; '.join(failures)} — KPI marts keep their last good version")
     return dg.AssetCheckResult(
         check_name=VALID,
         asset_key=raw_key(source, entity),
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=None if passed else f"{target}: {'; '.join(failures)}",
+        description=None if passed else " | ".join(failures),
         metadata={
-            "rows_checked": len(frame),
+            "rows_checked": rows_checked,
             "failing_rows": failing_rows,
             "failures": dg.MetadataValue.json(failures),
             "sample": dg.MetadataValue.json(samples[:5]),
@@ -168,29 +173,38 @@ def _freshness(
     landing: RawLanding, source: str, entity: str, rows: list[CheckRow], run: RunIdentity
 ) -> dg.AssetCheckResult:
     now = datetime.now(UTC)
-    fresh = entity_freshness(landing, source, entity, now)
-    passed, detail = fresh.passed, fresh.detail
-    rows.append(
-        CheckRow(
-            now,
-            run.run_id,
-            "raw",
-            f"{source}/{entity}",
-            FRESH,
-            "warn",
-            passed,
-            0 if passed else 1,
-            detail,
-            run.started_at,
+    outcomes = []
+    for folder in landing.instances(source):
+        fresh = entity_freshness(landing, folder, entity, now)
+        outcomes.append(fresh)
+        rows.append(
+            CheckRow(
+                now,
+                run.run_id,
+                "raw",
+                f"{folder}/{entity}",
+                FRESH,
+                "warn",
+                fresh.passed,
+                0 if fresh.passed else 1,
+                fresh.detail,
+                run.started_at,
+            )
         )
-    )
+    # The entity is as fresh as its stalest instance; an instance that never landed anything
+    # while another did is not one (the site of JIRA_URL when only JIRA_SITES' are configured).
+    if any(o.age_hours is not None for o in outcomes):
+        outcomes = [o for o in outcomes if o.age_hours is not None]
+    stalest = next((o for o in outcomes if not o.passed), outcomes[0])
+    ages = [o.age_hours for o in outcomes if o.age_hours is not None]
+    details = [o.detail for o in outcomes if not o.passed] or [stalest.detail]
     return dg.AssetCheckResult(
         check_name=FRESH,
         asset_key=raw_key(source, entity),
-        passed=passed,
+        passed=all(o.passed for o in outcomes),
         severity=dg.AssetCheckSeverity.WARN,
-        description=detail,
-        metadata={"age_hours": round(fresh.age_hours, 2) if fresh.age_hours is not None else -1.0},
+        description=" | ".join(details),
+        metadata={"age_hours": round(max(ages), 2) if len(ages) == len(outcomes) else -1.0},
     )
 
 

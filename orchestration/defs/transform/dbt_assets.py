@@ -10,9 +10,10 @@ step that opens the warehouse file is in pool "duckdb" (one at a time).
 dbt tests become asset checks (error severity = blocking); their outcomes are also appended to
 the check-results log so `kpi_data_quality` shows them next to the great-expectations checks.
 
-dbt reads PWH_HOME and PWH_REPORTING_CURRENCY (profiles.yml, dbt_project.yml) and the as-of date
-(DBT_ENV_CUSTOM_ENV_PWH_AS_OF, the as_of_date() macro) from its environment: each step hands them
-to dbt's process from the warehouse resource, the run's settings.
+dbt reads PWH_HOME and PWH_REPORTING_CURRENCY (profiles.yml, dbt_project.yml), the as-of date
+(DBT_ENV_CUSTOM_ENV_PWH_AS_OF, the as_of_date() macro) and the Jira sites' configured custom fields
+(PWH_JIRA_CUSTOM_FIELDS, stg_jira__fields) from its environment: each step hands them to dbt's
+process from the warehouse and Jira resources, the run's settings.
 """
 
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.ingest.landing_assets import SYNC_MODE_TAG
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import JiraResource, WarehouseResource, dbt_environment
 from orchestration.defs.transform.build_stamps import BuildStamp, BuildStamps, ReplayedCheck, build_inputs
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.defs.transform.translator import PortfolioTranslator
@@ -43,6 +44,7 @@ TRANSLATOR = PortfolioTranslator()
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
+    dbt_env: dict[str, str],
     warehouse: WarehouseResource,
     layer: str,
     *,
@@ -59,7 +61,7 @@ def _build(
     stamps = BuildStamps(warehouse.paths.build_stamps)
     stamped = skip_when_unchanged and not context.is_subset
     # The digest reads every project file and lists the landing: only for a step that may skip.
-    inputs = build_inputs(warehouse.dbt_environment(), warehouse.paths.raw) if stamped else ""
+    inputs = build_inputs(dbt_env, warehouse.paths.raw) if stamped else ""
     forced = context.run.tags.get(SYNC_MODE_TAG) == "full"
     stamp = stamps.matching(step, inputs) if stamped and not forced else None
     if stamp is not None and warehouse.paths.build_db.exists():
@@ -75,7 +77,7 @@ def _build(
     outcomes: list[ReplayedCheck] = []
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
     # `dbt.cli` starts dbt's process before it returns, with the environment of this block.
-    with child_environment(warehouse.dbt_environment()):
+    with child_environment(dbt_env):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
     for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
@@ -195,10 +197,10 @@ def _check_row(result: dg.AssetCheckResult, layer: str, run: RunIdentity) -> Che
     pool="duckdb",
 )
 def dbt_core_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, jira: JiraResource
 ) -> Iterator[Any]:
     """Seeds, staging, intermediate models, dimensions and facts: the star schema."""
-    yield from _build(context, dbt, warehouse, "warehouse")
+    yield from _build(context, dbt, dbt_environment(warehouse, jira), warehouse, "warehouse")
 
 
 @dbt_assets(
@@ -210,10 +212,10 @@ def dbt_core_models(
     pool="duckdb",
 )
 def dbt_kpi_marts(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, jira: JiraResource
 ) -> Iterator[Any]:
     """The KPI marts Power BI reads; gated by the raw checks and the core step's dbt tests."""
-    yield from _build(context, dbt, warehouse, "marts")
+    yield from _build(context, dbt, dbt_environment(warehouse, jira), warehouse, "marts")
 
 
 @dbt_assets(
@@ -225,8 +227,8 @@ def dbt_kpi_marts(
     pool="duckdb",
 )
 def dbt_data_quality(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, jira: JiraResource
 ) -> Iterator[Any]:
     """kpi_data_quality: every check result of every run, for the data-health page next to the numbers."""
     # Its input, the check-results log, grows every run: it always builds.
-    yield from _build(context, dbt, warehouse, "marts", skip_when_unchanged=False)
+    yield from _build(context, dbt, dbt_environment(warehouse, jira), warehouse, "marts", skip_when_unchanged=False)

@@ -7,6 +7,7 @@ jira_projects as (
 members as (
     select
         jira_projects.jira_project_key,
+        jira_projects.source_instance,
         jira_projects.jira_project_id,
         jira_projects.jira_project_name,
         jira_projects.project_type_key,
@@ -20,7 +21,7 @@ members as (
 ),
 
 unknown_member as (
-    select '-1', null, 'Unknown', null, false, false, {{ unknown_key() }}, null, false
+    select '-1', null, null, 'Unknown', null, false, false, {{ unknown_key() }}, null, false
 ),
 
 final as (

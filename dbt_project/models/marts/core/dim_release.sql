@@ -12,6 +12,7 @@ members as (
     select
         {{ surrogate_key(["'jira'", "'version'", 'versions.version_id']) }} as release_key,
         versions.version_id,
+        versions.source_instance,
         versions.release_name,
         versions.release_description,
         coalesce(jira_projects.jira_project_key, '-1') as jira_project_key,
@@ -26,7 +27,7 @@ members as (
 ),
 
 unknown_member as (
-    select {{ unknown_key() }}, '-1', 'Unknown', null, '-1', null, null, false, false, false
+    select {{ unknown_key() }}, '-1', null, 'Unknown', null, '-1', null, null, false, false, false
 ),
 
 final as (

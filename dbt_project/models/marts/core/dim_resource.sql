@@ -50,7 +50,8 @@ servicenow_people as (
 ),
 
 -- a Jira account with no ServiceNow user is kept as an unmapped resource, so its worklogs and
--- issues keep a person (docs/contract.md §3.7)
+-- issues keep a person (docs/contract.md §3.7); accounts sharing an e-mail are one person, kept
+-- once, under the account that stands for them all (person_account_id)
 unmapped_jira_people as (
     select
         {{ surrogate_key(["'jira'", "'account'", 'people.account_id']) }},
@@ -70,6 +71,7 @@ unmapped_jira_people as (
         false
     from people
     where not people.is_matched
+        and people.account_id = people.person_account_id
 ),
 
 unknown_member as (

@@ -29,6 +29,7 @@ final as (
     select
         {{ surrogate_key(["'jira'", "'issue'", 'issues.issue_id']) }} as issue_key,
         issues.issue_id,
+        issues.source_instance,
         issues.issue_key as jira_issue_key,
         issues.jira_project_key,
         coalesce(current_projects.project_key, {{ unknown_key() }}) as project_key,

@@ -40,6 +40,7 @@ final as (
         known_issues.issue_key,
         fix_versions.version_id,
         known_issues.issue_id,
+        known_issues.source_instance,
         known_issues.jira_issue_key,
         known_issues.jira_project_key,
         known_issues.issue_type_name,

@@ -57,6 +57,7 @@ final as (
         touched.board_id,
         issues.issue_key,
         touched.issue_id,
+        issues.source_instance,
         issues.jira_issue_key,
         issues.jira_project_key,
         issues.story_points,

@@ -20,6 +20,7 @@ final as (
     select
         {{ surrogate_key(["'jira'", "'worklog'", 'worklogs.worklog_id']) }} as worklog_key,
         worklogs.worklog_id,
+        worklogs.source_instance,
         {{ surrogate_key(["'jira'", "'issue'", 'worklogs.issue_id']) }} as issue_key,
         worklogs.issue_id,
         coalesce(issues.jira_project_key, '-1') as jira_project_key,

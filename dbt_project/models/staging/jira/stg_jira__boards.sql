@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ json_text('$.id') }} as board_id,
+        source_instance,
+        {{ jira_id(json_text('$.id')) }} as board_id,
         -- a board located in a project; a board on a user's filter has no project
-        {{ json_text('$.location.projectId') }} as jira_project_id,
-        {{ json_text('$.location.projectKey') }} as jira_project_key,
+        {{ jira_id(json_text('$.location.projectId')) }} as jira_project_id,
+        {{ jira_id(json_text('$.location.projectKey')) }} as jira_project_key,
         ---------- attributes
         {{ json_text('$.name') }} as board_name,
         {{ json_text('$.type') }} as board_type,

@@ -8,35 +8,32 @@ fields as (
     select * from {{ ref('stg_jira__fields') }}
 ),
 
--- Custom field ids differ per site: find story points by name (docs/contract.md §3.6).
--- Team-managed projects use "Story point estimate", company-managed ones "Story Points"; a site
--- may have both, so both are read and the first with a value wins. The Sprint field is the one of
--- Jira Software's sprint type (a name can be renamed or translated); by name only on a site where
--- no field has that type.
+-- The custom fields read here are found per site by stg_jira__fields (its field_role): a site may
+-- have both story-point fields, so both are read and the first with a value wins.
 custom_fields as (
     select
-        min(case when field_name = 'Story point estimate' then field_id end) as story_point_estimate_field_id,
-        min(case when field_name = 'Story Points' then field_id end) as story_points_field_id,
-        coalesce(
-            min(case when schema_custom = 'com.pyxis.greenhopper.jira:gh-sprint' then field_id end),
-            min(case when field_name = 'Sprint' then field_id end)
-        ) as sprint_field_id
+        source_instance,
+        min(case when field_role = 'story_point_estimate' then field_id end) as story_point_estimate_field_id,
+        min(case when field_role = 'story_points' then field_id end) as story_points_field_id,
+        min(case when field_role = 'sprint' then field_id end) as sprint_field_id
     from fields
+    group by source_instance
 ),
 
 renamed as (
     select
         ---------- ids
-        {{ json_text('$.id', 'source.record') }} as issue_id,
-        {{ json_text('$.key', 'source.record') }} as issue_key,
-        {{ json_text('$.fields.project.id', 'source.record') }} as jira_project_id,
-        {{ json_text('$.fields.project.key', 'source.record') }} as jira_project_key,
-        {{ json_text('$.fields.parent.id', 'source.record') }} as parent_issue_id,
-        {{ json_text('$.fields.parent.key', 'source.record') }} as parent_issue_key,
-        {{ json_text('$.fields.status.id', 'source.record') }} as status_id,
-        {{ json_text('$.fields.assignee.accountId', 'source.record') }} as assignee_account_id,
+        source.source_instance,
+        {{ jira_id(json_text('$.id', 'source.record'), 'source.source_instance') }} as issue_id,
+        {{ jira_id(json_text('$.key', 'source.record'), 'source.source_instance') }} as issue_key,
+        {{ jira_id(json_text('$.fields.project.id', 'source.record'), 'source.source_instance') }} as jira_project_id,
+        {{ jira_id(json_text('$.fields.project.key', 'source.record'), 'source.source_instance') }} as jira_project_key,
+        {{ jira_id(json_text('$.fields.parent.id', 'source.record'), 'source.source_instance') }} as parent_issue_id,
+        {{ jira_id(json_text('$.fields.parent.key', 'source.record'), 'source.source_instance') }} as parent_issue_key,
+        {{ jira_id(json_text('$.fields.status.id', 'source.record'), 'source.source_instance') }} as status_id,
+        {{ jira_id(json_text('$.fields.assignee.accountId', 'source.record'), 'source.source_instance') }} as assignee_account_id,
         nullif({{ json_text('$.fields.assignee.emailAddress', 'source.record') }}, '') as assignee_email,
-        {{ json_text('$.fields.reporter.accountId', 'source.record') }} as reporter_account_id,
+        {{ jira_id(json_text('$.fields.reporter.accountId', 'source.record'), 'source.source_instance') }} as reporter_account_id,
         nullif({{ json_text('$.fields.reporter.emailAddress', 'source.record') }}, '') as reporter_email,
         ---------- attributes
         {{ json_text('$.fields.summary', 'source.record') }} as summary,
@@ -70,7 +67,8 @@ renamed as (
         ---------- lineage
         source.loaded_at
     from source
-    cross join custom_fields
+    left join custom_fields
+        on source.source_instance = custom_fields.source_instance
 )
 
 select * from renamed

@@ -9,8 +9,9 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ json_text('$.id') }} as sprint_id,
-        {{ json_text('$.originBoardId') }} as board_id,
+        source_instance,
+        {{ jira_id(json_text('$.id')) }} as sprint_id,
+        {{ jira_id(json_text('$.originBoardId')) }} as board_id,
         ---------- attributes
         {{ json_text('$.name') }} as sprint_name,
         {{ json_text('$.state') }} as sprint_state,

@@ -7,7 +7,8 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ json_text('$.id') }} as status_id,
+        source_instance,
+        {{ jira_id(json_text('$.id')) }} as status_id,
         ---------- attributes
         {{ json_text('$.name') }} as status_name,
         -- new | indeterminate (in progress) | done: what flow metrics are computed from

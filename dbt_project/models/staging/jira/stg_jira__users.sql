@@ -7,7 +7,8 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ json_text('$.accountId') }} as account_id,
+        source_instance,
+        {{ jira_id(json_text('$.accountId')) }} as account_id,
         ---------- attributes
         {{ json_text('$.displayName') }} as display_name,
         -- often hidden by privacy settings; people match ServiceNow on it when present

@@ -7,8 +7,9 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ json_text('$.id') }} as version_id,
-        {{ json_text('$.projectId') }} as jira_project_id,
+        source_instance,
+        {{ jira_id(json_text('$.id')) }} as version_id,
+        {{ jira_id(json_text('$.projectId')) }} as jira_project_id,
         ---------- attributes
         {{ json_text('$.name') }} as release_name,
         {{ json_text('$.description') }} as release_description,

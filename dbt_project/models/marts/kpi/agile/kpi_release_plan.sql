@@ -59,6 +59,7 @@ scoped as (
     select
         releases.release_key,
         releases.version_id,
+        releases.source_instance,
         releases.release_name,
         releases.jira_project_key,
         releases.start_date,
@@ -94,6 +95,7 @@ final as (
     select
         cast(release_key as varchar) as release_key,
         cast(version_id as varchar) as version_id,
+        cast(source_instance as varchar) as source_instance,
         cast(release_name as varchar) as release_name,
         cast(jira_project_key as varchar) as jira_project_key,
         cast(start_date as date) as start_date,

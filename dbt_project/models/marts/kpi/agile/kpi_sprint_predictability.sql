@@ -57,6 +57,7 @@ placed as (
 
 final as (
     select
+        cast(placed.source_instance as varchar) as source_instance,
         cast(placed.jira_project_key as varchar) as jira_project_key,
         cast(placed.board_id as varchar) as board_id,
         cast(placed.board_name as varchar) as board_name,

@@ -8,6 +8,7 @@ sprints as (
 -- `as_of` is in no quarter yet
 completed as (
     select
+        source_instance,
         jira_project_key,
         cast(date_trunc('quarter', completed_at) as date) as quarter_start_date,
         count(*) as completed_sprint_count,
@@ -18,11 +19,12 @@ completed as (
         sum(completed_committed_points) as completed_committed_points
     from sprints
     where is_complete
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 final as (
     select
+        cast(source_instance as varchar) as source_instance,
         cast(jira_project_key as varchar) as jira_project_key,
         cast(quarter_start_date as date) as quarter_start_date,
         cast(completed_sprint_count as bigint) as completed_sprint_count,
