@@ -199,9 +199,18 @@ class Settings:
         """These settings for one run: the as-of date given (`--as-of`), else PWH_AS_OF, else today (UTC)."""
         return replace(self, as_of=as_of or self.as_of or today())
 
-    def with_sources(self, *, jira: JiraSettings, servicenow: ServiceNowSettings, finance_export_dir: Path) -> Settings:
+    def with_sources(
+        self,
+        *,
+        jira: JiraSettings,
+        servicenow: ServiceNowSettings,
+        finance_export_dir: Path,
+        jira_sites: tuple[JiraSettings, ...] = (),
+    ) -> Settings:
         """The same settings reading other sources (`pwh demo`: the simulators)."""
-        return replace(self, jira=jira, servicenow=servicenow, finance_export_dir=finance_export_dir)
+        return replace(
+            self, jira=jira, jira_sites=jira_sites, servicenow=servicenow, finance_export_dir=finance_export_dir
+        )
 
     def jira_config(self):  # noqa: ANN201 (JiraConfig | NotConfigured)
         """The site of JIRA_URL."""

@@ -25,6 +25,7 @@ too stays in orchestration/: settings.py, runner.py, lifecycle.py and scenarios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing.util
 import os
 import signal
@@ -123,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=7, help="the same seed gives the same enterprise (default: 7)")
     demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
+    demo.add_argument(
+        "--jira-sites",
+        type=int,
+        choices=(1, 2, 3),
+        default=1,
+        help="simulated Jira sites (default: 1); each further one, named site2 and site3, serves an "
+        "enterprise of the next seed, with its own projects, issues and people (JIRA_SITES)",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser(
@@ -307,18 +316,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Generating the {args.scale} simulated enterprise (seed {args.seed}, as of {as_of}) …", flush=True)
     world_path = ensure_world(args.scale, args.seed, as_of, paths.simulator)
+    # Further Jira sites: the Jira of an enterprise of the next seeds (an acquired company's site).
+    further = [
+        (f"site{n}", ensure_world(args.scale, args.seed + n - 1, as_of, paths.simulator))
+        for n in range(2, args.jira_sites + 1)
+    ]
     finance_dir = paths.simulator / "finance-drop"
-    with start_simulators(world_path, finance_dir=finance_dir) as sims:
+    with contextlib.ExitStack() as stack:
+        sims = stack.enter_context(start_simulators(world_path, finance_dir=finance_dir))
+        sites = [(name, stack.enter_context(start_simulators(path))) for name, path in further]
         # The simulators stand in for the configured sources (JIRA_JQL_SCOPE still applies).
         demo = settings.with_sources(
             jira=JiraSettings(sims.jira_url, sims.jira_email, sims.jira_api_token, settings.jira.jql_scope),
             servicenow=ServiceNowSettings(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password),
             finance_export_dir=finance_dir,
+            jira_sites=tuple(
+                JiraSettings(site.jira_url, site.jira_email, site.jira_api_token, site=name) for name, site in sites
+            ),
         )
         print(
             f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}",
             flush=True,
         )
+        for name, site in sites:
+            print(f"Simulated Jira site {name} at {site.jira_url}", flush=True)
         code = run_pipeline(demo, full=False, command=f"pwh demo --scale {args.scale}")
     print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
     print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")

@@ -10,17 +10,17 @@ source as (
 ),
 
 configured_fields as (
-    select *
-    from (
-        values
-            (cast(null as varchar), cast(null as varchar), cast(null as varchar))
-        {%- for instance, roles in configured.items() | sort %}
-            {%- for role, field_id in roles.items() | sort if field_id %}
-            , ({{ sql_string(instance) }}, {{ sql_string(role) }}, {{ sql_string(field_id) }})
-            {%- endfor %}
+    select
+        cast(null as varchar) as source_instance,
+        cast(null as varchar) as field_role,
+        cast(null as varchar) as field_id
+    where false
+    {%- for instance, roles in configured.items() | sort %}
+        {%- for role, field_id in roles.items() | sort if field_id %}
+    union all
+    select {{ sql_string(instance) }}, {{ sql_string(role) }}, {{ sql_string(field_id) }}
         {%- endfor %}
-    ) as t (source_instance, field_role, field_id)
-    where field_id is not null
+    {%- endfor %}
 ),
 
 renamed as (
@@ -56,29 +56,33 @@ found as (
     group by source_instance
 ),
 
+found_roles as (
+    select source_instance, 'story_point_estimate' as field_role, story_point_estimate as field_id from found
+    union all
+    select source_instance, 'story_points', story_points from found
+    union all
+    select source_instance, 'sprint', sprint from found
+),
+
 roles as (
     -- a configured story-points field replaces both found ones: the site said which one it uses
-    select source_instance, 'story_points' as field_role, field_id
-    from configured_fields where field_role = 'story_points'
+    select source_instance, field_role, field_id from configured_fields
     union all
-    select source_instance, 'sprint', field_id
-    from configured_fields where field_role = 'sprint'
-    union all
-    select found.source_instance, role.field_role, role.field_id
-    from found
-    cross join lateral (
-        values
-            ('story_point_estimate', found.story_point_estimate),
-            ('story_points', found.story_points),
-            ('sprint', found.sprint)
-    ) as role (field_role, field_id)
-    where role.field_id is not null
+    select found_roles.source_instance, found_roles.field_role, found_roles.field_id
+    from found_roles
+    where
+        found_roles.field_id is not null
         and not exists (
-            select 1 from configured_fields
-            where configured_fields.source_instance = found.source_instance
+            select 1
+            from configured_fields
+            where
+                configured_fields.source_instance = found_roles.source_instance
                 and (
-                    configured_fields.field_role = role.field_role
-                    or (configured_fields.field_role = 'story_points' and role.field_role = 'story_point_estimate')
+                    configured_fields.field_role = found_roles.field_role
+                    or (
+                        configured_fields.field_role = 'story_points'
+                        and found_roles.field_role = 'story_point_estimate'
+                    )
                 )
         )
 ),
