@@ -28,8 +28,8 @@ def home(small_warehouse: SmallWarehouse, tmp_path: Path) -> Path:
     return copy
 
 
-def rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return conn.execute(sql).fetchall()
+def rows(conn: duckdb.DuckDBPyConnection, sql: str, parameters: list[object] | None = None) -> list[tuple]:
+    return conn.execute(sql, parameters).fetchall()
 
 
 def test_two_jira_sites_with_the_same_keys_stay_apart_and_a_person_on_both_is_one_resource(
