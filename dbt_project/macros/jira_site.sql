@@ -7,7 +7,9 @@
 
     So staging qualifies every id and key of a further site with the site's name in capitals:
     issue 10001 and project PAY of site `acme` are `ACME:10001` and `ACME:PAY`; the first site's
-    stay as Jira sends them. Every join downstream then keeps two sites apart without having to
+    stay as Jira sends them. Account ids are the exception: Atlassian's are global (one person has
+    one account id on every Cloud site), so they stay as sent and a person on two sites is one
+    account. Every join downstream then keeps two sites apart without having to
     remember to, surrogate keys built from those ids never collide, and a ServiceNow project
     claims a further site's Jira project as `ACME:PAY` in u_jira_project_key. This macro is the
     one place that rule is written. -#}

@@ -131,12 +131,12 @@ class JiraResource(dg.ConfigurableResource):
         )
 
     def config(self) -> list[tuple[str, JiraConfig]] | NotConfigured:
-        """Each site to sync as (its landing folder, how to reach it); the site of JIRA_URL not
-        configured while no further site is: not configured at all."""
+        """Each site to sync as (its landing folder, how to reach it). The site of JIRA_URL, when
+        its variables are incomplete, is skipped as a lone site would be (`pwh check` names what
+        to set); with no further site either, Jira is not configured at all."""
         sites = self.site_settings().jira_site_configs()
-        if len(sites) == 1 and isinstance(sites[0][1], NotConfigured):
-            return sites[0][1]
-        return [(site.source_instance, config) for site, config in sites]
+        ready = [(site.source_instance, config) for site, config in sites if not isinstance(config, NotConfigured)]
+        return ready or sites[0][1]
 
     def custom_fields(self) -> dict[str, dict[str, str]]:
         """The custom fields each site's configuration names, by source_instance (stg_jira__fields)."""

@@ -269,3 +269,17 @@ def test_the_ui_and_run_config_show_each_jira_site_with_its_token_as_a_variable_
         ("jira.acme", "https://acme.atlassian.net", "acme-token-s3cr3t"),
         ("jira.globex", "https://globex.atlassian.net", "globex-token-s3cr3t"),
     ]
+
+
+def test_an_incomplete_first_site_is_skipped_and_the_named_sites_still_sync(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.defs.resources import source_resources
+
+    for name, value in ACME.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("JIRA_API_TOKEN")  # JIRA_URL still set: the first site is half configured
+    resources = source_resources(Settings.from_env().for_run())
+    with dg.build_resources({"jira": resources["jira"]}) as built:
+        sites = built.jira.config()
+    assert [folder for folder, _ in sites] == ["jira.acme", "jira.globex"]

@@ -31,11 +31,9 @@ renamed as (
         {{ jira_id(json_text('$.fields.parent.id', 'source.record'), 'source.source_instance') }} as parent_issue_id,
         {{ jira_id(json_text('$.fields.parent.key', 'source.record'), 'source.source_instance') }} as parent_issue_key,
         {{ jira_id(json_text('$.fields.status.id', 'source.record'), 'source.source_instance') }} as status_id,
-        {{ jira_id(json_text('$.fields.assignee.accountId', 'source.record'), 'source.source_instance') }}
-            as assignee_account_id,
+        {{ json_text('$.fields.assignee.accountId', 'source.record') }} as assignee_account_id,
         nullif({{ json_text('$.fields.assignee.emailAddress', 'source.record') }}, '') as assignee_email,
-        {{ jira_id(json_text('$.fields.reporter.accountId', 'source.record'), 'source.source_instance') }}
-            as reporter_account_id,
+        {{ json_text('$.fields.reporter.accountId', 'source.record') }} as reporter_account_id,
         nullif({{ json_text('$.fields.reporter.emailAddress', 'source.record') }}, '') as reporter_email,
         ---------- attributes
         {{ json_text('$.fields.summary', 'source.record') }} as summary,

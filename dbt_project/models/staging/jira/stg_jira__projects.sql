@@ -10,7 +10,7 @@ renamed as (
         source_instance,
         {{ jira_id(json_text('$.id')) }} as jira_project_id,
         {{ jira_id(json_text('$.key')) }} as jira_project_key,
-        {{ jira_id(json_text('$.lead.accountId')) }} as lead_account_id,
+        {{ json_text('$.lead.accountId') }} as lead_account_id,
         ---------- attributes
         {{ json_text('$.name') }} as jira_project_name,
         {{ json_text('$.projectTypeKey') }} as project_type_key,

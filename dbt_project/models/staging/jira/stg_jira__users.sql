@@ -8,7 +8,9 @@ renamed as (
     select
         ---------- ids
         source_instance,
-        {{ jira_id(json_text('$.accountId')) }} as account_id,
+        -- Atlassian account ids are global: the same person has the same id on every Cloud site, so
+        -- they are not qualified by site (macros/jira_site.sql)
+        {{ json_text('$.accountId') }} as account_id,
         ---------- attributes
         {{ json_text('$.displayName') }} as display_name,
         -- often hidden by privacy settings; people match ServiceNow on it when present

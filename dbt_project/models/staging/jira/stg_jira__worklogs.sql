@@ -10,7 +10,7 @@ renamed as (
         source_instance,
         {{ jira_id(json_text('$.id')) }} as worklog_id,
         {{ jira_id(json_text('$.issueId')) }} as issue_id,
-        {{ jira_id(json_text('$.author.accountId')) }} as author_account_id,
+        {{ json_text('$.author.accountId') }} as author_account_id,
         nullif({{ json_text('$.author.emailAddress') }}, '') as author_email,
         ---------- numerics
         cast({{ json_text('$.timeSpentSeconds') }} as bigint) as time_spent_seconds,
