@@ -62,6 +62,32 @@ def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds:
         used[index] += sign * data
         funded[j] = sign > 0
 
+    def meets_shares() -> bool:
+        return all(float(np.where(r.members & funded, r.weights, 0.0).sum()) >= r.minimum for r in problem.shares)
+
+    def take_out_and_refill(i: int) -> bool:
+        """Take i out, fund what now fits best value first; keep it when that is worth more than i."""
+        index, _ = column(i)
+        move(i, -1.0)
+        touching = np.unique(rows[index].indices)
+        touching = touching[~funded[touching] & (problem.values[touching] > 0) & ~problem.excluded[touching]]
+        touching = touching[touching != i]
+        entered = []
+        gain = -problem.values[i]
+        for j in touching[np.argsort(-problem.values[touching], kind="stable")]:
+            if may_enter(int(j)):
+                jndex, data = column(int(j))
+                if (used[jndex] + data <= room[jndex]).all():
+                    move(int(j), +1.0)
+                    entered.append(int(j))
+                    gain += problem.values[j]
+        if gain > 1e-12 and meets_shares():
+            return True
+        for j in entered:
+            move(j, -1.0)
+        move(i, +1.0)
+        return False
+
     changed = True
     while changed and time.monotonic() < deadline:
         changed = False
@@ -93,4 +119,9 @@ def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds:
                     move(int(j), +1.0)
                     changed = True
                     break
+        for i in by_value[::-1]:
+            if time.monotonic() >= deadline:
+                break
+            if funded[i] and not fixed[i] and not any(funded[k] for k in dependents[i]):
+                changed |= take_out_and_refill(int(i))
     return funded

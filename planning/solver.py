@@ -37,7 +37,7 @@ FEASIBLE = 2  # HiGHS's primal_solution_status of a feasible solution
 # program may each take START_SHARE, local search SEARCH_SHARE; the exact solve has the rest.
 # FREE_SHARE: besides the LP's fractional items, this share of the others (those nearest the
 # LP's edge) stays free in the restricted program. Measured on the large world (docs/scenarios.md).
-START_SHARE, SEARCH_SHARE, FREE_SHARE = 0.15, 0.1, 0.12
+START_SHARE, SEARCH_SHARE, FREE_SHARE = 0.15, 0.05, 0.12
 
 # Why an item is not in the slate, in the order they are tested (docs/scenarios.md "Why not").
 EXCLUDED, DEPENDENCY, REASON_BUDGET, REASON_CAPACITY, NO_VALUE, WITHIN_GAP = (
