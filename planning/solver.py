@@ -8,9 +8,10 @@ The program (docs/scenarios.md "The model"):
                Σᵢ∈G costᵢ · xᵢ ≥ minimum_G            every minimum share G
                xᵢ = 1 (mandatory), xᵢ = 0 (excluded)
 
-HiGHS is reached through SciPy's `milp`, with a time limit and a relative gap; the gap it proves is
-reported with every slate. Rows are scaled to their limit before solving, so money in millions and
-hours in thousands meet the solver as numbers near 1.
+HiGHS is reached through highspy, with a time limit and a relative gap; the gap it proves is
+reported with every slate. It is handed a starting slate (a restricted program around the LP
+relaxation, then local search), because when capacity binds its own heuristics leave the gap over
+1 % long after its bound has settled. The matrix is built in planning/program.py.
 """
 
 from __future__ import annotations
@@ -401,9 +402,9 @@ def _overrun(row: ResourceRow, after: float, limit: float) -> str:
 
 @contextmanager
 def _solver_output_discarded() -> Iterator[None]:
-    """SciPy's HiGHS writes a leftover debug line to file descriptor 1 whatever `disp` says (HiGHS
-    issue #2783); `pwh scenario` and the run log must show only our own lines. Python's own
-    stdout is flushed first, so nothing of ours is lost."""
+    """HiGHS writes its banner to file descriptor 1 whatever `output_flag` says (and SciPy's build
+    wrote a leftover debug line, HiGHS issue #2783); `pwh scenario` and the run log must show only
+    our own lines. Python's own stdout is flushed first, so nothing of ours is lost."""
     sys.stdout.flush()
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
