@@ -22,10 +22,30 @@ from planning.portfolio import Problem, tolerance
 def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds: float) -> np.ndarray:
     """A slate at least as good as `funded` (which must meet every rule), within about `seconds`;
     `fixed` items (mandatory, with what they require) never leave."""
-    deadline = time.monotonic() + seconds
-    funded = funded.copy()
+    better = _search(problem, funded.copy(), fixed, time.monotonic() + seconds)
+    # The moves keep every rule by construction; this says so before HiGHS is handed the slate.
+    return better if meets_every_rule(problem, better) else funded
+
+
+def meets_every_rule(problem: Problem, funded: np.ndarray) -> bool:
+    used = np.asarray(problem.usage @ funded.astype(float)).ravel()
+    if (used > problem.limits + tolerance(problem.limits)).any():
+        return False
+    if (problem.mandatory & ~funded).any() or (problem.excluded & funded).any():
+        return False
+    if any(funded[i] and not funded[j] for i, j in problem.requires):
+        return False
+    # minimum shares to the precision of their rows in the program (planning/program.py)
+    return all(
+        float(np.where(r.members & funded, r.weights, 0.0).sum()) >= r.minimum * (1 - 1e-7) for r in problem.shares
+    )
+
+
+def _search(problem: Problem, funded: np.ndarray, fixed: np.ndarray, deadline: float) -> np.ndarray:
     rows = problem.usage.tocsr()
     columns = problem.usage.tocsc()
+    # Taking out an item with a negative entry (a refund, say) would raise that row: such items stay.
+    removable = ~fixed & (np.asarray(columns.min(axis=0).todense()).ravel() >= 0)
     room = problem.limits + tolerance(problem.limits)
     used = np.asarray(rows @ funded.astype(float)).ravel()
     prerequisites = problem.prerequisites()
@@ -47,7 +67,7 @@ def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds:
         )
 
     def may_leave(i: int, entering: int) -> bool:
-        if fixed[i] or i in prerequisites[entering] or any(funded[k] for k in dependents[i]):
+        if not removable[i] or i in prerequisites[entering] or any(funded[k] for k in dependents[i]):
             return False
         return all(
             float(np.where(r.members & funded, r.weights, 0.0).sum())
@@ -122,6 +142,6 @@ def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds:
         for i in by_value[::-1]:
             if time.monotonic() >= deadline:
                 break
-            if funded[i] and not fixed[i] and not any(funded[k] for k in dependents[i]):
+            if funded[i] and removable[i] and not any(funded[k] for k in dependents[i]):
                 changed |= take_out_and_refill(int(i))
     return funded
