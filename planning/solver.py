@@ -8,9 +8,10 @@ The program (docs/scenarios.md "The model"):
                Σᵢ∈G costᵢ · xᵢ ≥ minimum_G            every minimum share G
                xᵢ = 1 (mandatory), xᵢ = 0 (excluded)
 
-HiGHS is reached through SciPy's `milp`, with a time limit and a relative gap; the gap it proves is
-reported with every slate. Rows are scaled to their limit before solving, so money in millions and
-hours in thousands meet the solver as numbers near 1.
+HiGHS is reached through highspy, with a time limit and a relative gap; the gap it proves is
+reported with every slate. It is handed a starting slate (a restricted program around the LP
+relaxation, then local search), because when capacity binds its own heuristics leave the gap over
+1 % long after its bound has settled. The matrix is built in planning/program.py.
 """
 
 from __future__ import annotations
@@ -22,14 +23,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+import highspy
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from planning.portfolio import BUDGET, Problem, ResourceRow, closure, tolerance
+from planning.program import Program, build_program
 from planning.scenario import ScenarioError
+from planning.search import improve
 
 OPTIMAL, TIME_LIMIT, INFEASIBLE = "optimal", "time_limit", "infeasible"
+FEASIBLE = 2  # HiGHS's primal_solution_status of a feasible solution
+
+# Shares of the time limit for the starting slate: the LP relaxation and then the restricted
+# program may each take START_SHARE, local search SEARCH_SHARE; the exact solve has the rest.
+# FREE_SHARE: besides the LP's fractional items, this share of the others (those nearest the
+# LP's edge) stays free in the restricted program. Measured on the large world (docs/scenarios.md).
+START_SHARE, SEARCH_SHARE, FREE_SHARE = 0.15, 0.05, 0.12
 
 # Why an item is not in the slate, in the order they are tested (docs/scenarios.md "Why not").
 EXCLUDED, DEPENDENCY, REASON_BUDGET, REASON_CAPACITY, NO_VALUE, WITHIN_GAP = (
@@ -65,10 +74,14 @@ class WhyNot:
 
 
 def solve(problem: Problem, *, time_limit: float = 60.0, mip_gap: float = 1e-4) -> Slate:
-    """The best slate HiGHS finds within the time limit; infeasible problems raise ScenarioError."""
-    forced = _check_alone(problem)
+    """The best slate HiGHS finds within the time limit; infeasible problems raise ScenarioError.
+
+    `time_limit` is wall time for all of it: the checks, the starting slate and the exact solve."""
     started = time.monotonic()
+    forced = _check_alone(problem)
     n = problem.size
+    if n == 0:
+        return Slate(np.zeros(0, dtype=bool), 0.0, OPTIMAL, 0.0, 0.0)
     lower = np.zeros(n)
     upper = np.ones(n)
     lower[forced] = 1.0
@@ -77,52 +90,124 @@ def solve(problem: Problem, *, time_limit: float = 60.0, mip_gap: float = 1e-4) 
     alone = problem.usage.T.tocsr()
     too_big = np.asarray((alone > (problem.limits + tolerance(problem.limits))[np.newaxis, :]).sum(axis=1)).ravel() > 0
     upper[too_big & ~forced] = 0.0
-    if n == 0:
-        return Slate(np.zeros(0, dtype=bool), 0.0, OPTIMAL, 0.0, 0.0)
+    program = build_program(problem)
     with _solver_output_discarded():
-        result = milp(
-            -problem.values,
-            integrality=np.ones(n),
-            bounds=Bounds(lower, upper),
-            constraints=_constraints(problem),
-            options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_gap), "disp": False},
-        )
+        start = _starting_slate(problem, program, lower, upper, forced, time_limit, mip_gap)
+        left = max(time_limit - (time.monotonic() - started), 0.0)
+        highs = _highs(program, problem.values, lower, upper, time_limit=left, mip_gap=mip_gap)
+        if start is not None:
+            highs.setSolution(_solution(program.start(start)))
+        highs.run()
     seconds = time.monotonic() - started
-    if result.x is None:
-        if result.status == 2:
-            raise ScenarioError(_explain_infeasible(problem, time_limit), INFEASIBLE)
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    if model_status == highspy.HighsModelStatus.kInfeasible:
+        raise ScenarioError(_explain_infeasible(problem, time_limit), INFEASIBLE)
+    if info.primal_solution_status != FEASIBLE:
         raise ScenarioError(
             f"no slate found within the time limit of {time_limit:g} s "
-            f"(HiGHS: {result.message}); raise solver.time_limit_seconds",
+            f"(HiGHS: {highs.modelStatusToString(model_status)}); raise solver.time_limit_seconds",
             INFEASIBLE,
         )
-    funded = result.x > 0.5
-    gap = getattr(result, "mip_gap", None)
-    gap = None if gap is None or not np.isfinite(gap) else max(0.0, float(gap))
-    status = OPTIMAL if result.status == 0 else TIME_LIMIT
-    return Slate(funded, float(problem.values[funded].sum()), status, gap, seconds, str(result.message))
+    funded = np.asarray(highs.getSolution().col_value)[:n] > 0.5
+    gap = float(info.mip_gap)
+    gap = None if not np.isfinite(gap) else max(0.0, gap)
+    status = OPTIMAL if model_status == highspy.HighsModelStatus.kOptimal else TIME_LIMIT
+    return Slate(
+        funded, float(problem.values[funded].sum()), status, gap, seconds, highs.modelStatusToString(model_status)
+    )
 
 
-def _constraints(problem: Problem) -> list[LinearConstraint]:
-    out = []
-    if problem.usage.shape[0]:
-        biggest = np.asarray(abs(problem.usage).max(axis=1).todense()).ravel()
-        scale = np.where(problem.limits > 0, problem.limits, np.maximum(biggest, 1.0))
-        scaled = sparse.diags(1.0 / scale) @ problem.usage
-        out.append(LinearConstraint(scaled, -np.inf, (problem.limits + tolerance(problem.limits)) / scale))
-    if problem.requires:
-        pairs = np.array(problem.requires)
-        k = len(pairs)
-        matrix = sparse.csr_matrix(
-            (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[pairs[:, 0], pairs[:, 1]])),
-            shape=(k, problem.size),
+def _starting_slate(
+    problem: Problem,
+    program: Program,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    forced: np.ndarray,
+    time_limit: float,
+    mip_gap: float,
+) -> np.ndarray | None:
+    """A good slate to hand HiGHS, or None: see docs/scenarios.md "The solver and its gap".
+
+    The LP relaxation funds most items wholly or not at all. Items it leaves fractional, and those
+    nearest to entering or leaving (smallest reduced cost), stay free; the rest keep the LP's
+    choice, and HiGHS solves that much smaller program for a moment. Local search then improves its
+    slate (or the greedy one, when better)."""
+    n = problem.size
+    relaxed = _highs(
+        program, problem.values, lower, upper, time_limit=time_limit * START_SHARE, mip_gap=mip_gap, relaxed=True
+    )
+    relaxed.run()
+    candidates = []
+    if relaxed.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        x = np.asarray(relaxed.getSolution().col_value)[:n]
+        pull = np.abs(np.asarray(relaxed.getSolution().col_dual)[:n])
+        open_ = lower < upper
+        settled = (np.minimum(x, 1 - x) < 1e-6) & open_
+        free = open_ & ~settled
+        if settled.any():
+            free |= settled & (pull <= np.quantile(pull[settled], FREE_SHARE))
+        fix_lower, fix_upper = lower.copy(), upper.copy()
+        fix_lower[~free & (x > 0.5)] = 1.0
+        fix_upper[~free & (x <= 0.5)] = 0.0
+        restricted = _highs(
+            program, problem.values, fix_lower, fix_upper, time_limit=time_limit * START_SHARE, mip_gap=mip_gap
         )
-        out.append(LinearConstraint(matrix, -np.inf, 0.0))
-    for rule in problem.shares:
-        if rule.minimum > 0:
-            weights = np.where(rule.members, rule.weights, 0.0) / rule.minimum
-            out.append(LinearConstraint(weights[np.newaxis, :], 1.0 - 1e-7, np.inf))
-    return out
+        restricted.run()
+        if restricted.getInfo().primal_solution_status == FEASIBLE:
+            candidates.append(np.asarray(restricted.getSolution().col_value)[:n] > 0.5)
+    baseline = greedy(problem)
+    if baseline.status != INFEASIBLE:
+        candidates.append(baseline.funded)
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda funded: float(problem.values[funded].sum()))
+    return improve(problem, best, forced, seconds=time_limit * SEARCH_SHARE)
+
+
+def _highs(
+    program: Program,
+    values: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    time_limit: float,
+    mip_gap: float,
+    relaxed: bool = False,
+) -> highspy.Highs:
+    """HiGHS with the program loaded, silent; `relaxed`: every column continuous (the LP relaxation)."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("mip_rel_gap", float(mip_gap))
+    k = program.columns - program.items
+    model = highspy.HighsLp()
+    model.num_col_ = program.columns
+    model.num_row_ = program.matrix.shape[0]
+    model.sense_ = highspy.ObjSense.kMaximize
+    model.col_cost_ = np.r_[values, np.zeros(k)]
+    model.col_lower_ = np.r_[lower, np.zeros(k)]
+    model.col_upper_ = np.r_[upper, np.full(k, highspy.kHighsInf)]
+    model.row_lower_ = np.where(np.isfinite(program.row_lower), program.row_lower, -highspy.kHighsInf)
+    model.row_upper_ = np.where(np.isfinite(program.row_upper), program.row_upper, highspy.kHighsInf)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = program.matrix.indptr
+    model.a_matrix_.index_ = program.matrix.indices
+    model.a_matrix_.value_ = program.matrix.data
+    model.a_matrix_.num_col_ = program.columns
+    model.a_matrix_.num_row_ = program.matrix.shape[0]
+    if not relaxed:
+        integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        model.integrality_ = [integer] * program.items + [continuous] * k
+    highs.passModel(model)
+    return highs
+
+
+def _solution(values: np.ndarray) -> highspy.HighsSolution:
+    solution = highspy.HighsSolution()
+    solution.col_value = values.tolist()
+    solution.value_valid = True
+    return solution
 
 
 def forced_items(problem: Problem) -> np.ndarray:
@@ -317,9 +402,9 @@ def _overrun(row: ResourceRow, after: float, limit: float) -> str:
 
 @contextmanager
 def _solver_output_discarded() -> Iterator[None]:
-    """SciPy's HiGHS writes a leftover debug line to file descriptor 1 whatever `disp` says (HiGHS
-    issue #2783); `pwh scenario` and the run log must show only our own lines. Python's own
-    stdout is flushed first, so nothing of ours is lost."""
+    """HiGHS writes its banner to file descriptor 1 whatever `output_flag` says (and SciPy's build
+    wrote a leftover debug line, HiGHS issue #2783); `pwh scenario` and the run log must show only
+    our own lines. Python's own stdout is flushed first, so nothing of ours is lost."""
     sys.stdout.flush()
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)

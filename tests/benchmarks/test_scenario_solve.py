@@ -56,9 +56,6 @@ SCENARIOS = {
         "objective": "priority_score",
     },
 }
-# Measured on the shared two-core machine: with capacity at half, HiGHS ends the 55 s at a gap of
-# about 1.3 %, not 1 % (docs/scenarios.md "Measured"). Kept as a measurement that says so, not hidden.
-NOT_YET_WITHIN_ONE_PERCENT = {"priority-quarters-half-capacity"}
 
 
 def large_portfolio(seed: int = 7) -> WarehouseFrames:
@@ -161,15 +158,7 @@ def frames() -> WarehouseFrames:
     return large_portfolio()
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason="capacity-bound: about 1.3 % gap at 55 s", strict=False))
-        if n in NOT_YET_WITHIN_ONE_PERCENT
-        else n
-        for n in SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 def test_large_portfolio_solves_to_one_percent_within_a_minute(frames: WarehouseFrames, name: str) -> None:
     scenario = parse_scenario(
         {**SCENARIOS[name], "solver": {"time_limit_seconds": 55, "mip_gap": 0.005}},
