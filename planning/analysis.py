@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planning.inputs import PlanningInputs
-from planning.portfolio import Problem, tolerance
+from planning.portfolio import Problem, meets_every_rule
 from planning.scenario import ScenarioError
 from planning.solver import INFEASIBLE, Slate, WhyNot, greedy, solve, why_not
 
@@ -88,7 +88,7 @@ def keep_if_as_good(problem: Problem, changed: Slate, base: Slate) -> Slate:
     """The scenario's own slate when it still fits the changed problem and the change's solve found
     nothing better: then nothing moves. Without this, two slates equal within the gap would show
     items entering and leaving that the change did not move."""
-    if changed.status != INFEASIBLE and changed.objective <= base.objective and fits(problem, base.funded):
+    if changed.status != INFEASIBLE and changed.objective <= base.objective and meets_every_rule(problem, base.funded):
         return Slate(
             base.funded,
             base.objective,
@@ -107,18 +107,6 @@ def _solve_or_infeasible(problem: Problem, limits: dict[str, float]) -> Slate:
         return Slate(np.zeros(problem.size, dtype=bool), float("nan"), INFEASIBLE, message=str(exc))
 
 
-def fits(problem: Problem, funded: np.ndarray) -> bool:
-    """Whether a slate meets every rule of `problem` (used to carry a slate up the frontier)."""
-    used = np.asarray(problem.usage @ funded.astype(float)).ravel()
-    if (used > problem.limits + tolerance(problem.limits)).any():
-        return False
-    if (problem.mandatory & ~funded).any() or (problem.excluded & funded).any():
-        return False
-    if any(funded[i] and not funded[j] for i, j in problem.requires):
-        return False
-    return all(float(np.where(r.members & funded, r.weights, 0.0).sum()) + 1e-6 >= r.minimum for r in problem.shares)
-
-
 def _frontier(problem: Problem, base: Slate, limits: dict[str, float]) -> list[FrontierPoint]:
     """The optimum at each budget level, in ascending order.
 
@@ -134,7 +122,7 @@ def _frontier(problem: Problem, base: Slate, limits: dict[str, float]) -> list[F
             best is not None
             and slate.status != INFEASIBLE
             and best.objective > slate.objective
-            and fits(scaled, best.funded)
+            and meets_every_rule(scaled, best.funded)
         ):
             slate = Slate(
                 best.funded,
@@ -144,7 +132,7 @@ def _frontier(problem: Problem, base: Slate, limits: dict[str, float]) -> list[F
                 slate.seconds,
                 "the level below's slate, better than this solve's within its gap",
             )
-        elif best is not None and slate.status == INFEASIBLE and fits(scaled, best.funded):
+        elif best is not None and slate.status == INFEASIBLE and meets_every_rule(scaled, best.funded):
             slate = Slate(best.funded, best.objective, best.status, best.mip_gap, 0.0, "the level below's slate")
         points.append(FrontierPoint(level, slate))
         if slate.status != INFEASIBLE:

@@ -161,3 +161,21 @@ def horizon_costs(usage: sparse.csr_matrix, rows: Sequence[ResourceRow]) -> np.n
     chosen = [k == "total" for k in kinds] if "total" in kinds else [k in ("capex", "opex") for k in kinds]
     mask = np.array(chosen, dtype=float)
     return np.asarray(usage.T @ mask).ravel()
+
+
+def meets_every_rule(problem: Problem, funded: np.ndarray) -> bool:
+    """Whether a slate meets every rule of `problem`: each row within its limit (to its tolerance),
+    mandatory items in, excluded ones out, dependencies funded, and the minimum shares met to the
+    precision of their rows in the program. The one test of a slate: the local search's, and the
+    frontier's when it carries a slate to the next budget level."""
+    used = np.asarray(problem.usage @ funded.astype(float)).ravel()
+    if (used > problem.limits + tolerance(problem.limits)).any():
+        return False
+    if (problem.mandatory & ~funded).any() or (problem.excluded & funded).any():
+        return False
+    if any(funded[i] and not funded[j] for i, j in problem.requires):
+        return False
+    # minimum shares to the precision of their rows in the program (planning/program.py)
+    return all(
+        float(np.where(r.members & funded, r.weights, 0.0).sum()) >= r.minimum * (1 - 1e-7) for r in problem.shares
+    )

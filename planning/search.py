@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from planning.portfolio import Problem, tolerance
+from planning.portfolio import Problem, meets_every_rule, tolerance
 
 
 def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds: float) -> np.ndarray:
@@ -25,20 +25,6 @@ def improve(problem: Problem, funded: np.ndarray, fixed: np.ndarray, *, seconds:
     better = _search(problem, funded.copy(), fixed, time.monotonic() + seconds)
     # The moves keep every rule by construction; this says so before HiGHS is handed the slate.
     return better if meets_every_rule(problem, better) else funded
-
-
-def meets_every_rule(problem: Problem, funded: np.ndarray) -> bool:
-    used = np.asarray(problem.usage @ funded.astype(float)).ravel()
-    if (used > problem.limits + tolerance(problem.limits)).any():
-        return False
-    if (problem.mandatory & ~funded).any() or (problem.excluded & funded).any():
-        return False
-    if any(funded[i] and not funded[j] for i, j in problem.requires):
-        return False
-    # minimum shares to the precision of their rows in the program (planning/program.py)
-    return all(
-        float(np.where(r.members & funded, r.weights, 0.0).sum()) >= r.minimum * (1 - 1e-7) for r in problem.shares
-    )
 
 
 def _search(problem: Problem, funded: np.ndarray, fixed: np.ndarray, deadline: float) -> np.ndarray:

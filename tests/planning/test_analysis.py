@@ -11,9 +11,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planning.analysis import FRONTIER_LEVELS, fits, keep_if_as_good, run_scenario
+from planning.analysis import FRONTIER_LEVELS, keep_if_as_good, run_scenario
 from planning.inputs import Horizon, Period, PlanningInputs
-from planning.portfolio import BUDGET, CAPACITY, ResourceRow, build_problem
+from planning.portfolio import BUDGET, CAPACITY, ResourceRow, build_problem, meets_every_rule
 from planning.scenario import parse_scenario
 from planning.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, Slate
 
@@ -66,7 +66,7 @@ def test_the_frontier_is_monotone_and_each_level_a_slate_of_its_budget() -> None
     assert objectives[-1] > objectives[0], "the budget binds at 25 % of the full cost"
     assert result.frontier[7].slate.objective == result.slate.objective
     for point in result.frontier:
-        assert fits(result.inputs.problem.scaled(budget=point.level), point.slate.funded)
+        assert meets_every_rule(result.inputs.problem.scaled(budget=point.level), point.slate.funded)
         assert point.slate.objective == np.float64(values[point.slate.funded].sum())
 
 

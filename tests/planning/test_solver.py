@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from planning.portfolio import BUDGET, CAPACITY, Problem, ResourceRow, build_problem
+from planning.portfolio import BUDGET, CAPACITY, Problem, ResourceRow, build_problem, meets_every_rule
 from planning.program import build_program
 from planning.scenario import ScenarioError
-from planning.search import improve, meets_every_rule
+from planning.search import improve
 from planning.solver import (
     DEPENDENCY,
     EXCLUDED,
