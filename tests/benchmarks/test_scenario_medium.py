@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from orchestration.scenarios import SHIPPED_SCENARIOS, read_frames, solve_folder
-from planning.analysis import FRONTIER_LEVELS, fits
+from planning.analysis import FRONTIER_LEVELS
+from planning.portfolio import meets_every_rule
 from tests.benchmarks.test_dashboard_build import medium_published
 
 pytestmark = pytest.mark.benchmark
@@ -62,7 +63,7 @@ def test_shipped_scenarios_solve_on_medium_and_the_frontier_is_monotone() -> Non
         # issue asks of the large world
         assert slate.status in ("optimal", "time_limit") and slate.mip_gap is not None, slate.status
         assert slate.mip_gap <= (scenario.mip_gap + 1e-12 if slate.status == "optimal" else 0.01), slate.mip_gap
-        assert fits(problem, slate.funded)
+        assert meets_every_rule(problem, slate.funded)
         assert slate.objective >= baseline.objective - 1e-9 * max(1.0, abs(baseline.objective))
 
         # every point is a real slate of its budget level, worth what it says
@@ -73,7 +74,10 @@ def test_shipped_scenarios_solve_on_medium_and_the_frontier_is_monotone() -> Non
             f"{scenario.name}: only the smallest budgets may be infeasible (more money never makes it so): {infeasible}"
         )
         for point in feasible:
-            assert fits(problem.scaled(budget=point.level), point.slate.funded), (scenario.name, point.level)
+            assert meets_every_rule(problem.scaled(budget=point.level), point.slate.funded), (
+                scenario.name,
+                point.level,
+            )
             assert point.slate.objective == pytest.approx(float(problem.values[point.slate.funded].sum()))
         # monotone: more budget never lowers the optimum; and the budget binds somewhere on the way
         feasible_values = [p.slate.objective for p in feasible]
