@@ -219,16 +219,10 @@ class Settings:
 
     @property
     def all_jira_sites(self) -> tuple[JiraSettings, ...]:
-        """Every Jira site: the one of JIRA_URL (when set, or when it is the only one), then JIRA_SITES'."""
-        first = (self.jira,) if self.jira.url or not self.jira_sites else ()
-        return (*first, *self.jira_sites)
+        return every_jira_site(self.jira, self.jira_sites)
 
     def jira_site_configs(self):  # noqa: ANN201 (list[tuple[JiraSettings, JiraConfig | NotConfigured]])
-        """Each Jira site with how to reach it (or, for the site of JIRA_URL, what is missing)."""
-        return [
-            (site, jira_config(site.url, site.email, site.api_token, site.jql_scope, self.ca_bundle))
-            for site in self.all_jira_sites
-        ]
+        return jira_site_configs(self.all_jira_sites, self.ca_bundle)
 
     def servicenow_config(self):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
         s = self.servicenow
@@ -305,6 +299,16 @@ def jira_site_settings(text: Callable[[str], str | None], site: str, *, required
         if missing:
             raise ConfigError(f"JIRA_SITES names {site!r}, but {', '.join(missing)} is not set")
     return settings
+
+
+def every_jira_site(first: JiraSettings, further: tuple[JiraSettings, ...]) -> tuple[JiraSettings, ...]:
+    """Every Jira site: the one of JIRA_URL (when set, or when it is the only one), then JIRA_SITES'."""
+    return (*((first,) if first.url or not further else ()), *further)
+
+
+def jira_site_configs(sites: tuple[JiraSettings, ...], ca_bundle: str | None):  # noqa: ANN201
+    """Each Jira site with how to reach it (or, for the site of JIRA_URL, what is missing)."""
+    return [(site, jira_config(site.url, site.email, site.api_token, site.jql_scope, ca_bundle)) for site in sites]
 
 
 def site_environment(site: JiraSettings) -> dict[str, str | None]:

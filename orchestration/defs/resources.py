@@ -30,7 +30,9 @@ from orchestration.settings import (
     NotConfigured,
     Settings,
     WarehousePaths,
+    every_jira_site,
     finance_config,
+    jira_site_configs,
     parse_as_of,
     parse_currency,
     servicenow_config,
@@ -117,30 +119,24 @@ class JiraResource(dg.ConfigurableResource):
     sites: list[JiraSite] = Field(default_factory=list, description="JIRA_SITES: further Jira sites")
     ca_bundle: str | None = Field(default=None, description="PWH_CA_BUNDLE: CA bundle (PEM) of a private CA")
 
-    def site_settings(self) -> Settings:
-        """These fields as settings (only the Jira sites and the CA bundle are filled in)."""
+    def site_settings(self) -> tuple[JiraSettings, ...]:
+        """Every site these fields configure, as settings (the first one left out when unset)."""
         first = JiraSettings(
             self.url, self.email, self.api_token, self.jql_scope, self.story_points_field, self.sprint_field
         )
-        return Settings(
-            home=Path(),
-            as_of=None,
-            jira=first,
-            jira_sites=tuple(site.settings() for site in self.sites),
-            ca_bundle=self.ca_bundle,
-        )
+        return every_jira_site(first, tuple(site.settings() for site in self.sites))
 
     def config(self) -> list[tuple[str, JiraConfig]] | NotConfigured:
         """Each site to sync as (its landing folder, how to reach it). The site of JIRA_URL, when
         its variables are incomplete, is skipped as a lone site would be (`pwh check` names what
         to set); with no further site either, Jira is not configured at all."""
-        sites = self.site_settings().jira_site_configs()
+        sites = jira_site_configs(self.site_settings(), self.ca_bundle)
         ready = [(site.source_instance, config) for site, config in sites if not isinstance(config, NotConfigured)]
         return ready or sites[0][1]
 
     def custom_fields(self) -> dict[str, dict[str, str]]:
         """The custom fields each site's configuration names, by source_instance (stg_jira__fields)."""
-        sites = self.site_settings().all_jira_sites
+        sites = self.site_settings()
         return {site.source_instance: site.custom_fields() for site in sites if site.custom_fields()}
 
 
