@@ -116,7 +116,7 @@ class JiraSettings:
     @property
     def source_instance(self) -> str:
         """The site's landing folder under raw/ and the `source_instance` of its rows: `jira`,
-        or `jira.<site>` (dbt_project/macros/jira_site.sql qualifies its ids with the name)."""
+        or `jira.<site>` (dbt_project/macros/source_instance_id.sql qualifies its ids with the name)."""
         return f"jira.{self.site}" if self.site else "jira"
 
     def variable(self, name: str) -> str:

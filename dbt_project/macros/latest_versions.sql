@@ -2,7 +2,7 @@
 
     The landing appends every version it fetched (re-fetches included) and a tombstone when a
     full sync no longer finds a key. A key is a key within one source instance (one raw folder:
-    two Jira sites may both have issue 10001, macros/jira_site.sql). The current version of a key is the one with the greatest
+    two Jira sites may both have issue 10001, macros/source_instance_id.sql). The current version of a key is the one with the greatest
     (source_updated_at, loaded_at, batch_id); a version without a source time sorts oldest. The
     rule is the landing's (connectors.landing.CURRENT_VERSION_ORDER), written here in SQL;
     tests/warehouse/test_current_version_rule.py proves the two agree. When that winner is a tombstone the record is gone,

@@ -3,13 +3,14 @@
     the record exactly the same way. -#}
 {% macro pm_project_columns() %}
         ---------- ids
-        {{ sn_text('sys_id') }} as project_sys_id,
-        {{ sn_text('portfolio') }} as portfolio_sys_id,
-        {{ sn_text('program') }} as program_sys_id,
-        {{ sn_text('project_manager') }} as project_manager_sys_id,
-        {{ sn_text('department') }} as department_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as project_sys_id,
+        {{ sn_id('portfolio') }} as portfolio_sys_id,
+        {{ sn_id('program') }} as program_sys_id,
+        {{ sn_id('project_manager') }} as project_manager_sys_id,
+        {{ sn_id('department') }} as department_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as project_number,
+        {{ sn_id('number') }} as project_number,
         {{ sn_text('short_description') }} as project_name,
         {{ sn_text('state') }} as state_code,
         {{ sn_text('phase') }} as phase,

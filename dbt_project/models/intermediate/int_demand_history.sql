@@ -8,9 +8,9 @@ source as (
 
 landed_versions as (
     select
-        {{ sn_text('sys_id') }} as demand_sys_id,
+        {{ sn_id('sys_id') }} as demand_sys_id,
         {{ sn_text('state') }} as state,
-        {{ sn_text('project') }} as project_sys_id,
+        {{ sn_id('project') }} as project_sys_id,
         {{ sn_timestamp('sys_updated_on') }} as updated_at,
         source.source_instance,
         source.natural_key,

@@ -29,7 +29,8 @@ claims as (
         project_sys_id,
         project_number,
         row_number()
-            over (partition by upper(trim(jira_project_key)) order by project_number, project_sys_id)
+            -- the first ServiceNow instance's claim first, then further instances' by name
+            over (partition by upper(trim(jira_project_key)) order by source_instance, project_number, project_sys_id)
             as claim_rank,
         count(*) over (partition by upper(trim(jira_project_key))) as claiming_project_count
     from projects

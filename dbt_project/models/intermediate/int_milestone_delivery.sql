@@ -20,7 +20,7 @@ baseline_items as (
 -- its project was first seen approved
 task_versions as (
     select
-        natural_key as task_sys_id,
+        {{ sn_id('sys_id') }} as task_sys_id,
         coalesce({{ sn_timestamp('sys_updated_on') }}, cast(source_updated_at as timestamp)) as updated_at,
         {{ sn_timestamp('start_date') }} as planned_start_at,
         {{ sn_timestamp('end_date') }} as planned_end_at

@@ -13,7 +13,7 @@ worklogs as (
 ),
 
 users as (
-    select * from {{ ref('stg_servicenow__sys_user') }}
+    select * from {{ ref('int_servicenow_people') }}
 ),
 
 -- Every account Jira shows us, with every e-mail it shows for it: /users/search often hides
@@ -37,15 +37,15 @@ accounts as (
     group by 1
 ),
 
--- people join on e-mail, case-insensitively (docs/contract.md §3.7)
+-- people join on e-mail, case-insensitively, to the one ServiceNow record the e-mail stands for
+-- on every instance (docs/contract.md §3.7, int_servicenow_people)
 user_emails as (
     select
         lower(trim(email)) as email,
         user_sys_id,
-        user_name,
-        row_number() over (partition by lower(trim(email)) order by user_name, user_sys_id) as email_rank
+        user_name
     from users
-    where email is not null
+    where is_email_owner
 ),
 
 final as (
@@ -66,7 +66,6 @@ final as (
     from accounts
     left join user_emails
         on accounts.email = user_emails.email
-        and user_emails.email_rank = 1
 )
 
 select * from final

@@ -19,7 +19,6 @@ source as (
 landed_versions as (
     select
         {{ pm_project_columns() }},
-        source.source_instance,
         source.natural_key,
         source.source_updated_at,
         source.batch_id
@@ -46,7 +45,7 @@ changes as (
         select
             *,
             lag(attribute_hash) over (
-                partition by natural_key
+                partition by source_instance, natural_key
                 order by source_updated_at nulls first, loaded_at, batch_id
             ) as previous_attribute_hash
         from fingerprinted
@@ -57,14 +56,15 @@ changes as (
 -- a project whose latest landed event is a tombstone was deleted in ServiceNow; its last
 -- version ends when the warehouse saw the deletion
 latest_events as (
-    select natural_key, is_deleted, loaded_at
+    select source_instance, natural_key, is_deleted, loaded_at
     from (
         select
+            source_instance,
             natural_key,
             is_deleted,
             loaded_at,
             row_number() over (
-                partition by natural_key
+                partition by source_instance, natural_key
                 order by source_updated_at desc nulls last, loaded_at desc, batch_id desc
             ) as event_rank
         from source
@@ -76,18 +76,19 @@ versioned as (
     select
         changes.*,
         row_number() over (
-            partition by changes.natural_key
+            partition by changes.source_instance, changes.natural_key
             order by changes.source_updated_at nulls first, changes.loaded_at, changes.batch_id
         ) as version_number,
         lead(coalesce(changes.updated_at, cast(changes.source_updated_at as timestamp))) over (
-            partition by changes.natural_key
+            partition by changes.source_instance, changes.natural_key
             order by changes.source_updated_at nulls first, changes.loaded_at, changes.batch_id
         ) as next_version_from,
         coalesce(latest_events.is_deleted, false) as is_deleted,
         case when latest_events.is_deleted then cast(latest_events.loaded_at as timestamp) end as deleted_at
     from changes
     left join latest_events
-        on changes.natural_key = latest_events.natural_key
+        on changes.source_instance = latest_events.source_instance
+        and changes.natural_key = latest_events.natural_key
 ),
 
 state_labels as (
@@ -98,6 +99,7 @@ final as (
     select
         {{ surrogate_key(["'servicenow'", "'pm_project'", 'versioned.project_sys_id', 'versioned.version_number']) }}
             as project_key,
+        versioned.source_instance,
         versioned.version_number,
         -- the first version stands from the project's creation: nothing earlier is known
         case

@@ -12,6 +12,10 @@ task_projects as (
     select * from {{ ref('int_task_projects') }}
 ),
 
+people as (
+    select * from {{ ref('int_servicenow_people') }}
+),
+
 plan_days as (
     select
         plans.resource_plan_sys_id,
@@ -60,7 +64,8 @@ final as (
     select
         spread.resource_plan_sys_id,
         spread.plan_date,
-        spread.user_sys_id,
+        -- the person, as for time cards (int_servicenow_people)
+        coalesce(people.person_user_sys_id, spread.user_sys_id) as user_sys_id,
         spread.task_sys_id,
         task_projects.project_sys_id,
         spread.state,
@@ -71,6 +76,8 @@ final as (
         on spread.state = plan_states.state
     left join task_projects
         on spread.task_sys_id = task_projects.task_sys_id
+    left join people
+        on spread.user_sys_id = people.user_sys_id
 )
 
 select * from final

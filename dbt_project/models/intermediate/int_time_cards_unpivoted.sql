@@ -13,7 +13,7 @@ task_projects as (
 ),
 
 users as (
-    select * from {{ ref('stg_servicenow__sys_user') }}
+    select * from {{ ref('int_servicenow_people') }}
 ),
 
 -- one row per card and weekday; the card's week starts on a Monday. Weekend days count too
@@ -43,14 +43,17 @@ final as (
     select
         days.time_card_sys_id,
         days.work_date,
-        days.user_sys_id,
+        -- the person: a card booked under a further instance's record of someone an earlier instance
+        -- knows counts for them (int_servicenow_people)
+        coalesce(users.person_user_sys_id, days.user_sys_id) as user_sys_id,
         days.task_sys_id,
         task_projects.project_sys_id,
         days.state,
         coalesce(time_card_states.is_counted, false) as is_counted,
         days.category,
         days.hours,
-        -- labour cost at the person's current hourly rate (u_hourly_cost_rate, reporting currency)
+        -- labour cost at the person's current hourly rate (u_hourly_cost_rate, reporting currency) on
+        -- the instance the card is booked on
         days.hours * users.hourly_cost_rate as labour_cost
     from days
     left join time_card_states

@@ -9,9 +9,13 @@ sheets as (
     select * from {{ ref('stg_servicenow__time_sheet') }}
 ),
 
+people as (
+    select * from {{ ref('int_servicenow_people') }}
+),
+
 landed as (
     select
-        {{ sn_text('sys_id') }} as time_sheet_sys_id,
+        {{ sn_id('sys_id') }} as time_sheet_sys_id,
         {{ sn_text('state') }} as state,
         {{ sn_timestamp('sys_updated_on') }} as updated_at
     from {{ source('servicenow', 'time_sheet') }}
@@ -28,7 +32,8 @@ first_seen_submitted as (
 final as (
     select
         sheets.time_sheet_sys_id,
-        sheets.user_sys_id,
+        -- the person, as for time cards (int_servicenow_people)
+        coalesce(people.person_user_sys_id, sheets.user_sys_id) as user_sys_id,
         sheets.week_starts_on as week_start_date,
         sheets.state,
         sheets.total_hours,
@@ -44,6 +49,8 @@ final as (
     from sheets
     left join first_seen_submitted
         on sheets.time_sheet_sys_id = first_seen_submitted.time_sheet_sys_id
+    left join people
+        on sheets.user_sys_id = people.user_sys_id
 )
 
 select * from final

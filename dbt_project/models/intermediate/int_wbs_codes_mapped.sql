@@ -24,9 +24,11 @@ project_codes as (
         upper(trim(wbs_code)) as wbs_code,
         project_sys_id,
         project_number,
-        -- two projects claiming one code would double their costs: the lowest number wins and
-        -- the clash is counted in int_identity_unmatched
-        row_number() over (partition by upper(trim(wbs_code)) order by project_number, project_sys_id) as claim_rank,
+        -- two projects claiming one code would double their costs: the first ServiceNow instance's
+        -- project, then the lowest number, wins and the clash is counted in int_identity_unmatched
+        row_number() over (
+            partition by upper(trim(wbs_code)) order by source_instance, project_number, project_sys_id
+        ) as claim_rank,
         count(*) over (partition by upper(trim(wbs_code))) as claiming_project_count
     from projects
     where wbs_code is not null

@@ -7,6 +7,7 @@ cost_centers as (
 members as (
     select
         {{ surrogate_key(["'servicenow'", "'cmn_cost_center'", 'cost_center_sys_id']) }} as cost_center_key,
+        source_instance,
         cost_center_code as cost_center_id,
         cost_center_name,
         cost_center_sys_id
@@ -14,7 +15,7 @@ members as (
 ),
 
 unknown_member as (
-    select {{ unknown_key() }}, '-1', 'Unknown', null
+    select {{ unknown_key() }}, null, '-1', 'Unknown', null
 ),
 
 final as (

@@ -11,6 +11,7 @@ users as (
 members as (
     select
         {{ surrogate_key(["'servicenow'", "'pm_portfolio'", 'portfolios.portfolio_sys_id']) }} as portfolio_key,
+        portfolios.source_instance,
         portfolios.portfolio_sys_id,
         portfolios.portfolio_name,
         users.full_name as portfolio_manager_name,
@@ -21,7 +22,7 @@ members as (
 ),
 
 unknown_member as (
-    select {{ unknown_key() }}, null, 'Unknown', null, null
+    select {{ unknown_key() }}, null, null, 'Unknown', null, null
 ),
 
 final as (

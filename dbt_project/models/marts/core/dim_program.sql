@@ -19,6 +19,7 @@ state_labels as (
 members as (
     select
         {{ surrogate_key(["'servicenow'", "'pm_program'", 'programs.program_sys_id']) }} as program_key,
+        programs.source_instance,
         programs.program_sys_id,
         programs.program_number,
         programs.program_name,
@@ -37,7 +38,7 @@ members as (
 ),
 
 unknown_member as (
-    select {{ unknown_key() }}, null, null, 'Unknown', {{ unknown_key() }}, 'Unknown', null, null
+    select {{ unknown_key() }}, null, null, null, 'Unknown', {{ unknown_key() }}, 'Unknown', null, null
 ),
 
 final as (

@@ -31,6 +31,7 @@ departments as (
 versions as (
     select
         history.project_key,
+        history.source_instance,
         history.project_sys_id,
         history.project_number as project_id,
         history.project_name,
@@ -89,7 +90,8 @@ versions as (
 
 unknown_member as (
     select
-        {{ unknown_key() }}, null, '-1', 'Unknown', {{ unknown_key() }}, 'Unknown', {{ unknown_key() }}, 'Unknown',
+        {{ unknown_key() }}, null, null, '-1', 'Unknown',
+        {{ unknown_key() }}, 'Unknown', {{ unknown_key() }}, 'Unknown',
         null, null, null, null, false, null, null, null, null, null, null,
         cast(null as date), cast(null as date), cast(null as date), cast(null as date),
         null, null, null, null, null, null, null,

@@ -1,7 +1,10 @@
 with
 
+-- one row per person: a record another instance's record stands for is not a resource of its own
+-- (int_servicenow_people)
 users as (
-    select * from {{ ref('stg_servicenow__sys_user') }}
+    select * from {{ ref('int_servicenow_people') }}
+    where is_person
 ),
 
 departments as (
@@ -26,6 +29,7 @@ matched_accounts as (
 servicenow_people as (
     select
         {{ surrogate_key(["'servicenow'", "'sys_user'", 'users.user_sys_id']) }} as resource_key,
+        users.source_instance,
         users.user_name as resource_id,
         users.full_name as resource_name,
         users.user_sys_id,
@@ -55,6 +59,8 @@ servicenow_people as (
 unmapped_jira_people as (
     select
         {{ surrogate_key(["'jira'", "'account'", 'people.account_id']) }},
+        -- an Atlassian account is one on every Jira site: it belongs to no one instance
+        cast(null as varchar),
         'jira:' || people.account_id,
         people.display_name,
         cast(null as varchar),
@@ -76,7 +82,7 @@ unmapped_jira_people as (
 
 unknown_member as (
     select
-        {{ unknown_key() }}, '-1', 'Unknown', null, null, null, null, null, null, null,
+        {{ unknown_key() }}, null, '-1', 'Unknown', null, null, null, null, null, null, null,
         null, null, null, 'unknown', false
 ),
 

@@ -9,7 +9,7 @@ renamed as (
         ---------- ids
         source_instance,
         -- Atlassian account ids are global: the same person has the same id on every Cloud site, so
-        -- they are not qualified by site (macros/jira_site.sql)
+        -- they are not qualified by site (macros/source_instance_id.sql)
         {{ json_text('$.accountId') }} as account_id,
         ---------- attributes
         {{ json_text('$.displayName') }} as display_name,

@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as benefit_plan_breakdown_sys_id,
-        {{ sn_text('benefit_plan') }} as benefit_plan_sys_id,
-        {{ sn_text('task') }} as project_sys_id,
-        {{ sn_text('fiscal_period') }} as fiscal_period_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as benefit_plan_breakdown_sys_id,
+        {{ sn_id('benefit_plan') }} as benefit_plan_sys_id,
+        {{ sn_id('task') }} as project_sys_id,
+        {{ sn_id('fiscal_period') }} as fiscal_period_sys_id,
         ---------- numerics
         {{ sn_decimal('planned_benefit') }} as planned_benefit,
         {{ sn_decimal('actual_benefit') }} as actual_benefit,

@@ -7,7 +7,8 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as cost_center_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as cost_center_sys_id,
         ---------- attributes
         {{ sn_text('name') }} as cost_center_name,
         {{ sn_text('code') }} as cost_center_code,

@@ -7,8 +7,9 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as department_sys_id,
-        {{ sn_text('cost_center') }} as cost_center_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as department_sys_id,
+        {{ sn_id('cost_center') }} as cost_center_sys_id,
         ---------- attributes
         {{ sn_text('name') }} as department_name,
         {{ sn_text('id') }} as department_code,

@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as cost_plan_breakdown_sys_id,
-        {{ sn_text('cost_plan') }} as cost_plan_sys_id,
-        {{ sn_text('task') }} as project_sys_id,
-        {{ sn_text('fiscal_period') }} as fiscal_period_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as cost_plan_breakdown_sys_id,
+        {{ sn_id('cost_plan') }} as cost_plan_sys_id,
+        {{ sn_id('task') }} as project_sys_id,
+        {{ sn_id('fiscal_period') }} as fiscal_period_sys_id,
         ---------- numerics
         {{ sn_decimal('cost') }} as planned_cost,
         {{ sn_decimal('actual') }} as servicenow_actual_cost,

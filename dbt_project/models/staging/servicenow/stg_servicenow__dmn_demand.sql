@@ -7,11 +7,12 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as demand_sys_id,
-        {{ sn_text('portfolio') }} as portfolio_sys_id,
-        {{ sn_text('project') }} as project_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as demand_sys_id,
+        {{ sn_id('portfolio') }} as portfolio_sys_id,
+        {{ sn_id('project') }} as project_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as demand_number,
+        {{ sn_id('number') }} as demand_number,
         {{ sn_text('short_description') }} as demand_name,
         {{ sn_text('state') }} as state,
         ---------- numerics

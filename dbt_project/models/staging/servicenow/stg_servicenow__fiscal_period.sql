@@ -7,7 +7,8 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as fiscal_period_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as fiscal_period_sys_id,
         ---------- attributes
         {{ sn_text('name') }} as fiscal_period_name,
         {{ sn_text('fiscal_type') }} as fiscal_type,

@@ -7,8 +7,9 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as baseline_sys_id,
-        {{ sn_text('task') }} as project_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as baseline_sys_id,
+        {{ sn_id('task') }} as project_sys_id,
         ---------- attributes
         {{ sn_text('name') }} as baseline_name,
         ---------- lineage

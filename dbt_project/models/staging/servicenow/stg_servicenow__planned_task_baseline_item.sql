@@ -7,9 +7,10 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as baseline_item_sys_id,
-        {{ sn_text('baseline') }} as baseline_sys_id,
-        {{ sn_text('task') }} as task_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as baseline_item_sys_id,
+        {{ sn_id('baseline') }} as baseline_sys_id,
+        {{ sn_id('task') }} as task_sys_id,
         ---------- dates and timestamps
         {{ sn_timestamp('start_date') }} as baseline_start_at,
         {{ sn_timestamp('end_date') }} as baseline_end_at,

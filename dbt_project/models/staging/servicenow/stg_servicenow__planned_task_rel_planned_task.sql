@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as task_relation_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as task_relation_sys_id,
         -- the Planned Task Relationship form calls parent the predecessor, child the successor
-        {{ sn_text('parent') }} as predecessor_task_sys_id,
-        {{ sn_text('child') }} as successor_task_sys_id,
+        {{ sn_id('parent') }} as predecessor_task_sys_id,
+        {{ sn_id('child') }} as successor_task_sys_id,
         ---------- attributes
         {{ sn_text('sub_type') }} as dependency_type,
         ---------- lineage

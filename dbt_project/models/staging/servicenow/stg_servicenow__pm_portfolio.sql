@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as portfolio_sys_id,
-        {{ sn_text('portfolio_manager') }} as portfolio_manager_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as portfolio_sys_id,
+        {{ sn_id('portfolio_manager') }} as portfolio_manager_sys_id,
         ---------- attributes
-        {{ sn_text('name') }} as portfolio_name,
+        {{ sn_id('name') }} as portfolio_name,
         {{ sn_boolean('active') }} as is_active,
         ---------- lineage
         {{ sn_timestamp('sys_created_on') }} as created_at,

@@ -7,11 +7,12 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as program_sys_id,
-        {{ sn_text('portfolio') }} as portfolio_sys_id,
-        {{ sn_text('program_manager') }} as program_manager_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as program_sys_id,
+        {{ sn_id('portfolio') }} as portfolio_sys_id,
+        {{ sn_id('program_manager') }} as program_manager_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as program_number,
+        {{ sn_id('number') }} as program_number,
         {{ sn_text('short_description') }} as program_name,
         {{ sn_text('state') }} as state_code,
         ---------- lineage

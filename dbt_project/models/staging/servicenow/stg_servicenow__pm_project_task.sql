@@ -7,11 +7,12 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as task_sys_id,
-        {{ sn_text('top_task') }} as project_sys_id,
-        {{ sn_text('parent') }} as parent_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as task_sys_id,
+        {{ sn_id('top_task') }} as project_sys_id,
+        {{ sn_id('parent') }} as parent_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as task_number,
+        {{ sn_id('number') }} as task_number,
         {{ sn_text('short_description') }} as task_name,
         {{ sn_boolean('milestone') }} as is_milestone,
         {{ sn_text('state') }} as state_code,

@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as project_status_sys_id,
-        {{ sn_text('project') }} as project_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as project_status_sys_id,
+        {{ sn_id('project') }} as project_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as status_number,
+        {{ sn_id('number') }} as status_number,
         {{ sn_text('overall_health') }} as overall_health_code,
         {{ sn_text('schedule') }} as schedule_health_code,
         {{ sn_text('cost') }} as cost_health_code,

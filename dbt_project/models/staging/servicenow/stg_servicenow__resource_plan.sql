@@ -7,11 +7,12 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as resource_plan_sys_id,
-        {{ sn_text('user') }} as user_sys_id,
-        {{ sn_text('task') }} as task_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as resource_plan_sys_id,
+        {{ sn_id('user') }} as user_sys_id,
+        {{ sn_id('task') }} as task_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as resource_plan_number,
+        {{ sn_id('number') }} as resource_plan_number,
         {{ sn_text('state') }} as state,
         ---------- numerics
         {{ sn_decimal('planned_hours') }} as planned_hours,

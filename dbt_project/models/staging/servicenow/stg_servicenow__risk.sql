@@ -7,10 +7,11 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as risk_sys_id,
-        {{ sn_text('task') }} as project_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as risk_sys_id,
+        {{ sn_id('task') }} as project_sys_id,
         ---------- attributes
-        {{ sn_text('number') }} as risk_number,
+        {{ sn_id('number') }} as risk_number,
         {{ sn_text('short_description') }} as risk_name,
         {{ sn_text('state') }} as state,
         ---------- numerics

@@ -7,11 +7,12 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as user_sys_id,
-        {{ sn_text('department') }} as department_sys_id,
-        {{ sn_text('cost_center') }} as cost_center_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as user_sys_id,
+        {{ sn_id('department') }} as department_sys_id,
+        {{ sn_id('cost_center') }} as cost_center_sys_id,
         ---------- attributes
-        {{ sn_text('user_name') }} as user_name,
+        {{ sn_id('user_name') }} as user_name,
         {{ sn_text('name') }} as full_name,
         {{ sn_text('email') }} as email,
         {{ sn_text('title') }} as title,

@@ -7,8 +7,9 @@ source as (
 renamed as (
     select
         ---------- ids
-        {{ sn_text('sys_id') }} as time_sheet_sys_id,
-        {{ sn_text('user') }} as user_sys_id,
+        source_instance,
+        {{ sn_id('sys_id') }} as time_sheet_sys_id,
+        {{ sn_id('user') }} as user_sys_id,
         ---------- attributes
         {{ sn_text('state') }} as state,
         ---------- numerics

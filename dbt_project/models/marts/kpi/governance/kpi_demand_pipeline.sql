@@ -157,9 +157,10 @@ people as (
     select
         users.user_sys_id,
         cast(users.weekly_capacity_hours as double) / 5 * window_weekdays.weekday_count as capacity_hours
-    from {{ ref('stg_servicenow__sys_user') }} as users
+    from {{ ref('int_servicenow_people') }} as users
     cross join window_weekdays
-    where users.is_active and users.weekly_capacity_hours > 0
+    -- one row per person (int_servicenow_people): a person on two instances has one capacity
+    where users.is_person and users.is_active and users.weekly_capacity_hours > 0
 ),
 
 committed as (

@@ -1,8 +1,14 @@
 {#- Time sheet compliance per person × week (docs/kpis.md "Timesheet compliance"). -#}
 with
 
+-- a person on two ServiceNow instances owes one sheet a week, not one on each: the one submitted
+-- first stands for the week (int_servicenow_people; on one instance a person has one sheet a week)
 sheets as (
     select * from {{ ref('int_time_sheet_submissions') }}
+    qualify
+        row_number() over (
+            partition by user_sys_id, week_start_date order by submitted_at nulls last, time_sheet_sys_id
+        ) = 1
 ),
 
 resources as (
@@ -11,7 +17,8 @@ resources as (
 ),
 
 users as (
-    select * from {{ ref('stg_servicenow__sys_user') }}
+    select * from {{ ref('int_servicenow_people') }}
+    where is_person
 ),
 
 card_days as (
