@@ -107,9 +107,8 @@ class EntityResult:
     @classmethod
     def combined(cls, source: str, entity: str, parts: Sequence[EntityResult]) -> EntityResult:
         """One entity synced from several instances of a source (Jira sites, ServiceNow instances)
-        as one result: the
-        counts add up, the watermark is the oldest (the instance furthest behind), and each
-        warning and failure names the instance it came from."""
+        as one result: the counts add up, the watermark is the oldest (the instance furthest
+        behind), and each warning and failure names the instance it came from."""
         marks = [part.watermark for part in parts if part.watermark is not None]
 
         def named(part: EntityResult) -> str:

@@ -98,10 +98,12 @@ class FurtherInstance(dg.Config):
 
     @classmethod
     def of(cls, one: SourceInstance) -> Self:
+        """A further instance's settings as its config (`source_resources`)."""
         values = {name: getattr(one, name) for name in cls.model_fields if name not in ("name", cls.SECRET)}
         return cls(name=one.name, **values, **{cls.SECRET: dg.EnvVar(one.variable(cls.SECRET.upper()))})
 
     def settings(self) -> SourceInstance:
+        """This config as settings again, its secret resolved (in the step that uses it)."""
         values = {name: getattr(self, name) for name in type(self).model_fields if name != "name"}
         return self.KIND(**values, **{self.KIND.NAME: self.name})
 
