@@ -46,11 +46,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.http import RequestStats, SourceError
+from connectors.http import RequestStats, SourceConfigError, SourceError
 from connectors.landing import BatchWriter, LandedVersions, RawLanding, RawRecord
 from connectors.sync_log import SyncAttempt, SyncLog, new_run_id
 
-__all__ = ["CLOCK_SKEW_TOLERANCE", "EntityResult", "Progress", "one_line_reason"]
+__all__ = ["CLOCK_SKEW_TOLERANCE", "EntityResult", "Progress", "one_line_reason", "sync_instances"]
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,9 @@ class EntityResult:
 
     @classmethod
     def combined(cls, source: str, entity: str, parts: Sequence[EntityResult]) -> EntityResult:
-        """One entity synced from several instances of a source (Jira sites) as one result: the
-        counts add up, the watermark is the oldest (the instance furthest behind), and each
-        warning and failure names the instance it came from."""
+        """One entity synced from several instances of a source (Jira sites, ServiceNow instances)
+        as one result: the counts add up, the watermark is the oldest (the instance furthest
+        behind), and each warning and failure names the instance it came from."""
         marks = [part.watermark for part in parts if part.watermark is not None]
 
         def named(part: EntityResult) -> str:
@@ -129,6 +129,40 @@ class EntityResult:
             warnings=[f"{named(part)}{warning}" for part in parts for warning in part.warnings],
             failure="; ".join(f"{named(part)}{part.failure}" for part in parts if part.failure),
         )
+
+
+def sync_instances(
+    instances: Sequence[tuple[str, Any]],
+    sync_one: Callable[[str, Any], Sequence[EntityResult]],
+    *,
+    source: str,
+    label: str,
+) -> list[EntityResult]:
+    """Sync several instances of one source (Jira sites, ServiceNow instances), each
+    ``(landing folder, config)`` with ``sync_one(folder, config)``, in turn; one result per entity
+    for all of them together, under ``source`` (``jira``), the name its assets have.
+
+    An instance that fails does not keep the others from syncing. Once every instance had its turn,
+    a failure is raised naming each instance that failed and why (each instance's outcome is also in
+    the sync log under its own folder name); with one instance, its own error, unchanged. ``label``
+    (``Jira``) names the source in that error.
+    """
+    parts: list[EntityResult] = []
+    failures: list[tuple[str, Exception]] = []
+    for folder, config in instances:
+        try:
+            parts.extend(sync_one(folder, config))
+        except Exception as exc:  # noqa: BLE001 (raised below, after the other instances)
+            failures.append((folder, exc))
+    if len(instances) == 1 and failures:
+        raise failures[0][1]
+    if failures:
+        reasons = "; ".join(f"{folder}: {getattr(exc, 'message', None) or exc}" for folder, exc in failures)
+        if all(isinstance(exc, SourceConfigError) for _, exc in failures):
+            raise SourceConfigError(reasons) from failures[0][1]
+        raise SourceError(reasons, source=label) from failures[0][1]
+    names = list(dict.fromkeys(part.entity for part in parts))
+    return [EntityResult.combined(source, name, [p for p in parts if p.entity == name]) for name in names]
 
 
 # --- landing with skip-if-landed ------------------------------------------------------------

@@ -23,9 +23,10 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
 from dotenv import dotenv_values
 
@@ -93,15 +94,56 @@ class WarehousePaths:
         return self.home / "dagster"
 
 
-# A further Jira site's name (JIRA_SITES): it names the site's variables and its landing folder.
+# A further instance's name (JIRA_SITES, SERVICENOW_INSTANCES): it names the instance's variables
+# and its landing folder.
 SITE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 
 
 @dataclass(frozen=True)
-class JiraSettings:
+class SourceInstance:
+    """What the settings of one instance of an API source share (a Jira site, a ServiceNow instance).
+
+    The first instance is unnamed and reads the source's variables (JIRA_URL); a further one, named
+    in the source's ``LISTING`` variable (JIRA_SITES=acme), reads the same with its name after the
+    source's (JIRA_ACME_URL). Each field but the name is the variable of its own name in capitals.
+    """
+
+    SOURCE: ClassVar[str]  # the first instance's landing folder, and the variables' prefix
+    LISTING: ClassVar[str]  # the variable naming the further instances
+    NAME: ClassVar[str]  # the field holding the instance's name: "" for the first
+    REQUIRED: ClassVar[tuple[str, ...]]  # the fields a named instance cannot do without
+
+    @property
+    def name(self) -> str:
+        return getattr(self, self.NAME)
+
+    @property
+    def source_instance(self) -> str:
+        """The instance's landing folder under raw/ and the `source_instance` of its rows: `jira`, or
+        `jira.<name>` for a further one (dbt reads `raw/<source>*/` and qualifies a further
+        instance's keys with the name, dbt_project/macros/jira_site.sql)."""
+        return f"{self.SOURCE}.{self.name}" if self.name else self.SOURCE
+
+    def variable(self, setting: str) -> str:
+        """The environment variable of one setting of this instance: JIRA_URL, or JIRA_ACME_URL."""
+        prefix = f"{self.SOURCE}_{self.name}" if self.name else self.SOURCE
+        return f"{prefix.upper()}_{setting}"
+
+    def environment(self) -> dict[str, str | None]:
+        """This instance's variables, for a child process that reads them again."""
+        return {self.variable(f.name.upper()): getattr(self, f.name) for f in fields(self) if f.name != self.NAME}
+
+
+@dataclass(frozen=True)
+class JiraSettings(SourceInstance):
     """One Jira site: JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE,
     JIRA_STORY_POINTS_FIELD and JIRA_SPRINT_FIELD; a further site named in JIRA_SITES reads the
     same names with its own after JIRA_ (JIRA_ACME_URL, …)."""
+
+    SOURCE: ClassVar[str] = "jira"
+    LISTING: ClassVar[str] = "JIRA_SITES"
+    NAME: ClassVar[str] = "site"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("url", "email", "api_token")
 
     url: str | None = None
     email: str | None = None
@@ -113,16 +155,6 @@ class JiraSettings:
     # "" for the site of JIRA_URL; a further site's name from JIRA_SITES
     site: str = ""
 
-    @property
-    def source_instance(self) -> str:
-        """The site's landing folder under raw/ and the `source_instance` of its rows: `jira`,
-        or `jira.<site>` (dbt_project/macros/source_instance_id.sql qualifies its ids with the name)."""
-        return f"jira.{self.site}" if self.site else "jira"
-
-    def variable(self, name: str) -> str:
-        """The environment variable of one setting of this site: JIRA_URL, or JIRA_ACME_URL."""
-        return f"JIRA_{self.site.upper()}_{name}" if self.site else f"JIRA_{name}"
-
     def custom_fields(self) -> dict[str, str]:
         """The custom fields this site's configuration names, by the role dbt reads them as."""
         named = {"story_points": self.story_points_field, "sprint": self.sprint_field}
@@ -130,12 +162,21 @@ class JiraSettings:
 
 
 @dataclass(frozen=True)
-class ServiceNowSettings:
-    """SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD."""
+class ServiceNowSettings(SourceInstance):
+    """One ServiceNow instance: SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD; a further
+    instance named in SERVICENOW_INSTANCES reads the same names with its own after SERVICENOW_
+    (SERVICENOW_ACME_URL, …)."""
+
+    SOURCE: ClassVar[str] = "servicenow"
+    LISTING: ClassVar[str] = "SERVICENOW_INSTANCES"
+    NAME: ClassVar[str] = "instance"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("url", "user", "password")
 
     url: str | None = None
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+    # "" for the instance of SERVICENOW_URL; a further instance's name from SERVICENOW_INSTANCES
+    instance: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +191,8 @@ class Settings:
     # further Jira sites (JIRA_SITES), each with its own variables
     jira_sites: tuple[JiraSettings, ...] = ()
     servicenow: ServiceNowSettings = ServiceNowSettings()
+    # further ServiceNow instances (SERVICENOW_INSTANCES), each with its own variables
+    servicenow_instances: tuple[ServiceNowSettings, ...] = ()
     finance_export_dir: Path | None = None
     ca_bundle: str | None = None
     schedule_cron: str = "0 2 * * *"
@@ -179,13 +222,10 @@ class Settings:
             home=Path(text("PWH_HOME") or "warehouse").expanduser().resolve(),
             as_of=as_of or parse_as_of(text("PWH_AS_OF")),
             reporting_currency=parse_currency(text("PWH_REPORTING_CURRENCY")),
-            jira=jira_site_settings(text, ""),
-            jira_sites=tuple(jira_site_settings(text, name, required=True) for name in site_names(text("JIRA_SITES"))),
-            servicenow=ServiceNowSettings(
-                url=_url(text("SERVICENOW_URL")),
-                user=text("SERVICENOW_USER"),
-                password=text(SERVICENOW_PASSWORD),
-            ),
+            jira=instance_settings(JiraSettings, text, ""),
+            jira_sites=further_instances(JiraSettings, text),
+            servicenow=instance_settings(ServiceNowSettings, text, ""),
+            servicenow_instances=further_instances(ServiceNowSettings, text),
             finance_export_dir=Path(finance).expanduser().resolve() if finance else None,
             ca_bundle=text("PWH_CA_BUNDLE"),
             schedule_cron=text("PWH_SCHEDULE_CRON") or "0 2 * * *",
@@ -206,10 +246,16 @@ class Settings:
         servicenow: ServiceNowSettings,
         finance_export_dir: Path,
         jira_sites: tuple[JiraSettings, ...] = (),
+        servicenow_instances: tuple[ServiceNowSettings, ...] = (),
     ) -> Settings:
         """The same settings reading other sources (`pwh demo`: the simulators)."""
         return replace(
-            self, jira=jira, jira_sites=jira_sites, servicenow=servicenow, finance_export_dir=finance_export_dir
+            self,
+            jira=jira,
+            jira_sites=jira_sites,
+            servicenow=servicenow,
+            servicenow_instances=servicenow_instances,
+            finance_export_dir=finance_export_dir,
         )
 
     def jira_config(self):  # noqa: ANN201 (JiraConfig | NotConfigured)
@@ -219,14 +265,22 @@ class Settings:
 
     @property
     def all_jira_sites(self) -> tuple[JiraSettings, ...]:
-        return every_jira_site(self.jira, self.jira_sites)
+        return every_instance(self.jira, self.jira_sites)
 
     def jira_site_configs(self):  # noqa: ANN201 (list[tuple[JiraSettings, JiraConfig | NotConfigured]])
         return jira_site_configs(self.all_jira_sites, self.ca_bundle)
 
     def servicenow_config(self):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
+        """The instance of SERVICENOW_URL."""
         s = self.servicenow
         return servicenow_config(s.url, s.user, s.password, self.ca_bundle)
+
+    @property
+    def all_servicenow_instances(self) -> tuple[ServiceNowSettings, ...]:
+        return every_instance(self.servicenow, self.servicenow_instances)
+
+    def servicenow_instance_configs(self):  # noqa: ANN201 (list[tuple[ServiceNowSettings, ServiceNowConfig | NotConfigured]])
+        return servicenow_instance_configs(self.all_servicenow_instances, self.ca_bundle)
 
     def finance_config(self):  # noqa: ANN201 (FinanceConfig | NotConfigured)
         return finance_config(str(self.finance_export_dir) if self.finance_export_dir else None)
@@ -239,17 +293,8 @@ class Settings:
             "PWH_HOME": str(self.home),
             "PWH_AS_OF": self.as_of.isoformat() if self.as_of else None,
             "PWH_REPORTING_CURRENCY": self.reporting_currency,
-            "JIRA_URL": self.jira.url,
-            "JIRA_EMAIL": self.jira.email,
-            JIRA_API_TOKEN: self.jira.api_token,
-            "JIRA_JQL_SCOPE": self.jira.jql_scope,
-            "JIRA_STORY_POINTS_FIELD": self.jira.story_points_field,
-            "JIRA_SPRINT_FIELD": self.jira.sprint_field,
-            "JIRA_SITES": ",".join(site.site for site in self.jira_sites) or None,
-            **{name: value for site in self.jira_sites for name, value in site_environment(site).items()},
-            "SERVICENOW_URL": self.servicenow.url,
-            "SERVICENOW_USER": self.servicenow.user,
-            SERVICENOW_PASSWORD: self.servicenow.password,
+            **instances_environment(self.jira, self.jira_sites),
+            **instances_environment(self.servicenow, self.servicenow_instances),
             "FINANCE_EXPORT_DIR": str(self.finance_export_dir) if self.finance_export_dir else None,
             "PWH_CA_BUNDLE": self.ca_bundle,
             "PWH_SCHEDULE_CRON": self.schedule_cron,
@@ -261,49 +306,57 @@ class Settings:
         return {name: value for name, value in values.items() if value is not None}
 
 
-def site_names(text: str | None) -> list[str]:
-    """JIRA_SITES: further Jira sites' names, separated by commas or spaces (`acme, globex`)."""
-    names = [name.strip().lower() for name in re.split(r"[,\s]+", text or "") if name.strip()]
+def site_names(text: Callable[[str], str | None], variable: str) -> list[str]:
+    """The further instances' names in ``variable`` (JIRA_SITES, SERVICENOW_INSTANCES), separated by
+    commas or spaces (`acme, globex`); an error names the variable."""
+    value = text(variable) or ""
+    names = [name.strip().lower() for name in re.split(r"[,\s]+", value) if name.strip()]
     for name in names:
         if not SITE_NAME.match(name):
             raise ConfigError(
-                f"JIRA_SITES names {name!r}: a site name is a letter, then letters, digits or _ "
-                "(up to 30), as in JIRA_SITES=acme,globex"
+                f"{variable} names {name!r}: each name is a letter, then letters, digits or _ "
+                f"(up to 30), as in {variable}=acme,globex"
             )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ConfigError(f"JIRA_SITES names {', '.join(duplicates)} more than once")
+        raise ConfigError(f"{variable} names {', '.join(duplicates)} more than once")
     return names
 
 
-def jira_site_settings(text: Callable[[str], str | None], site: str, *, required: bool = False) -> JiraSettings:
-    """One Jira site's settings from its variables; a site JIRA_SITES names must have all three
-    of URL, EMAIL and API_TOKEN (it was asked for, so a missing one is a mistake, not a skip)."""
-    names = JiraSettings(site=site)
-    settings = JiraSettings(
-        url=_url(text(names.variable("URL"))),
-        email=text(names.variable("EMAIL")),
-        api_token=text(names.variable("API_TOKEN")),
-        jql_scope=text(names.variable("JQL_SCOPE")),
-        story_points_field=text(names.variable("STORY_POINTS_FIELD")),
-        sprint_field=text(names.variable("SPRINT_FIELD")),
-        site=site,
-    )
-    if required:
-        values = {
-            names.variable("URL"): settings.url,
-            names.variable("EMAIL"): settings.email,
-            names.variable("API_TOKEN"): settings.api_token,
-        }
-        missing = _missing(values)
+# The settings of one instance of a source, as the functions below take and give them.
+_Instance = TypeVar("_Instance", JiraSettings, ServiceNowSettings)
+
+
+def instance_settings(kind: type[_Instance], text: Callable[[str], str | None], name: str) -> _Instance:
+    """One instance's settings from its variables (``name`` "" for the first instance)."""
+    names = kind(**{kind.NAME: name})
+    values = {f.name: text(names.variable(f.name.upper())) for f in fields(kind) if f.name != kind.NAME}
+    return kind(**{**values, "url": _url(values["url"]), kind.NAME: name})
+
+
+def further_instances(kind: type[_Instance], text: Callable[[str], str | None]) -> tuple[_Instance, ...]:
+    """The further instances the source's listing (JIRA_SITES) names. Each must have every
+    variable it cannot do without: it was asked for, so a missing one is a mistake, not a skip (the
+    first instance, unnamed, is skipped instead)."""
+    further = tuple(instance_settings(kind, text, name) for name in site_names(text, kind.LISTING))
+    for one in further:
+        missing = _missing({one.variable(f.upper()): getattr(one, f) for f in kind.REQUIRED})
         if missing:
-            raise ConfigError(f"JIRA_SITES names {site!r}, but {', '.join(missing)} is not set")
-    return settings
+            raise ConfigError(f"{kind.LISTING} names {one.name!r}, but {', '.join(missing)} is not set")
+    return further
 
 
-def every_jira_site(first: JiraSettings, further: tuple[JiraSettings, ...]) -> tuple[JiraSettings, ...]:
-    """Every Jira site: the one of JIRA_URL (when set, or when it is the only one), then JIRA_SITES'."""
+def every_instance(first: _Instance, further: tuple[_Instance, ...]) -> tuple[_Instance, ...]:
+    """Every instance of a source: the first (JIRA_URL's, SERVICENOW_URL's) when its URL is set or
+    when it is the only one, then the further ones (JIRA_SITES', SERVICENOW_INSTANCES')."""
     return (*((first,) if first.url or not further else ()), *further)
+
+
+def instances_environment(first: _Instance, further: tuple[_Instance, ...]) -> dict[str, str | None]:
+    """A source's instances as the variables they are read from: the first's, the listing
+    (JIRA_SITES=acme,globex) and each further one's."""
+    listing = {first.LISTING: ",".join(one.name for one in further) or None}
+    return {**first.environment(), **listing, **{k: v for one in further for k, v in one.environment().items()}}
 
 
 def jira_site_configs(sites: tuple[JiraSettings, ...], ca_bundle: str | None):  # noqa: ANN201
@@ -311,16 +364,18 @@ def jira_site_configs(sites: tuple[JiraSettings, ...], ca_bundle: str | None):  
     return [(site, jira_config(site.url, site.email, site.api_token, site.jql_scope, ca_bundle)) for site in sites]
 
 
-def site_environment(site: JiraSettings) -> dict[str, str | None]:
-    """A further site's variables, for a child process that reads them again."""
-    return {
-        site.variable("URL"): site.url,
-        site.variable("EMAIL"): site.email,
-        site.variable("API_TOKEN"): site.api_token,
-        site.variable("JQL_SCOPE"): site.jql_scope,
-        site.variable("STORY_POINTS_FIELD"): site.story_points_field,
-        site.variable("SPRINT_FIELD"): site.sprint_field,
-    }
+def servicenow_instance_configs(instances: tuple[ServiceNowSettings, ...], ca_bundle: str | None):  # noqa: ANN201
+    """Each ServiceNow instance with how to reach it (or, for the instance of SERVICENOW_URL, what is missing)."""
+    return [(one, servicenow_config(one.url, one.user, one.password, ca_bundle)) for one in instances]
+
+
+def ready_instances(configs) -> list[tuple[str, Any]] | NotConfigured:  # noqa: ANN001 (a *_configs() list)
+    """Each instance to sync as (its landing folder, how to reach it), from a source's
+    ``*_configs()``. The first instance, when its variables are incomplete, is skipped as a lone
+    one would be (`pwh check` names what to set); with no further instance either, the source is
+    not configured at all."""
+    ready = [(one.source_instance, config) for one, config in configs if not isinstance(config, NotConfigured)]
+    return ready or configs[0][1]
 
 
 def today() -> date:

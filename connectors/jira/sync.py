@@ -36,8 +36,9 @@ from connectors.engine import (
     _selected,
     _start,
     _vanished,
+    sync_instances,
 )
-from connectors.http import RequestStats, SourceConfigError, SourceError
+from connectors.http import RequestStats, SourceError
 from connectors.jira.client import JiraClient, JiraConfig, jira_client, parse_jira_datetime
 from connectors.landing import DEFAULT_BATCH_ROWS, LandedVersions, RawLanding, RawRecord
 
@@ -200,29 +201,15 @@ def sync_jira_sites(
     **options: Any,
 ) -> list[EntityResult]:
     """Sync several Jira sites, each ``(landing folder, config)`` into its own folder
-    (`sync_jira`'s ``source``), in turn; one result per entity for all of them together.
-
-    A site that fails does not keep the others from syncing. Once every site had its turn, a
-    failure is raised naming each site that failed and why (each site's outcome is also in the sync
-    log under its own folder name); with one site, its own error, unchanged.
+    (`sync_jira`'s ``source``), in turn; one result per entity for all of them together. A failing
+    site is named once every site had its turn (connectors.engine `sync_instances`).
     """
-    parts: list[EntityResult] = []
-    failures: list[tuple[str, Exception]] = []
-    for source, config in sites:
-        try:
-            with closing(jira_client(config)) as client:
-                parts.extend(sync_jira(client, landing, entities=entities, source=source, **options))
-        except Exception as exc:  # noqa: BLE001 (raised below, after the other sites)
-            failures.append((source, exc))
-    if len(sites) == 1 and failures:
-        raise failures[0][1]
-    if failures:
-        reasons = "; ".join(f"{source}: {getattr(exc, 'message', None) or exc}" for source, exc in failures)
-        if all(isinstance(exc, SourceConfigError) for _, exc in failures):
-            raise SourceConfigError(reasons) from failures[0][1]
-        raise SourceError(reasons, source="Jira") from failures[0][1]
-    names = list(dict.fromkeys(part.entity for part in parts))
-    return [EntityResult.combined("jira", name, [p for p in parts if p.entity == name]) for name in names]
+
+    def sync_site(source: str, config: JiraConfig) -> list[EntityResult]:
+        with closing(jira_client(config)) as client:
+            return sync_jira(client, landing, entities=entities, source=source, **options)
+
+    return sync_instances(sites, sync_site, source="jira", label="Jira")
 
 
 def _sync_jira_locked(

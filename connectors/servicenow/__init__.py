@@ -1,7 +1,8 @@
-"""ServiceNow: the Table API client (client.py) and its sync into ``raw/servicenow/<table>`` (sync.py)."""
+"""ServiceNow: the Table API client (client.py) and its sync into ``raw/servicenow/<table>``, a further
+instance into ``raw/servicenow.<instance>/<table>`` (sync.py)."""
 
 from connectors.servicenow.client import TABLE_FIELDS, ServiceNowClient, ServiceNowConfig, servicenow_client
-from connectors.servicenow.sync import SERVICENOW_OVERLAP, SERVICENOW_TABLES, sync_servicenow
+from connectors.servicenow.sync import SERVICENOW_OVERLAP, SERVICENOW_TABLES, sync_servicenow, sync_servicenow_instances
 
 __all__ = [
     "SERVICENOW_OVERLAP",
@@ -11,4 +12,5 @@ __all__ = [
     "ServiceNowConfig",
     "servicenow_client",
     "sync_servicenow",
+    "sync_servicenow_instances",
 ]

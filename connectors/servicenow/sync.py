@@ -1,4 +1,5 @@
-"""ServiceNow Table API → ``landing/servicenow/<table>``, over the shared sync engine (``connectors.engine``).
+"""ServiceNow Table API → ``landing/servicenow/<table>``, a further instance into
+``landing/servicenow.<instance>/<table>``, over the shared sync engine (``connectors.engine``).
 
 Every table of ``SERVICENOW_TABLES`` is read from the cursor minus ``SERVICENOW_OVERLAP`` on
 ``sys_updated_on``; a full read tombstones the keys it did not see, when it saw as many records as
@@ -8,6 +9,7 @@ Every table of ``SERVICENOW_TABLES`` is read from the cursor minus ``SERVICENOW_
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from datetime import timedelta
 from typing import Any
 
@@ -26,12 +28,19 @@ from connectors.engine import (
     _selected,
     _start,
     _vanished,
+    sync_instances,
 )
 from connectors.http import SourceError
 from connectors.landing import DEFAULT_BATCH_ROWS, LandedVersions, RawLanding, RawRecord
-from connectors.servicenow.client import TABLE_FIELDS, ServiceNowClient, parse_glide_datetime
+from connectors.servicenow.client import (
+    TABLE_FIELDS,
+    ServiceNowClient,
+    ServiceNowConfig,
+    parse_glide_datetime,
+    servicenow_client,
+)
 
-__all__ = ["SERVICENOW_OVERLAP", "SERVICENOW_TABLES", "sync_servicenow"]
+__all__ = ["SERVICENOW_OVERLAP", "SERVICENOW_TABLES", "sync_servicenow", "sync_servicenow_instances"]
 
 SERVICENOW_TABLES: tuple[str, ...] = (
     "fiscal_period",
@@ -71,22 +80,55 @@ def sync_servicenow(
     progress: Progress | None = None,
     overlap: timedelta = SERVICENOW_OVERLAP,
     run_id: str | None = None,
+    source: str = "servicenow",
 ) -> list[EntityResult]:
-    """Sync ServiceNow tables into ``landing/servicenow/<table>``; one result per table, each
-    also appended to the sync log under ``run_id``."""
+    """Sync ServiceNow tables into ``landing/<source>/<table>``; one result per table, each
+    also appended to the sync log under ``run_id``.
+
+    ``source`` is the landing folder of this instance: ``servicenow`` for the instance of
+    SERVICENOW_URL, ``servicenow.<instance>`` for each further one (orchestration/settings.py
+    `ServiceNowSettings.source_instance`), so every instance keeps its own change log, cursors and
+    tombstones.
+    """
     selected = _selected(tables, SERVICENOW_TABLES, "ServiceNow tables")
-    with _logged(landing, "servicenow", selected, run_id) as results:
-        with landing.lock("servicenow", selected):
-            _start(landing, "servicenow", SERVICENOW_TABLES, selected)
+    with _logged(landing, source, selected, run_id) as results:
+        with landing.lock(source, selected):
+            _start(landing, source, SERVICENOW_TABLES, selected)
             client.check()
             for table in selected:
                 results.append(
                     _sync_table(
-                        client, landing, table, full=full, batch_rows=batch_rows, progress=progress, overlap=overlap
+                        client,
+                        landing,
+                        table,
+                        source=source,
+                        full=full,
+                        batch_rows=batch_rows,
+                        progress=progress,
+                        overlap=overlap,
                     )
                 )
         _raise_failures("ServiceNow", results)
         return results
+
+
+def sync_servicenow_instances(
+    instances: Sequence[tuple[str, ServiceNowConfig]],
+    landing: RawLanding,
+    *,
+    tables: Sequence[str] | None = None,
+    **options: Any,
+) -> list[EntityResult]:
+    """Sync several ServiceNow instances, each ``(landing folder, config)`` into its own folder
+    (`sync_servicenow`'s ``source``), in turn; one result per table for all of them together. A
+    failing instance is named once every instance had its turn (connectors.engine `sync_instances`).
+    """
+
+    def sync_instance(source: str, config: ServiceNowConfig) -> list[EntityResult]:
+        with closing(servicenow_client(config)) as client:
+            return sync_servicenow(client, landing, tables=tables, source=source, **options)
+
+    return sync_instances(instances, sync_instance, source="servicenow", label="ServiceNow")
 
 
 def _sync_table(
@@ -94,22 +136,23 @@ def _sync_table(
     landing: RawLanding,
     table: str,
     *,
+    source: str,
     full: bool,
     batch_rows: int,
     progress: Progress | None,
     overlap: timedelta,
 ) -> EntityResult:
     mode = "full" if full else "incremental"
-    result = EntityResult("servicenow", table)
+    result = EntityResult(source, table)
     meter = _Meter(client.http.stats)
     since = None if full else _cursor(landing, result, overlap)
-    versions = LandedVersions.load(landing, "servicenow", table, since=since)
-    with landing.writer("servicenow", table, sync_mode=mode, batch_rows=batch_rows) as writer:
+    versions = LandedVersions.load(landing, source, table, since=since)
+    with landing.writer(source, table, sync_mode=mode, batch_rows=batch_rows) as writer:
         lander = _Lander(
             writer,
             versions,
             batch_rows=batch_rows,
-            label=f"servicenow/{table}",
+            label=f"{source}/{table}",
             progress=progress,
             collect_seen=full,
         )

@@ -124,14 +124,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=7, help="the same seed gives the same enterprise (default: 7)")
     demo.add_argument("--as-of", type=_date, default=None, help="KPI as-of date (default: PWH_AS_OF or today, UTC)")
-    demo.add_argument(
-        "--jira-sites",
-        type=int,
-        choices=(1, 2, 3),
-        default=1,
-        help="simulated Jira sites (default: 1); each further one, named site2 and site3, serves an "
-        "enterprise of the next seed, with its own projects, issues and people (JIRA_SITES)",
-    )
+    for flag, what, names, holds, listing in (
+        ("--jira-sites", "Jira sites", "site2 and site3", "projects, issues and people", "JIRA_SITES"),
+        (
+            "--servicenow-instances",
+            "ServiceNow instances",
+            "instance2 and instance3",
+            "portfolios, projects and people",
+            "SERVICENOW_INSTANCES",
+        ),
+    ):
+        demo.add_argument(
+            flag,
+            type=int,
+            choices=(1, 2, 3),
+            default=1,
+            help=f"simulated {what} (default: 1); each further one, named {names}, serves an enterprise of "
+            f"the next seed, with its own {holds} ({listing})",
+        )
     demo.set_defaults(handler=cmd_demo)
 
     run = sub.add_parser(
@@ -316,15 +326,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     print(f"Generating the {args.scale} simulated enterprise (seed {args.seed}, as of {as_of}) …", flush=True)
     world_path = ensure_world(args.scale, args.seed, as_of, paths.simulator)
-    # Further Jira sites: the Jira of an enterprise of the next seeds (an acquired company's site).
-    further = [
-        (f"site{n}", ensure_world(args.scale, args.seed + n - 1, as_of, paths.simulator))
-        for n in range(2, args.jira_sites + 1)
-    ]
+    # Further Jira sites and ServiceNow instances: the Jira and the ServiceNow of an enterprise of the
+    # next seeds (an acquired company's). Enterprise n serves site n and instance n, when asked for.
+    further = {
+        n: ensure_world(args.scale, args.seed + n - 1, as_of, paths.simulator)
+        for n in range(2, max(args.jira_sites, args.servicenow_instances) + 1)
+    }
     finance_dir = paths.simulator / "finance-drop"
     with contextlib.ExitStack() as stack:
         sims = stack.enter_context(start_simulators(world_path, finance_dir=finance_dir))
-        sites = [(name, stack.enter_context(start_simulators(path))) for name, path in further]
+        enterprises = {n: stack.enter_context(start_simulators(path)) for n, path in further.items()}
+        sites = [(f"site{n}", other) for n, other in enterprises.items() if n <= args.jira_sites]
+        instances = [(f"instance{n}", other) for n, other in enterprises.items() if n <= args.servicenow_instances]
         # The simulators stand in for the configured sources (JIRA_JQL_SCOPE still applies).
         demo = settings.with_sources(
             jira=JiraSettings(sims.jira_url, sims.jira_email, sims.jira_api_token, settings.jira.jql_scope),
@@ -333,6 +346,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             jira_sites=tuple(
                 JiraSettings(site.jira_url, site.jira_email, site.jira_api_token, site=name) for name, site in sites
             ),
+            servicenow_instances=tuple(
+                ServiceNowSettings(one.servicenow_url, one.servicenow_user, one.servicenow_password, name)
+                for name, one in instances
+            ),
         )
         print(
             f"Simulated Jira at {sims.jira_url}, ServiceNow at {sims.servicenow_url}, finance drop {finance_dir}",
@@ -340,6 +357,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         for name, site in sites:
             print(f"Simulated Jira site {name} at {site.jira_url}", flush=True)
+        for name, one in instances:
+            print(f"Simulated ServiceNow instance {name} at {one.servicenow_url}", flush=True)
         code = run_pipeline(demo, full=False, command=f"pwh demo --scale {args.scale}")
     print(f"Demo finished in {time.monotonic() - started:,.0f} s.")
     print(f"  published warehouse (open this in Power BI / DuckDB): {paths.published_db}")

@@ -164,7 +164,10 @@ def configured_sources(settings: Settings):  # noqa: ANN201 (list[SourceSetting]
             (f"Jira {site.site}" if site.site else "Jira", "Jira", site.source_instance, config)
             for site, config in settings.jira_site_configs()
         ),
-        ("ServiceNow", "ServiceNow", "servicenow", settings.servicenow_config()),
+        *(
+            (f"ServiceNow {one.instance}" if one.instance else "ServiceNow", "ServiceNow", one.source_instance, config)
+            for one, config in settings.servicenow_instance_configs()
+        ),
         ("Finance exports", "Finance exports", "finance", settings.finance_config()),
     ]
     return [

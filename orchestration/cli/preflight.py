@@ -45,8 +45,9 @@ SOURCE_ENTITIES = {
 class SourceSetting:
     """A source as configured: its config, or what is missing (settings.NotConfigured).
 
-    ``name`` is what the table shows (`Jira`, or `Jira acme` for a further site), ``kind`` which
-    checks it gets, ``landing`` its folder under raw/ and its name in the sync log."""
+    ``name`` is what the table shows (`Jira`, or `Jira acme` for a further site; `ServiceNow acme`
+    for a further instance), ``kind`` which checks it gets, ``landing`` its folder under raw/ and
+    its name in the sync log."""
 
     name: str
     config: object
@@ -103,7 +104,8 @@ def check_sources(settings: Sequence[SourceSetting]) -> list[CheckOutcome]:
                 outcomes.extend(replace(outcome, source=source.name) for outcome in check_jira(client))
         elif source.kind == "ServiceNow":
             with closing(servicenow_client(config, policy=PREFLIGHT_POLICY)) as client:  # type: ignore[arg-type]
-                outcomes.extend(check_servicenow(client))
+                # each instance's rows say which instance they are about
+                outcomes.extend(replace(outcome, source=source.name) for outcome in check_servicenow(client))
         else:
             outcomes.extend(check_finance_folder(Path(config.folder)))  # type: ignore[attr-defined]
     return outcomes

@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -28,14 +28,17 @@ from orchestration.settings import (
     SERVICENOW_PASSWORD,
     JiraSettings,
     NotConfigured,
+    ServiceNowSettings,
     Settings,
+    SourceInstance,
     WarehousePaths,
-    every_jira_site,
+    every_instance,
     finance_config,
     jira_site_configs,
     parse_as_of,
     parse_currency,
-    servicenow_config,
+    ready_instances,
+    servicenow_instance_configs,
     today,
 )
 
@@ -83,8 +86,33 @@ class WarehouseResource(dg.ConfigurableResource):
         return {**run_config_of(self), "as_of": as_of.isoformat() if as_of else None}
 
 
-class JiraSite(dg.Config):
+class FurtherInstance(dg.Config):
+    """A further instance of an API source as resource config: its name, and its settings
+    (settings.SourceInstance) as fields of the same names, its secret (``SECRET``) as an
+    environment variable, so the UI and run config show the variable's name, never its value."""
+
+    KIND: ClassVar[type[SourceInstance]]
+    SECRET: ClassVar[str]
+
+    name: str
+
+    @classmethod
+    def of(cls, one: SourceInstance) -> Self:
+        """A further instance's settings as its config (`source_resources`)."""
+        values = {name: getattr(one, name) for name in cls.model_fields if name not in ("name", cls.SECRET)}
+        return cls(name=one.name, **values, **{cls.SECRET: dg.EnvVar(one.variable(cls.SECRET.upper()))})
+
+    def settings(self) -> SourceInstance:
+        """This config as settings again, its secret resolved (in the step that uses it)."""
+        values = {name: getattr(self, name) for name in type(self).model_fields if name != "name"}
+        return self.KIND(**values, **{self.KIND.NAME: self.name})
+
+
+class JiraSite(FurtherInstance):
     """A further Jira site, named in JIRA_SITES, with its own JIRA_<SITE>_… variables."""
+
+    KIND: ClassVar[type[SourceInstance]] = JiraSettings
+    SECRET: ClassVar[str] = "api_token"
 
     name: str = Field(description="the site's name in JIRA_SITES; its rows' source_instance is jira.<name>")
     url: str = Field(description="JIRA_<SITE>_URL")
@@ -93,11 +121,6 @@ class JiraSite(dg.Config):
     jql_scope: str | None = Field(default=None, description="JIRA_<SITE>_JQL_SCOPE")
     story_points_field: str | None = Field(default=None, description="JIRA_<SITE>_STORY_POINTS_FIELD")
     sprint_field: str | None = Field(default=None, description="JIRA_<SITE>_SPRINT_FIELD")
-
-    def settings(self) -> JiraSettings:
-        return JiraSettings(
-            self.url, self.email, self.api_token, self.jql_scope, self.story_points_field, self.sprint_field, self.name
-        )
 
 
 class JiraResource(dg.ConfigurableResource):
@@ -124,15 +147,12 @@ class JiraResource(dg.ConfigurableResource):
         first = JiraSettings(
             self.url, self.email, self.api_token, self.jql_scope, self.story_points_field, self.sprint_field
         )
-        return every_jira_site(first, tuple(site.settings() for site in self.sites))
+        return every_instance(first, tuple(site.settings() for site in self.sites))
 
     def config(self) -> list[tuple[str, JiraConfig]] | NotConfigured:
-        """Each site to sync as (its landing folder, how to reach it). The site of JIRA_URL, when
-        its variables are incomplete, is skipped as a lone site would be (`pwh check` names what
-        to set); with no further site either, Jira is not configured at all."""
-        sites = jira_site_configs(self.site_settings(), self.ca_bundle)
-        ready = [(site.source_instance, config) for site, config in sites if not isinstance(config, NotConfigured)]
-        return ready or sites[0][1]
+        """Each site to sync as (its landing folder, how to reach it), or what to set
+        (settings.ready_instances: a half-configured site of JIRA_URL is skipped)."""
+        return ready_instances(jira_site_configs(self.site_settings(), self.ca_bundle))
 
     def custom_fields(self) -> dict[str, dict[str, str]]:
         """The custom fields each site's configuration names, by source_instance (stg_jira__fields)."""
@@ -140,18 +160,43 @@ class JiraResource(dg.ConfigurableResource):
         return {site.source_instance: site.custom_fields() for site in sites if site.custom_fields()}
 
 
+class ServiceNowInstance(FurtherInstance):
+    """A further ServiceNow instance, named in SERVICENOW_INSTANCES, with its own SERVICENOW_<NAME>_… variables."""
+
+    KIND: ClassVar[type[SourceInstance]] = ServiceNowSettings
+    SECRET: ClassVar[str] = "password"
+
+    name: str = Field(
+        description="the instance's name in SERVICENOW_INSTANCES; its rows' source_instance is servicenow.<name>"
+    )
+    url: str = Field(description="SERVICENOW_<NAME>_URL")
+    user: str = Field(description="SERVICENOW_<NAME>_USER")
+    password: str = Field(description="SERVICENOW_<NAME>_PASSWORD, as an environment variable")
+
+
 class ServiceNowResource(dg.ConfigurableResource):
-    """ServiceNow Table API: SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD (an env var)."""
+    """ServiceNow Table API: SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD (an env var), and
+    the further instances SERVICENOW_INSTANCES names."""
 
     url: str | None = Field(default=None, description="SERVICENOW_URL")
     user: str | None = Field(default=None, description="SERVICENOW_USER")
     password: str | None = Field(
         default=None, description="SERVICENOW_PASSWORD, as an environment variable: {env: SERVICENOW_PASSWORD}"
     )
+    instances: list[ServiceNowInstance] = Field(
+        default_factory=list, description="SERVICENOW_INSTANCES: further ServiceNow instances"
+    )
     ca_bundle: str | None = Field(default=None, description="PWH_CA_BUNDLE: CA bundle (PEM) of a private CA")
 
-    def config(self) -> ServiceNowConfig | NotConfigured:
-        return servicenow_config(self.url, self.user, self.password, self.ca_bundle)
+    def instance_settings(self) -> tuple[ServiceNowSettings, ...]:
+        """Every instance these fields configure, as settings (the first one left out when unset)."""
+        first = ServiceNowSettings(self.url, self.user, self.password)
+        return every_instance(first, tuple(one.settings() for one in self.instances))
+
+    def config(self) -> list[tuple[str, ServiceNowConfig]] | NotConfigured:
+        """Each instance to sync as (its landing folder, how to reach it), or what to set
+        (settings.ready_instances: a half-configured instance of SERVICENOW_URL is skipped)."""
+        return ready_instances(servicenow_instance_configs(self.instance_settings(), self.ca_bundle))
 
 
 class FinanceDropResource(dg.ConfigurableResource):
@@ -197,24 +242,14 @@ def source_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             jql_scope=jira.jql_scope,
             story_points_field=jira.story_points_field,
             sprint_field=jira.sprint_field,
-            sites=[
-                JiraSite(
-                    name=site.site,
-                    url=site.url or "",
-                    email=site.email or "",
-                    api_token=dg.EnvVar(site.variable("API_TOKEN")),
-                    jql_scope=site.jql_scope,
-                    story_points_field=site.story_points_field,
-                    sprint_field=site.sprint_field,
-                )
-                for site in settings.jira_sites
-            ],
+            sites=[JiraSite.of(site) for site in settings.jira_sites],
             ca_bundle=settings.ca_bundle,
         ),
         "servicenow": ServiceNowResource(
             url=servicenow.url,
             user=servicenow.user,
             password=dg.EnvVar(SERVICENOW_PASSWORD) if servicenow.password else None,
+            instances=[ServiceNowInstance.of(one) for one in settings.servicenow_instances],
             ca_bundle=settings.ca_bundle,
         ),
         "finance": FinanceDropResource(

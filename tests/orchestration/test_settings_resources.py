@@ -193,42 +193,90 @@ ACME = {
 }
 
 
-def test_further_jira_sites_read_their_own_variables_and_keep_the_single_site_ones(
-    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+# --- several ServiceNow instances (SERVICENOW_INSTANCES) --------------------------------------------
+
+SN_ACME = {
+    "SERVICENOW_INSTANCES": "acme globex",
+    "SERVICENOW_ACME_URL": "https://acme.service-now.com/",
+    "SERVICENOW_ACME_USER": "acme.reader",
+    "SERVICENOW_ACME_PASSWORD": "acme-pa55word-s3cr3t",
+    "SERVICENOW_GLOBEX_URL": "https://globex.service-now.com",
+    "SERVICENOW_GLOBEX_USER": "globex.reader",
+    "SERVICENOW_GLOBEX_PASSWORD": "globex-pa55word-s3cr3t",
+}
+
+
+def test_a_jira_sites_custom_fields_are_its_own(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in ACME.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("JIRA_SPRINT_FIELD", "customfield_10020")
     settings = Settings.from_env()
-    assert settings.jira.url == "https://example.atlassian.net" and settings.jira.source_instance == "jira"
     acme, globex = settings.jira_sites
-    assert (acme.site, acme.url, acme.email, acme.api_token) == (
-        "acme",
-        "https://acme.atlassian.net",
-        "reader@acme.example",
-        "acme-token-s3cr3t",
-    )
-    assert (globex.source_instance, globex.jql_scope) == ("jira.globex", "project = OPS")
-    assert [site.source_instance for site in settings.all_jira_sites] == ["jira", "jira.acme", "jira.globex"]
     assert settings.jira.custom_fields() == {"sprint": "customfield_10020"}
     assert acme.custom_fields() == {"story_points": "customfield_10050"}
-    # A child process reads the same sites again.
-    assert Settings.from_env(settings.environment()).jira_sites == settings.jira_sites
-    # Only further sites: the variables of JIRA_URL are not asked for.
-    for name in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"):
-        monkeypatch.delenv(name)
-    assert [site.source_instance for site in Settings.from_env().all_jira_sites] == ["jira.acme", "jira.globex"]
+    assert (globex.jql_scope, globex.custom_fields()) == ("project = OPS", {})
+
+
+# Each API source with further instances: their variables, how `pwh check` names the source, its
+# instances on Settings, and its first instance's secret.
+FURTHER = {
+    "jira": (ACME, "Jira", "all_jira_sites", "JIRA_API_TOKEN"),
+    "servicenow": (SN_ACME, "ServiceNow", "all_servicenow_instances", "SERVICENOW_PASSWORD"),
+}
+
+
+@pytest.fixture(params=sorted(FURTHER))
+def source(request: pytest.FixtureRequest, environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each API source in turn, with its further instances acme and globex set as well."""
+    for name, value in FURTHER[request.param][0].items():
+        monkeypatch.setenv(name, value)
+    return request.param
+
+
+def test_further_instances_read_their_own_variables_and_keep_the_single_instance_ones(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    from orchestration.cli.pipeline import configured_sources
+
+    further, kind, every, _ = FURTHER[source]
+    settings = Settings.from_env()
+    instances = getattr(settings, every)
+    assert [one.source_instance for one in instances] == [source, f"{source}.acme", f"{source}.globex"]
+    # The first reads the single-instance variables (JIRA_URL), each further one its own (JIRA_ACME_URL).
+    env = {**environment, **further}
+    for one in instances:
+        expected = {name: env[name] for name in one.environment() if name in env}
+        expected[one.variable("URL")] = expected[one.variable("URL")].rstrip("/")
+        assert {name: value for name, value in one.environment().items() if value is not None} == expected
+    secrets = [value for value in further.values() if "s3cr3t" in value]
+    assert secrets and not any(secret in repr(settings) for secret in secrets)
+    # A child process reads the same instances again.
+    assert getattr(Settings.from_env(settings.environment()), every) == instances
+    # Only further instances: the first one's variables are not asked for.
+    for name in ("URL", "USER", "EMAIL", "API_TOKEN", "PASSWORD"):
+        monkeypatch.delenv(instances[0].variable(name), raising=False)
+    only = Settings.from_env()
+    assert [one.source_instance for one in getattr(only, every)] == [f"{source}.acme", f"{source}.globex"]
+    # `pwh check` shows each by its name, and logs a failed preflight under its folder.
+    shown = [(s.name, s.landing) for s in configured_sources(only) if s.kind == kind and s.configured]
+    assert shown == [(f"{kind} acme", f"{source}.acme"), (f"{kind} globex", f"{source}.globex")]
 
 
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
         ({"JIRA_SITES": "acme"}, "JIRA_SITES names 'acme', but JIRA_ACME_URL, JIRA_ACME_EMAIL, JIRA_ACME_API_TOKEN"),
-        ({"JIRA_SITES": "9lives"}, "JIRA_SITES names '9lives': a site name is a letter"),
+        ({"JIRA_SITES": "9lives"}, "JIRA_SITES names '9lives': each name is a letter"),
         ({"JIRA_SITES": "acme,ACME"}, "JIRA_SITES names acme more than once"),
+        (
+            {"SERVICENOW_INSTANCES": "acme", "SERVICENOW_ACME_URL": "https://acme.service-now.com"},
+            "SERVICENOW_INSTANCES names 'acme', but SERVICENOW_ACME_USER, SERVICENOW_ACME_PASSWORD is not set",
+        ),
+        ({"SERVICENOW_INSTANCES": "acme-eu"}, "SERVICENOW_INSTANCES names 'acme-eu': each name is a letter"),
+        ({"SERVICENOW_INSTANCES": "acme, Acme"}, "SERVICENOW_INSTANCES names acme more than once"),
     ],
 )
-def test_a_jira_site_that_cannot_work_is_named_with_what_to_set(
+def test_a_further_instance_that_cannot_work_is_named_with_what_to_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -236,7 +284,7 @@ def test_a_jira_site_that_cannot_work_is_named_with_what_to_set(
         Settings.from_env(variables)
 
 
-def test_the_ui_and_run_config_show_each_jira_site_with_its_token_as_a_variable_name(
+def test_the_ui_and_run_config_show_each_further_instance_with_its_secret_as_a_variable_name(
     environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dagster._core.remote_representation.external_data import RepositorySnap
@@ -245,41 +293,51 @@ def test_the_ui_and_run_config_show_each_jira_site_with_its_token_as_a_variable_
     from orchestration.definitions import defs
     from orchestration.defs.resources import JIRA_CUSTOM_FIELDS, dbt_environment, run_config, source_resources
 
-    for name, value in ACME.items():
+    for name, value in {**ACME, **SN_ACME}.items():
         monkeypatch.setenv(name, value)
     definitions = defs()
     shown = serialize_value(RepositorySnap.from_def(definitions.get_repository_def()))
     assert "https://acme.atlassian.net" in shown and "JIRA_ACME_API_TOKEN" in shown
-    assert "acme-token-s3cr3t" not in shown and "globex-token-s3cr3t" not in shown
+    assert "https://acme.service-now.com" in shown and "SERVICENOW_ACME_PASSWORD" in shown
+    for secret in ("acme-token-s3cr3t", "globex-token-s3cr3t", "acme-pa55word-s3cr3t", "globex-pa55word-s3cr3t"):
+        assert secret not in shown
     settings = Settings.from_env().for_run()
     resources = source_resources(settings)
-    sites = run_config(resources)["resources"]["jira"]["config"]["sites"]
+    config = run_config(resources)["resources"]
+    sites, instances = config["jira"]["config"]["sites"], config["servicenow"]["config"]["instances"]
     assert [(site["name"], site["api_token"]) for site in sites] == [
         ("acme", {"env": "JIRA_ACME_API_TOKEN"}),
         ("globex", {"env": "JIRA_GLOBEX_API_TOKEN"}),
     ]
+    assert [(one["name"], one["url"], one["password"]) for one in instances] == [
+        ("acme", "https://acme.service-now.com", {"env": "SERVICENOW_ACME_PASSWORD"}),
+        ("globex", "https://globex.service-now.com", {"env": "SERVICENOW_GLOBEX_PASSWORD"}),
+    ]
     # dbt learns each site's configured fields by the site's source_instance
     fields = dbt_environment(resources["warehouse"], resources["jira"])[JIRA_CUSTOM_FIELDS]
     assert fields == '{"jira.acme": {"story_points": "customfield_10050"}}'
-    # resolved in a step: every site, each with its landing folder
-    with dg.build_resources({"jira": resources["jira"]}) as built:
-        sites_to_sync = built.jira.config()
+    # resolved in a step: every site and instance, each with its landing folder
+    with dg.build_resources({"jira": resources["jira"], "servicenow": resources["servicenow"]}) as built:
+        sites_to_sync, instances_to_sync = built.jira.config(), built.servicenow.config()
     assert [(folder, config.url, config.api_token) for folder, config in sites_to_sync] == [
         ("jira", "https://example.atlassian.net", "jira-token-s3cr3t-value"),
         ("jira.acme", "https://acme.atlassian.net", "acme-token-s3cr3t"),
         ("jira.globex", "https://globex.atlassian.net", "globex-token-s3cr3t"),
     ]
+    assert [(folder, config.url, config.password) for folder, config in instances_to_sync] == [
+        ("servicenow", "https://example.service-now.com", "snow-pa55word-s3cr3t"),
+        ("servicenow.acme", "https://acme.service-now.com", "acme-pa55word-s3cr3t"),
+        ("servicenow.globex", "https://globex.service-now.com", "globex-pa55word-s3cr3t"),
+    ]
 
 
-def test_an_incomplete_first_site_is_skipped_and_the_named_sites_still_sync(
-    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_an_incomplete_first_instance_is_skipped_and_the_named_ones_still_sync(
+    monkeypatch: pytest.MonkeyPatch, source: str
 ) -> None:
     from orchestration.defs.resources import source_resources
 
-    for name, value in ACME.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("JIRA_API_TOKEN")  # JIRA_URL still set: the first site is half configured
+    monkeypatch.delenv(FURTHER[source][3])  # the URL still set: the first instance is half configured
     resources = source_resources(Settings.from_env().for_run())
-    with dg.build_resources({"jira": resources["jira"]}) as built:
-        sites = built.jira.config()
-    assert [folder for folder, _ in sites] == ["jira.acme", "jira.globex"]
+    with dg.build_resources({source: resources[source]}) as built:
+        ready = getattr(built, source).config()
+    assert [folder for folder, _ in ready] == [f"{source}.acme", f"{source}.globex"]

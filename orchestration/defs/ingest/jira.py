@@ -2,12 +2,8 @@
 history, worklogs and reference data. Each further site (JIRA_SITES) lands in raw/jira.<site>/<entity>
 in the same step; an asset stands for the entity on every site."""
 
-from typing import Any
-
-from connectors.engine import EntityResult
-from connectors.jira import JIRA_ENTITIES, JiraConfig, sync_jira_sites
-from connectors.landing import RawLanding
-from orchestration.defs.ingest.landing_assets import source_asset
+from connectors.jira import JIRA_ENTITIES, sync_jira_sites
+from orchestration.defs.ingest.landing_assets import instances_sync, source_asset
 
 DESCRIPTIONS = {
     "projects": "Jira projects (/project/search). Snapshot entity: only changed records land.",
@@ -35,16 +31,10 @@ DESCRIPTIONS = {
 }
 
 
-def sync_sites(
-    sites: list[tuple[str, JiraConfig]], landing: RawLanding, selected: list[str], **options: Any
-) -> list[EntityResult]:
-    return sync_jira_sites(sites, landing, entities=selected, **options)
-
-
 raw_jira = source_asset(
     "jira",
     JIRA_ENTITIES,
     DESCRIPTIONS,
-    sync_sites,
+    instances_sync(sync_jira_sites, "entities"),
     doc="Land Jira Cloud records into the raw change log, incrementally (or fully when the run is tagged full).",
 )

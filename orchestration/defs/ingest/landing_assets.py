@@ -8,7 +8,7 @@ entity on its own. Connectors do the work; this module only maps their results t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,13 +29,16 @@ SOURCE_RETRY_POLICY = dg.RetryPolicy(
 SYNC_MODE_TAG = "pwh/sync_mode"
 
 
-def client_sync(make_client: Callable[[Any], Any], sync: Callable[..., Sequence[EntityResult]], entities_arg: str):
-    """A `source_asset` sync for an API source: open its client from the config, sync the selected
-    entities (passed to ``sync`` as ``entities_arg``), close the client."""
+def instances_sync(sync: Callable[..., Sequence[EntityResult]], entities_arg: str):
+    """A `source_asset` sync for an API source with several instances (Jira sites, ServiceNow
+    instances): its resource's config is each instance as (landing folder, config), and ``sync``
+    (`sync_jira_sites`, `sync_servicenow_instances`) lands the selected entities, passed as
+    ``entities_arg``, of every one."""
 
-    def run(config: Any, landing: RawLanding, selected: list[str], **options: Any) -> Sequence[EntityResult]:
-        with closing(make_client(config)) as client:
-            return sync(client, landing, **{entities_arg: selected}, **options)
+    def run(
+        instances: list[tuple[str, Any]], landing: RawLanding, selected: list[str], **options: Any
+    ) -> Sequence[EntityResult]:
+        return sync(instances, landing, **{entities_arg: selected}, **options)
 
     return run
 

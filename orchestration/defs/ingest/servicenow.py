@@ -1,7 +1,9 @@
-"""ServiceNow SPM (Table API) → raw/servicenow/<table>, one asset per table of docs/contract.md §3.2."""
+"""ServiceNow SPM (Table API) → raw/servicenow/<table>, one asset per table of docs/contract.md §3.2. Each
+further instance (SERVICENOW_INSTANCES) lands in raw/servicenow.<instance>/<table> in the same step; an
+asset stands for the table on every instance."""
 
-from connectors.servicenow import SERVICENOW_TABLES, servicenow_client, sync_servicenow
-from orchestration.defs.ingest.landing_assets import client_sync, source_asset
+from connectors.servicenow import SERVICENOW_TABLES, sync_servicenow_instances
+from orchestration.defs.ingest.landing_assets import instances_sync, source_asset
 
 DESCRIPTIONS = {
     table: (
@@ -16,6 +18,6 @@ raw_servicenow = source_asset(
     "servicenow",
     SERVICENOW_TABLES,
     DESCRIPTIONS,
-    client_sync(servicenow_client, sync_servicenow, "tables"),
+    instances_sync(sync_servicenow_instances, "tables"),
     doc="Land ServiceNow records into the raw change log, values kept as the strings the API returns.",
 )

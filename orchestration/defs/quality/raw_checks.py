@@ -134,7 +134,8 @@ def _validate(
     failures: list[str] = []
     failing_rows = rows_checked = 0
     samples: list[dict[str, object]] = []
-    # Each instance of the source (a further Jira site) is its own change log, validated on its own.
+    # Each instance of the source (a further Jira site or ServiceNow instance) is its own change log,
+    # validated on its own.
     for folder in landing.instances(source):
         target = f"{folder}/{entity}"
         frame, newest = pending_rows(landing, folder, entity, read_validated(quality_root, target))
@@ -192,7 +193,8 @@ def _freshness(
             )
         )
     # The entity is as fresh as its stalest instance; an instance that never landed anything
-    # while another did is not one (the site of JIRA_URL when only JIRA_SITES' are configured).
+    # while another did is not one (the site of JIRA_URL when only JIRA_SITES' are configured, the
+    # instance of SERVICENOW_URL when only SERVICENOW_INSTANCES' are).
     if any(o.age_hours is not None for o in outcomes):
         outcomes = [o for o in outcomes if o.age_hours is not None]
     stalest = next((o for o in outcomes if not o.passed), outcomes[0])
