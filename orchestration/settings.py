@@ -121,7 +121,7 @@ class SourceInstance:
     def source_instance(self) -> str:
         """The instance's landing folder under raw/ and the `source_instance` of its rows: `jira`, or
         `jira.<name>` for a further one (dbt reads `raw/<source>*/` and qualifies a further
-        instance's keys with the name, dbt_project/macros/jira_site.sql)."""
+        instance's keys with the name, dbt_project/macros/source_instance_id.sql)."""
         return f"{self.SOURCE}.{self.name}" if self.name else self.SOURCE
 
     def variable(self, setting: str) -> str:
@@ -258,22 +258,12 @@ class Settings:
             finance_export_dir=finance_export_dir,
         )
 
-    def jira_config(self):  # noqa: ANN201 (JiraConfig | NotConfigured)
-        """The site of JIRA_URL."""
-        j = self.jira
-        return jira_config(j.url, j.email, j.api_token, j.jql_scope, self.ca_bundle)
-
     @property
     def all_jira_sites(self) -> tuple[JiraSettings, ...]:
         return every_instance(self.jira, self.jira_sites)
 
     def jira_site_configs(self):  # noqa: ANN201 (list[tuple[JiraSettings, JiraConfig | NotConfigured]])
         return jira_site_configs(self.all_jira_sites, self.ca_bundle)
-
-    def servicenow_config(self):  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
-        """The instance of SERVICENOW_URL."""
-        s = self.servicenow
-        return servicenow_config(s.url, s.user, s.password, self.ca_bundle)
 
     @property
     def all_servicenow_instances(self) -> tuple[ServiceNowSettings, ...]:

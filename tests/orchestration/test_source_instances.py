@@ -1,10 +1,12 @@
-"""Two Jira sites, as a group that grew by acquisition runs them: the same project keys, the same
-issue ids, the same people. The second site is the small world's Jira served a second time, so
-every key and id collides and every person is on both: the hardest case for keeping them apart.
+"""Two Jira sites and two ServiceNow instances, as a group that grew by acquisition runs them: the
+same project keys and numbers, the same ids and sys_ids, the same people. The second site and
+instance are the small world's Jira and ServiceNow served a second time, so every key and id
+collides and every person is on both: the hardest case for keeping them apart.
 
-One `pwh run` on a copy of the small warehouse (whose first site landed already) with JIRA_SITES
-naming the second: it lands in its own folder, its raw checks run, dbt builds, and the marts must
-hold each site's rows under its own keys, with one resource for one person.
+One `pwh run` on a copy of the small warehouse (whose first site and instance landed already) with
+JIRA_SITES and SERVICENOW_INSTANCES naming the second: each lands in its own folder, its raw checks
+run, dbt builds, and the marts must hold each instance's rows under its own keys, with one resource
+for one person.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def rows(conn: duckdb.DuckDBPyConnection, sql: str, parameters: list[object] | N
     return conn.execute(sql, parameters).fetchall()
 
 
-def test_two_jira_sites_with_the_same_keys_stay_apart_and_a_person_on_both_is_one_resource(
+def test_two_sites_and_instances_with_the_same_keys_stay_apart_and_a_person_on_both_is_one_resource(
     home: Path, small_warehouse: SmallWarehouse
 ) -> None:
     with (
@@ -52,6 +54,11 @@ def test_two_jira_sites_with_the_same_keys_stay_apart_and_a_person_on_both_is_on
             "select version_id, scope_issue_count, scope_points, done_points, is_at_risk "
             "from marts.kpi_release_plan order by version_id",
         )
+        hours = "select count(distinct resource_key), sum(hours) from marts.fct_timesheet_hours"
+        before_hours = rows(one_site, hours)[0]
+        sheets = "select count(*), count(*) filter (where is_submitted) from marts.kpi_timesheet_compliance"
+        before_sheets = rows(one_site, sheets)
+        before_projects = rows(one_site, "select count(*) from marts.dim_project where is_current")[0][0]
         env = sims_env(
             home,
             sims,
@@ -60,14 +67,19 @@ def test_two_jira_sites_with_the_same_keys_stay_apart_and_a_person_on_both_is_on
             JIRA_ACME_URL=acme.jira_url,
             JIRA_ACME_EMAIL=acme.jira_email,
             JIRA_ACME_API_TOKEN=acme.jira_api_token,
+            SERVICENOW_INSTANCES="emea",
+            SERVICENOW_EMEA_URL=acme.servicenow_url,
+            SERVICENOW_EMEA_USER=acme.servicenow_user,
+            SERVICENOW_EMEA_PASSWORD=acme.servicenow_password,
         )
         check = run_pwh(["check"], env, cwd=home, timeout=120)
         assert check.returncode == 0, check.stdout + check.stderr
-        assert "Jira acme" in check.stdout
+        assert "Jira acme" in check.stdout and "ServiceNow emea" in check.stdout
         result = run_pwh(["run", "--as-of", TEST_ANCHOR.isoformat()], env, cwd=home)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    # The second site landed in its own change log, whole.
+    # The second site and instance landed in their own change logs.
     assert any((home / "raw" / "jira.acme" / "issues").glob("batch-*.parquet"))
+    assert any((home / "raw" / "servicenow.emea" / "time_card").glob("batch-*.parquet"))
 
     with duckdb.connect(str(home / "published" / "portfolio.duckdb"), read_only=True) as conn:
         # Every issue of both sites, each once, under its own key: the same Jira id is two issues.
@@ -130,3 +142,34 @@ def test_two_jira_sites_with_the_same_keys_stay_apart_and_a_person_on_both_is_on
             rows(conn, "select source_instance, count(*) from marts.kpi_sprint_predictability_by_quarter group by 1")
         )
         assert quarters["jira"] == quarters["jira.acme"] > 0
+
+        # Both ServiceNow instances have the same projects, numbers and sys_ids: each instance's
+        # are its own, the second's under its name.
+        projects_by_instance = dict(
+            rows(conn, "select source_instance, count(*) from marts.dim_project where is_current group by 1")
+        )
+        assert projects_by_instance == {
+            "servicenow": before_projects - 1,
+            "servicenow.emea": before_projects - 1,
+            None: 1,  # the unknown member
+        }
+        assert rows(
+            conn,
+            "select count(*) from marts.dim_project as first join marts.dim_project as second "
+            "on second.project_id = 'EMEA:' || first.project_id and second.is_current "
+            "where first.source_instance = 'servicenow' and first.is_current",
+        ) == [(before_projects - 1,)]
+        # Two instances' portfolios of one name are two portfolios: the second's named for it.
+        first, second = rows(
+            conn,
+            "select count(*) filter (where source_instance = 'servicenow'), "
+            "count(*) filter (where source_instance = 'servicenow.emea' and portfolio_name like 'EMEA:%') "
+            "from marts.dim_portfolio",
+        )[0]
+        assert first == second > 0
+        # Every person is on both instances: still one resource each (asserted above), and the
+        # hours booked on both count for them — twice the hours, the same people.
+        after_people, after_hours = rows(conn, hours)[0]
+        assert after_people == before_hours[0] and after_hours == 2 * before_hours[1]
+        # One time sheet a week is owed, not one per instance.
+        assert rows(conn, sheets) == before_sheets
