@@ -124,10 +124,14 @@ class SourceInstance:
         instance's keys with the name, dbt_project/macros/source_instance_id.sql)."""
         return f"{self.SOURCE}.{self.name}" if self.name else self.SOURCE
 
+    @property
+    def variable_prefix(self) -> str:
+        """What this instance's variables start with: JIRA, or JIRA_ACME."""
+        return (f"{self.SOURCE}_{self.name}" if self.name else self.SOURCE).upper()
+
     def variable(self, setting: str) -> str:
         """The environment variable of one setting of this instance: JIRA_URL, or JIRA_ACME_URL."""
-        prefix = f"{self.SOURCE}_{self.name}" if self.name else self.SOURCE
-        return f"{prefix.upper()}_{setting}"
+        return f"{self.variable_prefix}_{setting}"
 
     def environment(self) -> dict[str, str | None]:
         """This instance's variables, for a child process that reads them again."""
@@ -351,12 +355,17 @@ def instances_environment(first: _Instance, further: tuple[_Instance, ...]) -> d
 
 def jira_site_configs(sites: tuple[JiraSettings, ...], ca_bundle: str | None):  # noqa: ANN201
     """Each Jira site with how to reach it (or, for the site of JIRA_URL, what is missing)."""
-    return [(site, jira_config(site.url, site.email, site.api_token, site.jql_scope, ca_bundle)) for site in sites]
+    return [
+        (site, jira_config(site.url, site.email, site.api_token, site.jql_scope, ca_bundle, site.variable_prefix))
+        for site in sites
+    ]
 
 
 def servicenow_instance_configs(instances: tuple[ServiceNowSettings, ...], ca_bundle: str | None):  # noqa: ANN201
     """Each ServiceNow instance with how to reach it (or, for the instance of SERVICENOW_URL, what is missing)."""
-    return [(one, servicenow_config(one.url, one.user, one.password, ca_bundle)) for one in instances]
+    return [
+        (one, servicenow_config(one.url, one.user, one.password, ca_bundle, one.variable_prefix)) for one in instances
+    ]
 
 
 def ready_instances(configs) -> list[tuple[str, Any]] | NotConfigured:  # noqa: ANN001 (a *_configs() list)
@@ -461,8 +470,10 @@ def jira_config(  # noqa: ANN201 (JiraConfig | NotConfigured)
     api_token: str | None,
     jql_scope: str | None = None,
     ca_bundle: str | None = None,
+    variables: str = "JIRA",
 ):
-    """Jira Cloud from JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE and PWH_CA_BUNDLE."""
+    """Jira Cloud from JIRA_URL, JIRA_EMAIL, JIRA_API_TOKEN, optional JIRA_JQL_SCOPE and PWH_CA_BUNDLE
+    (``variables``: the prefix of a further site's, JIRA_ACME, which its errors name)."""
     from connectors.jira import JiraConfig
 
     missing = _missing({"JIRA_URL": url, "JIRA_EMAIL": email, JIRA_API_TOKEN: api_token})
@@ -474,11 +485,12 @@ def jira_config(  # noqa: ANN201 (JiraConfig | NotConfigured)
         api_token=str(api_token),
         jql_scope=jql_scope or None,
         verify=ca_bundle or True,
+        variables=variables,
     )
 
 
 def servicenow_config(  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
-    url: str | None, user: str | None, password: str | None, ca_bundle: str | None = None
+    url: str | None, user: str | None, password: str | None, ca_bundle: str | None = None, variables: str = "SERVICENOW"
 ):
     """The ServiceNow Table API from SERVICENOW_URL, SERVICENOW_USER, SERVICENOW_PASSWORD, PWH_CA_BUNDLE."""
     from connectors.servicenow import ServiceNowConfig
@@ -486,7 +498,9 @@ def servicenow_config(  # noqa: ANN201 (ServiceNowConfig | NotConfigured)
     missing = _missing({"SERVICENOW_URL": url, "SERVICENOW_USER": user, SERVICENOW_PASSWORD: password})
     if missing:
         return NotConfigured("ServiceNow", missing)
-    return ServiceNowConfig(url=str(url).rstrip("/"), user=str(user), password=str(password), verify=ca_bundle or True)
+    return ServiceNowConfig(
+        url=str(url).rstrip("/"), user=str(user), password=str(password), verify=ca_bundle or True, variables=variables
+    )
 
 
 def finance_config(folder: str | None, settle_seconds: float | None = None):  # noqa: ANN201 (FinanceConfig | NotConfigured)

@@ -108,6 +108,8 @@ class JiraConfig:
     api_token: str = field(repr=False)
     jql_scope: str | None = None
     verify: bool | str = True  # False, True, or a CA bundle path
+    # what the site's variables start with (JIRA, or JIRA_ACME for a further site): errors name them
+    variables: str = "JIRA"
 
 
 @dataclass(frozen=True)
@@ -319,8 +321,8 @@ class JiraClient:
             source=SOURCE,
             base_url=config.url,
             auth=(config.email, config.api_token),
-            auth_hint="JIRA_EMAIL and JIRA_API_TOKEN",
-            url_hint="JIRA_URL",
+            auth_hint=f"{config.variables}_EMAIL and {config.variables}_API_TOKEN",
+            url_hint=f"{config.variables}_URL",
             policy=policy,
             verify=config.verify,
             secrets=(config.api_token,),

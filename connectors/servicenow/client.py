@@ -170,6 +170,8 @@ class ServiceNowConfig:
     user: str
     password: str = field(repr=False)
     verify: bool | str = True  # False, True, or a CA bundle path
+    # what the instance's variables start with (SERVICENOW, or SERVICENOW_EMEA): errors name them
+    variables: str = "SERVICENOW"
 
 
 def format_glide_datetime(moment: datetime) -> str:
@@ -236,8 +238,8 @@ class ServiceNowClient:
             source=SOURCE,
             base_url=config.url,
             auth=(config.user, config.password),
-            auth_hint="SERVICENOW_USER and SERVICENOW_PASSWORD",
-            url_hint="SERVICENOW_URL",
+            auth_hint=f"{config.variables}_USER and {config.variables}_PASSWORD",
+            url_hint=f"{config.variables}_URL",
             policy=policy,
             verify=config.verify,
             secrets=(config.password,),

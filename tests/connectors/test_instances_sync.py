@@ -9,6 +9,7 @@ the same keys."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +73,13 @@ def test_a_failing_instance_is_named_and_does_not_keep_the_others_from_syncing(
 ) -> None:
     sync, config, selected, entity = SOURCES[source]
     landing = RawLanding(tmp_path / "raw")
-    refused = config(two[1], "not-the-secret")
+    # read from the acme instance's own variables (JIRA_ACME_…), which the error must name
+    refused = replace(config(two[1], "not-the-secret"), variables=f"{source.upper()}_ACME")
     with pytest.raises(SourceError, match=rf"^{source}\.acme: .*401") as failure:
         sync([(f"{source}.acme", refused), (source, config(two[0]))], landing, **selected, run_id="r1")
     assert f"{source}:" not in str(failure.value)  # the instance that worked is not blamed
+    secret = {"jira": "JIRA_ACME_API_TOKEN", "servicenow": "SERVICENOW_ACME_PASSWORD"}[source]
+    assert secret in str(failure.value)
     assert landing.live_keys(source, entity)  # synced after the failing instance
     assert not landing.live_keys(f"{source}.acme", entity)
     logged = SyncLog(landing.root).read().to_pylist()

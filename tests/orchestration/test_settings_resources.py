@@ -329,6 +329,13 @@ def test_the_ui_and_run_config_show_each_further_instance_with_its_secret_as_a_v
         ("servicenow.acme", "https://acme.service-now.com", "acme-pa55word-s3cr3t"),
         ("servicenow.globex", "https://globex.service-now.com", "globex-pa55word-s3cr3t"),
     ]
+    # each knows the variables it was read from, which its errors name (JIRA_ACME_API_TOKEN)
+    assert [config.variables for _, config in sites_to_sync] == ["JIRA", "JIRA_ACME", "JIRA_GLOBEX"]
+    assert [config.variables for _, config in instances_to_sync] == [
+        "SERVICENOW",
+        "SERVICENOW_ACME",
+        "SERVICENOW_GLOBEX",
+    ]
 
 
 def test_an_incomplete_first_instance_is_skipped_and_the_named_ones_still_sync(
