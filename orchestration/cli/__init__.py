@@ -498,9 +498,14 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """`dbt docs generate` into PWH_HOME/dbt_docs, then `dbt docs serve` there, on 127.0.0.1 only."""
+    from orchestration.defs.resources import dbt_environment, source_resources
     from orchestration.defs.transform.project import DBT_PROJECT_DIR
 
-    settings = _settings()
+    settings = _settings().for_run()
+    resources = source_resources(settings)
+    # dbt sees what a run's dbt steps see (PWH_HOME, the as-of date, each Jira site's configured
+    # custom fields), so the site documents the warehouse as it is built
+    env = {**os.environ, **dbt_environment(resources["warehouse"], resources["jira"])}
     if not settings.paths.build_db.exists():
         raise UserFacingError(f"no warehouse at {settings.paths.build_db}: run `pwh run` (or `pwh demo`) first")
     dbt = str(Path(sys.executable).with_name("dbt"))
@@ -514,7 +519,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         str(target),
     ]
     print(f"Generating the dbt docs site into {target} …", flush=True)
-    generated = subprocess.call([dbt, "docs", "generate", *common], cwd=DBT_PROJECT_DIR)
+    generated = subprocess.call([dbt, "docs", "generate", *common], cwd=DBT_PROJECT_DIR, env=env)
     if generated != 0:
         return EXIT_FAILED
     print(
@@ -524,6 +529,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return subprocess.call(
         [dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(args.port), "--no-browser"],
         cwd=DBT_PROJECT_DIR,
+        env=env,
     )
 
 
