@@ -32,6 +32,7 @@ first_seen_submitted as (
 final as (
     select
         sheets.time_sheet_sys_id,
+        sheets.source_instance,
         -- the person, as for time cards (int_servicenow_people)
         coalesce(people.person_user_sys_id, sheets.user_sys_id) as user_sys_id,
         sheets.week_starts_on as week_start_date,

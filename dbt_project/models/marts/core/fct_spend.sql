@@ -7,10 +7,11 @@ gl_lines as (
 ),
 
 cost_centers as (
-    -- one key per code, should ServiceNow hold a code twice
-    select cost_center_id, min(cost_center_key) as cost_center_key
+    -- one key per code, should ServiceNow hold a code twice: the first instance's record (two
+    -- instances of a group share the group's codes), then the least key
+    select cost_center_id, cost_center_key
     from {{ ref('dim_cost_center') }}
-    group by 1
+    qualify row_number() over (partition by cost_center_id order by source_instance, cost_center_key) = 1
 ),
 
 vendors as (

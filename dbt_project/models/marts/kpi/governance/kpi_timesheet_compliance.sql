@@ -1,14 +1,16 @@
 {#- Time sheet compliance per person × week (docs/kpis.md "Timesheet compliance"). -#}
 with
 
--- a person on two ServiceNow instances owes one sheet a week, not one on each: the one submitted
--- first stands for the week (int_servicenow_people; on one instance a person has one sheet a week)
+-- a person on two ServiceNow instances owes one sheet a week, not one on each: the instance whose
+-- sheet was submitted first (else the earliest instance) stands for the week
+-- (int_servicenow_people). Within one instance nothing is chosen: two sheets of one person and
+-- week there stay two rows, which this mart's uniqueness test stops.
 sheets as (
     select * from {{ ref('int_time_sheet_submissions') }}
     qualify
-        row_number() over (
-            partition by user_sys_id, week_start_date order by submitted_at nulls last, time_sheet_sys_id
-        ) = 1
+        source_instance = first_value(source_instance) over (
+            partition by user_sys_id, week_start_date order by submitted_at nulls last, source_instance
+        )
 ),
 
 resources as (
