@@ -50,7 +50,7 @@ from connectors.http import RequestStats, SourceConfigError, SourceError
 from connectors.landing import BatchWriter, LandedVersions, RawLanding, RawRecord
 from connectors.sync_log import SyncAttempt, SyncLog, new_run_id
 
-__all__ = ["CLOCK_SKEW_TOLERANCE", "EntityResult", "Progress", "one_line_reason", "sync_instances"]
+__all__ = ["CLOCK_SKEW_TOLERANCE", "EntityResult", "Progress", "built_client", "one_line_reason", "sync_instances"]
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,17 @@ def sync_instances(
         raise SourceError(reasons, source=label) from failures[0][1]
     names = list(dict.fromkeys(part.entity for part in parts))
     return [EntityResult.combined(source, name, [p for p in parts if p.entity == name]) for name in names]
+
+
+def built_client(
+    landing: RawLanding, source: str, entities: Sequence[str], run_id: str | None, build: Callable[[], Any]
+) -> Any:  # noqa: ANN401 (the source's client)
+    """One instance's client from ``build``. A client that cannot even be built (a setting it
+    refuses, such as a JQL scope that would escape its bound) fails the sync of every selected
+    entity: that is recorded in the sync log under ``source``, as a failure while reading would be,
+    and raised."""
+    with _logged(landing, source, entities, run_id):
+        return build()
 
 
 # --- landing with skip-if-landed ------------------------------------------------------------

@@ -160,8 +160,9 @@ def epoch_ms(moment: datetime) -> int:
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 
 
-def checked_jql_scope(scope: str | None) -> str | None:
-    """``JIRA_JQL_SCOPE`` as one self-contained filter (None when empty), or a SourceConfigError.
+def checked_jql_scope(scope: str | None, variable: str = "JIRA_JQL_SCOPE") -> str | None:
+    """``JIRA_JQL_SCOPE`` as one self-contained filter (None when empty), or a SourceConfigError
+    naming ``variable`` (a further site's, JIRA_ACME_JQL_SCOPE).
 
     The scope is written into ``updated >= <bound> AND (<scope>) ORDER BY ...``. A scope that
     closes the parenthesis early (``A) OR (B``) would turn that into ``(bound AND A) OR B`` and
@@ -175,7 +176,7 @@ def checked_jql_scope(scope: str | None) -> str | None:
     problem = _jql_scope_problem(cleaned)
     if problem:
         raise SourceConfigError(
-            f"JIRA_JQL_SCOPE must be a filter that stands on its own inside parentheses: it {problem} "
+            f"{variable} must be a filter that stands on its own inside parentheses: it {problem} "
             f"(got {cleaned!r}); the connector adds the updated bound and orders by updated, key itself"
         )
     return cleaned
@@ -327,7 +328,8 @@ class JiraClient:
             verify=config.verify,
             secrets=(config.api_token,),
         )
-        checked_jql_scope(config.jql_scope)  # a scope that cannot work fails before anything is read
+        # a scope that cannot work fails before anything is read
+        checked_jql_scope(config.jql_scope, f"{config.variables}_JQL_SCOPE")
         self.search_page_size = search_page_size
         # Pages a read may take where Jira gives no count (with a count, the count decides).
         self.max_pages = max_pages

@@ -36,6 +36,7 @@ from connectors.engine import (
     _selected,
     _start,
     _vanished,
+    built_client,
     sync_instances,
 )
 from connectors.http import RequestStats, SourceError
@@ -205,8 +206,11 @@ def sync_jira_sites(
     site is named once every site had its turn (connectors.engine `sync_instances`).
     """
 
+    selected = _selected(entities, JIRA_ENTITIES, "Jira entities")
+
     def sync_site(source: str, config: JiraConfig) -> list[EntityResult]:
-        with closing(jira_client(config)) as client:
+        client = built_client(landing, source, selected, options.get("run_id"), lambda: jira_client(config))
+        with closing(client):
             return sync_jira(client, landing, entities=entities, source=source, **options)
 
     return sync_instances(sites, sync_site, source="jira", label="Jira")

@@ -28,6 +28,7 @@ from connectors.engine import (
     _selected,
     _start,
     _vanished,
+    built_client,
     sync_instances,
 )
 from connectors.http import SourceError
@@ -124,8 +125,11 @@ def sync_servicenow_instances(
     failing instance is named once every instance had its turn (connectors.engine `sync_instances`).
     """
 
+    selected = _selected(tables, SERVICENOW_TABLES, "ServiceNow tables")
+
     def sync_instance(source: str, config: ServiceNowConfig) -> list[EntityResult]:
-        with closing(servicenow_client(config)) as client:
+        client = built_client(landing, source, selected, options.get("run_id"), lambda: servicenow_client(config))
+        with closing(client):
             return sync_servicenow(client, landing, tables=tables, source=source, **options)
 
     return sync_instances(instances, sync_instance, source="servicenow", label="ServiceNow")

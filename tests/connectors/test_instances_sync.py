@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from connectors.http import SourceError
+from connectors.http import SourceConfigError, SourceError
 from connectors.jira import JiraConfig, sync_jira_sites
 from connectors.landing import RawLanding
 from connectors.servicenow import ServiceNowConfig, sync_servicenow_instances
@@ -85,3 +85,22 @@ def test_a_failing_instance_is_named_and_does_not_keep_the_others_from_syncing(
     logged = SyncLog(landing.root).read().to_pylist()
     outcomes = {(row["source"], row["status"]) for row in logged if row["run_id"] == "r1"}
     assert outcomes == {(f"{source}.acme", "failed"), (source, "succeeded")}
+
+
+def test_a_site_whose_client_cannot_be_built_is_named_and_logged(two: tuple[Any, Any], tmp_path: Path) -> None:
+    landing = RawLanding(tmp_path / "raw")
+    # a scope that would escape the sync's bound: refused before anything is asked
+    escaping = replace(_jira(two[1]), jql_scope="project = A) OR (project = B", variables="JIRA_ACME")
+    with pytest.raises(SourceConfigError, match=r"^jira\.acme: JIRA_ACME_JQL_SCOPE must be a filter"):
+        sync_jira_sites(
+            [("jira.acme", escaping), ("jira", _jira(two[0]))], landing, entities=["projects", "users"], run_id="r2"
+        )
+    assert landing.live_keys("jira", "projects")  # the other site still synced
+    logged = SyncLog(landing.root).read().to_pylist()
+    outcomes = {(row["source"], row["entity"], row["status"]) for row in logged if row["run_id"] == "r2"}
+    assert outcomes == {
+        ("jira.acme", "projects", "failed"),
+        ("jira.acme", "users", "failed"),
+        ("jira", "projects", "succeeded"),
+        ("jira", "users", "succeeded"),
+    }
