@@ -31,6 +31,7 @@ fiscal_months as (
 final as (
     select
         breakdowns.{{ plan }}_plan_breakdown_sys_id,
+        breakdowns.source_instance,
         breakdowns.{{ plan }}_plan_sys_id,
         coalesce(task_projects.project_sys_id, breakdowns.project_sys_id, plans.project_sys_id) as project_sys_id,
         fiscal_months.month_start_date,

@@ -171,5 +171,9 @@ def test_two_sites_and_instances_with_the_same_keys_stay_apart_and_a_person_on_b
         # hours booked on both count for them — twice the hours, the same people.
         after_people, after_hours = rows(conn, hours)[0]
         assert after_people == before_hours[0] and after_hours == 2 * before_hours[1]
+        # each card-day is one fact row, under the instance it was booked on
+        by_instance = dict(rows(conn, "select source_instance, count(*) from marts.fct_timesheet_hours group by 1"))
+        assert set(by_instance) == {"servicenow", "servicenow.emea"}
+        assert by_instance["servicenow"] == by_instance["servicenow.emea"] > 0
         # One time sheet a week is owed, not one per instance.
         assert rows(conn, sheets) == before_sheets

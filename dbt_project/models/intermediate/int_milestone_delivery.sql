@@ -99,7 +99,7 @@ approved_versions as (
 final as (
     {{ measured_against_baseline(
         'milestones', 'task_sys_id', 'approved_versions',
-        ['task_sys_id', 'task_number', 'task_name', 'project_sys_id', 'state', 'percent_complete'],
+        ['task_sys_id', 'source_instance', 'task_number', 'task_name', 'project_sys_id', 'state', 'percent_complete'],
         parts=['end']
     ) }}
 )

@@ -46,6 +46,7 @@ working_day_counts as (
 spread as (
     select
         plans.resource_plan_sys_id,
+        plans.source_instance,
         -- a plan with no weekday in its range keeps all its hours on its start date rather
         -- than losing them
         coalesce(working_days.plan_date, plans.start_date) as plan_date,
@@ -63,6 +64,7 @@ spread as (
 final as (
     select
         spread.resource_plan_sys_id,
+        spread.source_instance,
         spread.plan_date,
         -- the person, as for time cards (int_servicenow_people)
         coalesce(people.person_user_sys_id, spread.user_sys_id) as user_sys_id,

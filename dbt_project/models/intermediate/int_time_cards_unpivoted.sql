@@ -21,6 +21,7 @@ users as (
 days as (
     select
         time_cards.time_card_sys_id,
+        time_cards.source_instance,
         time_cards.user_sys_id,
         time_cards.task_sys_id,
         time_cards.state,
@@ -42,6 +43,7 @@ days as (
 final as (
     select
         days.time_card_sys_id,
+        days.source_instance,
         days.work_date,
         -- the person: a card booked under a further instance's record of someone an earlier instance
         -- knows counts for them (int_servicenow_people)

@@ -10,6 +10,9 @@ monthly as (
         project_sys_id,
         month_start_date,
         fiscal_year,
+        -- a project's breakdowns are its instance's; breakdowns on no project of two instances are
+        -- one row, under the first instance
+        min(source_instance) as source_instance,
         -- money only from monetary plans; non-monetary benefits are reported beside, never summed in
         sum(case when benefit_type = 'monetary' then planned_benefit end) as planned_benefit_amount,
         sum(case when benefit_type = 'monetary' then actual_benefit end) as actual_benefit_amount,
@@ -22,6 +25,7 @@ monthly as (
 final as (
     select
         {{ surrogate_key(["'benefit'", 'monthly.project_sys_id', 'monthly.month_start_date']) }} as benefit_key,
+        monthly.source_instance,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         monthly.month_start_date,
         monthly.fiscal_year,

@@ -11,6 +11,9 @@ monthly as (
         month_start_date,
         fiscal_year,
         expense_type,
+        -- a project's breakdowns are its instance's; breakdowns on no project of two instances are
+        -- one row, under the first instance
+        min(source_instance) as source_instance,
         sum(planned_cost) as planned_cost_amount,
         sum(servicenow_actual_cost) as servicenow_actual_amount,
         count(*) as breakdown_count
@@ -22,6 +25,7 @@ final as (
     select
         {{ surrogate_key(["'cost_plan'", 'monthly.project_sys_id',
                           'monthly.month_start_date', 'monthly.expense_type']) }} as cost_plan_key,
+        monthly.source_instance,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         monthly.month_start_date,
         monthly.fiscal_year,

@@ -11,6 +11,7 @@ portfolios as (
 final as (
     select
         {{ surrogate_key(["'servicenow'", "'dmn_demand'", 'demands.demand_sys_id']) }} as demand_key,
+        demands.source_instance,
         demands.demand_number as demand_id,
         coalesce(portfolios.portfolio_key, {{ unknown_key() }}) as portfolio_key,
         coalesce(converted_projects.project_key, {{ unknown_key() }}) as project_key,

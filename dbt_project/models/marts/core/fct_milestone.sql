@@ -7,6 +7,7 @@ milestones as (
 final as (
     select
         {{ surrogate_key(["'servicenow'", "'pm_project_task'", 'milestones.task_sys_id']) }} as milestone_key,
+        milestones.source_instance,
         milestones.task_number as milestone_id,
         coalesce(current_projects.project_key, {{ unknown_key() }}) as project_key,
         current_projects.project_number as project_id,

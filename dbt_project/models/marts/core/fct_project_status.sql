@@ -8,6 +8,7 @@ final as (
     select
         {{ surrogate_key(["'servicenow'", "'project_status'", 'reports.project_status_sys_id']) }}
             as project_status_key,
+        reports.source_instance,
         reports.status_number as project_status_id,
         reports.project_status_sys_id,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,

@@ -23,6 +23,7 @@ portfolios as (
 final as (
     select
         {{ surrogate_key(["'servicenow'", "'risk'", 'risks.risk_sys_id']) }} as risk_key,
+        risks.source_instance,
         risks.risk_number as risk_id,
         -- risks have no history: the project as it is now
         coalesce(current_projects.project_key, {{ unknown_key() }}) as project_key,

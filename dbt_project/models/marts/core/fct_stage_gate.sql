@@ -20,6 +20,7 @@ projects as (
 phases as (
     select
         tasks.task_sys_id,
+        tasks.source_instance,
         tasks.task_number,
         tasks.project_sys_id,
         -- a phase is named by its task, without a trailing "phase" ("Design phase" is Design)
@@ -73,6 +74,7 @@ as_of_cut as (
 final as (
     select
         {{ surrogate_key(["'servicenow'", "'pm_project_task'", 'task_sys_id']) }} as stage_gate_key,
+        source_instance,
         project_key,
         portfolio_key,
         project_id,

@@ -17,6 +17,8 @@ final as (
     select
         {{ surrogate_key(["'servicenow'", "'time_card'", 'counted.time_card_sys_id', 'counted.work_date']) }}
             as timesheet_hours_key,
+        -- the instance the card is booked on
+        counted.source_instance,
         coalesce(resources.resource_key, {{ unknown_key() }}) as resource_key,
         coalesce(project_versions.project_key, {{ unknown_key() }}) as project_key,
         counted.work_date,
