@@ -96,7 +96,7 @@ class WarehousePaths:
 
 # A further instance's name (JIRA_SITES, SERVICENOW_INSTANCES): it names the instance's variables
 # and its landing folder.
-SITE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 
 
 @dataclass(frozen=True)
@@ -300,13 +300,13 @@ class Settings:
         return {name: value for name, value in values.items() if value is not None}
 
 
-def site_names(text: Callable[[str], str | None], variable: str) -> list[str]:
+def instance_names(text: Callable[[str], str | None], variable: str) -> list[str]:
     """The further instances' names in ``variable`` (JIRA_SITES, SERVICENOW_INSTANCES), separated by
     commas or spaces (`acme, globex`); an error names the variable."""
     value = text(variable) or ""
     names = [name.strip().lower() for name in re.split(r"[,\s]+", value) if name.strip()]
     for name in names:
-        if not SITE_NAME.match(name):
+        if not INSTANCE_NAME.match(name):
             raise ConfigError(
                 f"{variable} names {name!r}: each name is a letter, then letters, digits or _ "
                 f"(up to 30), as in {variable}=acme,globex"
@@ -332,7 +332,7 @@ def further_instances(kind: type[_Instance], text: Callable[[str], str | None]) 
     """The further instances the source's listing (JIRA_SITES) names. Each must have every
     variable it cannot do without: it was asked for, so a missing one is a mistake, not a skip (the
     first instance, unnamed, is skipped instead)."""
-    further = tuple(instance_settings(kind, text, name) for name in site_names(text, kind.LISTING))
+    further = tuple(instance_settings(kind, text, name) for name in instance_names(text, kind.LISTING))
     for one in further:
         missing = _missing({one.variable(f.upper()): getattr(one, f) for f in kind.REQUIRED})
         if missing:
