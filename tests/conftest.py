@@ -78,8 +78,8 @@ class SmallWarehouse:
 def pwh_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment for running `pwh` in a subprocess: no source configured unless given.
 
-    Steps run in-process (the default executor) unless a test asks for more. The demo fixture
-    runs multiprocess, so that executor stays covered end to end.
+    Steps run in-process (the default executor) unless a test asks for more; the Dagster CLI test
+    (tests/orchestration/test_dagster_cli.py) keeps the multiprocess executor covered.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
     env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", "PWH_EXECUTOR": "in_process", **extra})
@@ -139,7 +139,7 @@ def _small_warehouse_build(small_world_path: Path) -> Callable[[Path], dict]:
         world.parent.mkdir(parents=True)
         shutil.copyfile(small_world_path, world)
         args = ["demo", "--scale", "small", "--seed", str(TEST_SEED), "--as-of", TEST_ANCHOR.isoformat()]
-        result = run_pwh(args, pwh_env(home, PWH_EXECUTOR="multiprocess"), cwd=home)
+        result = run_pwh(args, pwh_env(home), cwd=home)
         return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
 
     return build

@@ -105,10 +105,15 @@ def workbook_path(small_warehouse: SmallWarehouse, tmp_path_factory: pytest.Temp
     return path
 
 
+@pytest.fixture(scope="module")
+def workbook(workbook_path: Path):
+    """That workbook opened once (openpyxl takes seconds on it); the tests only read it."""
+    return load_workbook(workbook_path)
+
+
 def test_workbook_opens_on_about_then_kpis_then_dimensions_then_facts(
-    workbook_path: Path, small_warehouse: SmallWarehouse
+    workbook, small_warehouse: SmallWarehouse
 ) -> None:
-    workbook = load_workbook(workbook_path)
     names = workbook.sheetnames
     assert names[0] == ABOUT_SHEET and names[1] == "kpi_headline"
     kinds = [n.split("_")[0] for n in names[1:]]
@@ -137,8 +142,7 @@ def _column(sheet, name: str) -> int:
     return header.index(name) + 1
 
 
-def test_every_sheet_is_a_filtered_table_with_a_frozen_header_and_typed_cells(workbook_path: Path) -> None:
-    workbook = load_workbook(workbook_path)
+def test_every_sheet_is_a_filtered_table_with_a_frozen_header_and_typed_cells(workbook) -> None:
     for name in workbook.sheetnames[1:]:
         sheet = workbook[name]
         assert sheet.freeze_panes == "A2", name
@@ -178,8 +182,7 @@ def test_every_sheet_is_a_filtered_table_with_a_frozen_header_and_typed_cells(wo
     assert negatives and all(c.data_type == "n" for c in negatives), "a negative amount is a number, not text"
 
 
-def test_free_text_that_looks_like_a_formula_is_written_as_text(workbook_path: Path) -> None:
-    workbook = load_workbook(workbook_path)
+def test_free_text_that_looks_like_a_formula_is_written_as_text(workbook, workbook_path: Path) -> None:
     sheet = workbook["fct_issue"]
     summary = _column(sheet, "summary")
     cells = {c.value: c for (c,) in sheet.iter_rows(min_row=2, min_col=summary, max_col=summary) if c.value}

@@ -27,6 +27,9 @@ DBT = Path(sys.executable).with_name("dbt")
 ANCHOR_AS_OF = date(2026, 6, 30)
 # An as-of date in the middle of a month and a week: the month in progress counts to date.
 MID_MONTH_AS_OF = date(2026, 3, 18)
+# The finance side of the project (spend, its rejects, and the data-quality mart that reports
+# superseded files), with everything upstream: the builds of hand-written finance exports.
+FINANCE_NODES = ["+fct_spend", "+finance_rejects", "+kpi_data_quality"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def _shared_build(
 
 def run_dbt_build(landing_home: Path, home: Path, as_of: date, select: list[str] | None = None) -> DbtBuild:
     """`dbt build` into `home/portfolio.duckdb` from the landing in `landing_home`, as of `as_of`
-    (only the `select`ed nodes when given)."""
+    (only the `select`ed nodes when given, with the tests whose every parent they include: dbt's
+    cautious indirect selection, since a test on a model left out would find no table)."""
     home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -134,7 +138,7 @@ def run_dbt_build(landing_home: Path, home: Path, as_of: date, select: list[str]
             str(home / "dbt_logs"),
             "--vars",
             json.dumps(dbt_vars),
-            *(["--select", *select] if select else []),
+            *(["--select", *select, "--indirect-selection", "cautious"] if select else []),
         ],
         cwd=DBT_PROJECT,
         env=env,
