@@ -129,6 +129,40 @@ def shared_once(
     return folder, json.loads(meta.read_text())
 
 
+def land_world(world_path: Path, home: Path) -> Path:
+    """Serve ``world_path`` on loopback and sync all three sources into ``home/raw``, as production
+    does; ``home`` becomes a PWH_HOME-shaped folder with an empty ``quality/`` log."""
+    from connectors.finance import sync_finance
+    from connectors.jira import JiraConfig, jira_client, sync_jira
+    from connectors.landing import RawLanding
+    from connectors.servicenow import ServiceNowConfig, servicenow_client, sync_servicenow
+    from quality.results import ensure_results_folder
+    from simulators import start_simulators
+
+    landing = RawLanding(home / "raw")
+    with start_simulators(world_path, finance_dir=home / "finance_drop") as sims:
+        jira = jira_client(JiraConfig(sims.jira_url, sims.jira_email, sims.jira_api_token))
+        servicenow = servicenow_client(
+            ServiceNowConfig(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password)
+        )
+        sync_jira(jira, landing)
+        sync_servicenow(servicenow, landing)
+        sync_finance(Path(sims.finance_dir), landing, settle_seconds=0)
+    ensure_results_folder(home / "quality")
+    return home
+
+
+@pytest.fixture(scope="session")
+def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log
+    (landed once per session, shared by the xdist workers; read-only). The dbt builds and the
+    raw-suite tests read it."""
+    home, _ = shared_once(
+        tmp_path_factory, worker_id, "small_landing", lambda h: {"home": str(land_world(small_world_path, h))}
+    )
+    return home
+
+
 def _small_warehouse_build(small_world_path: Path) -> Callable[[Path], dict]:
     """How the demo warehouse is built into a home: the session's small world put where `pwh demo`
     caches worlds (so the demo serves exactly the world the other tests read), then the demo."""

@@ -45,20 +45,7 @@ def write_batch(landing: RawLanding) -> WriteBatch:
 
 
 @pytest.fixture(scope="session")
-def synced_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RawLanding:
-    """The session's small world, synced once by the real connectors over real HTTP into a landing."""
-    from connectors.finance import sync_finance
-    from connectors.jira import JiraConfig, jira_client, sync_jira
-    from connectors.servicenow import ServiceNowConfig, servicenow_client, sync_servicenow
-    from simulators import start_simulators
-
-    root = tmp_path_factory.mktemp("quality-sync")
-    landing = RawLanding(root / "raw")
-    with start_simulators(small_world_path, finance_dir=root / "finance") as sims:
-        sync_jira(jira_client(JiraConfig(sims.jira_url, sims.jira_email, sims.jira_api_token)), landing)
-        sync_servicenow(
-            servicenow_client(ServiceNowConfig(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password)),
-            landing,
-        )
-        sync_finance(root / "finance", landing, settle_seconds=0)
-    return landing
+def synced_landing(small_landing: Path) -> RawLanding:
+    """The session's small world, synced by the real connectors over real HTTP into a landing
+    (``small_landing``: landed once per session and shared; read-only)."""
+    return RawLanding(small_landing / "raw")

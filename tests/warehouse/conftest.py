@@ -1,9 +1,7 @@
 """Fixtures for the dbt tests: the small world landed once, and real `dbt build`s over it.
 
-The raw landing is produced the way production produces it: the simulators serve the small world
-on loopback and the connectors' syncs (``connectors.jira``, ``connectors.servicenow``,
-``connectors.finance``) read it through the real Jira, ServiceNow and finance-file paths. Each
-build gets its own PWH_HOME (its own DuckDB file) and its own dbt target/log folders, so builds
+The raw landing (``small_landing``, tests/conftest.py) is produced the way production produces it.
+Each build gets its own PWH_HOME (its own DuckDB file) and its own dbt target/log folders, so builds
 never share state with each other or with a developer's ``dbt_project/target``.
 """
 
@@ -53,41 +51,6 @@ class DbtBuild:
         import duckdb
 
         return duckdb.connect(str(self.database), read_only=True)
-
-
-def land_world(world_path: Path, home: Path) -> Path:
-    """Serve ``world_path`` on loopback and sync all three sources into ``home/raw``, as production
-    does; ``home`` becomes a PWH_HOME-shaped folder with an empty ``quality/`` log."""
-    from connectors.finance import sync_finance
-    from connectors.jira import JiraConfig, jira_client, sync_jira
-    from connectors.landing import RawLanding
-    from connectors.servicenow import ServiceNowConfig, servicenow_client, sync_servicenow
-    from quality.results import ensure_results_folder
-    from simulators import start_simulators
-
-    landing = RawLanding(home / "raw")
-    with start_simulators(world_path, finance_dir=home / "finance_drop") as sims:
-        jira = jira_client(JiraConfig(sims.jira_url, sims.jira_email, sims.jira_api_token))
-        servicenow = servicenow_client(
-            ServiceNowConfig(sims.servicenow_url, sims.servicenow_user, sims.servicenow_password)
-        )
-        sync_jira(jira, landing)
-        sync_servicenow(servicenow, landing)
-        sync_finance(Path(sims.finance_dir), landing, settle_seconds=0)
-    ensure_results_folder(home / "quality")
-    return home
-
-
-@pytest.fixture(scope="session")
-def small_landing(small_world_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """A PWH_HOME-shaped folder with the small world landed in `raw/` and an empty `quality/` log
-    (landed once per session, shared by the xdist workers; read-only)."""
-    from tests.conftest import shared_once
-
-    home, _ = shared_once(
-        tmp_path_factory, worker_id, "small_landing", lambda h: {"home": str(land_world(small_world_path, h))}
-    )
-    return home
 
 
 def _shared_build(

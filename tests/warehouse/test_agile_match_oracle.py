@@ -93,7 +93,7 @@ def test_an_advanced_world_matches_the_agile_oracle(small_world_path: Path, tmp_
     import shutil
 
     from simulators.world import World
-    from tests.warehouse.conftest import land_world
+    from tests.conftest import land_world
 
     world_path = tmp_path / "world.sqlite"
     shutil.copyfile(small_world_path, world_path)
