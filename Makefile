@@ -57,9 +57,10 @@ lint: setup
 
 # Whole test files go to the two workers (their module fixtures are built once); the costly
 # session fixtures (the demo warehouse, the landed small world, its dbt builds) are built once per
-# run and shared by both workers (tests/conftest.py shared_once).
+# run and shared by both workers (tests/conftest.py shared_once). Files go out in the order
+# tests/conftest.py gives them (the slow ones first), not xdist's most-tests-first.
 test: setup
-	$(VENV)/bin/pytest -n 2 --dist loadfile $(ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder $(ARGS)
 
 # Scenarios of several whole pipeline runs (minutes each); CI runs them after `make test`.
 test-long: setup

@@ -37,6 +37,27 @@ TEST_ANCHOR = date(2026, 6, 30)
 TEST_SEED = 7
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Hand the xdist workers the costly test files first (``make test`` keeps this order with
+    ``--no-loadscope-reorder``; xdist would otherwise start with the files holding most tests).
+
+    First the files marked ``slow`` (warehouse builds, whole pipeline runs, servers: tens of
+    seconds each), which run while the demo warehouse builds; then those that read the demo
+    warehouse; then the many quick files, which even out the two workers' ends.
+    """
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if "small_warehouse" in getattr(item, "fixturenames", ()) else 2
+
+    file_rank: dict[str, int] = {}
+    for item in items:
+        path = str(item.path)
+        file_rank[path] = min(file_rank.get(path, 2), rank(item))
+    items.sort(key=lambda item: file_rank[str(item.path)])  # stable: each file keeps its own order
+
+
 @pytest.fixture(scope="session")
 def small_world_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A `small` world generated once per session. Treat it as read-only; use `world` to change one."""

@@ -13,6 +13,8 @@ from scripted_http import Answer, ScriptedServer
 
 from connectors.http import HttpClient, HttpPolicy, SourceError, parse_retry_after, safe_url
 
+pytestmark = pytest.mark.slow
+
 SECRET = "s3cr3t-T0KEN-value"
 FAST = HttpPolicy(
     connect_timeout=2, read_timeout=2, max_attempts=6, backoff_base=0.01, backoff_max=0.05, retry_budget_seconds=30

@@ -28,6 +28,8 @@ from connectors.landing import RawLanding
 from connectors.servicenow import SERVICENOW_TABLES, ServiceNowClient, ServiceNowConfig, sync_servicenow
 from tests.connectors.clients import TEST_POLICY, jira_for, servicenow_for
 
+pytestmark = pytest.mark.slow
+
 CHILD = Path(__file__).with_name("sync_child.py")
 INCREMENTAL = [f"jira/{e}" for e in ("issues", "issue_changelogs", "worklogs")] + [
     f"servicenow/{t}" for t in SERVICENOW_TABLES

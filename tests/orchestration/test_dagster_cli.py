@@ -13,10 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from connectors.landing import RawLanding
 from simulators import start_simulators
 from simulators.world import World
 from tests.conftest import sims_env
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 KPI_MARTS = [

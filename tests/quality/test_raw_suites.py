@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from raw_records import forecast_line, gl_line, jira_issue, pm_project, reject, time_card
 
 from quality import run_suite
+
+pytestmark = pytest.mark.slow
 
 
 def failed(result) -> dict[str, int]:

@@ -13,6 +13,8 @@ from connectors.landing import RawLanding
 from quality import run_suite, suites
 from quality.finance_params import fx_currencies
 
+pytestmark = pytest.mark.slow
+
 RAW_SUITES = [s for s in suites() if s.layer == "raw"]
 
 

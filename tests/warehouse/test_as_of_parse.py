@@ -11,8 +11,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE
 from tests.warehouse.dbt_cli import dbt
+
+pytestmark = pytest.mark.slow
 
 
 def parsed_paths(home: Path) -> int:

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from connectors.landing import RAW_SCHEMA, RawLanding
 from quality.raw_scope import pending_rows
+
+pytestmark = pytest.mark.slow
 
 T1, T2 = datetime(2026, 5, 1, 8, tzinfo=UTC), datetime(2026, 5, 2, 8, tzinfo=UTC)
 

@@ -12,7 +12,11 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.warehouse.dbt_cli import dbt
+
+pytestmark = pytest.mark.slow
 
 PLAN = "cast(1000.000001 as decimal(38, 6))"
 
