@@ -59,13 +59,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def small_world_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A `small` world generated once per session. Treat it as read-only; use `world` to change one."""
+def small_world_path(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A `small` world generated once per session (shared by the xdist workers). Treat it as
+    read-only; use `world_path` to change one."""
     from simulators.world import World
 
-    path = tmp_path_factory.mktemp("world") / "small.sqlite"
-    World.generate(path, scale="small", seed=TEST_SEED, anchor=TEST_ANCHOR).close()
-    return path
+    def generate(folder: Path) -> dict:
+        World.generate(folder / "small.sqlite", scale="small", seed=TEST_SEED, anchor=TEST_ANCHOR).close()
+        return {}
+
+    folder, _ = shared_once(tmp_path_factory, worker_id, "small_world", generate)
+    return folder / "small.sqlite"
 
 
 @pytest.fixture
