@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -23,8 +26,19 @@ DBT_AS_OF_VARIABLE = "DBT_ENV_CUSTOM_ENV_PWH_AS_OF"
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+# What a parse leaves in the target folder that later readers use; manifest.json goes last.
+_PARSE_OUTPUTS = ("partial_parse.msgpack", "semantic_manifest.json", "perf_info.json", "manifest.json")
+
+
 def _parse(env: Mapping[str, str]) -> None:
-    """`dbt parse` through dagster-dbt's preparer, with `env` added to dbt's environment.
+    """`dbt parse` through dagster-dbt's preparer, with `env` added to dbt's environment, into a
+    scratch folder whose files then replace the target folder's, each in one step (os.replace).
+
+    dbt writes manifest.json where it stands, over seconds; a process loading the definitions
+    meanwhile (`pwh ui`'s code server while `pwh run` parses, the Dagster CLI) would read half of
+    it and fail. Moved into place, a reader finds the old parse or the new one, whole. The saved
+    partial parse is copied into the scratch folder first, so dbt still parses only what changed;
+    a lock beside it lets one parse at a time through.
 
     The preparer looks for `dbt` on PATH, which a venv that is not activated has only next to
     this interpreter; it has no parameter for dbt's environment, so both are handed over as the
@@ -34,8 +48,23 @@ def _parse(env: Mapping[str, str]) -> None:
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         path = bin_dir + os.pathsep + path
-    with child_environment({**env, "PATH": path}):
-        dbt_project.preparer.prepare(dbt_project)
+    target = dbt_project.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / "pwh_parse.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        scratch = Path(tempfile.mkdtemp(prefix="pwh-parse-", dir=target))
+        try:
+            saved = target / "partial_parse.msgpack"
+            if saved.exists():
+                shutil.copy2(saved, scratch / saved.name)
+            project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=scratch)
+            with child_environment({**env, "PATH": path}):
+                project.preparer.prepare(project)
+            for name in _PARSE_OUTPUTS:
+                if (scratch / name).exists():
+                    os.replace(scratch / name, target / name)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def ensure_manifest() -> Path:
