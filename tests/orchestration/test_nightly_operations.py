@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -84,6 +85,9 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
             SERVICENOW_USER="u",
             SERVICENOW_PASSWORD="p",
             FINANCE_EXPORT_DIR=str(small_warehouse.home / "simulator" / "finance-drop"),  # fine; its own test below
+            # The failed night's publish job runs under the multiprocess executor (a process per
+            # step, forked from the forkserver): dbt and the serving steps are covered that way too.
+            PWH_EXECUTOR="multiprocess",
         )
         process = subprocess.Popen(
             [str(PWH), "run", "--as-of", "2026-06-30"],
@@ -115,6 +119,10 @@ def test_bad_settings_fail_within_seconds_each_named_and_the_warehouse_is_untouc
         )
     assert health[0].startswith("preflight-") and health[1] == "jira, servicenow"
     assert freshness == {"jira": True, "servicenow": True, "finance": False}
+    run_log = max((home / "logs").glob("run-*.log"), key=lambda path: path.stat().st_mtime).read_text()
+    assert "Executing steps using multiprocess executor" in run_log
+    started = set(re.findall(r'STEP_WORKER_STARTED - Executing step "(\w+)"', run_log))
+    assert {"dbt_data_quality", "serving__published_warehouse"} <= started, sorted(started)
 
 
 def test_a_read_only_home_cannot_start_and_says_pwh_home(tmp_path: Path) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None  # type: ignore[assignment]
 
 from dagster_dbt import DbtProject
 
@@ -28,17 +33,32 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 # What a parse leaves in the target folder that later readers use; manifest.json goes last.
 _PARSE_OUTPUTS = ("partial_parse.msgpack", "semantic_manifest.json", "perf_info.json", "manifest.json")
+_SCRATCH_PREFIX = "pwh-parse-"
 
 
-def _parse(env: Mapping[str, str]) -> None:
+@contextmanager
+def _parse_lock() -> Iterator[Path]:
+    """One parse at a time in the project's target folder (yields that folder). The stamp check,
+    the parse and the stamp are done under it, so a stamp always describes the parse beside it.
+    Without flock (Windows), concurrent runs on one checkout are up to the scheduler."""
+    target = dbt_project.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / "pwh_parse.lock", "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        yield target
+
+
+def _parse(env: Mapping[str, str], target: Path) -> None:
     """`dbt parse` through dagster-dbt's preparer, with `env` added to dbt's environment, into a
-    scratch folder whose files then replace the target folder's, each in one step (os.replace).
+    scratch folder whose files then replace those of ``target`` (held under ``_parse_lock``), each
+    in one step (os.replace).
 
-    dbt writes manifest.json where it stands, over seconds; a process loading the definitions
-    meanwhile (`pwh ui`'s code server while `pwh run` parses, the Dagster CLI) would read half of
-    it and fail. Moved into place, a reader finds the old parse or the new one, whole. The saved
-    partial parse is copied into the scratch folder first, so dbt still parses only what changed;
-    a lock beside it lets one parse at a time through.
+    dbt writes manifest.json where it stands; a process loading the definitions meanwhile (`pwh
+    ui`'s code server while `pwh run` parses, the Dagster CLI) would read half of it and fail.
+    Moved into place, a reader finds the old parse or the new one, whole. The saved partial parse
+    is copied into the scratch folder first, so dbt still parses only what changed; dbt's log of
+    the parse, failed or not, ends up in ``target`` as before.
 
     The preparer looks for `dbt` on PATH, which a venv that is not activated has only next to
     this interpreter; it has no parameter for dbt's environment, so both are handed over as the
@@ -48,23 +68,24 @@ def _parse(env: Mapping[str, str]) -> None:
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         path = bin_dir + os.pathsep + path
-    target = dbt_project.manifest_path.parent
-    target.mkdir(parents=True, exist_ok=True)
-    with open(target / "pwh_parse.lock", "a") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        scratch = Path(tempfile.mkdtemp(prefix="pwh-parse-", dir=target))
-        try:
-            saved = target / "partial_parse.msgpack"
-            if saved.exists():
-                shutil.copy2(saved, scratch / saved.name)
-            project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=scratch)
-            with child_environment({**env, "PATH": path}):
-                project.preparer.prepare(project)
-            for name in _PARSE_OUTPUTS:
-                if (scratch / name).exists():
-                    os.replace(scratch / name, target / name)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    # Only the lock's holder makes a scratch folder: one found now is a killed parse's.
+    for stale in target.glob(f"{_SCRATCH_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX, dir=target))
+    try:
+        saved = target / "partial_parse.msgpack"
+        if saved.exists():
+            shutil.copy2(saved, scratch / saved.name)
+        project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=scratch)
+        with child_environment({**env, "PATH": path}):
+            project.preparer.prepare(project)
+        for name in _PARSE_OUTPUTS:
+            if (scratch / name).exists():
+                os.replace(scratch / name, target / name)
+    finally:
+        if (scratch / "dbt.log").exists():
+            os.replace(scratch / "dbt.log", target / "dbt.log")
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def ensure_manifest() -> Path:
@@ -74,7 +95,9 @@ def ensure_manifest() -> Path:
     validate` need the manifest too. Parsing needs no database and no network.
     """
     if not dbt_project.manifest_path.exists():
-        _parse({})
+        with _parse_lock() as target:
+            if not dbt_project.manifest_path.exists():  # another process may have parsed meanwhile
+                _parse({}, target)
     return dbt_project.manifest_path
 
 
@@ -94,11 +117,12 @@ def prepare_manifest(dbt_env: Mapping[str, str]) -> Path:
     seconds of start-up when it has nothing to do. Each dbt step still checks its copy of the
     parse against the files (dbt's partial parsing), so a stale stamp could cost time, not results.
     """
-    stamp_path = dbt_project.manifest_path.parent / _PARSE_STAMP
-    if dbt_project.manifest_path.exists() and _read(stamp_path) == _parse_fingerprint(dbt_env):
-        return dbt_project.manifest_path
-    _parse(dbt_env)
-    stamp_path.write_text(_parse_fingerprint(dbt_env))
+    with _parse_lock() as target:
+        stamp_path = target / _PARSE_STAMP
+        if dbt_project.manifest_path.exists() and _read(stamp_path) == _parse_fingerprint(dbt_env):
+            return dbt_project.manifest_path
+        _parse(dbt_env, target)
+        stamp_path.write_text(_parse_fingerprint(dbt_env))
     return dbt_project.manifest_path
 
 
