@@ -106,8 +106,9 @@ class SmallWarehouse:
 def pwh_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment for running `pwh` in a subprocess: no source configured unless given.
 
-    Steps run in-process (the default executor) unless a test asks for more; the Dagster CLI test
-    (tests/orchestration/test_dagster_cli.py) keeps the multiprocess executor covered.
+    Steps run in-process (the default executor) unless a test asks for more: the Dagster CLI test
+    and the failed night of tests/orchestration/test_nightly_operations.py keep the multiprocess
+    executor covered (docs/internals.md "Tests").
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SERVICENOW_", "FINANCE_", "PWH_"))}
     env.update({"PWH_HOME": str(home), "PYTHONUNBUFFERED": "1", "PWH_EXECUTOR": "in_process", **extra})
