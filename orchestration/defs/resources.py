@@ -9,20 +9,23 @@ configured, and its assets skip with a warning naming what to set.
 """
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from pydantic import Field
 
 from connectors.finance import FinanceConfig
 from connectors.finance.reader import SETTLE_SECONDS
 from connectors.jira import JiraConfig
 from connectors.servicenow import ServiceNowConfig
-from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE, dbt_project
+from orchestration.defs.transform.project import (
+    DBT_AS_OF_VARIABLE,
+    ProjectDbtCliResource,
+    dbt_executable,
+    dbt_project,
+)
 from orchestration.settings import (
     JIRA_API_TOKEN,
     SERVICENOW_PASSWORD,
@@ -283,13 +286,9 @@ def run_config(resources: dict[str, dg.ConfigurableResource]) -> dict[str, Any]:
     return {"resources": {name: {"config": run_config_of(resource)} for name, resource in resources.items()}}
 
 
-def dbt_resource() -> DbtCliResource:
-    # The dbt of this environment, whether or not the venv is activated (PATH may not have it).
-    executable = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
-        project_dir=dbt_project,
-        profiles_dir=str(dbt_project.profiles_dir),
-        dbt_executable=str(executable) if executable.exists() else "dbt",
+def dbt_resource() -> ProjectDbtCliResource:
+    return ProjectDbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir), dbt_executable=dbt_executable()
     )
 
 
