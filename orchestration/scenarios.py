@@ -8,13 +8,17 @@ writes back the frames it returns (docs/architecture.md "Scenario marts are writ
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import TextIO
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from planning.analysis import ScenarioResult, run_scenario
 from planning.inputs import FRAME_COLUMNS, WarehouseFrames, build_inputs
@@ -23,6 +27,9 @@ from planning.tables import DescribedFrame, ScenarioFailure, scenario_tables
 from serving.marts import quote_identifier, table_ref
 
 SHIPPED_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+# The planner as code: its package, this module, and the libraries that solve and read.
+_PLANNER_CODE = (Path(__file__).resolve().parents[1] / "planning", Path(__file__).resolve())
+_PLANNER_LIBRARIES = ("highspy", "scipy", "numpy", "pandas")
 
 # frame → (mart, filter): the planner reads these columns (planning/inputs.py FRAME_COLUMNS) and
 # nothing else; every figure it uses is a mart's own (docs/scenarios.md "Where the inputs come from").
@@ -60,6 +67,40 @@ def read_frames(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> 
         0
     ]
     return WarehouseFrames(as_of=as_of or datetime.now(UTC).date(), **frames)
+
+
+def solve_inputs(frames: WarehouseFrames, folder: Path) -> str | None:
+    """A digest of everything solving ``folder`` against ``frames`` depends on: the planner's code
+    and libraries, the scenario files (names and bytes) and the frames' contents, as of their
+    date. Equal digests solve the same problems (a solve stopped by its time limit may still end
+    elsewhere; either slate is a valid answer). None when the folder has no scenarios to read.
+
+    Row order is left out (DuckDB returns rows in no fixed order): each frame counts as its
+    columns, their types and the sorted hashes of its rows, so a duplicated row still counts.
+    """
+    try:
+        paths = scenario_files(folder)
+    except ScenarioError:
+        return None
+    digest = hashlib.sha256()
+    for library in _PLANNER_LIBRARIES:
+        digest.update(f"{library} {version(library)}\n".encode())
+    for root in _PLANNER_CODE:
+        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+            digest.update(f"code {path.name}\n".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in paths:
+        digest.update(f"scenario {path.name}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(f"as_of {frames.as_of.isoformat()}\n".encode())
+    for field in fields(frames):
+        if field.name == "as_of":
+            continue
+        frame: pd.DataFrame = getattr(frames, field.name)
+        digest.update(f"frame {field.name} {len(frame)} {list(zip(frame.columns, map(str, frame.dtypes)))}\n".encode())
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+        digest.update(np.sort(rows).tobytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import TextIO
 import dagster as dg
 from dagster import DagsterEventType
 
-from orchestration.defs.transform.dbt_assets import UNCHANGED_SINCE_RUN
+from orchestration.defs.transform.build_stamps import UNCHANGED_SINCE_RUN
 from orchestration.runner import one_line
 
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 
+from orchestration.defs.ingest.landing_assets import SYNC_MODE_TAG
 from orchestration.defs.quality.run_identity import run_identity
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.transform.build_stamps import UNCHANGED_SINCE_RUN, BuildStamps, ReplayedCheck
 from planning.tables import TABLE_NAMES
 from quality.results import CheckRow, ensure_results_folder, write_check_rows
 
@@ -49,40 +51,87 @@ READS = (
 )
 def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):  # noqa: ANN201
     """Solve `scenarios/*.yml` (or PWH_SCENARIO_DIR) and write scenario_selection, scenario_summary,
-    scenario_frontier and scenario_sensitivity into the build file."""
-    from orchestration.scenarios import read_frames, solve_folder
+    scenario_frontier and scenario_sensitivity into the build file.
+
+    Not when the planner's code, the scenario files and the marts it reads are those of its last
+    solve (orchestration/defs/transform/build_stamps.py): the four tables in the build file are
+    still that solve's, reported unchanged, and its failed scenarios are warned about again. On
+    the medium world the solves take minutes; a night with nothing new should not pay them.
+    """
+    from orchestration.scenarios import read_frames, solve_folder, solve_inputs
     from planning.scenario import ScenarioError
     from planning.tables import scenario_tables
     from serving.marts import write_table
 
     paths = warehouse.paths
     folder = warehouse.scenario_folder()
+    stamps = BuildStamps(paths.build_stamps)
+    step = context.op_def.name
+    forced = context.run.tags.get(SYNC_MODE_TAG) == "full"
     conn = duckdb.connect(str(paths.build_db))
     try:
         frames = read_frames(conn)
-        run = None
-        try:
-            run = solve_folder(frames, folder)
-            tables = run.tables
-        except ScenarioError as exc:  # no scenario folder: nothing to solve, and no reason to fail the night
-            context.log.warning(str(exc))
-            tables = scenario_tables([], [], frames.as_of)
-        for table in tables:
-            write_table(
-                conn,
-                table.spec.name,
-                table.frame,
-                [(c.name, c.sql_type, c.description) for c in table.spec.columns],
-                table.spec.description,
-            )
+        inputs = solve_inputs(frames, folder)
+        stamp = stamps.matching(step, inputs) if inputs is not None and not forced else None
+        kept = _rows_of(conn, stamp.outputs) if stamp is not None else None
+        if stamp is not None and kept is not None:
+            context.log.info(f"planner, scenario files and marts unchanged since run {stamp.run_id}: not solved again")
+        else:
+            stamp = None
+            stamps.forget(step)
+            run = None
+            try:
+                run = solve_folder(frames, folder)
+                tables = run.tables
+            except ScenarioError as exc:  # no scenario folder: nothing to solve, and no reason to fail the night
+                context.log.warning(str(exc))
+                tables = scenario_tables([], [], frames.as_of)
+            for table in tables:
+                write_table(
+                    conn,
+                    table.spec.name,
+                    table.frame,
+                    [(c.name, c.sql_type, c.description) for c in table.spec.columns],
+                    table.spec.description,
+                )
     finally:
         conn.close()
+    if stamp is not None:
+        _warn(context, warehouse, [(check.check_name.partition(":")[2], check.message) for check in stamp.checks])
+        for name, rows in kept.items():
+            yield dg.MaterializeResult(
+                asset_key=dg.AssetKey(["marts", name]), metadata={"rows": rows, UNCHANGED_SINCE_RUN: stamp.run_id}
+            )
+        return
     if run is not None:
         _record(context, warehouse, run)
+        if inputs is not None:
+            failed = [
+                ReplayedCheck(["marts", "scenario_summary"], _check_name(f.name), False, False, 1, f.message)
+                for f in run.failures
+            ]
+            stamps.record(step, inputs, context.run.run_id, [t.spec.name for t in tables], failed)
     for table in tables:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(["marts", table.spec.name]), metadata={"rows": len(table.frame)}
         )
+
+
+def _rows_of(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int] | None:
+    """Each table's row count in schema marts, in the given order; None when one is missing."""
+    present = {
+        name
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    if not tables or not set(tables) <= present:
+        return None
+    return {name: conn.execute(f'select count(*) from marts."{name}"').fetchone()[0] for name in tables}
+
+
+def _check_name(scenario: str) -> str:
+    return f"scenario_solves:{scenario}"
 
 
 def _record(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run) -> None:  # noqa: ANN001
@@ -94,23 +143,28 @@ def _record(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run
             f"scenario {result.inputs.scenario.name}: {slate.status}, {slate.count} funded, objective "
             f"{slate.objective:,.4g} (greedy {baseline.objective:,.4g}), gap {gap}, {result.seconds:.1f} s"
         )
-    if not run.failures:
+    _warn(context, warehouse, [(failure.name, failure.message) for failure in run.failures])
+
+
+def _warn(context: dg.AssetExecutionContext, warehouse: WarehouseResource, failures: list[tuple[str, str]]) -> None:
+    """Each failed scenario (name, message) as a warning here and in kpi_data_quality."""
+    if not failures:
         return
     identity = run_identity(context)
     rows = []
-    for failure in run.failures:
-        context.log.warning(failure.message)
+    for name, message in failures:
+        context.log.warning(message)
         rows.append(
             CheckRow(
                 checked_at=datetime.now(UTC),
                 run_id=identity.run_id,
                 layer="planning",
                 table_name="scenario_summary",
-                check_name=f"scenario_solves:{failure.name}",
+                check_name=_check_name(name),
                 severity="warn",
                 passed=False,
                 failing_rows=1,
-                detail=failure.message,
+                detail=message,
                 run_started_at=identity.started_at,
             )
         )

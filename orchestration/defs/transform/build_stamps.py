@@ -1,4 +1,4 @@
-"""A dbt step whose inputs are those of its last good build does not build again.
+"""A dbt step (or the scenario step) whose inputs are those of its last good build does not build again.
 
 A step's tables are a function of the dbt project (its files and dbt's version), the environment
 dbt is given (PWH_HOME, the reporting currency, the as-of date) and the batches in the raw
@@ -7,6 +7,10 @@ building again would write the same tables: the step reports its models as mater
 unchanged since that run, and replays that build's dbt test outcomes (the same SQL over the same
 data gives the same results) instead of running dbt. A night with nothing new then costs the sync
 and the checks, not a rebuild (docs/architecture.md "A night with nothing new").
+
+The scenario step keeps a stamp the same way: its inputs are the planner's code, the scenario
+files and the marts it reads (orchestration/scenarios.py ``solve_inputs``); its "checks" are the
+scenarios that failed, replayed as the same warnings.
 
 The stamp, one file per step under PWH_HOME/builds, is removed before a build of the step starts
 and written only after a build of its whole selection succeeds: a killed, failed or partial build
@@ -26,6 +30,9 @@ from pathlib import Path
 
 from connectors.landing import RawLanding
 from orchestration.defs.transform.project import project_digest
+
+# The metadata key of a table reported unchanged: the run whose build it still is.
+UNCHANGED_SINCE_RUN = "pwh/unchanged_since_run"
 
 
 @dataclass(frozen=True)

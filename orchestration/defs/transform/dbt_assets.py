@@ -26,7 +26,13 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.defs.ingest.landing_assets import SYNC_MODE_TAG
 from orchestration.defs.quality.run_identity import RunIdentity, run_identity
 from orchestration.defs.resources import JiraResource, WarehouseResource, dbt_environment
-from orchestration.defs.transform.build_stamps import BuildStamp, BuildStamps, ReplayedCheck, build_inputs
+from orchestration.defs.transform.build_stamps import (
+    UNCHANGED_SINCE_RUN,
+    BuildStamp,
+    BuildStamps,
+    ReplayedCheck,
+    build_inputs,
+)
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 from orchestration.defs.transform.translator import PortfolioTranslator
 from orchestration.settings import child_environment
@@ -34,8 +40,6 @@ from quality.results import CheckRow, ensure_results_folder, write_check_rows
 
 KPI_SELECTOR = "tag:kpi"
 DATA_QUALITY_SELECTOR = "tag:data_quality"
-# The metadata key of a model reported unchanged: the run whose build it still is.
-UNCHANGED_SINCE_RUN = "pwh/unchanged_since_run"
 
 ensure_manifest()
 TRANSLATOR = PortfolioTranslator()
