@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,11 +22,6 @@ SENSITIVITIES = (("budget -10%", 0.9, 1.0), ("budget +10%", 1.1, 1.0), ("capacit
 # solves at the scenario's own settings made one scenario take a quarter of an hour (docs/scenarios.md
 # "Frontier and sensitivity"). Each level's gap is reported with it.
 SIDE_MIP_GAP, SIDE_TIME_LIMIT = 0.01, 10.0
-# The 17 side solves are independent of each other: when the slate's own solve took this long or
-# more, they go to one process per core. A process costs about a second to start (numpy, scipy,
-# highspy), which the solves of a small portfolio (hundredths of a second each) never win back;
-# on the medium world they took about 45 s of each scenario's 50.
-POOL_AFTER_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,29 +62,23 @@ def run_scenario(inputs: PlanningInputs, *, frontier: bool = True, sensitivity: 
     }
     slate = solve(problem, **limits)
     baseline = greedy(problem)
-    levels = [level for level in FRONTIER_LEVELS if abs(level - 1.0) >= 1e-9] if frontier else []
-    changes_asked = SENSITIVITIES if sensitivity else ()
-    side_problems = [problem.scaled(budget=level) for level in levels] + [
-        problem.scaled(budget=budget, capacity=capacity) for _, budget, capacity in changes_asked
-    ]
-    side_slates = _solve_all(side_problems, side, in_parallel=slate.seconds >= POOL_AFTER_SECONDS)
-    points = _frontier(problem, slate, dict(zip(levels, side_slates, strict=False))) if frontier else ()
+    points = _frontier(problem, slate, side) if frontier else ()
     changes = []
-    for (name, budget, capacity), changed_problem, solved in zip(
-        changes_asked, side_problems[len(levels) :], side_slates[len(levels) :], strict=True
-    ):
-        changed = keep_if_as_good(changed_problem, solved, slate)
-        moved = changed.funded ^ slate.funded if changed.status != INFEASIBLE else np.zeros(problem.size, bool)
-        changes.append(
-            Sensitivity(
-                name,
-                budget,
-                capacity,
-                changed,
-                tuple(np.flatnonzero(moved & changed.funded)),
-                tuple(np.flatnonzero(moved & slate.funded)),
+    if sensitivity:
+        for name, budget, capacity in SENSITIVITIES:
+            changed_problem = problem.scaled(budget=budget, capacity=capacity)
+            changed = keep_if_as_good(changed_problem, _solve_or_infeasible(changed_problem, side), slate)
+            moved = changed.funded ^ slate.funded if changed.status != INFEASIBLE else np.zeros(problem.size, bool)
+            changes.append(
+                Sensitivity(
+                    name,
+                    budget,
+                    capacity,
+                    changed,
+                    tuple(np.flatnonzero(moved & changed.funded)),
+                    tuple(np.flatnonzero(moved & slate.funded)),
+                )
             )
-        )
     return ScenarioResult(
         inputs, slate, baseline, why_not(problem, slate), tuple(points), tuple(changes), time.monotonic() - started
     )
@@ -121,21 +107,8 @@ def _solve_or_infeasible(problem: Problem, limits: dict[str, float]) -> Slate:
         return Slate(np.zeros(problem.size, dtype=bool), float("nan"), INFEASIBLE, message=str(exc))
 
 
-def _solve_all(problems: list[Problem], limits: dict[str, float], *, in_parallel: bool) -> list[Slate]:
-    """Each problem solved (or infeasible), in order; `in_parallel`: on one process per core.
-
-    Processes are spawned, not forked: the step may run in a process with threads (Dagster's,
-    the simulators'), which a fork would copy mid-flight."""
-    workers = min(len(problems), os.cpu_count() or 1) if in_parallel else 1
-    if workers <= 1:
-        return [_solve_or_infeasible(p, limits) for p in problems]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_solve_or_infeasible, problems, [limits] * len(problems)))
-
-
-def _frontier(problem: Problem, base: Slate, solved: dict[float, Slate]) -> list[FrontierPoint]:
-    """The optimum at each budget level, in ascending order (`solved`: each level's own solve;
-    the 100 % level is the scenario's slate).
+def _frontier(problem: Problem, base: Slate, limits: dict[str, float]) -> list[FrontierPoint]:
+    """The optimum at each budget level, in ascending order.
 
     A slate that fits a budget fits every larger one, so a level never reports less than the level
     below it: when a solve stopped at its time limit below that, the lower level's slate is kept.
@@ -144,7 +117,7 @@ def _frontier(problem: Problem, base: Slate, solved: dict[float, Slate]) -> list
     best: Slate | None = None
     for level in FRONTIER_LEVELS:
         scaled = problem.scaled(budget=level)
-        slate = base if abs(level - 1.0) < 1e-9 else solved[level]
+        slate = base if abs(level - 1.0) < 1e-9 else _solve_or_infeasible(scaled, limits)
         if (
             best is not None
             and slate.status != INFEASIBLE

@@ -107,30 +107,3 @@ def test_a_re_solve_no_better_than_the_slate_keeps_the_slate_so_nothing_moves() 
     assert keep_if_as_good(problem.scaled(capacity=1.5), better, base) is better
     smaller = Slate(np.array([True, False, False]), 5.0, OPTIMAL, 0.0)
     assert keep_if_as_good(problem.scaled(capacity=0.9), smaller, base) is smaller
-
-
-def test_side_solves_on_a_process_per_core_are_the_solves_made_in_line(monkeypatch) -> None:
-    """A scenario whose slate took a second or more solves its frontier and sensitivities on one
-    spawned process per core: the same problems, so the same slates, in the same order."""
-    import planning.analysis
-
-    rng = np.random.default_rng(5)
-    values, costs = rng.uniform(1, 10, 30).round(2), rng.uniform(5, 30, 30).round(1)
-    # infeasible levels too: the mandatory items cost a third of everything, two thirds of the budget
-    by_cost = np.argsort(-costs)
-    mandatory = by_cost[: np.searchsorted(np.cumsum(costs[by_cost]), costs.sum() / 3) + 1]
-    inputs = inputs_of(
-        values, costs, rng.uniform(1, 5, 30), 0.5 * costs.sum(), 1e6, mandatory=[f"I{k}" for k in mandatory]
-    )
-    in_line = run_scenario(inputs)
-    monkeypatch.setattr(planning.analysis, "POOL_AFTER_SECONDS", 0.0)
-    spawned = run_scenario(inputs)
-
-    def slates(result):
-        return [(p.level, p.slate.status, p.slate.funded.tolist()) for p in result.frontier] + [
-            (c.name, c.slate.status, c.slate.funded.tolist(), c.entering, c.leaving) for c in result.sensitivities
-        ]
-
-    assert slates(spawned) == slates(in_line)
-    assert any(p.slate.status == INFEASIBLE for p in in_line.frontier), "an infeasible level crossed the pool"
-    assert len({tuple(p.slate.funded) for p in in_line.frontier}) > 3, "the levels differ"
