@@ -9,6 +9,7 @@ writes back the frames it returns (docs/architecture.md "Scenario marts are writ
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
@@ -27,9 +28,16 @@ from planning.tables import DescribedFrame, ScenarioFailure, scenario_tables
 from serving.marts import quote_identifier, table_ref
 
 SHIPPED_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-# The planner as code: its package, this module, and the libraries that solve and read.
-_PLANNER_CODE = (Path(__file__).resolve().parents[1] / "planning", Path(__file__).resolve())
-_PLANNER_LIBRARIES = ("highspy", "scipy", "numpy", "pandas")
+# The planner as code: its package, this module, the step and the writer of its tables, and the
+# libraries that solve, read and parse.
+_REPOSITORY = Path(__file__).resolve().parents[1]
+_PLANNER_CODE = (
+    _REPOSITORY / "planning",
+    Path(__file__).resolve(),
+    _REPOSITORY / "orchestration" / "defs" / "planning",
+    _REPOSITORY / "serving" / "marts.py",
+)
+_PLANNER_LIBRARIES = ("highspy", "scipy", "numpy", "pandas", "pyyaml", "duckdb")
 
 # frame → (mart, filter): the planner reads these columns (planning/inputs.py FRAME_COLUMNS) and
 # nothing else; every figure it uses is a mart's own (docs/scenarios.md "Where the inputs come from").
@@ -83,11 +91,12 @@ def solve_inputs(frames: WarehouseFrames, folder: Path) -> str | None:
     except ScenarioError:
         return None
     digest = hashlib.sha256()
+    digest.update(f"python {sys.version}\n".encode())
     for library in _PLANNER_LIBRARIES:
         digest.update(f"{library} {version(library)}\n".encode())
     for root in _PLANNER_CODE:
         for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
-            digest.update(f"code {path.name}\n".encode())
+            digest.update(f"code {path.relative_to(_REPOSITORY)}\n".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     for path in paths:
         digest.update(f"scenario {path.name}\n".encode())

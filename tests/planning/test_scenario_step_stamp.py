@@ -86,6 +86,9 @@ def test_a_night_with_the_same_inputs_does_not_solve_and_keeps_the_warnings(setu
     assert tables(warehouse) == solved
     assert any(f"unchanged since run {first.run_id}: not solved again" in m for m in logged(second))
     assert not any("not solved again" in m for m in logged(first))
+    # a solve logs one line per scenario solved ("scenario baseline: optimal, …"); a kept night none
+    assert any(m.startswith("scenario baseline: ") for m in logged(first))
+    assert not any(m.startswith("scenario baseline: ") for m in logged(second))
     # the scenario that could not be read is warned about each night, in the same words
     warnings = broken_warnings(warehouse)
     assert set(warnings) == {first.run_id, second.run_id}
@@ -100,6 +103,11 @@ def test_a_night_with_the_same_inputs_does_not_solve_and_keeps_the_warnings(setu
     third = materialize(warehouse)
     assert unchanged_since(third) == dict.fromkeys(TABLE_NAMES)
     assert unchanged_since(materialize(warehouse)) == dict.fromkeys(TABLE_NAMES, third.run_id)
+    # a scenario mart gone from the build file: solved again, whatever the stamp says
+    with duckdb.connect(str(warehouse.paths.build_db)) as conn:
+        conn.execute("drop table marts.scenario_frontier")
+    assert unchanged_since(materialize(warehouse)) == dict.fromkeys(TABLE_NAMES)
+    assert tables(warehouse)["scenario_frontier"]
     # `pwh run --full` always solves
     assert unchanged_since(materialize(warehouse, **{SYNC_MODE_TAG: "full"})) == dict.fromkeys(TABLE_NAMES)
 

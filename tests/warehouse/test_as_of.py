@@ -1,7 +1,8 @@
-"""The same landing built as of two dates: the KPIs move the way docs/kpis.md "As of" says they must.
+"""The same world built as of two dates: the KPIs move the way docs/kpis.md "As of" says they must.
 
-The late build is the world's anchor (2026-06-30, shared with test_dbt_build); the early build is
-as of Wednesday 2026-03-18, mid-month and mid-week, so every cut (fiscal month, day, ISO week)
+The late build is the world's anchor (2026-06-30): the demo warehouse's build file, shared with
+test_dbt_build. The early build, a plain `dbt build` of the same world landed by the same
+connectors, is as of Wednesday 2026-03-18, mid-month and mid-week, so every cut (fiscal month, day, ISO week)
 falls inside a period. Expected values are recomputed here from the star schema of the same build
 (facts are never cut), so each assertion pins the cut rule, not a number copied from the mart.
 """

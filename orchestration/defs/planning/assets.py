@@ -56,10 +56,13 @@ def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     Not when the planner's code, the scenario files and the marts it reads are those of its last
     solve (orchestration/defs/transform/build_stamps.py): the four tables in the build file are
     still that solve's, reported unchanged, and its failed scenarios are warned about again. On
-    the medium world the solves take minutes; a night with nothing new should not pay them.
+    the medium world the solves take minutes; a night with nothing new should not pay them. A
+    solve with an infeasible scenario is not stamped: "no slate within the time limit" is reported
+    as infeasible too, and depends on how busy the machine was, not on the inputs.
     """
     from orchestration.scenarios import read_frames, solve_folder, solve_inputs
     from planning.scenario import ScenarioError
+    from planning.solver import INFEASIBLE
     from planning.tables import scenario_tables
     from serving.marts import write_table
 
@@ -68,18 +71,15 @@ def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     stamps = BuildStamps(paths.build_stamps)
     step = context.op_def.name
     forced = context.run.tags.get(SYNC_MODE_TAG) == "full"
+    run = None
     conn = duckdb.connect(str(paths.build_db))
     try:
         frames = read_frames(conn)
         inputs = solve_inputs(frames, folder)
         stamp = stamps.matching(step, inputs) if inputs is not None and not forced else None
         kept = _rows_of(conn, stamp.outputs) if stamp is not None else None
-        if stamp is not None and kept is not None:
-            context.log.info(f"planner, scenario files and marts unchanged since run {stamp.run_id}: not solved again")
-        else:
-            stamp = None
+        if stamp is None or kept is None:
             stamps.forget(step)
-            run = None
             try:
                 run = solve_folder(frames, folder)
                 tables = run.tables
@@ -96,8 +96,9 @@ def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                 )
     finally:
         conn.close()
-    if stamp is not None:
-        _warn(context, warehouse, [(check.check_name.partition(":")[2], check.message) for check in stamp.checks])
+    if stamp is not None and kept is not None:
+        context.log.info(f"planner, scenario files and marts unchanged since run {stamp.run_id}: not solved again")
+        _warn(context, warehouse, [(_scenario_of(check.check_name), check.message) for check in stamp.checks])
         for name, rows in kept.items():
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["marts", name]), metadata={"rows": rows, UNCHANGED_SINCE_RUN: stamp.run_id}
@@ -105,7 +106,8 @@ def scenario_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         return
     if run is not None:
         _record(context, warehouse, run)
-        if inputs is not None:
+        if inputs is not None and not any(f.kind == INFEASIBLE for f in run.failures):
+            # each failed scenario as a failed warning-level check, the form kpi_data_quality shows it in
             failed = [
                 ReplayedCheck(["marts", "scenario_summary"], _check_name(f.name), False, False, 1, f.message)
                 for f in run.failures
@@ -130,8 +132,15 @@ def _rows_of(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, in
     return {name: conn.execute(f'select count(*) from marts."{name}"').fetchone()[0] for name in tables}
 
 
+_CHECK_PREFIX = "scenario_solves:"
+
+
 def _check_name(scenario: str) -> str:
-    return f"scenario_solves:{scenario}"
+    return f"{_CHECK_PREFIX}{scenario}"
+
+
+def _scenario_of(check_name: str) -> str:
+    return check_name.removeprefix(_CHECK_PREFIX)
 
 
 def _record(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run) -> None:  # noqa: ANN001

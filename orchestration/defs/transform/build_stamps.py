@@ -37,7 +37,8 @@ UNCHANGED_SINCE_RUN = "pwh/unchanged_since_run"
 
 @dataclass(frozen=True)
 class ReplayedCheck:
-    """One dbt test outcome of the stamped build, as Dagster reported it."""
+    """One check outcome of the stamped build, as Dagster reported it: a dbt test's, or a failed
+    scenario's (the scenario step)."""
 
     asset_key: list[str]
     check_name: str
@@ -71,7 +72,7 @@ def build_inputs(dbt_env: Mapping[str, str], raw_root: Path) -> str:
 
 
 class BuildStamps:
-    """The stamps folder: one JSON file per dbt step."""
+    """The stamps folder: one JSON file per step (the dbt steps, the scenario step)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

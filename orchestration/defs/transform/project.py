@@ -88,10 +88,11 @@ def _parse(env: Mapping[str, str], target: Path) -> None:
 
     dagster-dbt's project preparer would do the same parse, but with a resource of its own that
     looks for `dbt` on PATH (a venv that is not activated has it only next to this interpreter)
-    and asks it for its version first. The resource has no parameter for dbt's environment, so
-    `env` is handed over as the environment of the dbt process it starts. (The preparer also
-    invalidates the seeds in the saved partial parse, for a parse made on another machine; ours
-    is always made in this checkout.)
+    and asks it for its version first: the parse goes through ``ProjectDbtCliResource`` instead,
+    and the preparer's one further step, invalidating the seeds in the saved partial parse (their
+    absolute paths are stale once the checkout is moved or copied), is then taken as it takes it.
+    The resource has no parameter for dbt's environment, so `env` is handed over as the
+    environment of the dbt process it starts.
     """
     # Only the lock's holder makes a scratch folder: one found now is a killed parse's.
     for stale in target.glob(f"{_SCRATCH_PREFIX}*"):
@@ -106,6 +107,8 @@ def _parse(env: Mapping[str, str], target: Path) -> None:
         )
         with child_environment(env):
             dbt.cli(["--quiet", "parse"], target_path=scratch).wait()
+        parsed = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=scratch)
+        parsed.preparer._invalidate_seeds_in_partial_parse(parsed)
         for name in _PARSE_OUTPUTS:
             if (scratch / name).exists():
                 os.replace(scratch / name, target / name)
