@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from orchestration.defs.ingest.landing_assets import SYNC_MODE_TAG
 from orchestration.defs.planning.assets import scenario_marts
@@ -129,3 +130,27 @@ def test_the_digest_sees_files_rows_and_the_date_but_not_row_order(setup) -> Non
     (folder / "baseline.yml").write_text((folder / "baseline.yml").read_text() + "\n# reviewed by the board\n")
     assert solve_inputs(frames, folder) != digest
     assert solve_inputs(frames, folder / "missing") is None
+
+
+def test_a_solve_with_an_infeasible_scenario_is_solved_again_the_next_night(setup) -> None:
+    """Out of solver time is reported as infeasible too, and that depends on the machine's load:
+    such a night is not kept, whatever its inputs."""
+    warehouse, folder = setup
+    with duckdb.connect(str(warehouse.paths.build_db), read_only=True) as conn:
+        dearest = [
+            item
+            for (item,) in conn.execute(
+                "select item_id from marts.kpi_prioritization where item_type = 'project' "
+                "order by priority_rank limit 3"
+            ).fetchall()
+        ]
+    (folder / "overcommitted.yml").write_text(
+        yaml.safe_dump({"budget": {"total": 1}, "mandatory": dearest}), encoding="utf-8"
+    )
+    first = materialize(warehouse)
+    with duckdb.connect(str(warehouse.paths.build_db), read_only=True) as conn:
+        rows = conn.execute("select scenario_name, status from marts.scenario_summary where is_total").fetchall()
+    summary = dict(rows)
+    assert summary["overcommitted"] == "infeasible" and summary["baseline"] == "optimal"
+    assert unchanged_since(first) == dict.fromkeys(TABLE_NAMES)
+    assert unchanged_since(materialize(warehouse)) == dict.fromkeys(TABLE_NAMES)
