@@ -20,12 +20,7 @@ from connectors.finance import FinanceConfig
 from connectors.finance.reader import SETTLE_SECONDS
 from connectors.jira import JiraConfig
 from connectors.servicenow import ServiceNowConfig
-from orchestration.defs.transform.project import (
-    DBT_AS_OF_VARIABLE,
-    ProjectDbtCliResource,
-    dbt_executable,
-    dbt_project,
-)
+from orchestration.defs.transform.project import DBT_AS_OF_VARIABLE, dbt_resource
 from orchestration.settings import (
     JIRA_API_TOKEN,
     SERVICENOW_PASSWORD,
@@ -284,12 +279,6 @@ def _config_values(config: dg.ConfigurableResource | dg.Config) -> dict[str, Any
 def run_config(resources: dict[str, dg.ConfigurableResource]) -> dict[str, Any]:
     """Run config giving these resources: what the run uses is on the run, in the UI."""
     return {"resources": {name: {"config": run_config_of(resource)} for name, resource in resources.items()}}
-
-
-def dbt_resource() -> ProjectDbtCliResource:
-    return ProjectDbtCliResource(
-        project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir), dbt_executable=dbt_executable()
-    )
 
 
 def resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:

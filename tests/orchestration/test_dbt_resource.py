@@ -7,8 +7,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.resources import dbt_resource
-from orchestration.defs.transform.project import ProjectDbtCliResource, dbt_executable, dbt_project
+from orchestration.defs.transform.project import ProjectDbtCliResource, dbt_executable, dbt_project, dbt_resource
 
 
 def test_the_version_told_is_the_one_dbt_reports() -> None:

@@ -45,9 +45,8 @@ class ProjectDbtCliResource(DbtCliResource):
 
     DbtCliResource learns which dbt it drives by running `dbt --version` once per resource
     instance: once per run and once per parse, each a Python process that imports all of dbt
-    (about 3 s of a core, a tenth of a no-change night's dbt time). The dbt next to this
-    interpreter is the installed dbt-core package, whose version the package metadata gives; any
-    other executable is still asked.
+    (about 3 s of a core). The dbt next to this interpreter is the installed dbt-core package,
+    whose version the package metadata gives; any other executable is still asked.
     """
 
     @cached_property
@@ -55,6 +54,13 @@ class ProjectDbtCliResource(DbtCliResource):
         if Path(self.dbt_executable).parent == Path(sys.executable).parent:
             return Version(version("dbt-core"))
         return super()._cli_version
+
+
+def dbt_resource() -> ProjectDbtCliResource:
+    """The resource every dbt invocation goes through: the dbt steps and the parse."""
+    return ProjectDbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+    )
 
 
 # What a parse leaves in the target folder that later readers use; manifest.json goes last.
@@ -102,11 +108,8 @@ def _parse(env: Mapping[str, str], target: Path) -> None:
         saved = target / "partial_parse.msgpack"
         if saved.exists():
             shutil.copy2(saved, scratch / saved.name)
-        dbt = ProjectDbtCliResource(
-            project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
-        )
         with child_environment(env):
-            dbt.cli(["--quiet", "parse"], target_path=scratch).wait()
+            dbt_resource().cli(["--quiet", "parse"], target_path=scratch).wait()
         parsed = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=scratch)
         parsed.preparer._invalidate_seeds_in_partial_parse(parsed)
         for name in _PARSE_OUTPUTS:
