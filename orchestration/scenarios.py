@@ -81,7 +81,7 @@ def solve_inputs(frames: WarehouseFrames, folder: Path) -> str | None:
     """A digest of everything solving ``folder`` against ``frames`` depends on: the planner's code
     and libraries, the scenario files (names and bytes) and the frames' contents, as of their
     date. Equal digests solve the same problems (a solve stopped by its time limit may still end
-    elsewhere; either slate is a valid answer). None when the folder has no scenarios to read.
+    elsewhere; either slate is a valid answer). None when there is no scenario folder.
 
     Row order is left out (DuckDB returns rows in no fixed order): each frame counts as its
     columns, their types and the sorted hashes of its rows, so a duplicated row still counts.
